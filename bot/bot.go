@@ -1,0 +1,162 @@
+// Package bot is the platform-neutral core: updates in, messages out, a router
+// with middleware and a dispatcher that keeps each chat's updates in order.
+// The Telegram and VK adapters translate their platforms to and from it.
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// Platform names a messenger; it is the storage vocabulary, re-exported so
+// that adapters need not import storage.
+type Platform = storage.Platform
+
+// Supported platforms.
+const (
+	Telegram = storage.Telegram
+	VK       = storage.VK
+)
+
+// Limits every platform shares; adapters enforce the stricter of theirs.
+const (
+	MaxTextRunes     = 4096 // Telegram and VK message text
+	MaxButtonData    = 64   // Telegram callback_data bytes; VK allows more
+	MaxStartPayload  = 64   // Telegram deep-link payload
+	MaxButtonLabel   = 40   // VK button label runes
+	MaxButtonsPerRow = 5
+	MaxKeyboardRows  = 6 // VK inline keyboards
+)
+
+// ChatKind tells a private chat from a group.
+type ChatKind int
+
+// Chat kinds.
+const (
+	ChatPrivate ChatKind = iota
+	ChatGroup
+)
+
+// User is the sender of an update as the platform describes them.
+type User struct {
+	ID        string
+	FirstName string
+	LastName  string
+	Username  string
+	Language  string // IETF tag from the client, may be empty
+}
+
+// Chat is where an update happened and where replies go.
+type Chat struct {
+	ID    string
+	Kind  ChatKind
+	Title string
+}
+
+// Callback is a press of an inline button.
+type Callback struct {
+	ID        string // Telegram callback query id, VK event id
+	Data      string
+	MessageID string // the message that carries the button
+}
+
+// Update is one incoming event, already translated from the platform.
+type Update struct {
+	Platform  Platform
+	ID        string // unique per platform and bot, for dedupe
+	Chat      Chat
+	From      User
+	MessageID string
+	Text      string
+	// Command is the lower-case command without slash or @bot suffix; Args is
+	// the rest of the line. For a deep link both are "start" and its payload.
+	Command  string
+	Args     string
+	Callback *Callback
+	// HasMedia is set when the message carries attachments the core does not read.
+	HasMedia bool
+	At       time.Time
+}
+
+// ChatKey identifies the chat across platforms.
+func (u *Update) ChatKey() string { return string(u.Platform) + ":" + u.Chat.ID }
+
+// Button is one inline button: it either sends Data back or opens URL.
+type Button struct {
+	Text string
+	Data string
+	URL  string
+}
+
+// Keyboard is rows of inline buttons attached to a message.
+type Keyboard [][]Button
+
+// Message is an outgoing message.
+type Message struct {
+	ChatID   string
+	Text     string
+	Keyboard Keyboard
+}
+
+// Sent identifies a message the bot sent, so that it can be edited.
+type Sent struct {
+	ChatID    string
+	MessageID string
+}
+
+// Sender is a platform's outgoing side.
+type Sender interface {
+	Platform() Platform
+	Send(ctx context.Context, m Message) (Sent, error)
+	// Edit replaces the text and keyboard of a message the bot sent.
+	Edit(ctx context.Context, s Sent, m Message) error
+	// AnswerCallback acknowledges a button press, with a short notice if text is set.
+	AnswerCallback(ctx context.Context, u *Update, text string) error
+}
+
+// Errors that adapters map platform errors to.
+var (
+	// ErrBlocked: the person blocked the bot or has not allowed it to write.
+	ErrBlocked = errors.New("blocked by the user")
+	// ErrChatGone: the chat does not exist or the bot is no longer in it.
+	ErrChatGone = errors.New("chat not found")
+	// ErrInFlight: another replica is processing the same update right now.
+	ErrInFlight = errors.New("update is being processed elsewhere")
+	// ErrClosed: the dispatcher no longer takes updates.
+	ErrClosed = errors.New("dispatcher closed")
+)
+
+// RateLimitError says the platform refused a call for too many requests.
+type RateLimitError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("too many requests, retry after %s", e.RetryAfter)
+}
+
+// ValidateMessage checks an outgoing message against the shared limits, so
+// that a message is refused whole instead of being cut by a platform.
+func ValidateMessage(m Message) error {
+	if n := len([]rune(m.Text)); n > MaxTextRunes {
+		return fmt.Errorf("validate message: text of %d characters exceeds %d", n, MaxTextRunes)
+	}
+	if len(m.Keyboard) > MaxKeyboardRows {
+		return fmt.Errorf("validate message: %d keyboard rows exceed %d", len(m.Keyboard), MaxKeyboardRows)
+	}
+	for _, row := range m.Keyboard {
+		if len(row) > MaxButtonsPerRow {
+			return fmt.Errorf("validate message: %d buttons in a row exceed %d", len(row), MaxButtonsPerRow)
+		}
+		for _, b := range row {
+			if len(b.Data) > MaxButtonData {
+				return fmt.Errorf("validate message: button data %q exceeds %d bytes", b.Data, MaxButtonData)
+			}
+		}
+	}
+	return nil
+}

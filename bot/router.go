@@ -1,0 +1,76 @@
+package bot
+
+import (
+	"context"
+	"strings"
+)
+
+// HandlerFunc handles one update.
+type HandlerFunc func(ctx context.Context, u *Update) error
+
+// Middleware wraps a handler.
+type Middleware func(next HandlerFunc) HandlerFunc
+
+// Router sends commands, button presses and everything else to their handlers.
+type Router struct {
+	middleware []Middleware
+	commands   map[string]HandlerFunc
+	callbacks  map[string]HandlerFunc
+	fallback   HandlerFunc
+}
+
+// NewRouter returns a router whose unrouted updates go to fallback.
+func NewRouter(fallback HandlerFunc) *Router {
+	return &Router{
+		commands:  map[string]HandlerFunc{},
+		callbacks: map[string]HandlerFunc{},
+		fallback:  fallback,
+	}
+}
+
+// Use adds middleware; the first added runs outermost.
+func (r *Router) Use(mw ...Middleware) { r.middleware = append(r.middleware, mw...) }
+
+// Command routes /name.
+func (r *Router) Command(name string, h HandlerFunc) { r.commands[name] = h }
+
+// Callback routes button presses whose data is prefix or starts with "prefix:".
+func (r *Router) Callback(prefix string, h HandlerFunc) { r.callbacks[prefix] = h }
+
+// Handler returns the routed handler wrapped in the middleware.
+func (r *Router) Handler() HandlerFunc {
+	h := r.route
+	for i := len(r.middleware) - 1; i >= 0; i-- {
+		h = r.middleware[i](h)
+	}
+	return h
+}
+
+func (r *Router) route(ctx context.Context, u *Update) error {
+	if u.Callback != nil {
+		prefix, _, _ := strings.Cut(u.Callback.Data, ":")
+		if h, ok := r.callbacks[prefix]; ok {
+			return h(ctx, u)
+		}
+		return r.fallback(ctx, u)
+	}
+	if h, ok := r.commands[u.Command]; ok && u.Command != "" {
+		return h(ctx, u)
+	}
+	return r.fallback(ctx, u)
+}
+
+// ParseCommand splits "/Name@bot args" into "name" and "args"; text that is
+// not a command gives empty strings.
+func ParseCommand(text string) (command, args string) {
+	text = strings.TrimSpace(text)
+	if !strings.HasPrefix(text, "/") {
+		return "", ""
+	}
+	head, rest, _ := strings.Cut(text[1:], " ")
+	head, _, _ = strings.Cut(head, "@")
+	if head == "" {
+		return "", ""
+	}
+	return strings.ToLower(head), strings.TrimSpace(rest)
+}

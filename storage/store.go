@@ -1,0 +1,126 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// Store keeps the records. One implementation (sqlstore) serves both Postgres
+// and the embedded SQLite file; the conformance suite in storagetest runs
+// against both.
+type Store interface {
+	OrgStore
+	InviteStore
+	PersonStore
+	ChatStore
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// OrgStore keeps the organisation tree.
+type OrgStore interface {
+	// ImportOrgs validates the file's orgs against each other and the stored
+	// tree and upserts them by code, all or nothing.
+	ImportOrgs(ctx context.Context, orgs []OrgInput, at time.Time) (ImportResult, error)
+	Orgs(ctx context.Context) ([]Org, error)
+	Org(ctx context.Context, id int64) (Org, error)
+	OrgByCode(ctx context.Context, code string) (Org, error)
+	// ChildOrgs lists the direct children of parentID (0: the roots), by name.
+	ChildOrgs(ctx context.Context, parentID int64) ([]Org, error)
+}
+
+// InviteStore keeps invite codes.
+type InviteStore interface {
+	CreateInvite(ctx context.Context, inv Invite) error
+	Invite(ctx context.Context, code string) (Invite, error)
+	RevokeInvite(ctx context.Context, code string, at time.Time) error
+	// Invites lists the invites of an org, newest first.
+	Invites(ctx context.Context, orgID int64) ([]Invite, error)
+}
+
+// PersonStore keeps people, their accounts, consents and memberships.
+type PersonStore interface {
+	// Register commits a registration: it consumes the invite (if any),
+	// creates the person, the account, the consents and the membership.
+	// It fails with ErrAlreadyRegistered when the account belongs to someone.
+	Register(ctx context.Context, reg Registration) (Person, Membership, error)
+	// JoinByInvite gives an already registered person the invite's role.
+	JoinByInvite(ctx context.Context, personID int64, code string, at time.Time) (Membership, error)
+	// RecordRefusal stores a declined consent and nothing else.
+	RecordRefusal(ctx context.Context, c Consent) error
+	// RecordConsent stores a consent decision of a registered person.
+	RecordConsent(ctx context.Context, c Consent) error
+	Consents(ctx context.Context, personID int64) ([]Consent, error)
+
+	Person(ctx context.Context, id int64) (Person, error)
+	// PersonByAccount finds the person behind a platform account.
+	PersonByAccount(ctx context.Context, p Platform, externalID string) (Person, error)
+	UpdateProfile(ctx context.Context, personID int64, patch ProfilePatch) (Person, error)
+	// Forget erases a person's personal data and accounts; memberships stay
+	// as anonymous rows for the aggregates.
+	Forget(ctx context.Context, personID int64, at time.Time) error
+
+	Accounts(ctx context.Context, personID int64) ([]Account, error)
+	// TouchAccount notes that the person wrote to the bot: it updates
+	// LastSeenAt and clears a block.
+	TouchAccount(ctx context.Context, p Platform, externalID string, at time.Time) error
+	MarkBlocked(ctx context.Context, p Platform, externalID string, at time.Time) error
+
+	// Memberships lists a person's memberships with their orgs, any status.
+	Memberships(ctx context.Context, personID int64) ([]Membership, error)
+	Membership(ctx context.Context, id int64) (Membership, error)
+	// DecideMembership approves or rejects a pending membership; exactly one
+	// decision wins, later ones get ErrAlreadyDecided.
+	DecideMembership(ctx context.Context, id int64, approve bool, deciderID int64, at time.Time) (Membership, error)
+	// Leaders lists the active chairs and information workers of an org.
+	Leaders(ctx context.Context, orgID int64) ([]Contact, error)
+
+	CreateLinkCode(ctx context.Context, lc LinkCode) error
+	// UseLinkCode attaches the account to the code's person and burns the code.
+	UseLinkCode(ctx context.Context, code string, p Platform, externalID string, at time.Time) (Person, error)
+}
+
+// ChatStore keeps group chats bound to organisations.
+type ChatStore interface {
+	// BindChat attaches a chat to an org, replacing an earlier binding.
+	BindChat(ctx context.Context, b ChatBinding) error
+	UnbindChat(ctx context.Context, p Platform, chatID string) error
+	ChatBinding(ctx context.Context, p Platform, chatID string) (ChatBinding, error)
+}
+
+// State is fast, shared, short-lived state: conversation steps, update
+// dedupe and locks. Redis holds it when configured, else the process.
+type State interface {
+	// Claim marks key as being processed for ttl. It returns ClaimNew the first
+	// time, ClaimBusy while another holder works on it, ClaimDone once Done.
+	Claim(ctx context.Context, key string, ttl time.Duration) (ClaimResult, error)
+	// Done marks a claimed key as finished and keeps the mark for ttl.
+	Done(ctx context.Context, key string, ttl time.Duration) error
+	// Release forgets a claim so that a retry can process the key again.
+	Release(ctx context.Context, key string) error
+
+	// Load reads the value stored under key; ok is false when there is none.
+	Load(ctx context.Context, key string) (value []byte, ok bool, err error)
+	Save(ctx context.Context, key string, value []byte, ttl time.Duration) error
+	Delete(ctx context.Context, key string) error
+
+	Locker
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// ClaimResult is the outcome of State.Claim.
+type ClaimResult int
+
+// Claim outcomes.
+const (
+	ClaimNew ClaimResult = iota
+	ClaimBusy
+	ClaimDone
+)
+
+// Locker serialises work on a key across replicas.
+type Locker interface {
+	// Lock waits until key is free or ctx ends, then holds it for at most ttl.
+	Lock(ctx context.Context, key string, ttl time.Duration) (unlock func(context.Context) error, err error)
+}
