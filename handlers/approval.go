@@ -1,0 +1,155 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// requestApproval asks the leaders of the person's organisation to decide a
+// code-less registration; an org without a reachable leader hands the request
+// up the tree.
+func (h *Hub) requestApproval(ctx context.Context, p storage.Person, m storage.Membership) error {
+	org := m.Org
+	for {
+		leaders, err := h.Store.Leaders(ctx, org.ID)
+		if err != nil {
+			return fmt.Errorf("list leaders: %w", err)
+		}
+		reached := false
+		for _, l := range leaders {
+			lang := locales.Normalize(l.Person.Locale)
+			ok, err := h.notify(ctx, l.Accounts, func(lang string) string {
+				return h.Catalog.T(lang, "appr.request", "Name", p.FullName, "Position", orNoneIn(h, lang, p.Position), "Org", m.Org.Name)
+			}, func(lang string) bot.Keyboard {
+				id := strconv.FormatInt(m.ID, 10)
+				return bot.Keyboard{{
+					{Text: h.Catalog.T(lang, "appr.button_approve"), Data: cbApprove + ":" + id + ":y"},
+					{Text: h.Catalog.T(lang, "appr.button_reject"), Data: cbApprove + ":" + id + ":n"},
+				}}
+			}, lang)
+			if err != nil {
+				return err
+			}
+			reached = reached || ok
+		}
+		if reached {
+			return nil
+		}
+		if org.ParentID == 0 {
+			h.Logger.WarnContext(ctx, "no leader reachable for approval", "membership", m.ID, "org", m.Org.ID)
+			return nil
+		}
+		if org, err = h.Store.Org(ctx, org.ParentID); err != nil {
+			return fmt.Errorf("load parent org: %w", err)
+		}
+	}
+}
+
+func orNoneIn(h *Hub, lang, v string) string {
+	if v == "" {
+		return h.Catalog.T(lang, "profile.none")
+	}
+	return v
+}
+
+// onApproveButton decides a pending registration: only a chair or information
+// worker of the org or above may, and only the first decision counts.
+func (h *Hub) onApproveButton(ctx context.Context, s *session) error {
+	parts := strings.Split(s.u.Callback.Data, ":")
+	if len(parts) != 3 || (parts[2] != "y" && parts[2] != "n") {
+		return s.notice(ctx, "error.stale_button")
+	}
+	id, err := strconv.ParseInt(parts[1], 10, 64)
+	if err != nil {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if s.person == nil {
+		return s.notice(ctx, "error.not_allowed")
+	}
+	m, err := h.Store.Membership(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if err != nil {
+		return fmt.Errorf("load membership: %w", err)
+	}
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		return err
+	}
+	if !storage.Allowed(active, storage.ActApprove, m.Org) {
+		return s.notice(ctx, "error.not_allowed")
+	}
+	approve := parts[2] == "y"
+	applicant, err := h.Store.Person(ctx, m.PersonID)
+	if err != nil {
+		return fmt.Errorf("load applicant: %w", err)
+	}
+	decided, err := h.Store.DecideMembership(ctx, id, approve, s.person.ID, h.Clock())
+	if errors.Is(err, storage.ErrAlreadyDecided) {
+		return s.reply(ctx, s.t("appr.already", "Name", applicant.FullName, "Org", m.Org.Name), nil)
+	}
+	if err != nil {
+		return fmt.Errorf("decide membership: %w", err)
+	}
+	reached, err := h.tellApplicant(ctx, applicant, decided)
+	if err != nil {
+		return err
+	}
+	key := "appr.approved"
+	if !approve {
+		key = "appr.rejected"
+	}
+	text := s.t(key, "Name", applicant.FullName, "Org", m.Org.Name)
+	if !reached {
+		text += "\n" + s.t("appr.unreachable")
+	}
+	if err := s.reply(ctx, text, nil); err != nil {
+		return err
+	}
+	if !approve {
+		return h.forgetIfUnattached(ctx, applicant.ID)
+	}
+	return nil
+}
+
+// tellApplicant tells the person the outcome; it reports whether they got it.
+func (h *Hub) tellApplicant(ctx context.Context, p storage.Person, m storage.Membership) (bool, error) {
+	accounts, err := h.Store.Accounts(ctx, p.ID)
+	if err != nil {
+		return false, fmt.Errorf("load accounts: %w", err)
+	}
+	if m.Status == storage.StatusActive {
+		return h.notify(ctx, accounts, func(lang string) string {
+			return h.Catalog.T(lang, "appr.you_approved", "Org", m.Org.Name)
+		}, func(lang string) bot.Keyboard { return mainMenu(h, lang) }, locales.Normalize(p.Locale))
+	}
+	return h.notify(ctx, accounts, func(lang string) string {
+		return h.Catalog.T(lang, "appr.you_rejected", "Org", m.Org.Name)
+	}, nil, locales.Normalize(p.Locale))
+}
+
+// forgetIfUnattached erases a rejected applicant who belongs nowhere else:
+// there is no purpose left to keep their data.
+func (h *Hub) forgetIfUnattached(ctx context.Context, personID int64) error {
+	ms, err := h.Store.Memberships(ctx, personID)
+	if err != nil {
+		return fmt.Errorf("load memberships: %w", err)
+	}
+	for _, m := range ms {
+		if m.Status == storage.StatusActive || m.Status == storage.StatusPending {
+			return nil
+		}
+	}
+	if err := h.Store.Forget(ctx, personID, h.Clock()); err != nil {
+		return fmt.Errorf("forget rejected applicant: %w", err)
+	}
+	return nil
+}

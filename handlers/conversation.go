@@ -1,0 +1,120 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// conversationTTL bounds how long an unfinished conversation, with the
+// personal data typed so far, is kept.
+const conversationTTL = 24 * time.Hour
+
+// Flows and their steps.
+const (
+	flowRegister = "register"
+	flowProfile  = "profile"
+
+	stepPick          = "pick"
+	stepConsent       = "consent"
+	stepName          = "name"
+	stepPosition      = "position"
+	stepWorkEmail     = "work_email"
+	stepPersonalOffer = "personal_offer"
+	stepPersonalEmail = "personal_email"
+	stepConfirm       = "confirm"
+
+	stepEdit           = "edit"
+	stepPersonalAccept = "personal_accept"
+)
+
+// conversation is the step a person is at, kept in shared state so that any
+// replica can continue it.
+type conversation struct {
+	Flow string `json:"flow,omitempty"`
+	Step string `json:"step,omitempty"`
+	Lang string `json:"lang,omitempty"`
+
+	// Registration.
+	OrgID           int64        `json:"org,omitempty"`
+	Role            storage.Role `json:"role,omitempty"`
+	Invite          string       `json:"invite,omitempty"`
+	PickParent      int64        `json:"pick_parent,omitempty"`
+	PickPage        int          `json:"pick_page,omitempty"`
+	ConsentAt       time.Time    `json:"consent_at,omitzero"`
+	FullName        string       `json:"full_name,omitempty"`
+	Position        string       `json:"position,omitempty"`
+	WorkEmail       string       `json:"work_email,omitempty"`
+	PersonalEmail   string       `json:"personal_email,omitempty"`
+	PersonalOfferAt time.Time    `json:"personal_consent_at,omitzero"`
+
+	// Profile editing.
+	Field string `json:"field,omitempty"`
+}
+
+func conversationKey(u *bot.Update) string {
+	return "conv:" + string(u.Platform) + ":" + u.From.ID
+}
+
+// conversation returns the sender's conversation, empty when there is none.
+func (s *session) conversation(ctx context.Context) (*conversation, error) {
+	if s.conv != nil {
+		return s.conv, nil
+	}
+	raw, ok, err := s.hub.State.Load(ctx, conversationKey(s.u))
+	if err != nil {
+		return nil, fmt.Errorf("load conversation: %w", err)
+	}
+	c := &conversation{}
+	if ok {
+		if err := json.Unmarshal(raw, c); err != nil {
+			// A record from an incompatible older version: start afresh.
+			c = &conversation{}
+		}
+	}
+	s.conv = c
+	return c, nil
+}
+
+func (s *session) saveConversation(ctx context.Context, c *conversation) error {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return fmt.Errorf("encode conversation: %w", err)
+	}
+	if err := s.hub.State.Save(ctx, conversationKey(s.u), raw, conversationTTL); err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	s.conv = c
+	return nil
+}
+
+// endConversation forgets the conversation but keeps a chosen language.
+func (s *session) endConversation(ctx context.Context) error {
+	c, err := s.conversation(ctx)
+	if err != nil {
+		return err
+	}
+	if s.person == nil && c.Lang != "" {
+		return s.saveConversation(ctx, &conversation{Lang: c.Lang})
+	}
+	if err := s.hub.State.Delete(ctx, conversationKey(s.u)); err != nil {
+		return fmt.Errorf("delete conversation: %w", err)
+	}
+	s.conv = &conversation{}
+	return nil
+}
+
+// continueConversation takes a typed answer for the current step.
+func (h *Hub) continueConversation(ctx context.Context, s *session, c *conversation) error {
+	switch c.Flow {
+	case flowRegister:
+		return h.registrationText(ctx, s, c)
+	case flowProfile:
+		return h.profileText(ctx, s, c)
+	}
+	return s.endConversation(ctx)
+}

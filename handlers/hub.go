@@ -1,0 +1,295 @@
+// Package handlers holds the conversations of UnionHub: registration,
+// approval, profile, account linking and chat binding. It speaks to people
+// through the platform-neutral bot core and keeps records through storage.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// Deps is what the conversations need from the outside world.
+type Deps struct {
+	Store   storage.Store
+	State   storage.State
+	Catalog *locales.Catalog
+	// Senders holds the platforms this process talks to.
+	Senders map[bot.Platform]bot.Sender
+	Links   Links
+	Clock   func() time.Time
+	Logger  *slog.Logger
+}
+
+// Hub routes updates to the conversations.
+type Hub struct {
+	Deps
+}
+
+// New returns a hub; a nil Clock or Logger gets a default.
+func New(d Deps) *Hub {
+	if d.Clock == nil {
+		d.Clock = time.Now
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	return &Hub{Deps: d}
+}
+
+// Router returns the router of every command and button, with the session
+// middleware (person, roles, language) innermost.
+func (h *Hub) Router() *bot.Router {
+	r := bot.NewRouter(h.handle(h.onOther))
+	r.Use(h.withSession)
+
+	r.Command("start", h.handle(h.cmdStart))
+	r.Command("help", h.handle(h.cmdHelp))
+	r.Command("menu", h.handle(h.cmdMenu))
+	r.Command("profile", h.handle(h.cmdProfile))
+	r.Command("lang", h.handle(h.cmdLang))
+	r.Command("forget", h.handle(h.cmdForget))
+	r.Command("link", h.handle(h.cmdLink))
+	r.Command("cancel", h.handle(h.cmdCancel))
+	r.Command("bind", h.handle(h.cmdBind))
+	r.Command("unbind", h.handle(h.cmdUnbind))
+
+	r.Callback(cbMenu, h.handle(h.onMenuButton))
+	r.Callback(cbLang, h.handle(h.onLangButton))
+	r.Callback(cbReg, h.handle(h.onRegButton))
+	r.Callback(cbPick, h.handle(h.onPickButton))
+	r.Callback(cbApprove, h.handle(h.onApproveButton))
+	r.Callback(cbProfile, h.handle(h.onProfileButton))
+	r.Callback(cbForget, h.handle(h.onForgetButton))
+	r.Callback(cbBind, h.handle(h.onBindButton))
+	return r
+}
+
+// Button data prefixes; the router splits data at the first colon.
+const (
+	cbMenu    = "menu"
+	cbLang    = "lang"
+	cbReg     = "reg"
+	cbPick    = "pick"
+	cbApprove = "appr"
+	cbProfile = "prof"
+	cbForget  = "forget"
+	cbBind    = "bind"
+)
+
+type sessionKey struct{}
+
+// session is what one update's handling knows about its sender.
+type session struct {
+	hub    *Hub
+	u      *bot.Update
+	sender bot.Sender
+	lang   string
+	// person is nil for someone not (or no longer) registered.
+	person      *storage.Person
+	memberships []storage.Membership
+	loadedRoles bool
+	conv        *conversation // nil until loaded; see conversation()
+}
+
+// withSession loads the sender's person and language, notes that they are
+// reachable again, and answers a failure with an apology instead of silence.
+func (h *Hub) withSession(next bot.HandlerFunc) bot.HandlerFunc {
+	return func(ctx context.Context, u *bot.Update) error {
+		sender, ok := h.Senders[u.Platform]
+		if !ok {
+			return fmt.Errorf("handle update: no sender for platform %q", u.Platform)
+		}
+		s := &session{hub: h, u: u, sender: sender, lang: locales.Normalize(u.From.Language)}
+		err := s.load(ctx)
+		if err == nil {
+			err = next(context.WithValue(ctx, sessionKey{}, s), u)
+		}
+		if err != nil && !errors.Is(err, bot.ErrInFlight) && u.Chat.Kind == bot.ChatPrivate {
+			if _, sendErr := sender.Send(ctx, bot.Message{ChatID: u.Chat.ID, Text: s.t("error.internal")}); sendErr != nil {
+				h.Logger.WarnContext(ctx, "send apology", "chat", u.Chat.ID, "err", sendErr)
+			}
+		}
+		return err
+	}
+}
+
+func (s *session) load(ctx context.Context) error {
+	st := s.hub.Store
+	p, err := st.PersonByAccount(ctx, storage.Platform(s.u.Platform), s.u.From.ID)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		conv, err := s.conversation(ctx)
+		if err != nil {
+			return err
+		}
+		if conv.Lang != "" {
+			s.lang = conv.Lang
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("load person: %w", err)
+	}
+	s.person = &p
+	if p.Locale != "" {
+		s.lang = p.Locale
+	}
+	if err := st.TouchAccount(ctx, storage.Platform(s.u.Platform), s.u.From.ID, s.hub.Clock()); err != nil {
+		return fmt.Errorf("touch account: %w", err)
+	}
+	return nil
+}
+
+// handle adapts a session handler to the router.
+func (h *Hub) handle(fn func(ctx context.Context, s *session) error) bot.HandlerFunc {
+	return func(ctx context.Context, u *bot.Update) error {
+		s, ok := ctx.Value(sessionKey{}).(*session)
+		if !ok {
+			return errors.New("handle update: session middleware missing")
+		}
+		return fn(ctx, s)
+	}
+}
+
+// roles returns the person's memberships, loaded once per update.
+func (s *session) roles(ctx context.Context) ([]storage.Membership, error) {
+	if s.person == nil || s.loadedRoles {
+		return s.memberships, nil
+	}
+	ms, err := s.hub.Store.Memberships(ctx, s.person.ID)
+	if err != nil {
+		return nil, fmt.Errorf("load memberships: %w", err)
+	}
+	s.memberships, s.loadedRoles = ms, true
+	return ms, nil
+}
+
+// activeRoles returns the memberships in force.
+func (s *session) activeRoles(ctx context.Context) ([]storage.Membership, error) {
+	ms, err := s.roles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var active []storage.Membership
+	for _, m := range ms {
+		if m.Status == storage.StatusActive {
+			active = append(active, m)
+		}
+	}
+	return active, nil
+}
+
+func (s *session) t(key string, kv ...any) string { return s.hub.Catalog.T(s.lang, key, kv...) }
+
+func (s *session) plural(key string, n int, kv ...any) string {
+	return s.hub.Catalog.Plural(s.lang, key, n, kv...)
+}
+
+func (s *session) private() bool { return s.u.Chat.Kind == bot.ChatPrivate }
+
+// reply answers in the update's chat: a button press edits the message that
+// carried the button (so stale buttons disappear), anything else gets a new
+// message.
+func (s *session) reply(ctx context.Context, text string, kb bot.Keyboard) error {
+	m := bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb}
+	if cb := s.u.Callback; cb != nil {
+		if err := s.sender.AnswerCallback(ctx, s.u, ""); err != nil {
+			s.hub.Logger.WarnContext(ctx, "answer callback", "err", err)
+		}
+		if cb.MessageID != "" {
+			err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: cb.MessageID}, m)
+			if err == nil {
+				return nil
+			}
+			s.hub.Logger.DebugContext(ctx, "edit failed, sending anew", "err", err)
+		}
+	}
+	return s.send(ctx, m)
+}
+
+// send sends a new message to the update's chat.
+func (s *session) send(ctx context.Context, m bot.Message) error {
+	_, err := s.sender.Send(ctx, m)
+	return s.hub.sendOutcome(ctx, s.u.Platform, s.u.From.ID, err)
+}
+
+// notice answers a button press with a short pop-up and changes nothing.
+func (s *session) notice(ctx context.Context, key string, kv ...any) error {
+	if s.u.Callback != nil {
+		return s.sender.AnswerCallback(ctx, s.u, s.t(key, kv...))
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, kv...)})
+}
+
+// sendOutcome records that a person blocked the bot; such a failure is not an
+// error of the handler.
+func (h *Hub) sendOutcome(ctx context.Context, p bot.Platform, externalID string, err error) error {
+	if errors.Is(err, bot.ErrBlocked) {
+		if markErr := h.Store.MarkBlocked(ctx, storage.Platform(p), externalID, h.Clock()); markErr != nil && !errors.Is(markErr, storage.ErrNotFound) {
+			return fmt.Errorf("mark blocked: %w", markErr)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("send message: %w", err)
+	}
+	return nil
+}
+
+// notify sends a message to a person on the platform where they were seen
+// last and can be reached. It reports whether anyone received it.
+func (h *Hub) notify(ctx context.Context, accounts []storage.Account, text func(lang string) string, kb func(lang string) bot.Keyboard, lang string) (bool, error) {
+	for _, a := range accounts {
+		sender, ok := h.Senders[bot.Platform(a.Platform)]
+		if !ok || a.BlockedAt != nil {
+			continue
+		}
+		m := bot.Message{ChatID: a.ExternalID, Text: text(lang)}
+		if kb != nil {
+			m.Keyboard = kb(lang)
+		}
+		_, err := sender.Send(ctx, m)
+		if errors.Is(err, bot.ErrBlocked) {
+			if err := h.sendOutcome(ctx, bot.Platform(a.Platform), a.ExternalID, err); err != nil {
+				return false, err
+			}
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("notify: %w", err)
+		}
+		return true, nil
+	}
+	return false, nil
+}
+
+// onOther handles what no command or button route took: conversation
+// answers, stale buttons and small talk.
+func (h *Hub) onOther(ctx context.Context, s *session) error {
+	if !s.private() {
+		return nil // the bot stays quiet in groups unless addressed by a command
+	}
+	if s.u.Callback != nil {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if s.u.Command != "" {
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.unknown_command"), Keyboard: s.mainMenu()})
+	}
+	conv, err := s.conversation(ctx)
+	if err != nil {
+		return err
+	}
+	if conv.Flow != "" {
+		return h.continueConversation(ctx, s, conv)
+	}
+	if s.person == nil {
+		return h.greetStranger(ctx, s)
+	}
+	return h.showMenu(ctx, s, "menu.title")
+}
