@@ -1,0 +1,92 @@
+// Package postgres opens the store on PostgreSQL through pgx.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io/fs"
+	"log/slog"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"github.com/unionhub/unionhub/storage/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Dialect is PostgreSQL's flavour of the shared SQL.
+var Dialect = sqlstore.Dialect{
+	Name:      "postgres",
+	Goose:     goose.DialectPostgres,
+	Numbered:  true,
+	ForUpdate: " FOR UPDATE",
+	// Readers go on; a second import waits for the first to commit.
+	LockOrgs: "LOCK TABLE orgs IN EXCLUSIVE MODE",
+	Classify: classify,
+}
+
+func classify(err error) sqlstore.Violation {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return sqlstore.NoViolation
+	}
+	switch pgErr.Code {
+	case "23505":
+		return sqlstore.UniqueViolation
+	case "23503":
+		return sqlstore.ForeignKeyViolation
+	}
+	return sqlstore.NoViolation
+}
+
+// Open connects to the database at dsn. It does not migrate: call Migrate.
+func Open(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	locker, err := migrationLocker(ctx, db)
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open postgres: %w", err), db.Close())
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open postgres: %w", err), db.Close())
+	}
+	store, err := sqlstore.New(db, sqlstore.Config{Dialect: Dialect, Migrations: sub, Locker: locker, Logger: logger})
+	if err != nil {
+		return nil, errors.Join(fmt.Errorf("open postgres: %w", err), db.Close())
+	}
+	return store, nil
+}
+
+// migrationLocker returns an advisory session lock keyed by the schema, so
+// that replicas sharing a schema migrate one at a time while separate
+// schemas (one per test) do not wait for each other.
+func migrationLocker(ctx context.Context, db *sql.DB) (lock.SessionLocker, error) {
+	var schema sql.NullString
+	if err := db.QueryRowContext(ctx, "SELECT current_schema()").Scan(&schema); err != nil {
+		return nil, fmt.Errorf("read current schema: %w", err)
+	}
+	if !schema.Valid {
+		return nil, errors.New("no schema of the search_path exists")
+	}
+	h := fnv.New64a()
+	h.Write([]byte("unionhub migrate " + schema.String))
+	locker, err := lock.NewPostgresSessionLocker(
+		lock.WithLockID(int64(h.Sum64())),
+		lock.WithLockTimeout(1, 600), // a migration may take minutes on a big table
+	)
+	if err != nil {
+		return nil, fmt.Errorf("create migration lock: %w", err)
+	}
+	return locker, nil
+}
