@@ -1,0 +1,1333 @@
+// Package platformtest fakes the messaging platforms over real HTTP, so that
+// adapter and end-to-end tests send the same requests and meet the same
+// limits and errors as in production, without reaching Telegram or VK.
+package platformtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Credentials of the fake Telegram bot.
+const (
+	TelegramToken       = "123456:TEST-token"
+	TelegramBotUsername = "unionhub_test_bot"
+)
+
+const (
+	tgBotID            = 123456
+	tgBotFirstName     = "UnionHub Test"
+	tgFirstUpdateID    = 900000001 // large like real update ids, to catch narrow integer types
+	tgFirstCallbackID  = 4611686018427387904
+	tgWaitTimeout      = 10 * time.Second
+	tgMaxTextRunes     = 4096
+	tgMaxButtonData    = 64
+	tgMaxRequestBody   = 10 << 20
+	tgMaxUpdatesLimit  = 100
+	tgHookAttempts     = 8
+	tgHookFirstBackoff = 50 * time.Millisecond
+	tgHookMaxBackoff   = 500 * time.Millisecond
+	tgHookTimeout      = 10 * time.Second
+	tgSecretHeader     = "X-Telegram-Bot-Api-Secret-Token"
+	tgKindMessage      = "message"
+	tgKindCallback     = "callback_query"
+)
+
+// Error descriptions as the real Bot API words them.
+const (
+	tgErrChatNotFound   = "Bad Request: chat not found"
+	tgErrBlocked        = "Forbidden: bot was blocked by the user"
+	tgErrTextEmpty      = "Bad Request: message text is empty"
+	tgErrTooLong        = "Bad Request: message is too long"
+	tgErrEditTooLong    = "Bad Request: MESSAGE_TOO_LONG"
+	tgErrButtonData     = "Bad Request: BUTTON_DATA_INVALID"
+	tgErrButtonURL      = "Bad Request: BUTTON_URL_INVALID"
+	tgErrTextButton     = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
+	tgErrMarkup         = "Bad Request: can't parse reply keyboard markup JSON object"
+	tgErrNotModified    = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
+	tgErrEditNotFound   = "Bad Request: message to edit not found"
+	tgErrCantEdit       = "Bad Request: message can't be edited"
+	tgErrDeleteNotFound = "Bad Request: message to delete not found"
+	tgErrQueryInvalid   = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+	tgErrWebhookActive  = "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+	tgErrOtherPoll      = "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
+	tgErrPollBySetHook  = "Conflict: terminated by setWebhook request"
+	tgErrWebhookURL     = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
+	tgErrSecretToken    = "Bad Request: secret token contains unallowed characters"
+	tgErrAllowedUpdates = "Bad Request: can't parse allowed updates"
+)
+
+var tgSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// TGUser is a person on the user side of the fake.
+type TGUser struct {
+	ID           int64
+	FirstName    string
+	LastName     string
+	Username     string
+	LanguageCode string
+}
+
+// TGGroup is a group chat the bot is a member of; its ID is negative, and
+// IDs from -1000000000000 down are supergroups, as on Telegram.
+type TGGroup struct {
+	ID    int64
+	Title string
+}
+
+// TGButton is one inline button of a message the bot sent.
+type TGButton struct {
+	Text string
+	Data string // callback_data
+	URL  string
+}
+
+// TGMessage is a message the bot sent, in its current (edited) state.
+type TGMessage struct {
+	ID      int
+	ChatID  int64
+	Text    string
+	Buttons [][]TGButton
+}
+
+// HasButton reports whether the message has a button with callback data.
+func (m TGMessage) HasButton(data string) bool {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if b.Data == data {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ButtonData returns the callback data of the first button whose text
+// contains textSubstring, or "" when there is none.
+func (m TGMessage) ButtonData(textSubstring string) string {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Text, textSubstring) {
+				return b.Data
+			}
+		}
+	}
+	return ""
+}
+
+// TGDelivery is one attempt to POST an update to the webhook; Status is the
+// HTTP status of the answer, 0 for a transport error.
+type TGDelivery struct {
+	UpdateID int64
+	Status   int
+}
+
+// TGWebhook is the webhook as setWebhook last set it.
+type TGWebhook struct {
+	URL            string
+	Secret         string
+	AllowedUpdates []string
+}
+
+// Telegram is a fake Telegram Bot API server. The bot side talks to it over
+// HTTP like to api.telegram.org; a test plays the people through SendText,
+// Press and the like, and inspects what the bot did through Messages,
+// WaitMessage, Calls and the like. All methods are safe for concurrent use.
+//
+// Deviations from the real API, on purpose: webhooks may be plain http on
+// any port, the bot sees every group message (as with privacy mode off), and
+// webhook deliveries go one at a time, retried after 50 ms, 100 ms, 200 ms...
+// (at most 500 ms apart) and dropped after 8 failed attempts.
+type Telegram struct {
+	t       testing.TB
+	srv     *httptest.Server
+	client  *http.Client
+	methods map[string]tgMethod
+
+	hookMu sync.Mutex // serialises webhook changes, which wait for the delivery loop to stop
+
+	mu          sync.Mutex
+	changed     chan struct{} // closed and replaced on every change, to wake waiters
+	closed      bool
+	nextUpdate  int64
+	nextSeq     int64
+	nextQuery   int64
+	queue       []*tgQueued
+	history     map[int64]tgQueued
+	allowed     []string
+	pollGen     int64
+	hook        *tgHook
+	chats       map[int64]*tgChat
+	blocked     map[int64]bool
+	queries     map[string]*tgQuery
+	queryByUpd  map[int64]string
+	answered    []string
+	calls       map[string]int
+	faults      map[string]*tgFault
+	deliveries  []TGDelivery
+	lastWebhook TGWebhook
+}
+
+type tgMethod func(ctx context.Context, p map[string]string) (any, *tgAPIError)
+
+type tgAPIError struct {
+	code       int
+	desc       string
+	retryAfter int
+}
+
+type tgQueued struct {
+	seq    int64 // unique per queue entry; a redelivered update shares its id
+	id     int64
+	kind   string
+	body   []byte
+	replay bool // redelivered: returned once even though its id was confirmed
+}
+
+type tgHook struct {
+	url    string
+	secret string
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+type tgChat struct {
+	id     int64
+	kind   string // private, group or supergroup
+	title  string
+	user   TGUser // private chats only
+	lastID int
+	msgs   []*tgStored
+}
+
+type tgStored struct {
+	id       int
+	fromBot  bool
+	date     int64
+	editDate int64
+	text     string
+	buttons  [][]TGButton
+}
+
+type tgQuery struct {
+	answered bool
+	text     string
+}
+
+type tgFault struct {
+	left       int
+	code       int
+	desc       string
+	retryAfter int
+}
+
+type tgUserJSON struct {
+	ID           int64  `json:"id"`
+	IsBot        bool   `json:"is_bot"`
+	FirstName    string `json:"first_name"`
+	LastName     string `json:"last_name,omitempty"`
+	Username     string `json:"username,omitempty"`
+	LanguageCode string `json:"language_code,omitempty"`
+}
+
+type tgMeJSON struct {
+	tgUserJSON
+	CanJoinGroups           bool `json:"can_join_groups"`
+	CanReadAllGroupMessages bool `json:"can_read_all_group_messages"`
+	SupportsInlineQueries   bool `json:"supports_inline_queries"`
+}
+
+type tgChatJSON struct {
+	ID        int64  `json:"id"`
+	Type      string `json:"type"`
+	Title     string `json:"title,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+	Username  string `json:"username,omitempty"`
+}
+
+type tgEntityJSON struct {
+	Type   string `json:"type"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+}
+
+type tgPhotoJSON struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Width        int    `json:"width"`
+	Height       int    `json:"height"`
+	FileSize     int    `json:"file_size"`
+}
+
+type tgButtonJSON struct {
+	Text         string `json:"text"`
+	URL          string `json:"url,omitempty"`
+	CallbackData string `json:"callback_data,omitempty"`
+}
+
+type tgMarkupJSON struct {
+	InlineKeyboard [][]tgButtonJSON `json:"inline_keyboard"`
+}
+
+type tgMessageJSON struct {
+	MessageID   int            `json:"message_id"`
+	From        *tgUserJSON    `json:"from,omitempty"`
+	Chat        tgChatJSON     `json:"chat"`
+	Date        int64          `json:"date"`
+	EditDate    int64          `json:"edit_date,omitempty"`
+	Text        string         `json:"text,omitempty"`
+	Entities    []tgEntityJSON `json:"entities,omitempty"`
+	Photo       []tgPhotoJSON  `json:"photo,omitempty"`
+	Caption     string         `json:"caption,omitempty"`
+	ReplyMarkup *tgMarkupJSON  `json:"reply_markup,omitempty"`
+}
+
+type tgCallbackJSON struct {
+	ID           string         `json:"id"`
+	From         tgUserJSON     `json:"from"`
+	Message      *tgMessageJSON `json:"message,omitempty"`
+	ChatInstance string         `json:"chat_instance"`
+	Data         string         `json:"data,omitempty"`
+}
+
+type tgUpdateJSON struct {
+	UpdateID      int64           `json:"update_id"`
+	Message       *tgMessageJSON  `json:"message,omitempty"`
+	CallbackQuery *tgCallbackJSON `json:"callback_query,omitempty"`
+}
+
+// NewTelegram starts a fake Bot API server on 127.0.0.1; it stops when the
+// test ends.
+func NewTelegram(t testing.TB) *Telegram {
+	t.Helper()
+	f := &Telegram{
+		t:          t,
+		client:     &http.Client{Timeout: tgHookTimeout},
+		changed:    make(chan struct{}),
+		nextUpdate: tgFirstUpdateID,
+		nextQuery:  tgFirstCallbackID,
+		history:    map[int64]tgQueued{},
+		chats:      map[int64]*tgChat{},
+		blocked:    map[int64]bool{},
+		queries:    map[string]*tgQuery{},
+		queryByUpd: map[int64]string{},
+		calls:      map[string]int{},
+		faults:     map[string]*tgFault{},
+	}
+	f.methods = map[string]tgMethod{
+		"getme":                  f.getMe,
+		"getupdates":             f.getUpdates,
+		"setwebhook":             f.setWebhook,
+		"deletewebhook":          f.deleteWebhook,
+		"sendmessage":            f.sendMessage,
+		"editmessagetext":        f.editMessageText,
+		"editmessagereplymarkup": f.editMessageReplyMarkup,
+		"answercallbackquery":    f.answerCallbackQuery,
+		"deletemessage":          f.deleteMessage,
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
+	t.Cleanup(f.close)
+	return f
+}
+
+// URL is the base URL to give the adapter in place of https://api.telegram.org.
+func (f *Telegram) URL() string { return f.srv.URL }
+
+// FailNext makes the next n calls of method fail with code and description
+// (a default description when empty); a retryAfter above zero is sent as
+// parameters.retry_after, as Telegram does with 429.
+func (f *Telegram) FailNext(method string, n, code int, description string, retryAfter int) {
+	if description == "" {
+		description = tgDefaultDescription(code, retryAfter)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[strings.ToLower(method)] = &tgFault{left: n, code: code, desc: description, retryAfter: retryAfter}
+}
+
+// SendText makes u write text to the bot in private (chat id = user id) and
+// returns the update id. Writing to the bot also unblocks it, as it must in
+// the client.
+func (f *Telegram) SendText(u TGUser, text string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, u.ID)
+	msg := f.userMessageLocked(f.privateChatLocked(u), u)
+	msg.Text = text
+	msg.Entities = tgCommandEntities(text)
+	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// SendGroupText makes u write text in group g, which the bot is a member of,
+// and returns the update id.
+func (f *Telegram) SendGroupText(u TGUser, g TGGroup, text string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msg := f.userMessageLocked(f.groupChatLocked(g), u)
+	msg.Text = text
+	msg.Entities = tgCommandEntities(text)
+	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// SendPhoto makes u send the bot a photo with an optional caption in private
+// and returns the update id.
+func (f *Telegram) SendPhoto(u TGUser, caption string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, u.ID)
+	msg := f.userMessageLocked(f.privateChatLocked(u), u)
+	id := fmt.Sprintf("AgACAgIAAxkBAAI%d", msg.MessageID)
+	msg.Photo = []tgPhotoJSON{
+		{FileID: id + "_s", FileUniqueID: "AQADs" + strconv.Itoa(msg.MessageID), Width: 90, Height: 67, FileSize: 1254},
+		{FileID: id + "_m", FileUniqueID: "AQADm" + strconv.Itoa(msg.MessageID), Width: 1280, Height: 960, FileSize: 98304},
+	}
+	msg.Caption = caption
+	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// Press makes u press the inline button with data on message messageID of
+// chatID and returns the update id. Data is not checked against the
+// keyboard: a modified client can send anything. A message the fake does not
+// know arrives as an inaccessible message (date 0), as Telegram sends those.
+func (f *Telegram) Press(u TGUser, chatID int64, messageID int, data string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	msg := &tgMessageJSON{MessageID: messageID, Chat: tgChatJSON{ID: chatID, Type: tgChatType(chatID)}}
+	if c := f.chats[chatID]; c != nil {
+		msg.Chat = c.json()
+		if m := c.find(messageID); m != nil && m.fromBot {
+			msg = f.botMessageLocked(c, m)
+		}
+	}
+	f.nextQuery++
+	qid := strconv.FormatInt(f.nextQuery, 10)
+	f.queries[qid] = &tgQuery{}
+	cb := &tgCallbackJSON{
+		ID:           qid,
+		From:         tgUserToJSON(u),
+		Message:      msg,
+		ChatInstance: strconv.FormatUint(uint64(chatID)^0x5bd1e9955bd1e995, 10),
+		Data:         data,
+	}
+	id := f.enqueueLocked(tgKindCallback, tgUpdateJSON{CallbackQuery: cb})
+	f.queryByUpd[id] = qid
+	return id
+}
+
+// CallbackQueryID returns the callback query id carried by the update that
+// Press returned, or "" for another update.
+func (f *Telegram) CallbackQueryID(updateID int64) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.queryByUpd[updateID]
+}
+
+// Redeliver queues the update with updateID again, with the same update_id,
+// as Telegram does when a webhook answer is lost or an offset was not
+// confirmed. Long polling returns it once even if its id was confirmed.
+func (f *Telegram) Redeliver(updateID int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	old, ok := f.history[updateID]
+	if !ok {
+		f.t.Errorf("telegram fake: Redeliver: no update %d", updateID)
+		return
+	}
+	f.nextSeq++
+	f.queue = append(f.queue, &tgQueued{seq: f.nextSeq, id: old.id, kind: old.kind, body: old.body, replay: true})
+	f.notifyLocked()
+}
+
+// Block makes userID block the bot: sends to their private chat get 403.
+func (f *Telegram) Block(userID int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.blocked[userID] = true
+	f.notifyLocked()
+}
+
+// Unblock makes userID unblock the bot.
+func (f *Telegram) Unblock(userID int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, userID)
+	f.notifyLocked()
+}
+
+// Messages returns the messages the bot sent to chatID and did not delete,
+// in order, in their current (edited) state.
+func (f *Telegram) Messages(chatID int64) []TGMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.chats[chatID]
+	if c == nil {
+		return nil
+	}
+	var out []TGMessage
+	for _, m := range c.msgs {
+		if m.fromBot {
+			out = append(out, TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Buttons: tgCloneButtons(m.buttons)})
+		}
+	}
+	return out
+}
+
+// WaitMessage waits up to 10 s for a message the bot sent to chatID (before
+// or during the wait) that matches, and fails the test listing what was sent
+// when none does.
+func (f *Telegram) WaitMessage(t testing.TB, chatID int64, match func(TGMessage) bool) TGMessage {
+	t.Helper()
+	var found TGMessage
+	ok := f.await(func() bool {
+		for _, m := range f.Messages(chatID) {
+			if match(m) {
+				found = m
+				return true
+			}
+		}
+		return false
+	})
+	if !ok {
+		var b strings.Builder
+		for _, m := range f.Messages(chatID) {
+			fmt.Fprintf(&b, "\n  #%d %q buttons=%v", m.ID, m.Text, m.Buttons)
+		}
+		if b.Len() == 0 {
+			b.WriteString(" none")
+		}
+		t.Fatalf("telegram fake: no matching message in chat %d after %s; sent:%s", chatID, tgWaitTimeout, b.String())
+	}
+	return found
+}
+
+// Await waits up to 10 s until cond holds, re-checking on every change of
+// the fake and every 20 ms, and fails the test naming what when it does not.
+func (f *Telegram) Await(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	if !f.await(cond) {
+		t.Fatalf("telegram fake: timed out after %s waiting for %s", tgWaitTimeout, what)
+	}
+}
+
+func (f *Telegram) await(cond func() bool) bool {
+	deadline := time.NewTimer(tgWaitTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		f.mu.Lock()
+		ch := f.changed
+		f.mu.Unlock()
+		if cond() {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-tick.C:
+		case <-deadline.C:
+			return cond()
+		}
+	}
+}
+
+// CallbackAnswers returns the callback query ids the bot answered, in order.
+func (f *Telegram) CallbackAnswers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.answered)
+}
+
+// CallbackAnswer returns the notification text the bot answered the callback
+// query with, and whether it answered at all.
+func (f *Telegram) CallbackAnswer(queryID string) (text string, answered bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	q := f.queries[queryID]
+	if q == nil || !q.answered {
+		return "", false
+	}
+	return q.text, true
+}
+
+// Calls counts the requests for method (case-insensitive) that passed the
+// token check, including those failed by FailNext.
+func (f *Telegram) Calls(method string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[strings.ToLower(method)]
+}
+
+// WebhookDeliveries returns every webhook POST attempt, in order.
+func (f *Telegram) WebhookDeliveries() []TGDelivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.deliveries)
+}
+
+// Webhook returns the webhook as last set; its URL is "" when none is set.
+func (f *Telegram) Webhook() TGWebhook {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hook == nil {
+		return TGWebhook{}
+	}
+	w := f.lastWebhook
+	w.AllowedUpdates = slices.Clone(w.AllowedUpdates)
+	return w
+}
+
+// PendingUpdates counts the updates not yet confirmed by getUpdates or
+// delivered to the webhook.
+func (f *Telegram) PendingUpdates() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.queue)
+}
+
+func (f *Telegram) close() {
+	f.hookMu.Lock()
+	f.mu.Lock()
+	f.closed = true
+	f.notifyLocked()
+	f.mu.Unlock()
+	f.stopHook()
+	f.hookMu.Unlock()
+	f.srv.Close()
+}
+
+func (f *Telegram) notifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	token, method, ok := tgSplitPath(r.URL.Path)
+	if !ok {
+		tgWriteError(w, &tgAPIError{code: http.StatusNotFound, desc: "Not Found"})
+		return
+	}
+	if token != TelegramToken {
+		tgWriteError(w, &tgAPIError{code: http.StatusUnauthorized, desc: "Unauthorized"})
+		return
+	}
+	name := strings.ToLower(method)
+	handle, ok := f.methods[name]
+	if !ok {
+		tgWriteError(w, &tgAPIError{code: http.StatusNotFound, desc: "Not Found"})
+		return
+	}
+	params, err := tgReadParams(w, r)
+	if err != nil {
+		tgWriteError(w, &tgAPIError{code: http.StatusBadRequest, desc: "Bad Request: " + err.Error()})
+		return
+	}
+	f.mu.Lock()
+	f.calls[name]++
+	var fault *tgAPIError
+	if fl := f.faults[name]; fl != nil && fl.left > 0 {
+		fl.left--
+		fault = &tgAPIError{code: fl.code, desc: fl.desc, retryAfter: fl.retryAfter}
+	}
+	f.notifyLocked()
+	f.mu.Unlock()
+	if fault != nil {
+		tgWriteError(w, fault)
+		return
+	}
+	result, apiErr := handle(r.Context(), params)
+	if apiErr != nil {
+		tgWriteError(w, apiErr)
+		return
+	}
+	tgWriteJSON(w, http.StatusOK, map[string]any{"ok": true, "result": result})
+}
+
+func (f *Telegram) getMe(context.Context, map[string]string) (any, *tgAPIError) {
+	return tgMeJSON{tgUserJSON: tgBotUser(), CanJoinGroups: true}, nil
+}
+
+func (f *Telegram) getUpdates(ctx context.Context, p map[string]string) (any, *tgAPIError) {
+	offset, _ := strconv.ParseInt(p["offset"], 10, 64)
+	limit, err := strconv.Atoi(p["limit"])
+	if err != nil || limit < 1 || limit > tgMaxUpdatesLimit {
+		limit = tgMaxUpdatesLimit
+	}
+	timeout, _ := strconv.Atoi(p["timeout"])
+	allowed, apiErr := tgParseAllowed(p["allowed_updates"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	deadline := time.Now().Add(time.Duration(max(timeout, 0)) * time.Second)
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.hook != nil {
+		return nil, &tgAPIError{code: http.StatusConflict, desc: tgErrWebhookActive}
+	}
+	if allowed != nil {
+		f.allowed = allowed
+	}
+	// A newer request terminates the older one, as on Telegram.
+	f.pollGen++
+	gen := f.pollGen
+	f.notifyLocked()
+	f.confirmLocked(offset)
+	for {
+		switch {
+		case f.closed:
+			return []json.RawMessage{}, nil
+		case gen != f.pollGen:
+			return nil, &tgAPIError{code: http.StatusConflict, desc: tgErrOtherPoll}
+		case f.hook != nil:
+			return nil, &tgAPIError{code: http.StatusConflict, desc: tgErrPollBySetHook}
+		}
+		if out := f.takeLocked(limit); len(out) > 0 || !time.Now().Before(deadline) {
+			return out, nil
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		timer := time.NewTimer(time.Until(deadline))
+		select {
+		case <-ch:
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+		timer.Stop()
+		f.mu.Lock()
+		if ctx.Err() != nil {
+			return []json.RawMessage{}, nil
+		}
+	}
+}
+
+// confirmLocked forgets the updates that offset confirms: every id below a
+// positive offset, or all but the last -offset for a negative one.
+func (f *Telegram) confirmLocked(offset int64) {
+	switch {
+	case offset > 0:
+		f.queue = slices.DeleteFunc(f.queue, func(q *tgQueued) bool { return q.id < offset && !q.replay })
+	case offset < 0 && int64(len(f.queue)) > -offset:
+		f.queue = slices.Clone(f.queue[int64(len(f.queue))+offset:])
+	}
+}
+
+// takeLocked returns up to limit pending updates, leaving them queued until
+// a later offset confirms them.
+func (f *Telegram) takeLocked(limit int) []json.RawMessage {
+	f.dropUnwantedLocked()
+	out := []json.RawMessage{}
+	for _, q := range f.queue {
+		if len(out) == limit {
+			break
+		}
+		out = append(out, q.body)
+		q.replay = false
+	}
+	return out
+}
+
+// dropUnwantedLocked forgets updates of kinds the bot did not ask for.
+func (f *Telegram) dropUnwantedLocked() {
+	if len(f.allowed) == 0 {
+		return
+	}
+	f.queue = slices.DeleteFunc(f.queue, func(q *tgQueued) bool { return !slices.Contains(f.allowed, q.kind) })
+}
+
+func (f *Telegram) setWebhook(ctx context.Context, p map[string]string) (any, *tgAPIError) {
+	if p["url"] == "" {
+		return f.deleteWebhook(ctx, p)
+	}
+	u, err := url.Parse(p["url"])
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrWebhookURL}
+	}
+	secret := p["secret_token"]
+	if secret != "" && !tgSecretPattern.MatchString(secret) {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrSecretToken}
+	}
+	allowed, apiErr := tgParseAllowed(p["allowed_updates"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+
+	f.hookMu.Lock()
+	defer f.hookMu.Unlock()
+	f.stopHook()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil, &tgAPIError{code: http.StatusInternalServerError, desc: "Internal Server Error"}
+	}
+	if allowed != nil {
+		f.allowed = allowed
+	}
+	if p["drop_pending_updates"] == "true" {
+		f.queue = nil
+	}
+	hookCtx, cancel := context.WithCancel(context.Background())
+	h := &tgHook{url: p["url"], secret: secret, cancel: cancel, done: make(chan struct{})}
+	f.hook = h
+	f.lastWebhook = TGWebhook{URL: h.url, Secret: secret, AllowedUpdates: slices.Clone(f.allowed)}
+	f.notifyLocked()
+	go f.deliverLoop(hookCtx, h)
+	return true, nil
+}
+
+func (f *Telegram) deleteWebhook(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.hookMu.Lock()
+	defer f.hookMu.Unlock()
+	f.stopHook()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if p["drop_pending_updates"] == "true" {
+		f.queue = nil
+	}
+	f.notifyLocked()
+	return true, nil
+}
+
+// stopHook ends webhook delivery and waits for its loop; the caller holds
+// hookMu but not mu, which the loop needs to finish.
+func (f *Telegram) stopHook() {
+	f.mu.Lock()
+	h := f.hook
+	f.hook = nil
+	f.mu.Unlock()
+	if h != nil {
+		h.cancel()
+		<-h.done
+	}
+}
+
+// deliverLoop POSTs queued updates to the webhook one at a time, retrying
+// each with a growing backoff and dropping it after tgHookAttempts failures.
+func (f *Telegram) deliverLoop(ctx context.Context, h *tgHook) {
+	defer close(h.done)
+	var seq int64
+	tries := 0
+	for {
+		q, ok := f.nextForHook(ctx)
+		if !ok {
+			return
+		}
+		if q.seq != seq {
+			seq, tries = q.seq, 0
+		}
+		status := f.post(ctx, h, q.body)
+		if ctx.Err() != nil {
+			return
+		}
+		tries++
+		delivered := status >= 200 && status < 300
+		f.mu.Lock()
+		f.deliveries = append(f.deliveries, TGDelivery{UpdateID: q.id, Status: status})
+		if delivered || tries >= tgHookAttempts {
+			f.queue = slices.DeleteFunc(f.queue, func(e *tgQueued) bool { return e.seq == q.seq })
+		}
+		f.notifyLocked()
+		f.mu.Unlock()
+		if delivered || tries >= tgHookAttempts {
+			continue
+		}
+		backoff := min(tgHookFirstBackoff<<(tries-1), tgHookMaxBackoff)
+		select {
+		case <-time.After(backoff):
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+func (f *Telegram) nextForHook(ctx context.Context) (tgQueued, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		if f.closed || ctx.Err() != nil {
+			return tgQueued{}, false
+		}
+		f.dropUnwantedLocked()
+		if len(f.queue) > 0 {
+			return *f.queue[0], true
+		}
+		ch := f.changed
+		f.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+		f.mu.Lock()
+	}
+}
+
+func (f *Telegram) post(ctx context.Context, h *tgHook, body []byte) int {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if h.secret != "" {
+		req.Header.Set(tgSecretHeader, h.secret)
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode
+}
+
+func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, apiErr := f.writableChatLocked(p["chat_id"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	text := p["text"]
+	if strings.TrimSpace(text) == "" {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextEmpty}
+	}
+	if utf8.RuneCountInString(text) > tgMaxTextRunes {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTooLong}
+	}
+	buttons, apiErr := tgParseMarkup(p["reply_markup"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	c.lastID++
+	m := &tgStored{id: c.lastID, fromBot: true, date: time.Now().Unix(), text: text, buttons: buttons}
+	c.msgs = append(c.msgs, m)
+	f.notifyLocked()
+	return f.botMessageLocked(c, m), nil
+}
+
+func (f *Telegram) editMessageText(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, m, apiErr := f.editableLocked(p)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	text := p["text"]
+	if strings.TrimSpace(text) == "" {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextEmpty}
+	}
+	if utf8.RuneCountInString(text) > tgMaxTextRunes {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditTooLong}
+	}
+	// Without reply_markup the inline keyboard is removed, as on Telegram.
+	buttons, apiErr := tgParseMarkup(p["reply_markup"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return f.applyEditLocked(c, m, text, buttons)
+}
+
+func (f *Telegram) editMessageReplyMarkup(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, m, apiErr := f.editableLocked(p)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	buttons, apiErr := tgParseMarkup(p["reply_markup"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return f.applyEditLocked(c, m, m.text, buttons)
+}
+
+func (f *Telegram) editableLocked(p map[string]string) (*tgChat, *tgStored, *tgAPIError) {
+	if p["inline_message_id"] != "" {
+		return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditNotFound}
+	}
+	c, apiErr := f.writableChatLocked(p["chat_id"])
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	id, _ := strconv.Atoi(p["message_id"])
+	m := c.find(id)
+	if m == nil {
+		return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditNotFound}
+	}
+	if !m.fromBot {
+		return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrCantEdit}
+	}
+	return c, m, nil
+}
+
+func (f *Telegram) applyEditLocked(c *tgChat, m *tgStored, text string, buttons [][]TGButton) (any, *tgAPIError) {
+	if text == m.text && tgSameButtons(buttons, m.buttons) {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrNotModified}
+	}
+	m.text, m.buttons, m.editDate = text, buttons, time.Now().Unix()
+	f.notifyLocked()
+	return f.botMessageLocked(c, m), nil
+}
+
+func (f *Telegram) answerCallbackQuery(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := p["callback_query_id"]
+	q := f.queries[id]
+	if q == nil || q.answered {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrQueryInvalid}
+	}
+	q.answered, q.text = true, p["text"]
+	f.answered = append(f.answered, id)
+	f.notifyLocked()
+	return true, nil
+}
+
+func (f *Telegram) deleteMessage(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, _ := strconv.ParseInt(p["chat_id"], 10, 64)
+	c := f.chats[id]
+	if c == nil {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrChatNotFound}
+	}
+	msgID, _ := strconv.Atoi(p["message_id"])
+	n := len(c.msgs)
+	c.msgs = slices.DeleteFunc(c.msgs, func(m *tgStored) bool { return m.id == msgID })
+	if len(c.msgs) == n {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrDeleteNotFound}
+	}
+	f.notifyLocked()
+	return true, nil
+}
+
+// writableChatLocked resolves chat_id to a chat the bot may write to: a
+// group it is in, or a private chat with a person who wrote to it and has
+// not blocked it.
+func (f *Telegram) writableChatLocked(raw string) (*tgChat, *tgAPIError) {
+	id, err := strconv.ParseInt(raw, 10, 64)
+	c := f.chats[id]
+	if err != nil || c == nil {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrChatNotFound}
+	}
+	if c.kind == "private" && f.blocked[id] {
+		return nil, &tgAPIError{code: http.StatusForbidden, desc: tgErrBlocked}
+	}
+	return c, nil
+}
+
+func (f *Telegram) privateChatLocked(u TGUser) *tgChat {
+	c := f.chats[u.ID]
+	if c == nil {
+		c = &tgChat{id: u.ID, kind: "private"}
+		f.chats[u.ID] = c
+	}
+	c.user = u
+	return c
+}
+
+func (f *Telegram) groupChatLocked(g TGGroup) *tgChat {
+	c := f.chats[g.ID]
+	if c == nil {
+		c = &tgChat{id: g.ID, kind: tgChatType(g.ID)}
+		f.chats[g.ID] = c
+	}
+	c.title = g.Title
+	return c
+}
+
+func (f *Telegram) userMessageLocked(c *tgChat, u TGUser) *tgMessageJSON {
+	c.lastID++
+	now := time.Now().Unix()
+	c.msgs = append(c.msgs, &tgStored{id: c.lastID, date: now})
+	from := tgUserToJSON(u)
+	return &tgMessageJSON{MessageID: c.lastID, From: &from, Chat: c.json(), Date: now}
+}
+
+func (f *Telegram) botMessageLocked(c *tgChat, m *tgStored) *tgMessageJSON {
+	from := tgBotUser()
+	out := &tgMessageJSON{MessageID: m.id, From: &from, Chat: c.json(), Date: m.date, EditDate: m.editDate, Text: m.text}
+	if len(m.buttons) > 0 {
+		mk := &tgMarkupJSON{}
+		for _, row := range m.buttons {
+			var r []tgButtonJSON
+			for _, b := range row {
+				r = append(r, tgButtonJSON{Text: b.Text, URL: b.URL, CallbackData: b.Data})
+			}
+			mk.InlineKeyboard = append(mk.InlineKeyboard, r)
+		}
+		out.ReplyMarkup = mk
+	}
+	return out
+}
+
+func (f *Telegram) enqueueLocked(kind string, u tgUpdateJSON) int64 {
+	id := f.nextUpdate
+	f.nextUpdate++
+	u.UpdateID = id
+	body, err := json.Marshal(u)
+	if err != nil {
+		panic(fmt.Sprintf("telegram fake: marshal update: %v", err))
+	}
+	f.nextSeq++
+	q := tgQueued{seq: f.nextSeq, id: id, kind: kind, body: body}
+	f.history[id] = q
+	f.queue = append(f.queue, &q)
+	f.notifyLocked()
+	return id
+}
+
+func (c *tgChat) find(id int) *tgStored {
+	for _, m := range c.msgs {
+		if m.id == id {
+			return m
+		}
+	}
+	return nil
+}
+
+func (c *tgChat) json() tgChatJSON {
+	if c.kind == "private" {
+		return tgChatJSON{ID: c.id, Type: c.kind, FirstName: c.user.FirstName, LastName: c.user.LastName, Username: c.user.Username}
+	}
+	return tgChatJSON{ID: c.id, Type: c.kind, Title: c.title}
+}
+
+func tgChatType(id int64) string {
+	switch {
+	case id > 0:
+		return "private"
+	case id <= -1000000000000:
+		return "supergroup"
+	default:
+		return "group"
+	}
+}
+
+func tgBotUser() tgUserJSON {
+	return tgUserJSON{ID: tgBotID, IsBot: true, FirstName: tgBotFirstName, Username: TelegramBotUsername}
+}
+
+func tgUserToJSON(u TGUser) tgUserJSON {
+	return tgUserJSON{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Username: u.Username, LanguageCode: u.LanguageCode}
+}
+
+// tgCommandEntities marks a leading /command the way Telegram does, with its
+// length in UTF-16 code units.
+func tgCommandEntities(text string) []tgEntityJSON {
+	if !strings.HasPrefix(text, "/") {
+		return nil
+	}
+	head, _, _ := strings.Cut(text, " ")
+	head, _, _ = strings.Cut(head, "\n")
+	if len(head) < 2 {
+		return nil
+	}
+	return []tgEntityJSON{{Type: "bot_command", Offset: 0, Length: len(utf16.Encode([]rune(head)))}}
+}
+
+func tgParseAllowed(raw string) ([]string, *tgAPIError) {
+	if raw == "" {
+		return nil, nil
+	}
+	var kinds []string
+	if err := json.Unmarshal([]byte(raw), &kinds); err != nil {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrAllowedUpdates}
+	}
+	if kinds == nil {
+		kinds = []string{}
+	}
+	return kinds, nil
+}
+
+// tgParseMarkup reads an inline keyboard and checks its buttons as Telegram
+// does; other markup kinds carry no inline buttons.
+func tgParseMarkup(raw string) ([][]TGButton, *tgAPIError) {
+	if raw == "" || raw == "null" {
+		return nil, nil
+	}
+	var mk struct {
+		InlineKeyboard [][]map[string]json.RawMessage `json:"inline_keyboard"`
+	}
+	if err := json.Unmarshal([]byte(raw), &mk); err != nil {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrMarkup}
+	}
+	var out [][]TGButton
+	for _, row := range mk.InlineKeyboard {
+		var r []TGButton
+		for _, fields := range row {
+			b, apiErr := tgParseButton(fields)
+			if apiErr != nil {
+				return nil, apiErr
+			}
+			r = append(r, b)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func tgParseButton(fields map[string]json.RawMessage) (TGButton, *tgAPIError) {
+	str := func(key string) string {
+		var s string
+		_ = json.Unmarshal(fields[key], &s)
+		return s
+	}
+	b := TGButton{Text: str("text"), Data: str("callback_data"), URL: str("url")}
+	if len(b.Data) > tgMaxButtonData {
+		return b, &tgAPIError{code: http.StatusBadRequest, desc: tgErrButtonData}
+	}
+	if b.URL != "" {
+		u, err := url.Parse(b.URL)
+		if err != nil || !slices.Contains([]string{"http", "https", "tg"}, u.Scheme) || u.Host == "" {
+			return b, &tgAPIError{code: http.StatusBadRequest, desc: tgErrButtonURL}
+		}
+	}
+	if b.Data == "" && b.URL == "" && !tgHasOtherAction(fields) {
+		return b, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextButton}
+	}
+	return b, nil
+}
+
+// tgHasOtherAction reports a button kind the fake does not model (web app,
+// login, inline switch, copy text...), which Telegram accepts.
+func tgHasOtherAction(fields map[string]json.RawMessage) bool {
+	for key, v := range fields {
+		switch key {
+		case "text", "url", "callback_data", "icon_custom_emoji_id", "style":
+			continue
+		case "copy_text":
+			// go-telegram/bot always sends copy_text, empty unless used.
+			var ct struct {
+				Text string `json:"text"`
+			}
+			if json.Unmarshal(v, &ct) == nil && ct.Text != "" {
+				return true
+			}
+		default:
+			if s := string(v); s != "null" && s != "false" && s != `""` {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func tgSameButtons(a, b [][]TGButton) bool {
+	if len(a) == 0 && len(b) == 0 {
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func tgCloneButtons(in [][]TGButton) [][]TGButton {
+	if in == nil {
+		return nil
+	}
+	out := make([][]TGButton, len(in))
+	for i, row := range in {
+		out[i] = slices.Clone(row)
+	}
+	return out
+}
+
+// tgSplitPath splits /bot<token>/<method>.
+func tgSplitPath(path string) (token, method string, ok bool) {
+	rest, ok := strings.CutPrefix(path, "/bot")
+	if !ok {
+		return "", "", false
+	}
+	token, method, ok = strings.Cut(rest, "/")
+	if !ok || method == "" || strings.Contains(method, "/") {
+		return "", "", false
+	}
+	return token, method, true
+}
+
+// tgReadParams reads parameters from the query string and a multipart,
+// urlencoded or JSON body into strings; JSON objects and arrays stay JSON
+// text, as they arrive in form fields.
+func tgReadParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+	r.Body = http.MaxBytesReader(w, r.Body, tgMaxRequestBody)
+	out := map[string]string{}
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch ct {
+	case "application/json":
+		for k, v := range r.URL.Query() {
+			out[k] = v[0]
+		}
+		var body map[string]json.RawMessage
+		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("can't parse JSON body: %w", err)
+		}
+		for k, v := range body {
+			var s string
+			if json.Unmarshal(v, &s) == nil {
+				out[k] = s
+			} else {
+				out[k] = string(v)
+			}
+		}
+		return out, nil
+	case "multipart/form-data":
+		// go-telegram/bot sends an empty body, not even a closing boundary, for
+		// methods without parameters; Telegram takes it.
+		if err := r.ParseMultipartForm(tgMaxRequestBody); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("can't parse multipart body: %w", err)
+		}
+	default:
+		if err := r.ParseForm(); err != nil {
+			return nil, fmt.Errorf("can't parse form body: %w", err)
+		}
+	}
+	for k, v := range r.Form {
+		out[k] = v[0]
+	}
+	return out, nil
+}
+
+func tgDefaultDescription(code, retryAfter int) string {
+	switch code {
+	case http.StatusTooManyRequests:
+		return fmt.Sprintf("Too Many Requests: retry after %d", retryAfter)
+	case http.StatusBadRequest:
+		return "Bad Request"
+	case http.StatusForbidden:
+		return "Forbidden"
+	case http.StatusConflict:
+		return "Conflict"
+	default:
+		return http.StatusText(code)
+	}
+}
+
+func tgWriteError(w http.ResponseWriter, e *tgAPIError) {
+	body := map[string]any{"ok": false, "error_code": e.code, "description": e.desc}
+	if e.retryAfter > 0 {
+		body["parameters"] = map[string]int{"retry_after": e.retryAfter}
+	}
+	tgWriteJSON(w, e.code, body)
+}
+
+func tgWriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

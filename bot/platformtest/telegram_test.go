@@ -1,0 +1,569 @@
+package platformtest_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/bot/platformtest"
+)
+
+type tgReply struct {
+	OK          bool            `json:"ok"`
+	ErrorCode   int             `json:"error_code"`
+	Description string          `json:"description"`
+	Result      json.RawMessage `json:"result"`
+	Parameters  struct {
+		RetryAfter int `json:"retry_after"`
+	} `json:"parameters"`
+}
+
+type tgTestUpdate struct {
+	UpdateID int64 `json:"update_id"`
+	Message  *struct {
+		MessageID int `json:"message_id"`
+		Date      int64
+		Text      string `json:"text"`
+		Caption   string `json:"caption"`
+		Photo     []any  `json:"photo"`
+		Chat      struct {
+			ID    int64  `json:"id"`
+			Type  string `json:"type"`
+			Title string `json:"title"`
+		} `json:"chat"`
+		Entities []struct {
+			Type   string `json:"type"`
+			Length int    `json:"length"`
+		} `json:"entities"`
+	} `json:"message"`
+	CallbackQuery *struct {
+		ID      string `json:"id"`
+		Data    string `json:"data"`
+		Message struct {
+			MessageID   int   `json:"message_id"`
+			Date        int64 `json:"date"`
+			ReplyMarkup *struct {
+				InlineKeyboard [][]struct {
+					CallbackData string `json:"callback_data"`
+				} `json:"inline_keyboard"`
+			} `json:"reply_markup"`
+		} `json:"message"`
+	} `json:"callback_query"`
+}
+
+var tgAnna = platformtest.TGUser{ID: 1001, FirstName: "Anna", Username: "anna", LanguageCode: "ru"}
+
+// tgCall calls the fake as a bot would, with a urlencoded body.
+func tgCall(t *testing.T, f *platformtest.Telegram, method string, params url.Values) (int, tgReply) {
+	t.Helper()
+	resp, err := http.PostForm(f.URL()+"/bot"+platformtest.TelegramToken+"/"+method, params)
+	if err != nil {
+		t.Fatalf("call %s: %v", method, err)
+	}
+	return tgDecode(t, resp)
+}
+
+func tgDecode(t *testing.T, resp *http.Response) (int, tgReply) {
+	t.Helper()
+	defer resp.Body.Close()
+	var r tgReply
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
+		t.Fatalf("decode reply: %v", err)
+	}
+	if r.OK != (resp.StatusCode == http.StatusOK) || (!r.OK && r.ErrorCode != resp.StatusCode) {
+		t.Fatalf("reply %+v does not agree with HTTP status %d", r, resp.StatusCode)
+	}
+	return resp.StatusCode, r
+}
+
+func tgUpdates(t *testing.T, f *platformtest.Telegram, params url.Values) []tgTestUpdate {
+	t.Helper()
+	status, r := tgCall(t, f, "getUpdates", params)
+	if status != http.StatusOK {
+		t.Fatalf("getUpdates: %d %s", status, r.Description)
+	}
+	var ups []tgTestUpdate
+	if err := json.Unmarshal(r.Result, &ups); err != nil {
+		t.Fatalf("decode updates: %v", err)
+	}
+	return ups
+}
+
+func tgIDs(ups []tgTestUpdate) []int64 {
+	var ids []int64
+	for _, u := range ups {
+		ids = append(ids, u.UpdateID)
+	}
+	return ids
+}
+
+func TestTelegramRouting(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	cases := []struct {
+		name, path string
+		status     int
+		desc       string
+	}{
+		{"wrong token", "/bot1:wrong/getMe", http.StatusUnauthorized, "Unauthorized"},
+		{"unknown method", "/bot" + platformtest.TelegramToken + "/getCoffee", http.StatusNotFound, "Not Found"},
+		{"no bot prefix", "/getMe", http.StatusNotFound, "Not Found"},
+		{"method case-insensitive", "/bot" + platformtest.TelegramToken + "/GETME", http.StatusOK, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp, err := http.Get(f.URL() + tc.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			status, r := tgDecode(t, resp)
+			if status != tc.status || r.Description != tc.desc {
+				t.Fatalf("got %d %q, want %d %q", status, r.Description, tc.status, tc.desc)
+			}
+		})
+	}
+	t.Run("getMe", func(t *testing.T) {
+		t.Parallel()
+		_, r := tgCall(t, f, "getMe", nil)
+		var me struct {
+			ID       int64  `json:"id"`
+			IsBot    bool   `json:"is_bot"`
+			Username string `json:"username"`
+		}
+		if err := json.Unmarshal(r.Result, &me); err != nil {
+			t.Fatal(err)
+		}
+		if me.ID != 123456 || !me.IsBot || me.Username != platformtest.TelegramBotUsername {
+			t.Fatalf("getMe = %+v", me)
+		}
+	})
+}
+
+func TestTelegramGetUpdatesOffset(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	id1 := f.SendText(tgAnna, "one")
+	id2 := f.SendText(tgAnna, "/start abc")
+	id3 := f.SendGroupText(tgAnna, platformtest.TGGroup{ID: -1001234567890, Title: "Union"}, "three")
+
+	ups := tgUpdates(t, f, url.Values{"timeout": {"0"}})
+	if got := tgIDs(ups); !slices.Equal(got, []int64{id1, id2, id3}) {
+		t.Fatalf("first fetch = %v", got)
+	}
+	if e := ups[1].Message.Entities; len(e) != 1 || e[0].Type != "bot_command" || e[0].Length != len("/start") {
+		t.Fatalf("command entities = %+v", e)
+	}
+	if c := ups[2].Message.Chat; c.Type != "supergroup" || c.Title != "Union" {
+		t.Fatalf("group chat = %+v", c)
+	}
+	// Unconfirmed updates come again.
+	if got := tgIDs(tgUpdates(t, f, url.Values{"offset": {"0"}, "limit": {"2"}})); !slices.Equal(got, []int64{id1, id2}) {
+		t.Fatalf("refetch with limit 2 = %v", got)
+	}
+	// An offset confirms every update below it.
+	if got := tgIDs(tgUpdates(t, f, url.Values{"offset": {strconv.FormatInt(id2, 10)}})); !slices.Equal(got, []int64{id2, id3}) {
+		t.Fatalf("fetch from id2 = %v", got)
+	}
+	if n := f.PendingUpdates(); n != 2 {
+		t.Fatalf("pending after confirming id1 = %d, want 2", n)
+	}
+	if got := tgUpdates(t, f, url.Values{"offset": {strconv.FormatInt(id3+1, 10)}}); len(got) != 0 {
+		t.Fatalf("fetch after all confirmed = %v", tgIDs(got))
+	}
+	// A redelivered update comes once more with its old id, then is confirmed again.
+	f.Redeliver(id2)
+	if got := tgIDs(tgUpdates(t, f, url.Values{"offset": {strconv.FormatInt(id3+1, 10)}})); !slices.Equal(got, []int64{id2}) {
+		t.Fatalf("after redeliver = %v", got)
+	}
+	if got := tgUpdates(t, f, url.Values{"offset": {strconv.FormatInt(id2+1, 10)}}); len(got) != 0 || f.PendingUpdates() != 0 {
+		t.Fatalf("redelivered update not confirmed: %v, pending %d", tgIDs(got), f.PendingUpdates())
+	}
+}
+
+func TestTelegramLongPoll(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+
+	start := time.Now()
+	if got := tgUpdates(t, f, url.Values{"timeout": {"1"}}); len(got) != 0 {
+		t.Fatalf("empty poll returned %v", tgIDs(got))
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 3*time.Second {
+		t.Fatalf("empty poll with timeout 1 took %s", d)
+	}
+
+	time.AfterFunc(100*time.Millisecond, func() { f.SendText(tgAnna, "hello") })
+	start = time.Now()
+	got := tgUpdates(t, f, url.Values{"timeout": {"5"}})
+	if len(got) != 1 || got[0].Message.Text != "hello" {
+		t.Fatalf("long poll = %+v", got)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("long poll answered after %s, want at the update", d)
+	}
+}
+
+func TestTelegramPollConflicts(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+
+	var (
+		wg     sync.WaitGroup
+		status int
+		first  tgReply
+	)
+	wg.Go(func() { status, first = tgCall(t, f, "getUpdates", url.Values{"timeout": {"5"}}) })
+	f.Await(t, "the first poll", func() bool { return f.Calls("getUpdates") == 1 })
+	tgUpdates(t, f, url.Values{"timeout": {"0"}})
+	wg.Wait()
+	if status != http.StatusConflict || !strings.Contains(first.Description, "terminated by other getUpdates request") {
+		t.Fatalf("older poll got %d %q", status, first.Description)
+	}
+
+	hook := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(hook.Close)
+	if s, r := tgCall(t, f, "setWebhook", url.Values{"url": {hook.URL}}); s != http.StatusOK {
+		t.Fatalf("setWebhook: %d %s", s, r.Description)
+	}
+	s, r := tgCall(t, f, "getUpdates", nil)
+	want := "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+	if s != http.StatusConflict || r.Description != want {
+		t.Fatalf("getUpdates with webhook: %d %q", s, r.Description)
+	}
+	if s, r := tgCall(t, f, "deleteWebhook", nil); s != http.StatusOK || f.Webhook().URL != "" {
+		t.Fatalf("deleteWebhook: %d %s, webhook %+v", s, r.Description, f.Webhook())
+	}
+	tgUpdates(t, f, nil)
+}
+
+func TestTelegramSendMessage(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	blocked := platformtest.TGUser{ID: 2002, FirstName: "Boris"}
+	f.SendText(tgAnna, "hi")
+	f.SendText(blocked, "hi")
+	f.Block(blocked.ID)
+	group := platformtest.TGGroup{ID: -4005, Title: "Small group"}
+	f.SendGroupText(tgAnna, group, "/bind")
+
+	keyboard := func(buttons ...string) string { return `{"inline_keyboard":[[` + strings.Join(buttons, ",") + `]]}` }
+	anna := strconv.FormatInt(tgAnna.ID, 10)
+	cases := []struct {
+		name   string
+		params url.Values
+		status int
+		desc   string
+	}{
+		{"ok private", url.Values{"chat_id": {anna}, "text": {"hello"}}, 200, ""},
+		{"ok group", url.Values{"chat_id": {"-4005"}, "text": {"hello"}}, 200, ""},
+		{"ok 4096 wide runes", url.Values{"chat_id": {anna}, "text": {strings.Repeat("ж", 4096)}}, 200, ""},
+		{"never wrote", url.Values{"chat_id": {"3003"}, "text": {"hello"}}, 400, "Bad Request: chat not found"},
+		{"unknown group", url.Values{"chat_id": {"-777"}, "text": {"hello"}}, 400, "Bad Request: chat not found"},
+		{"username chat id", url.Values{"chat_id": {"@anna"}, "text": {"hello"}}, 400, "Bad Request: chat not found"},
+		{"blocked", url.Values{"chat_id": {"2002"}, "text": {"hello"}}, 403, "Forbidden: bot was blocked by the user"},
+		{"empty text", url.Values{"chat_id": {anna}, "text": {" \n"}}, 400, "Bad Request: message text is empty"},
+		{"too long", url.Values{"chat_id": {anna}, "text": {strings.Repeat("ж", 4097)}}, 400, "Bad Request: message is too long"},
+		{"button data 64 bytes", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","callback_data":"` + strings.Repeat("d", 64) + `"}`)}}, 200, ""},
+		{"button data 65 bytes", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","callback_data":"` + strings.Repeat("d", 65) + `"}`)}}, 400, "Bad Request: BUTTON_DATA_INVALID"},
+		{"text-only button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","copy_text":{"text":""}}`)}}, 400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"},
+		{"bad url button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","url":"javascript:alert(1)"}`)}}, 400, "Bad Request: BUTTON_URL_INVALID"},
+		{"bad markup", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {"{"}}, 400, "Bad Request: can't parse reply keyboard markup JSON object"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			status, r := tgCall(t, f, "sendMessage", tc.params)
+			if status != tc.status || r.Description != tc.desc {
+				t.Fatalf("got %d %q, want %d %q", status, r.Description, tc.status, tc.desc)
+			}
+		})
+	}
+}
+
+func TestTelegramSendMessageEncodings(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	endpoint := f.URL() + "/bot" + platformtest.TelegramToken + "/sendMessage"
+	markup := `{"inline_keyboard":[[{"text":"Yes","callback_data":"vote:yes"},{"text":"Site","url":"https://example.org"}]]}`
+
+	jsonBody := `{"chat_id":1001,"text":"json","reply_markup":` + markup + `}`
+	resp, err := http.Post(endpoint, "application/json", strings.NewReader(jsonBody))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if status, r := tgDecode(t, resp); status != http.StatusOK {
+		t.Fatalf("json body: %d %s", status, r.Description)
+	}
+
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range map[string]string{"chat_id": "1001", "text": "multipart", "reply_markup": markup} {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err = http.Post(endpoint, mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, r := tgDecode(t, resp)
+	if status != http.StatusOK {
+		t.Fatalf("multipart body: %d %s", status, r.Description)
+	}
+	var msg struct {
+		MessageID int   `json:"message_id"`
+		Date      int64 `json:"date"`
+		Chat      struct {
+			ID   int64  `json:"id"`
+			Type string `json:"type"`
+		} `json:"chat"`
+		Text        string `json:"text"`
+		ReplyMarkup struct {
+			InlineKeyboard [][]struct {
+				Text string `json:"text"`
+			} `json:"inline_keyboard"`
+		} `json:"reply_markup"`
+	}
+	if err := json.Unmarshal(r.Result, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.MessageID == 0 || msg.Date == 0 || msg.Chat.ID != 1001 || msg.Chat.Type != "private" ||
+		msg.Text != "multipart" || len(msg.ReplyMarkup.InlineKeyboard) != 1 {
+		t.Fatalf("result = %+v", msg)
+	}
+
+	got := f.Messages(tgAnna.ID)
+	if len(got) != 2 || got[0].Text != "json" || got[1].Text != "multipart" || got[1].ID != msg.MessageID {
+		t.Fatalf("messages = %+v", got)
+	}
+	for _, m := range got {
+		if !m.HasButton("vote:yes") || m.ButtonData("Ye") != "vote:yes" || m.Buttons[0][1].URL != "https://example.org" {
+			t.Fatalf("buttons of %q = %+v", m.Text, m.Buttons)
+		}
+	}
+}
+
+func TestTelegramEditAndDelete(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	markup := `{"inline_keyboard":[[{"text":"Yes","callback_data":"yes"}]]}`
+	_, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"question"}, "reply_markup": {markup}})
+	var sent struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(r.Result, &sent); err != nil {
+		t.Fatal(err)
+	}
+	id := strconv.Itoa(sent.MessageID)
+	steps := []struct {
+		name   string
+		method string
+		params url.Values
+		status int
+		desc   string
+		text   string
+		data   string // the one button's data after the step, "" for none
+	}{
+		{"same text and markup", "editMessageText", url.Values{"text": {"question"}, "reply_markup": {markup}}, 400,
+			"Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message", "question", "yes"},
+		{"new text keeps markup given", "editMessageText", url.Values{"text": {"question?"}, "reply_markup": {markup}}, 200, "", "question?", "yes"},
+		{"markup only", "editMessageReplyMarkup", url.Values{"reply_markup": {`{"inline_keyboard":[[{"text":"No","callback_data":"no"}]]}`}}, 200, "", "question?", "no"},
+		{"text without markup drops keyboard", "editMessageText", url.Values{"text": {"answered"}}, 200, "", "answered", ""},
+		{"too long", "editMessageText", url.Values{"text": {strings.Repeat("a", 4097)}}, 400, "Bad Request: MESSAGE_TOO_LONG", "answered", ""},
+		{"user's message", "editMessageText", url.Values{"text": {"x"}, "message_id": {"1"}}, 400, "Bad Request: message can't be edited", "answered", ""},
+		{"unknown message", "editMessageText", url.Values{"text": {"x"}, "message_id": {"99"}}, 400, "Bad Request: message to edit not found", "answered", ""},
+	}
+	for _, s := range steps {
+		p := s.params
+		p.Set("chat_id", "1001")
+		if p.Get("message_id") == "" {
+			p.Set("message_id", id)
+		}
+		status, r := tgCall(t, f, s.method, p)
+		if status != s.status || r.Description != s.desc {
+			t.Fatalf("%s: got %d %q, want %d %q", s.name, status, r.Description, s.status, s.desc)
+		}
+		msgs := f.Messages(tgAnna.ID)
+		if len(msgs) != 1 || msgs[0].Text != s.text || (s.data == "") != (len(msgs[0].Buttons) == 0) || (s.data != "" && !msgs[0].HasButton(s.data)) {
+			t.Fatalf("%s: messages = %+v", s.name, msgs)
+		}
+	}
+	if status, r := tgCall(t, f, "deleteMessage", url.Values{"chat_id": {"1001"}, "message_id": {id}}); status != 200 {
+		t.Fatalf("delete: %d %s", status, r.Description)
+	}
+	if msgs := f.Messages(tgAnna.ID); len(msgs) != 0 {
+		t.Fatalf("after delete: %+v", msgs)
+	}
+	if status, r := tgCall(t, f, "deleteMessage", url.Values{"chat_id": {"1001"}, "message_id": {id}}); status != 400 || r.Description != "Bad Request: message to delete not found" {
+		t.Fatalf("second delete: %d %s", status, r.Description)
+	}
+}
+
+func TestTelegramPressAndAnswer(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	markup := `{"inline_keyboard":[[{"text":"Yes","callback_data":"vote:yes"}]]}`
+	tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"vote?"}, "reply_markup": {markup}})
+	msg := f.WaitMessage(t, tgAnna.ID, func(m platformtest.TGMessage) bool { return m.Text == "vote?" })
+
+	pressed := f.Press(tgAnna, tgAnna.ID, msg.ID, "vote:yes")
+	stale := f.Press(tgAnna, tgAnna.ID, 99, "vote:old")
+	ups := tgUpdates(t, f, url.Values{"offset": {strconv.FormatInt(pressed, 10)}})
+	if len(ups) != 2 {
+		t.Fatalf("updates = %v", tgIDs(ups))
+	}
+	cq := ups[0].CallbackQuery
+	if cq == nil || cq.ID != f.CallbackQueryID(pressed) || cq.Data != "vote:yes" || cq.Message.MessageID != msg.ID ||
+		cq.Message.Date == 0 || cq.Message.ReplyMarkup == nil || cq.Message.ReplyMarkup.InlineKeyboard[0][0].CallbackData != "vote:yes" {
+		t.Fatalf("callback = %+v", cq)
+	}
+	if old := ups[1].CallbackQuery; old == nil || old.Message.MessageID != 99 || old.Message.Date != 0 {
+		t.Fatalf("press on an unknown message = %+v, want an inaccessible message", old)
+	}
+	if f.CallbackQueryID(stale) == cq.ID || f.CallbackQueryID(ups[0].UpdateID+1000) != "" {
+		t.Fatal("callback query ids are not per update")
+	}
+
+	if status, r := tgCall(t, f, "answerCallbackQuery", url.Values{"callback_query_id": {cq.ID}, "text": {"Counted"}}); status != 200 {
+		t.Fatalf("answer: %d %s", status, r.Description)
+	}
+	status, r := tgCall(t, f, "answerCallbackQuery", url.Values{"callback_query_id": {cq.ID}})
+	if status != 400 || r.Description != "Bad Request: query is too old and response timeout expired or query ID is invalid" {
+		t.Fatalf("second answer: %d %s", status, r.Description)
+	}
+	if got := f.CallbackAnswers(); len(got) != 1 || got[0] != cq.ID {
+		t.Fatalf("answers = %v", got)
+	}
+	if text, ok := f.CallbackAnswer(cq.ID); !ok || text != "Counted" {
+		t.Fatalf("answer text = %q, %v", text, ok)
+	}
+}
+
+func TestTelegramFailNext(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	f.FailNext("sendMessage", 2, http.StatusTooManyRequests, "", 7)
+	p := url.Values{"chat_id": {"1001"}, "text": {"x"}}
+	for i := range 2 {
+		status, r := tgCall(t, f, "sendMessage", p)
+		if status != 429 || r.Parameters.RetryAfter != 7 || r.Description != "Too Many Requests: retry after 7" {
+			t.Fatalf("call %d: %d %+v", i, status, r)
+		}
+	}
+	if status, r := tgCall(t, f, "sendMessage", p); status != 200 {
+		t.Fatalf("third call: %d %s", status, r.Description)
+	}
+	if n := f.Calls("SENDMESSAGE"); n != 3 {
+		t.Fatalf("calls = %d, want 3", n)
+	}
+	if n := len(f.Messages(tgAnna.ID)); n != 1 {
+		t.Fatalf("messages after faults = %d, want 1", n)
+	}
+}
+
+func TestTelegramWebhook(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	var (
+		mu      sync.Mutex
+		fails   = 2
+		got     []int64
+		secrets []string
+	)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var u tgTestUpdate
+		_ = json.NewDecoder(r.Body).Decode(&u)
+		mu.Lock()
+		defer mu.Unlock()
+		secrets = append(secrets, r.Header.Get("X-Telegram-Bot-Api-Secret-Token"))
+		if fails > 0 {
+			fails--
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		got = append(got, u.UpdateID)
+	}))
+	t.Cleanup(hook.Close)
+
+	for _, bad := range []string{"has space", "semi;colon", strings.Repeat("s", 257)} {
+		if status, r := tgCall(t, f, "setWebhook", url.Values{"url": {hook.URL}, "secret_token": {bad}}); status != 400 {
+			t.Fatalf("secret %q accepted: %d %s", bad, status, r.Description)
+		}
+	}
+	if status, _ := tgCall(t, f, "setWebhook", url.Values{"url": {"ftp://example.org"}}); status != 400 {
+		t.Fatalf("ftp webhook accepted: %d", status)
+	}
+
+	pending := f.SendText(tgAnna, "before the webhook")
+	status, r := tgCall(t, f, "setWebhook", url.Values{"url": {hook.URL}, "secret_token": {"s3cr3t_-X"}, "allowed_updates": {`["message","callback_query"]`}})
+	if status != 200 {
+		t.Fatalf("setWebhook: %d %s", status, r.Description)
+	}
+	if w := f.Webhook(); w.URL != hook.URL || w.Secret != "s3cr3t_-X" || len(w.AllowedUpdates) != 2 {
+		t.Fatalf("webhook = %+v", w)
+	}
+	fresh := f.SendText(tgAnna, "after the webhook")
+	f.Await(t, "both updates delivered", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 2 })
+	f.Redeliver(fresh)
+	f.Await(t, "the redelivery", func() bool { mu.Lock(); defer mu.Unlock(); return len(got) == 3 })
+
+	mu.Lock()
+	if !slices.Equal(got, []int64{pending, fresh, fresh}) {
+		t.Fatalf("delivered %v", got)
+	}
+	for _, s := range secrets {
+		if s != "s3cr3t_-X" {
+			t.Fatalf("secret header %q", s)
+		}
+	}
+	mu.Unlock()
+	want := []platformtest.TGDelivery{{pending, 500}, {pending, 500}, {pending, 200}, {fresh, 200}, {fresh, 200}}
+	if d := f.WebhookDeliveries(); len(d) != len(want) || d[0] != want[0] || d[2] != want[2] || d[4] != want[4] {
+		t.Fatalf("deliveries = %v, want %v", d, want)
+	}
+	if n := f.PendingUpdates(); n != 0 {
+		t.Fatalf("pending = %d", n)
+	}
+}
+
+func TestTelegramWebhookGivesUp(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(hook.Close)
+	tgCall(t, f, "setWebhook", url.Values{"url": {hook.URL}})
+	id := f.SendText(tgAnna, "lost")
+	start := time.Now()
+	f.Await(t, "eight attempts", func() bool { return len(f.WebhookDeliveries()) == 8 && f.PendingUpdates() == 0 })
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("eight attempts took %s", d)
+	}
+	for _, d := range f.WebhookDeliveries() {
+		if d != (platformtest.TGDelivery{UpdateID: id, Status: http.StatusBadGateway}) {
+			t.Fatalf("delivery %+v", d)
+		}
+	}
+	time.Sleep(600 * time.Millisecond)
+	if n := len(f.WebhookDeliveries()); n != 8 {
+		t.Fatalf("%d attempts, want 8", n)
+	}
+}

@@ -1,0 +1,1182 @@
+package platformtest
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+	"unicode/utf8"
+)
+
+// Identity of the fake VK community.
+const (
+	VKToken           = "vk-test-token"
+	VKGroupID         = 1001
+	VKGroupScreenName = "unionhub_test"
+)
+
+const (
+	vkAPIVersion      = "5.199"
+	vkGroupName       = "UnionHub Test"
+	vkChatPeerBase    = 2000000000
+	vkMaxText         = 4096
+	vkMaxPeers        = 100
+	vkMaxLabel        = 40
+	vkMaxPayload      = 1000
+	vkMaxSnackbar     = 90
+	vkHistory         = 1000
+	vkMaxWait         = 25 * time.Second
+	vkWaitTimeout     = 10 * time.Second
+	vkCallbackTries   = 8
+	vkCallbackBackoff = 50 * time.Millisecond
+	vkCallbackTimeout = 10 * time.Second
+	vkLangEN          = 3
+)
+
+// VK error codes the fake returns; the numbers are VK's own.
+const (
+	vkErrMethod    = 3
+	vkErrAuth      = 5
+	vkErrRequest   = 8
+	vkErrAccess    = 15
+	vkErrParam     = 100
+	vkErrDenySend  = 901
+	vkErrKeyboard  = 911
+	vkErrTooLong   = 914
+	vkErrNoAccess  = 917
+	vkParamInvalid = "One of the parameters specified was missing or invalid: "
+)
+
+// VKUser is a person on the user side of the fake.
+type VKUser struct {
+	ID        int
+	FirstName string
+	LastName  string
+	LangID    int // client_info.lang_id: 0 Russian, 3 English
+}
+
+// VKButton is one button of a message the bot sent.
+type VKButton struct {
+	Type    string // "callback", "open_link", "text"...
+	Label   string
+	Payload string // the button's JSON payload as sent
+	Link    string
+}
+
+// VKMessage is a message the bot sent, in its current (edited) state.
+type VKMessage struct {
+	ConversationMessageID int
+	PeerID                int
+	Text                  string
+	RandomID              int
+	Buttons               [][]VKButton
+}
+
+// HasPayload reports whether a button of m carries exactly payload p.
+func (m VKMessage) HasPayload(p string) bool {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if b.Payload == p {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// PayloadFor returns the payload of the first button whose label contains
+// labelSubstring, or "" when there is none.
+func (m VKMessage) PayloadFor(labelSubstring string) string {
+	for _, row := range m.Buttons {
+		for _, b := range row {
+			if strings.Contains(b.Label, labelSubstring) {
+				return b.Payload
+			}
+		}
+	}
+	return ""
+}
+
+func (m VKMessage) clone() VKMessage {
+	if m.Buttons == nil {
+		return m
+	}
+	rows := make([][]VKButton, len(m.Buttons))
+	for i, row := range m.Buttons {
+		rows[i] = append([]VKButton(nil), row...)
+	}
+	m.Buttons = rows
+	return m
+}
+
+// VKDelivery is one Callback API delivery attempt.
+type VKDelivery struct {
+	EventID string
+	Retry   int    // the X-Retry-Counter sent, 0 on the first attempt
+	Status  int    // HTTP status, 0 on a transport error
+	Body    string // the response body, or the transport error
+}
+
+// VK is a fake VK API, Bots Long Poll server and Callback API sender over
+// real HTTP, imitating what the community bot sees on the real platform.
+//
+// Events (messages and button presses made with the user-side methods) go to
+// the long poll when no callback is set, otherwise they are POSTed to it.
+// As on VK, events that happen before groups.getLongPollServer is first
+// called are never delivered by the long poll: call WaitLongPoll first.
+type VK struct {
+	t      testing.TB
+	srv    *httptest.Server
+	ctx    context.Context
+	client *http.Client
+	wg     sync.WaitGroup
+
+	mu      sync.Mutex
+	changed chan struct{} // closed and replaced on every change, to wake waiters
+	seq     int           // source of event ids, keys and message ids
+
+	calls  map[string]int
+	faults map[string]vkFault
+
+	users   map[int]VKUser
+	allowed map[int]bool // users who allowed messages from the community
+	chats   map[int]bool // chats the bot is in
+	cmids   map[int]int  // last conversation_message_id per peer
+	sent    map[int][]*vkStored
+	byRand  map[vkRandKey]*vkStored
+	presses map[string]vkPress // by the event_id inside message_event
+	answers []vkAnswer
+	events  map[string]vkEvent
+
+	lpStarted  bool
+	lpKeys     map[string]bool
+	lpFirst    int // number of lpLog[0]
+	lpLog      []vkEvent
+	lpEnabled  map[string]bool // nil until groups.setLongPollSettings
+	lpFailures int
+	lpFailed   int
+
+	cbURL        string
+	cbSecret     string
+	cbStarted    bool
+	cbQueue      []vkEvent
+	cbPending    map[string]int
+	cbDeliveries []VKDelivery
+}
+
+type vkFault struct {
+	n    int
+	code int
+	msg  string
+}
+
+type vkError struct {
+	code int
+	msg  string
+}
+
+type vkStored struct {
+	msg       VKMessage
+	messageID int
+}
+
+type vkRandKey struct{ peer, random int }
+
+type vkPress struct {
+	eventID string // the outer event_id, what Press returned
+	userID  int
+	peerID  int
+}
+
+type vkAnswer struct {
+	eventID string
+	text    string
+}
+
+type vkEvent struct {
+	Type    string          `json:"type"`
+	Object  json.RawMessage `json:"object"`
+	GroupID int             `json:"group_id"`
+	EventID string          `json:"event_id"`
+	V       string          `json:"v"`
+	Secret  string          `json:"secret,omitempty"`
+}
+
+// NewVK starts a fake VK server on 127.0.0.1, closed when the test ends.
+func NewVK(t testing.TB) *VK {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &VK{
+		t:         t,
+		ctx:       ctx,
+		client:    &http.Client{Timeout: vkCallbackTimeout},
+		changed:   make(chan struct{}),
+		calls:     map[string]int{},
+		faults:    map[string]vkFault{},
+		users:     map[int]VKUser{},
+		allowed:   map[int]bool{},
+		chats:     map[int]bool{},
+		cmids:     map[int]int{},
+		sent:      map[int][]*vkStored{},
+		byRand:    map[vkRandKey]*vkStored{},
+		presses:   map[string]vkPress{},
+		events:    map[string]vkEvent{},
+		lpKeys:    map[string]bool{},
+		lpFirst:   1,
+		cbPending: map[string]int{},
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/method/{name}", f.vkServeMethod)
+	mux.HandleFunc("/lp", f.vkServeLongPoll)
+	f.srv = httptest.NewServer(mux)
+	t.Cleanup(func() {
+		cancel()
+		f.wg.Wait()
+		f.srv.Close()
+	})
+	return f
+}
+
+// APIURL is the method URL to configure instead of https://api.vk.ru/method/.
+func (f *VK) APIURL() string { return f.srv.URL + "/method/" }
+
+// FailNext makes the next n calls of method fail with VK error code and msg
+// (6 too many requests per second, 9 flood control...).
+func (f *VK) FailNext(method string, n int, code int, msg string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.faults[method] = vkFault{n: n, code: code, msg: msg}
+}
+
+// ExpireKey invalidates the long poll keys handed out, so the next check
+// answers {"failed":2}.
+func (f *VK) ExpireKey() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.lpKeys)
+	f.vkNotifyLocked()
+}
+
+// FailLongPoll makes the next n long poll checks fail, alternately with an
+// HTTP 500 HTML page and with truncated JSON.
+func (f *VK) FailLongPoll(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.lpFailures = n
+	f.vkNotifyLocked()
+}
+
+// WaitLongPoll waits until a client has fetched the long poll server, from
+// which moment events are kept for it.
+func (f *VK) WaitLongPoll(t testing.TB) {
+	t.Helper()
+	f.vkWait(t, "long poll server fetched", func() bool { return f.lpStarted })
+}
+
+// SetCallback switches event delivery to the Callback API at url, with
+// secret in every event; SetCallback("", "") returns to the long poll.
+func (f *VK) SetCallback(url, secret string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.cbURL, f.cbSecret = url, secret
+	if url != "" && !f.cbStarted {
+		f.cbStarted = true
+		f.wg.Add(1)
+		go f.vkDeliverLoop()
+	}
+}
+
+// Confirm posts a confirmation event to url, as VK does when a server is
+// added, and returns the response body; a non-200 answer is an error.
+func (f *VK) Confirm(url, secret string) (string, error) {
+	body, err := json.Marshal(map[string]any{"type": "confirmation", "group_id": VKGroupID, "secret": secret})
+	if err != nil {
+		return "", fmt.Errorf("encode confirmation: %w", err)
+	}
+	status, text := f.vkPost(url, body, 0)
+	if status != http.StatusOK {
+		return text, fmt.Errorf("confirm: HTTP %d: %s", status, text)
+	}
+	return text, nil
+}
+
+// CallbackDeliveries lists every Callback API delivery attempt in order.
+func (f *VK) CallbackDeliveries() []VKDelivery {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]VKDelivery(nil), f.cbDeliveries...)
+}
+
+// WaitDelivery waits until the Callback API is done with eventID (answered
+// "ok" or out of retries) and returns its attempts.
+func (f *VK) WaitDelivery(t testing.TB, eventID string) []VKDelivery {
+	t.Helper()
+	f.vkWait(t, "callback delivery of "+eventID, func() bool {
+		_, queued := f.cbPending[eventID]
+		return queued && f.cbPending[eventID] == 0
+	})
+	var out []VKDelivery
+	for _, d := range f.CallbackDeliveries() {
+		if d.EventID == eventID {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// SendText sends a private message from u to the community and returns the
+// event id. Writing allows the community to answer, as on VK.
+func (f *VK) SendText(u VKUser, text string) string {
+	return f.vkIncoming(u, u.ID, text, nil)
+}
+
+// SendTextRef sends the first message after a vk.me/<group>?ref=<ref> link.
+func (f *VK) SendTextRef(u VKUser, text, ref, refSource string) string {
+	return f.vkIncoming(u, u.ID, text, map[string]any{"ref": ref, "ref_source": refSource})
+}
+
+// SendStart presses the "Начать" button of a new dialog.
+func (f *VK) SendStart(u VKUser) string {
+	return f.vkIncoming(u, u.ID, "Начать", map[string]any{"payload": `{"command":"start"}`})
+}
+
+// SendChatText sends text from u in the group chat chatPeerID (≥ 2000000000),
+// which also puts the bot in that chat.
+func (f *VK) SendChatText(u VKUser, chatPeerID int, text string) string {
+	if chatPeerID < vkChatPeerBase {
+		f.t.Errorf("platformtest: chat peer id %d is below %d", chatPeerID, vkChatPeerBase)
+		return ""
+	}
+	return f.vkIncoming(u, chatPeerID, text, nil)
+}
+
+// SendPhoto sends a private message with a photo attached and caption text.
+func (f *VK) SendPhoto(u VKUser, text string) string {
+	photo := map[string]any{
+		"type": "photo",
+		"photo": map[string]any{
+			"id": 457239017, "album_id": -3, "owner_id": u.ID, "date": time.Now().Unix(),
+			"access_key": "0f1e2d3c4b5a", "text": "",
+			"sizes": []map[string]any{{"type": "x", "url": "https://sun9-1.userapi.com/x.jpg", "width": 604, "height": 453}},
+		},
+	}
+	return f.vkIncoming(u, u.ID, text, map[string]any{"attachments": []any{photo}})
+}
+
+// Press presses the callback button with payload on the bot's message
+// conversationMessageID in peerID and returns the event id. Only buttons the
+// bot actually sent can be pressed.
+func (f *VK) Press(u VKUser, peerID, conversationMessageID int, payload string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.vkHasCallbackButtonLocked(peerID, conversationMessageID, payload) {
+		f.t.Errorf("platformtest: no callback button with payload %s on message %d in peer %d",
+			payload, conversationMessageID, peerID)
+		return ""
+	}
+	f.users[u.ID] = u
+	f.seq++
+	pressID := vkHash("press", f.seq)[:14]
+	obj := map[string]any{
+		"user_id": u.ID, "peer_id": peerID, "event_id": pressID,
+		"payload": json.RawMessage(payload), "conversation_message_id": conversationMessageID,
+	}
+	id := f.vkPublishLocked("message_event", obj)
+	f.presses[pressID] = vkPress{eventID: id, userID: u.ID, peerID: peerID}
+	return id
+}
+
+// Redeliver sends the event eventID once more, as VK does on retries.
+func (f *VK) Redeliver(eventID string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	e, ok := f.events[eventID]
+	if !ok {
+		f.t.Errorf("platformtest: redeliver unknown event %s", eventID)
+		return
+	}
+	f.vkRouteLocked(e)
+}
+
+// Block makes userID deny messages from the community (error 901) until
+// Unblock or until they write again.
+func (f *VK) Block(userID int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.allowed[userID] = false
+	f.vkPublishLocked("message_deny", map[string]any{"user_id": userID})
+}
+
+// Unblock makes userID allow messages from the community, also when they
+// never wrote to it.
+func (f *VK) Unblock(userID int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.allowed[userID] = true
+	f.vkPublishLocked("message_allow", map[string]any{"user_id": userID, "key": ""})
+}
+
+// Messages returns what the bot sent to peerID, in order, as currently edited.
+func (f *VK) Messages(peerID int) []VKMessage {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.vkMessagesLocked(peerID)
+}
+
+// WaitMessage waits up to 10 s for a message to peerID that match accepts
+// (nil accepts any) and returns the first such one in order; on timeout it
+// fails the test listing what was sent.
+func (f *VK) WaitMessage(t testing.TB, peerID int, match func(VKMessage) bool) VKMessage {
+	t.Helper()
+	timeout := time.NewTimer(vkWaitTimeout)
+	defer timeout.Stop()
+	for {
+		f.mu.Lock()
+		msgs := f.vkMessagesLocked(peerID)
+		changed := f.changed
+		f.mu.Unlock()
+		for _, m := range msgs {
+			if match == nil || match(m) {
+				return m
+			}
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			var b strings.Builder
+			for _, m := range msgs {
+				fmt.Fprintf(&b, "\n  #%d %q buttons=%v", m.ConversationMessageID, m.Text, m.Buttons)
+			}
+			t.Fatalf("platformtest: no matching message to peer %d within %s; sent:%s", peerID, vkWaitTimeout, b.String())
+			return VKMessage{}
+		}
+	}
+}
+
+// EventAnswers lists the event ids (as Press returned them) of the presses
+// the bot answered with messages.sendMessageEventAnswer, in order.
+func (f *VK) EventAnswers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]string, len(f.answers))
+	for i, a := range f.answers {
+		out[i] = a.eventID
+	}
+	return out
+}
+
+// EventAnswer returns the snackbar text of the last answer to the press
+// eventID ("" for a silent answer) and whether it was answered at all.
+func (f *VK) EventAnswer(eventID string) (text string, ok bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.answers {
+		if a.eventID == eventID {
+			text, ok = a.text, true
+		}
+	}
+	return text, ok
+}
+
+// Calls counts the requests made to method, failed ones included.
+func (f *VK) Calls(method string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls[method]
+}
+
+func (f *VK) vkMessagesLocked(peerID int) []VKMessage {
+	out := make([]VKMessage, 0, len(f.sent[peerID]))
+	for _, s := range f.sent[peerID] {
+		out = append(out, s.msg.clone())
+	}
+	return out
+}
+
+func (f *VK) vkHasCallbackButtonLocked(peerID, cmid int, payload string) bool {
+	for _, s := range f.sent[peerID] {
+		if s.msg.ConversationMessageID != cmid {
+			continue
+		}
+		for _, row := range s.msg.Buttons {
+			for _, b := range row {
+				if b.Type == "callback" && b.Payload == payload {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (f *VK) vkWait(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	timeout := time.NewTimer(vkWaitTimeout)
+	defer timeout.Stop()
+	for {
+		f.mu.Lock()
+		ok := cond()
+		changed := f.changed
+		f.mu.Unlock()
+		if ok {
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			t.Fatalf("platformtest: timed out after %s waiting for %s", vkWaitTimeout, what)
+			return
+		}
+	}
+}
+
+func (f *VK) vkNotifyLocked() {
+	close(f.changed)
+	f.changed = make(chan struct{})
+}
+
+func vkHash(kind string, n int) string {
+	sum := sha1.Sum([]byte(kind + strconv.Itoa(n)))
+	return hex.EncodeToString(sum[:])
+}
+
+// vkIncoming publishes a message_new from u in peer; extra adds fields to
+// the message object.
+func (f *VK) vkIncoming(u VKUser, peer int, text string, extra map[string]any) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.users[u.ID] = u
+	messageID := 0
+	if peer >= vkChatPeerBase {
+		f.chats[peer] = true
+	} else {
+		f.allowed[u.ID] = true
+		f.seq++
+		messageID = f.seq
+	}
+	f.cmids[peer]++
+	msg := map[string]any{
+		"date": time.Now().Unix(), "from_id": u.ID, "id": messageID, "out": 0,
+		"attachments": []any{}, "conversation_message_id": f.cmids[peer], "fwd_messages": []any{},
+		"important": false, "is_hidden": false, "peer_id": peer, "random_id": 0, "text": text,
+	}
+	for k, v := range extra {
+		msg[k] = v
+	}
+	obj := map[string]any{
+		"message": msg,
+		"client_info": map[string]any{
+			"button_actions": []string{"text", "vkpay", "open_app", "location", "open_link", "callback",
+				"intent_subscribe", "intent_unsubscribe"},
+			"keyboard": true, "inline_keyboard": true, "carousel": true, "lang_id": u.LangID,
+		},
+	}
+	return f.vkPublishLocked("message_new", obj)
+}
+
+func (f *VK) vkPublishLocked(typ string, obj any) string {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		f.t.Errorf("platformtest: encode %s: %v", typ, err)
+		return ""
+	}
+	f.seq++
+	e := vkEvent{Type: typ, Object: raw, GroupID: VKGroupID, EventID: vkHash("event", f.seq), V: vkAPIVersion}
+	f.events[e.EventID] = e
+	f.vkRouteLocked(e)
+	return e.EventID
+}
+
+func (f *VK) vkRouteLocked(e vkEvent) {
+	switch {
+	case f.cbURL != "":
+		f.cbQueue = append(f.cbQueue, e)
+		f.cbPending[e.EventID]++
+	case f.lpStarted:
+		f.lpLog = append(f.lpLog, e)
+		if over := len(f.lpLog) - vkHistory; over > 0 {
+			f.lpLog = append([]vkEvent(nil), f.lpLog[over:]...)
+			f.lpFirst += over
+		}
+	}
+	f.vkNotifyLocked()
+}
+
+// vkServeMethod answers POST (or GET) /method/<name> like api.vk.ru.
+func (f *VK) vkServeMethod(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	var (
+		result any
+		apiErr *vkError
+	)
+	if err := r.ParseForm(); err != nil {
+		apiErr = &vkError{vkErrRequest, "Invalid request: " + err.Error()}
+	} else {
+		token := r.Form.Get("access_token")
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			token = bearer
+		}
+		result, apiErr = f.vkCall(name, token, r.Form)
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	var body any
+	if apiErr != nil {
+		body = map[string]any{"error": map[string]any{
+			"error_code": apiErr.code, "error_msg": apiErr.msg,
+			"request_params": []map[string]string{{"key": "method", "value": name}, {"key": "v", "value": r.Form.Get("v")}},
+		}}
+	} else {
+		body = map[string]any{"response": result}
+	}
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		f.t.Errorf("platformtest: write %s response: %v", name, err)
+	}
+}
+
+func (f *VK) vkCall(name, token string, form url.Values) (any, *vkError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	defer f.vkNotifyLocked()
+	f.calls[name]++
+	if token != VKToken {
+		return nil, &vkError{vkErrAuth, "User authorization failed: invalid access_token (4)."}
+	}
+	if form.Get("v") == "" {
+		return nil, &vkError{vkErrRequest, "Invalid request: v (version) is required"}
+	}
+	if fault, ok := f.faults[name]; ok && fault.n > 0 {
+		fault.n--
+		f.faults[name] = fault
+		return nil, &vkError{fault.code, fault.msg}
+	}
+	switch name {
+	case "groups.getById":
+		return f.vkGroupsGetByID(form)
+	case "groups.getLongPollServer":
+		return f.vkGetLongPollServer(form)
+	case "groups.setLongPollSettings":
+		return f.vkSetLongPollSettings(form)
+	case "messages.send":
+		return f.vkMessagesSend(form)
+	case "messages.edit":
+		return f.vkMessagesEdit(form)
+	case "messages.sendMessageEventAnswer":
+		return f.vkSendMessageEventAnswer(form)
+	case "users.get":
+		return f.vkUsersGet(form)
+	default:
+		return nil, &vkError{vkErrMethod, "Unknown method passed"}
+	}
+}
+
+func vkParamError(what string) *vkError {
+	return &vkError{vkErrParam, vkParamInvalid + what}
+}
+
+func (f *VK) vkGroupsGetByID(form url.Values) (any, *vkError) {
+	ids := form.Get("group_ids")
+	if ids == "" {
+		ids = form.Get("group_id")
+	}
+	for _, id := range strings.Split(ids, ",") {
+		if id != "" && id != strconv.Itoa(VKGroupID) && id != VKGroupScreenName {
+			return nil, vkParamError("group_ids is undefined")
+		}
+	}
+	group := map[string]any{
+		"id": VKGroupID, "name": vkGroupName, "screen_name": VKGroupScreenName,
+		"type": "group", "is_closed": 0, "is_admin": 1, "admin_level": 3, "is_member": 0,
+	}
+	return map[string]any{"groups": []any{group}, "profiles": []any{}}, nil
+}
+
+func (f *VK) vkCheckGroup(form url.Values) *vkError {
+	if form.Get("group_id") != strconv.Itoa(VKGroupID) {
+		return &vkError{vkErrAccess, "Access denied: no access to this group"}
+	}
+	return nil
+}
+
+func (f *VK) vkGetLongPollServer(form url.Values) (any, *vkError) {
+	if err := f.vkCheckGroup(form); err != nil {
+		return nil, err
+	}
+	f.seq++
+	key := vkHash("key", f.seq)
+	f.lpKeys[key] = true
+	f.lpStarted = true
+	return map[string]any{
+		"key": key, "server": f.srv.URL + "/lp", "ts": strconv.Itoa(f.lpFirst + len(f.lpLog)),
+	}, nil
+}
+
+func (f *VK) vkSetLongPollSettings(form url.Values) (any, *vkError) {
+	if err := f.vkCheckGroup(form); err != nil {
+		return nil, err
+	}
+	if f.lpEnabled == nil {
+		f.lpEnabled = map[string]bool{}
+	}
+	for k := range form {
+		switch k {
+		case "group_id", "enabled", "api_version", "v", "access_token":
+			continue
+		}
+		switch form.Get(k) {
+		case "1", "true":
+			f.lpEnabled[k] = true
+		case "0", "false":
+			f.lpEnabled[k] = false
+		}
+	}
+	return 1, nil
+}
+
+// vkKeyboard is the keyboard JSON messages.send and messages.edit accept.
+type vkKeyboard struct {
+	OneTime bool `json:"one_time"`
+	Inline  bool `json:"inline"`
+	Buttons [][]struct {
+		Action struct {
+			Type    string `json:"type"`
+			Label   string `json:"label"`
+			Payload string `json:"payload"`
+			Link    string `json:"link"`
+		} `json:"action"`
+		Color string `json:"color"`
+	} `json:"buttons"`
+}
+
+func vkParseKeyboard(raw string) ([][]VKButton, *vkError) {
+	if raw == "" {
+		return nil, nil
+	}
+	invalid := func(why string) *vkError {
+		return &vkError{vkErrKeyboard, "Keyboard format is invalid: " + why}
+	}
+	var kb vkKeyboard
+	if err := json.Unmarshal([]byte(raw), &kb); err != nil {
+		return nil, invalid(err.Error())
+	}
+	if kb.Buttons == nil {
+		return nil, invalid("buttons are required")
+	}
+	maxRows, maxButtons := 10, 40
+	if kb.Inline {
+		maxRows, maxButtons = 6, 10
+	}
+	if len(kb.Buttons) > maxRows {
+		return nil, invalid("too many rows")
+	}
+	total := 0
+	rows := make([][]VKButton, 0, len(kb.Buttons))
+	for _, row := range kb.Buttons {
+		if len(row) == 0 || len(row) > 5 {
+			return nil, invalid("a row must have 1 to 5 buttons")
+		}
+		total += len(row)
+		out := make([]VKButton, 0, len(row))
+		for _, b := range row {
+			a := b.Action
+			switch a.Type {
+			case "text", "callback", "open_link":
+				if n := utf8.RuneCountInString(a.Label); n == 0 || n > vkMaxLabel {
+					return nil, invalid("label must have 1 to 40 characters")
+				}
+			case "location", "vkpay", "open_app":
+			default:
+				return nil, invalid("unknown button type " + strconv.Quote(a.Type))
+			}
+			if a.Type == "open_link" && !strings.HasPrefix(a.Link, "http://") && !strings.HasPrefix(a.Link, "https://") {
+				return nil, invalid("open_link needs a link")
+			}
+			if a.Payload != "" && (utf8.RuneCountInString(a.Payload) > vkMaxPayload || !json.Valid([]byte(a.Payload))) {
+				return nil, invalid("payload must be JSON of at most 1000 characters")
+			}
+			out = append(out, VKButton{Type: a.Type, Label: a.Label, Payload: a.Payload, Link: a.Link})
+		}
+		rows = append(rows, out)
+	}
+	if total > maxButtons {
+		return nil, invalid("too many buttons")
+	}
+	return rows, nil
+}
+
+func vkCheckText(text string, hasAttachment bool) *vkError {
+	if utf8.RuneCountInString(text) > vkMaxText {
+		return &vkError{vkErrTooLong, "Message is too long"}
+	}
+	if text == "" && !hasAttachment {
+		return vkParamError("message is empty or invalid")
+	}
+	return nil
+}
+
+func vkParseInts(s string) ([]int, error) {
+	var out []int
+	for _, part := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(part))
+		if err != nil {
+			return nil, fmt.Errorf("parse %q: %w", part, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// vkCanSendLocked says whether the community may write to peer now.
+func (f *VK) vkCanSendLocked(peer int) *vkError {
+	switch {
+	case peer >= vkChatPeerBase:
+		if !f.chats[peer] {
+			return &vkError{vkErrNoAccess, "You don't have access to this chat"}
+		}
+	case peer > 0:
+		if !f.allowed[peer] {
+			return &vkError{vkErrDenySend, "Can't send messages for users without permission"}
+		}
+	default:
+		return vkParamError("peer_id is invalid")
+	}
+	return nil
+}
+
+func (f *VK) vkMessagesSend(form url.Values) (any, *vkError) {
+	multi := form.Get("peer_ids") != ""
+	rawPeers := form.Get("peer_ids")
+	if !multi {
+		rawPeers = form.Get("peer_id")
+		if rawPeers == "" {
+			rawPeers = form.Get("user_id")
+		}
+	}
+	if rawPeers == "" {
+		return nil, vkParamError("peer_id is undefined")
+	}
+	peers, err := vkParseInts(rawPeers)
+	if err != nil {
+		return nil, vkParamError("peer_ids is invalid")
+	}
+	if len(peers) > vkMaxPeers {
+		return nil, vkParamError("too many peer_ids")
+	}
+	if form.Get("random_id") == "" {
+		return nil, vkParamError("random_id is required")
+	}
+	randomID, err := strconv.Atoi(form.Get("random_id"))
+	if err != nil {
+		return nil, vkParamError("random_id is invalid")
+	}
+	text := form.Get("message")
+	if apiErr := vkCheckText(text, form.Get("attachment") != ""); apiErr != nil {
+		return nil, apiErr
+	}
+	buttons, apiErr := vkParseKeyboard(form.Get("keyboard"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if !multi {
+		s, apiErr := f.vkStoreLocked(peers[0], randomID, text, buttons)
+		if apiErr != nil {
+			return nil, apiErr
+		}
+		return s.messageID, nil
+	}
+	out := make([]map[string]any, 0, len(peers))
+	for _, peer := range peers {
+		s, apiErr := f.vkStoreLocked(peer, randomID, text, buttons)
+		if apiErr != nil {
+			out = append(out, map[string]any{"peer_id": peer, "error": map[string]any{"code": apiErr.code, "description": apiErr.msg}})
+			continue
+		}
+		out = append(out, map[string]any{"peer_id": peer, "message_id": s.messageID, "conversation_message_id": s.msg.ConversationMessageID})
+	}
+	return out, nil
+}
+
+// vkStoreLocked records a message to peer, or returns the one already sent
+// with the same non-zero random_id.
+func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton) (*vkStored, *vkError) {
+	if apiErr := f.vkCanSendLocked(peer); apiErr != nil {
+		return nil, apiErr
+	}
+	key := vkRandKey{peer: peer, random: randomID}
+	if s, ok := f.byRand[key]; ok && randomID != 0 {
+		return s, nil
+	}
+	f.cmids[peer]++
+	f.seq++
+	s := &vkStored{
+		msg:       VKMessage{ConversationMessageID: f.cmids[peer], PeerID: peer, Text: text, RandomID: randomID, Buttons: buttons},
+		messageID: f.seq,
+	}
+	if peer >= vkChatPeerBase {
+		s.messageID = 0
+	}
+	f.sent[peer] = append(f.sent[peer], s)
+	if randomID != 0 {
+		f.byRand[key] = s
+	}
+	return s, nil
+}
+
+func (f *VK) vkMessagesEdit(form url.Values) (any, *vkError) {
+	peer, err := strconv.Atoi(form.Get("peer_id"))
+	if err != nil {
+		return nil, vkParamError("peer_id is undefined")
+	}
+	cmid, _ := strconv.Atoi(form.Get("conversation_message_id"))
+	messageID, _ := strconv.Atoi(form.Get("message_id"))
+	if cmid == 0 && messageID == 0 {
+		return nil, vkParamError("message_id or conversation_message_id is required")
+	}
+	var target *vkStored
+	for _, s := range f.sent[peer] {
+		if (cmid != 0 && s.msg.ConversationMessageID == cmid) || (messageID != 0 && s.messageID == messageID) {
+			target = s
+		}
+	}
+	if target == nil {
+		return nil, vkParamError("message not found")
+	}
+	text := form.Get("message")
+	if apiErr := vkCheckText(text, form.Get("attachment") != ""); apiErr != nil {
+		return nil, apiErr
+	}
+	buttons, apiErr := vkParseKeyboard(form.Get("keyboard"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	target.msg.Text, target.msg.Buttons = text, buttons
+	return 1, nil
+}
+
+func (f *VK) vkSendMessageEventAnswer(form url.Values) (any, *vkError) {
+	press, ok := f.presses[form.Get("event_id")]
+	if !ok {
+		return nil, vkParamError("event_id is invalid")
+	}
+	if form.Get("user_id") != strconv.Itoa(press.userID) || form.Get("peer_id") != strconv.Itoa(press.peerID) {
+		return nil, vkParamError("user_id or peer_id does not match the event")
+	}
+	answer := vkAnswer{eventID: press.eventID}
+	if raw := form.Get("event_data"); raw != "" {
+		var data struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+			Link string `json:"link"`
+		}
+		if err := json.Unmarshal([]byte(raw), &data); err != nil {
+			return nil, vkParamError("event_data is invalid")
+		}
+		switch data.Type {
+		case "show_snackbar":
+			if n := utf8.RuneCountInString(data.Text); n == 0 || n > vkMaxSnackbar {
+				return nil, vkParamError("event_data.text must have 1 to 90 characters")
+			}
+			answer.text = data.Text
+		case "open_link", "open_app":
+		default:
+			return nil, vkParamError("event_data.type is invalid")
+		}
+	}
+	f.answers = append(f.answers, answer)
+	return 1, nil
+}
+
+func (f *VK) vkUsersGet(form url.Values) (any, *vkError) {
+	raw := form.Get("user_ids")
+	if raw == "" {
+		raw = form.Get("user_id")
+	}
+	ids, err := vkParseInts(raw)
+	if err != nil {
+		return nil, vkParamError("user_ids is invalid")
+	}
+	out := []map[string]any{}
+	for _, id := range ids {
+		if u, ok := f.users[id]; ok {
+			out = append(out, map[string]any{
+				"id": u.ID, "first_name": u.FirstName, "last_name": u.LastName,
+				"can_access_closed": true, "is_closed": false,
+			})
+		}
+	}
+	return out, nil
+}
+
+// vkServeLongPoll answers GET /lp?act=a_check&key=K&ts=T&wait=W like the
+// Bots Long Poll server.
+func (f *VK) vkServeLongPoll(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("act") != "a_check" {
+		http.Error(w, "unknown act", http.StatusBadRequest)
+		return
+	}
+	wait, _ := strconv.Atoi(q.Get("wait"))
+	timeout := time.NewTimer(min(time.Duration(max(wait, 0))*time.Second, vkMaxWait))
+	defer timeout.Stop()
+	for {
+		body, changed, broken := f.vkCheck(q.Get("key"), q.Get("ts"))
+		if broken != 0 {
+			f.vkWriteBroken(w, broken)
+			return
+		}
+		if body != nil {
+			f.vkWriteJSON(w, body)
+			return
+		}
+		select {
+		case <-changed:
+		case <-timeout.C:
+			f.vkWriteJSON(w, map[string]any{"ts": q.Get("ts"), "updates": []any{}})
+			return
+		case <-r.Context().Done():
+			return
+		case <-f.ctx.Done():
+			return
+		}
+	}
+}
+
+// vkCheck returns the answer to a check, or nil and a channel to wait on when
+// there is nothing new; broken is non-zero for an injected failure.
+func (f *VK) vkCheck(key, rawTs string) (body any, changed <-chan struct{}, broken int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.lpFailures > 0 {
+		f.lpFailures--
+		f.lpFailed++
+		return nil, nil, f.lpFailed
+	}
+	next := f.lpFirst + len(f.lpLog)
+	if !f.lpKeys[key] {
+		return map[string]any{"failed": 2}, nil, 0
+	}
+	ts, err := strconv.Atoi(rawTs)
+	if err != nil || ts < f.lpFirst || ts > next {
+		return map[string]any{"failed": 1, "ts": next}, nil, 0
+	}
+	var updates []vkEvent
+	for _, e := range f.lpLog[ts-f.lpFirst:] {
+		if f.lpEnabled == nil || f.lpEnabled[e.Type] {
+			updates = append(updates, e)
+		}
+	}
+	if ts == next {
+		return nil, f.changed, 0
+	}
+	if updates == nil {
+		updates = []vkEvent{}
+	}
+	return map[string]any{"ts": strconv.Itoa(next), "updates": updates}, nil, 0
+}
+
+func (f *VK) vkWriteJSON(w http.ResponseWriter, body any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	if err := json.NewEncoder(w).Encode(body); err != nil {
+		f.t.Errorf("platformtest: write long poll response: %v", err)
+	}
+}
+
+func (f *VK) vkWriteBroken(w http.ResponseWriter, n int) {
+	if n%2 == 1 {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = io.WriteString(w, "<html><body><h1>500 Internal Server Error</h1></body></html>")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = io.WriteString(w, `{"ts":`)
+}
+
+// vkDeliverLoop posts queued events to the callback URL one at a time, in
+// order, retrying each like VK does.
+func (f *VK) vkDeliverLoop() {
+	defer f.wg.Done()
+	for {
+		f.mu.Lock()
+		if len(f.cbQueue) == 0 {
+			changed := f.changed
+			f.mu.Unlock()
+			select {
+			case <-changed:
+				continue
+			case <-f.ctx.Done():
+				return
+			}
+		}
+		e := f.cbQueue[0]
+		f.cbQueue = f.cbQueue[1:]
+		e.Secret = f.cbSecret
+		target := f.cbURL
+		f.mu.Unlock()
+		body, err := json.Marshal(e)
+		if err != nil {
+			f.t.Errorf("platformtest: encode event: %v", err)
+			return
+		}
+		f.vkDeliver(target, e.EventID, body)
+	}
+}
+
+func (f *VK) vkDeliver(target, eventID string, body []byte) {
+	delay := vkCallbackBackoff
+	for try := range vkCallbackTries {
+		if try > 0 {
+			select {
+			case <-time.After(delay):
+			case <-f.ctx.Done():
+				return
+			}
+			delay *= 2
+		}
+		status, text := f.vkPost(target, body, try)
+		ok := status == http.StatusOK && text == "ok"
+		f.mu.Lock()
+		f.cbDeliveries = append(f.cbDeliveries, VKDelivery{EventID: eventID, Retry: try, Status: status, Body: text})
+		if ok || try == vkCallbackTries-1 {
+			f.cbPending[eventID]--
+		}
+		f.vkNotifyLocked()
+		f.mu.Unlock()
+		if ok {
+			return
+		}
+	}
+}
+
+// vkPost sends one callback request; status 0 means a transport error,
+// described by the returned text.
+func (f *VK) vkPost(target string, body []byte, retry int) (status int, text string) {
+	req, err := http.NewRequestWithContext(f.ctx, http.MethodPost, target, bytes.NewReader(body))
+	if err != nil {
+		return 0, err.Error()
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if retry > 0 {
+		req.Header.Set("X-Retry-Counter", strconv.Itoa(retry))
+	}
+	resp, err := f.client.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return 0, err.Error()
+	}
+	return resp.StatusCode, string(raw)
+}

@@ -1,0 +1,533 @@
+package platformtest
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var vkTestUser = VKUser{ID: 501, FirstName: "Иван", LastName: "Петров"}
+
+type vkTestResp struct {
+	Response json.RawMessage `json:"response"`
+	Error    *struct {
+		Code int    `json:"error_code"`
+		Msg  string `json:"error_msg"`
+	} `json:"error"`
+}
+
+func (r vkTestResp) code() int {
+	if r.Error == nil {
+		return 0
+	}
+	return r.Error.Code
+}
+
+// vkTestCall calls method the way vksdk does: a form POST with the token in
+// an Authorization header.
+func vkTestCall(t *testing.T, f *VK, token, method string, params url.Values) vkTestResp {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, f.APIURL()+method, strings.NewReader(params.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", method, err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: content type %q", method, ct)
+	}
+	var out vkTestResp
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s: decode: %v", method, err)
+	}
+	return out
+}
+
+func vkTestParams(kv ...string) url.Values {
+	p := url.Values{"v": {"5.199"}}
+	for i := 0; i+1 < len(kv); i += 2 {
+		p.Set(kv[i], kv[i+1])
+	}
+	return p
+}
+
+func TestVKMethodAuthAndErrors(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	tests := []struct {
+		name   string
+		token  string
+		method string
+		params url.Values
+		want   int
+	}{
+		{"valid", VKToken, "groups.getById", vkTestParams(), 0},
+		{"token as parameter", "", "groups.getById", vkTestParams("access_token", VKToken), 0},
+		{"wrong token", "other", "groups.getById", vkTestParams(), 5},
+		{"no token", "", "groups.getById", vkTestParams(), 5},
+		{"no version", VKToken, "groups.getById", url.Values{}, 8},
+		{"unknown method", VKToken, "wall.post", vkTestParams(), 3},
+		{"other group", VKToken, "groups.getById", vkTestParams("group_id", "7"), 100},
+		{"long poll of other group", VKToken, "groups.getLongPollServer", vkTestParams("group_id", "7"), 15},
+	}
+	for _, tt := range tests {
+		if got := vkTestCall(t, f, tt.token, tt.method, tt.params).code(); got != tt.want {
+			t.Errorf("%s: error code %d, want %d", tt.name, got, tt.want)
+		}
+	}
+	if got := f.Calls("groups.getById"); got != 6 {
+		t.Errorf("Calls(groups.getById) = %d, want 6", got)
+	}
+}
+
+func TestVKGroupsGetByID(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	resp := vkTestCall(t, f, VKToken, "groups.getById", vkTestParams("group_id", "1001"))
+	var got struct {
+		Groups []struct {
+			ID         int    `json:"id"`
+			ScreenName string `json:"screen_name"`
+		} `json:"groups"`
+	}
+	if err := json.Unmarshal(resp.Response, &got); err != nil || len(got.Groups) != 1 ||
+		got.Groups[0].ID != VKGroupID || got.Groups[0].ScreenName != VKGroupScreenName {
+		t.Errorf("groups.getById = %s (%v)", resp.Response, err)
+	}
+}
+
+func TestVKMessagesSendValidation(t *testing.T) {
+	t.Parallel()
+	kb := func(inline bool, rows, perRow int, label, payload string) string {
+		buttons := make([][]map[string]any, rows)
+		for i := range buttons {
+			for range perRow {
+				buttons[i] = append(buttons[i], map[string]any{"action": map[string]any{"type": "callback", "label": label, "payload": payload}})
+			}
+		}
+		b, _ := json.Marshal(map[string]any{"inline": inline, "buttons": buttons})
+		return string(b)
+	}
+	longPayload := `{"d":"` + strings.Repeat("x", 1000) + `"}`
+	tests := []struct {
+		name string
+		kv   []string
+		want int
+	}{
+		{"ok", []string{"peer_id", "501", "random_id", "1", "message", "hi"}, 0},
+		{"user_id instead of peer_id", []string{"user_id", "501", "random_id", "1", "message", "hi"}, 0},
+		{"random_id zero", []string{"peer_id", "501", "random_id", "0", "message", "hi"}, 0},
+		{"longest text", []string{"peer_id", "501", "random_id", "1", "message", strings.Repeat("я", 4096)}, 0},
+		{"no peer", []string{"random_id", "1", "message", "hi"}, 100},
+		{"no random_id", []string{"peer_id", "501", "message", "hi"}, 100},
+		{"text too long", []string{"peer_id", "501", "random_id", "1", "message", strings.Repeat("я", 4097)}, 914},
+		{"empty text", []string{"peer_id", "501", "random_id", "1"}, 100},
+		{"attachment only", []string{"peer_id", "501", "random_id", "1", "attachment", "photo1_2"}, 0},
+		{"never wrote", []string{"peer_id", "503", "random_id", "1", "message", "hi"}, 901},
+		{"chat without the bot", []string{"peer_id", "2000000009", "random_id", "1", "message", "hi"}, 917},
+		{"chat with the bot", []string{"peer_id", "2000000001", "random_id", "1", "message", "hi"}, 0},
+		{"inline keyboard 6x1", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 6, 1, "a", `{"d":"a"}`)}, 0},
+		{"regular keyboard 10x4", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(false, 10, 4, "a", "")}, 0},
+		{"inline 7 rows", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 7, 1, "a", "")}, 911},
+		{"inline 11 buttons", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 3, 4, "a", "")}, 911},
+		{"six in a row", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(false, 1, 6, "a", "")}, 911},
+		{"label of 41", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 1, 1, strings.Repeat("ж", 41), "")}, 911},
+		{"label of 40", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 1, 1, strings.Repeat("ж", 40), "")}, 0},
+		{"payload too long", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 1, 1, "a", longPayload)}, 911},
+		{"payload not json", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", kb(true, 1, 1, "a", "yes")}, 911},
+		{"keyboard not json", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", "{"}, 911},
+		{"keyboard without buttons", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard", `{"inline":true}`}, 911},
+		{"unknown button type", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard",
+			`{"inline":true,"buttons":[[{"action":{"type":"teleport","label":"a"}}]]}`}, 911},
+		{"open_link without link", []string{"peer_id", "501", "random_id", "1", "message", "hi", "keyboard",
+			`{"inline":true,"buttons":[[{"action":{"type":"open_link","label":"a"}}]]}`}, 911},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := NewVK(t)
+			f.SendText(vkTestUser, "hi")
+			f.SendChatText(vkTestUser, 2000000001, "hi")
+			resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams(tt.kv...))
+			if resp.code() != tt.want {
+				t.Fatalf("error code %d (%+v), want %d", resp.code(), resp.Error, tt.want)
+			}
+			sent := len(f.Messages(501)) + len(f.Messages(2000000001))
+			if wantSent := map[bool]int{true: 1, false: 0}[tt.want == 0]; sent != wantSent {
+				t.Errorf("%d messages stored, want %d", sent, wantSent)
+			}
+			if tt.want == 0 {
+				var id int
+				if err := json.Unmarshal(resp.Response, &id); err != nil {
+					t.Errorf("response %s is not a message id: %v", resp.Response, err)
+				}
+			}
+		})
+	}
+}
+
+func TestVKSendPeerIDsAndRandomID(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "hi")
+	send := func(peers, randomID string) []map[string]any {
+		t.Helper()
+		resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_ids", peers, "random_id", randomID, "message", "hello"))
+		var out []map[string]any
+		if err := json.Unmarshal(resp.Response, &out); err != nil {
+			t.Fatalf("response %s: %v", resp.Response, err)
+		}
+		return out
+	}
+	first := send("501,503", "77")
+	if len(first) != 2 || first[0]["conversation_message_id"] != float64(2) || first[0]["message_id"] == nil {
+		t.Fatalf("peer_ids response = %v", first)
+	}
+	if e, _ := first[1]["error"].(map[string]any); e["code"] != float64(901) || e["description"] == "" || first[1]["message_id"] != nil {
+		t.Errorf("blocked peer entry = %v", first[1])
+	}
+	again := send("501", "77")
+	if again[0]["message_id"] != first[0]["message_id"] || len(f.Messages(501)) != 1 {
+		t.Errorf("repeated random_id: %v, %d messages", again, len(f.Messages(501)))
+	}
+	send("501", "0")
+	send("501", "0")
+	if got := len(f.Messages(501)); got != 3 {
+		t.Errorf("random_id 0 twice stored %d messages in all, want 3", got)
+	}
+	if m := f.Messages(501)[0]; m.RandomID != 77 || m.PeerID != 501 || m.Text != "hello" {
+		t.Errorf("stored message = %+v", m)
+	}
+}
+
+func TestVKFailNext(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Unblock(501)
+	f.FailNext("messages.send", 2, 6, "Too many requests per second")
+	p := vkTestParams("peer_id", "501", "random_id", "0", "message", "hi")
+	for i, want := range []int{6, 6, 0} {
+		if got := vkTestCall(t, f, VKToken, "messages.send", p); got.code() != want {
+			t.Errorf("call %d: code %d, want %d", i, got.code(), want)
+		}
+	}
+	if f.Calls("messages.send") != 3 || len(f.Messages(501)) != 1 {
+		t.Errorf("calls %d, messages %d", f.Calls("messages.send"), len(f.Messages(501)))
+	}
+}
+
+func TestVKEditPressAndAnswer(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "hi")
+	keyboard := `{"inline":true,"buttons":[[{"action":{"type":"callback","label":"Да","payload":"{\"d\":\"yes\"}"}}]]}`
+	resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "501", "random_id", "5", "message", "Вопрос", "keyboard", keyboard))
+	if resp.code() != 0 {
+		t.Fatalf("send: %+v", resp.Error)
+	}
+	m := f.WaitMessage(t, 501, func(m VKMessage) bool { return m.HasPayload(`{"d":"yes"}`) })
+	if m.ConversationMessageID != 2 || m.PayloadFor("Да") != `{"d":"yes"}` || m.Buttons[0][0].Type != "callback" {
+		t.Fatalf("message = %+v", m)
+	}
+
+	eventID := f.Press(vkTestUser, 501, 2, `{"d":"yes"}`)
+	var pressID string // the id inside message_event, which the bot answers
+	f.mu.Lock()
+	for id, p := range f.presses {
+		if p.eventID == eventID {
+			pressID = id
+		}
+	}
+	f.mu.Unlock()
+	answers := []struct {
+		name string
+		kv   []string
+		want int
+	}{
+		{"unknown event", []string{"event_id", "nope", "user_id", "501", "peer_id", "501"}, 100},
+		{"other user", []string{"event_id", pressID, "user_id", "502", "peer_id", "501"}, 100},
+		{"snackbar too long", []string{"event_id", pressID, "user_id", "501", "peer_id", "501",
+			"event_data", `{"type":"show_snackbar","text":"` + strings.Repeat("a", 91) + `"}`}, 100},
+		{"ok", []string{"event_id", pressID, "user_id", "501", "peer_id", "501", "event_data", `{"type":"show_snackbar","text":"Готово"}`}, 0},
+	}
+	for _, a := range answers {
+		if got := vkTestCall(t, f, VKToken, "messages.sendMessageEventAnswer", vkTestParams(a.kv...)).code(); got != a.want {
+			t.Errorf("answer %s: code %d, want %d", a.name, got, a.want)
+		}
+	}
+	if text, ok := f.EventAnswer(eventID); !ok || text != "Готово" || len(f.EventAnswers()) != 1 {
+		t.Errorf("answers = %v, %q", f.EventAnswers(), text)
+	}
+
+	edits := []struct {
+		name string
+		kv   []string
+		want int
+	}{
+		{"missing message", []string{"peer_id", "501", "conversation_message_id", "9", "message", "x"}, 100},
+		{"empty text", []string{"peer_id", "501", "conversation_message_id", "2"}, 100},
+		{"ok", []string{"peer_id", "501", "conversation_message_id", "2", "message", "Отвечено"}, 0},
+	}
+	for _, e := range edits {
+		if got := vkTestCall(t, f, VKToken, "messages.edit", vkTestParams(e.kv...)).code(); got != e.want {
+			t.Errorf("edit %s: code %d, want %d", e.name, got, e.want)
+		}
+	}
+	if got := f.Messages(501); len(got) != 1 || got[0].Text != "Отвечено" || got[0].Buttons != nil {
+		t.Errorf("after edit: %+v", got)
+	}
+}
+
+// vkRecordingTB records Errorf calls instead of failing the test.
+type vkRecordingTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (r *vkRecordingTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestVKPressNeedsAButton(t *testing.T) {
+	t.Parallel()
+	rec := &vkRecordingTB{TB: t}
+	f := NewVK(rec)
+	if id := f.Press(vkTestUser, 501, 1, `{"d":"yes"}`); id != "" || len(rec.errors) != 1 {
+		t.Errorf("Press on a missing button = %q, errors %v", id, rec.errors)
+	}
+}
+
+type vkTestPoll struct {
+	Ts      json.RawMessage `json:"ts"`
+	Failed  int             `json:"failed"`
+	Updates []vkEvent       `json:"updates"`
+}
+
+func vkTestCheck(t *testing.T, server, key, ts string, wait int) (int, string, vkTestPoll) {
+	t.Helper()
+	q := url.Values{"act": {"a_check"}, "key": {key}, "ts": {ts}, "wait": {strconv.Itoa(wait)}}
+	resp, err := http.Get(server + "?" + q.Encode())
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read check: %v", err)
+	}
+	var out vkTestPoll
+	_ = json.Unmarshal(raw, &out) // broken answers are checked through the raw body
+	return resp.StatusCode, string(raw), out
+}
+
+func vkTestServer(t *testing.T, f *VK) (server, key, ts string) {
+	t.Helper()
+	resp := vkTestCall(t, f, VKToken, "groups.getLongPollServer", vkTestParams("group_id", "1001"))
+	var s struct{ Server, Key, Ts string }
+	if err := json.Unmarshal(resp.Response, &s); err != nil || s.Server == "" || s.Key == "" || s.Ts == "" {
+		t.Fatalf("getLongPollServer = %s (%v)", resp.Response, err)
+	}
+	return s.Server, s.Key, s.Ts
+}
+
+func TestVKLongPoll(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "lost")
+	server, key, ts := vkTestServer(t, f)
+	f.WaitLongPoll(t)
+
+	if _, _, got := vkTestCheck(t, server, key, ts, 0); len(got.Updates) != 0 || string(got.Ts) != strconv.Quote(ts) {
+		t.Fatalf("check before any event = %+v (the event before getLongPollServer must be lost)", got)
+	}
+	id := f.SendText(vkTestUser, "привет")
+	_, _, got := vkTestCheck(t, server, key, ts, 0)
+	if len(got.Updates) != 1 || got.Updates[0].EventID != id || got.Updates[0].Type != "message_new" || got.Updates[0].GroupID != VKGroupID {
+		t.Fatalf("check = %+v", got)
+	}
+	var obj struct {
+		Message struct {
+			Text   string `json:"text"`
+			PeerID int    `json:"peer_id"`
+			FromID int    `json:"from_id"`
+		} `json:"message"`
+		ClientInfo struct {
+			LangID int `json:"lang_id"`
+		} `json:"client_info"`
+	}
+	if err := json.Unmarshal(got.Updates[0].Object, &obj); err != nil || obj.Message.Text != "привет" || obj.Message.PeerID != 501 || obj.Message.FromID != 501 {
+		t.Errorf("message object %s (%v)", got.Updates[0].Object, err)
+	}
+	var next string
+	if err := json.Unmarshal(got.Ts, &next); err != nil || next == ts {
+		t.Fatalf("new ts %s", got.Ts)
+	}
+
+	if _, _, got := vkTestCheck(t, server, "badkey", next, 0); got.Failed != 2 {
+		t.Errorf("wrong key: %+v", got)
+	}
+	if _, _, got := vkTestCheck(t, server, key, "999", 0); got.Failed != 1 || string(got.Ts) != next {
+		t.Errorf("future ts: %+v, want failed 1 with ts %s", got, next)
+	}
+	if _, _, got := vkTestCheck(t, server, key, "0", 0); got.Failed != 1 {
+		t.Errorf("ts before history: %+v", got)
+	}
+
+	f.Redeliver(id)
+	if _, _, got := vkTestCheck(t, server, key, next, 0); len(got.Updates) != 1 || got.Updates[0].EventID != id {
+		t.Errorf("redelivered: %+v", got)
+	}
+
+	f.ExpireKey()
+	if _, _, got := vkTestCheck(t, server, key, next, 0); got.Failed != 2 {
+		t.Errorf("expired key: %+v", got)
+	}
+	_, key, _ = vkTestServer(t, f)
+	if _, _, got := vkTestCheck(t, server, key, next, 0); got.Failed != 0 || len(got.Updates) != 1 {
+		t.Errorf("old ts with a new key must still work: %+v", got)
+	}
+
+	f.FailLongPoll(2)
+	if status, _, _ := vkTestCheck(t, server, key, next, 0); status != http.StatusInternalServerError {
+		t.Errorf("first injected failure: HTTP %d", status)
+	}
+	if _, body, _ := vkTestCheck(t, server, key, next, 0); json.Valid([]byte(body)) {
+		t.Errorf("second injected failure is valid JSON: %s", body)
+	}
+	if status, _, got := vkTestCheck(t, server, key, next, 0); status != http.StatusOK || len(got.Updates) != 1 {
+		t.Errorf("after failures: HTTP %d %+v", status, got)
+	}
+}
+
+func TestVKLongPollHoldsAndFilters(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	server, key, ts := vkTestServer(t, f)
+	done := make(chan vkTestPoll, 1)
+	go func() {
+		var got vkTestPoll
+		q := url.Values{"act": {"a_check"}, "key": {key}, "ts": {ts}, "wait": {"20"}}
+		if resp, err := http.Get(server + "?" + q.Encode()); err == nil {
+			_ = json.NewDecoder(resp.Body).Decode(&got)
+			_ = resp.Body.Close()
+		}
+		done <- got
+	}()
+	time.Sleep(50 * time.Millisecond)
+	id := f.SendText(vkTestUser, "wake up")
+	select {
+	case got := <-done:
+		if len(got.Updates) != 1 || got.Updates[0].EventID != id {
+			t.Errorf("held check = %+v", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("held check did not return on a new event")
+	}
+
+	resp := vkTestCall(t, f, VKToken, "groups.setLongPollSettings", vkTestParams("group_id", "1001", "enabled", "1", "message_new", "0", "message_event", "1"))
+	if resp.code() != 0 {
+		t.Fatalf("setLongPollSettings: %+v", resp.Error)
+	}
+	_, _, now := vkTestCheck(t, server, key, ts, 0)
+	var next string
+	_ = json.Unmarshal(now.Ts, &next)
+	f.SendText(vkTestUser, "filtered")
+	start := time.Now()
+	if _, _, got := vkTestCheck(t, server, key, next, 1); len(got.Updates) != 0 {
+		t.Errorf("disabled message_new delivered: %+v", got)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("wait=1 held the check for %s", d)
+	}
+}
+
+func TestVKCallbackRetries(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	var (
+		mu      sync.Mutex
+		retries []string
+		bodies  []vkEvent
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var e vkEvent
+		_ = json.NewDecoder(r.Body).Decode(&e)
+		mu.Lock()
+		retries = append(retries, r.Header.Get("X-Retry-Counter"))
+		bodies = append(bodies, e)
+		n := len(retries)
+		mu.Unlock()
+		switch {
+		case e.Type == "confirmation":
+			_, _ = io.WriteString(w, "abc123")
+		case n <= 2:
+			http.Error(w, "busy", http.StatusInternalServerError)
+		default:
+			_, _ = io.WriteString(w, "ok")
+		}
+	}))
+	t.Cleanup(srv.Close)
+	f.SetCallback(srv.URL, "s3cret")
+	id := f.SendText(vkTestUser, "hi")
+	got := f.WaitDelivery(t, id)
+	if len(got) != 3 || got[0].Status != 500 || got[2].Status != 200 || got[2].Body != "ok" || got[2].Retry != 2 {
+		t.Fatalf("deliveries = %+v", got)
+	}
+	mu.Lock()
+	if strings.Join(retries, ",") != ",1,2" {
+		t.Errorf("X-Retry-Counter headers = %q", retries)
+	}
+	if e := bodies[0]; e.Type != "message_new" || e.EventID != id || e.Secret != "s3cret" || e.GroupID != VKGroupID || e.V != "5.199" || len(e.Object) == 0 {
+		t.Errorf("callback body = %+v", e)
+	}
+	mu.Unlock()
+	if body, err := f.Confirm(srv.URL, "s3cret"); err != nil || body != "abc123" {
+		t.Errorf("Confirm() = %q, %v", body, err)
+	}
+}
+
+func TestVKCallbackGivesUp(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "not ok")
+	}))
+	t.Cleanup(srv.Close)
+	f.SetCallback(srv.URL, "s")
+	id := f.SendText(vkTestUser, "hi")
+	if got := f.WaitDelivery(t, id); len(got) != vkCallbackTries || got[vkCallbackTries-1].Retry != vkCallbackTries-1 {
+		t.Errorf("deliveries = %+v, want %d attempts", got, vkCallbackTries)
+	}
+}
+
+func TestVKUsersGet(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "hi")
+	resp := vkTestCall(t, f, VKToken, "users.get", vkTestParams("user_ids", "501,999"))
+	var users []struct {
+		ID        int    `json:"id"`
+		FirstName string `json:"first_name"`
+	}
+	if err := json.Unmarshal(resp.Response, &users); err != nil || len(users) != 1 || users[0].FirstName != "Иван" {
+		t.Errorf("users.get = %s (%v)", resp.Response, err)
+	}
+}

@@ -1,0 +1,214 @@
+// Package telegram connects the bot core to the Telegram Bot API. It is the
+// only package that imports go-telegram/bot.
+package telegram
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/unionhub/unionhub/bot"
+)
+
+const (
+	defaultAPIURL      = "https://api.telegram.org"
+	defaultPollTimeout = 50 * time.Second
+	minPollTimeout     = time.Second // the API takes whole seconds; 0 would mean short polling
+	sendTimeout        = 30 * time.Second
+)
+
+// Telegram's rule for setWebhook's secret_token.
+var secretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// allowedUpdates are the update kinds the core understands.
+var allowedUpdates = []string{"message", "callback_query"}
+
+// Config configures the adapter.
+type Config struct {
+	Token  string
+	APIURL string // "" means https://api.telegram.org; a self-hosted Bot API server or a fake otherwise
+	// Webhook mode when WebhookURL is set; the secret is then required.
+	WebhookURL    string
+	WebhookSecret string
+	HTTPClient    *http.Client     // optional
+	PollTimeout   time.Duration    // long-poll wait, whole seconds; default 50s
+	Logger        *slog.Logger     // optional
+	Metrics       *bot.Metrics     // optional
+	Now           func() time.Time // optional clock for the time of button presses
+}
+
+// Adapter is the Telegram side of the bot: it sends messages and takes
+// updates by long polling or webhook.
+type Adapter struct {
+	cfg      Config
+	api      *tgbot.Bot
+	username string
+	log      *slog.Logger
+}
+
+var _ bot.Sender = (*Adapter)(nil)
+
+// New checks cfg and the token (one getMe call) and returns an adapter.
+func New(ctx context.Context, cfg Config) (*Adapter, error) {
+	if strings.TrimSpace(cfg.Token) == "" {
+		return nil, errors.New("new telegram adapter: empty token")
+	}
+	if cfg.WebhookURL != "" && !secretPattern.MatchString(cfg.WebhookSecret) {
+		return nil, errors.New("new telegram adapter: webhook mode needs a secret of 1-256 characters A-Z, a-z, 0-9, _ or -")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = defaultAPIURL
+	}
+	cfg.APIURL = strings.TrimRight(cfg.APIURL, "/")
+	if cfg.PollTimeout == 0 {
+		cfg.PollTimeout = defaultPollTimeout
+	}
+	cfg.PollTimeout = max(cfg.PollTimeout.Truncate(time.Second), minPollTimeout)
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: sendTimeout}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	a := &Adapter{cfg: cfg, log: cfg.Logger.With("platform", string(bot.Telegram))}
+	api, err := tgbot.New(cfg.Token, a.sdkOptions(cfg.HTTPClient)...)
+	if err != nil {
+		return nil, fmt.Errorf("new telegram adapter: %w", err)
+	}
+	a.api = api
+	me, err := api.GetMe(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("new telegram adapter: get me: %w", err)
+	}
+	a.username = me.Username
+	return a, nil
+}
+
+// sdkOptions are the SDK options every client of ours shares: our server,
+// no start-up getMe of its own, and its logging routed to slog.
+func (a *Adapter) sdkOptions(client *http.Client) []tgbot.Option {
+	return []tgbot.Option{
+		tgbot.WithServerURL(a.cfg.APIURL),
+		tgbot.WithSkipGetMe(),
+		// The SDK long-polls for pollTimeout minus one second.
+		tgbot.WithHTTPClient(a.cfg.PollTimeout+time.Second, client),
+		tgbot.WithErrorsHandler(func(err error) { a.log.Warn("telegram api", "err", err) }),
+		tgbot.WithDebugHandler(func(format string, args ...any) { a.log.Debug("telegram api: " + fmt.Sprintf(format, args...)) }),
+	}
+}
+
+// Username is the bot's username, without @.
+func (a *Adapter) Username() string { return a.username }
+
+// Platform implements bot.Sender.
+func (a *Adapter) Platform() bot.Platform { return bot.Telegram }
+
+// Send implements bot.Sender.
+func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
+	if err := bot.ValidateMessage(m); err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	chatID, err := strconv.ParseInt(m.ChatID, 10, 64)
+	if err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: chat id %q: %w", m.ChatID, err)
+	}
+	msg, err := a.api.SendMessage(ctx, &tgbot.SendMessageParams{
+		ChatID:      chatID,
+		Text:        m.Text,
+		ReplyMarkup: markup(m.Keyboard),
+	})
+	a.cfg.Metrics.CountSend(bot.Telegram, err)
+	if err != nil {
+		return bot.Sent{}, mapError("send message", err)
+	}
+	return bot.Sent{ChatID: strconv.FormatInt(msg.Chat.ID, 10), MessageID: strconv.Itoa(msg.ID)}, nil
+}
+
+// Edit implements bot.Sender; an empty keyboard removes the buttons, and an
+// edit that changes nothing succeeds.
+func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
+	if err := bot.ValidateMessage(m); err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	chatID, err := strconv.ParseInt(s.ChatID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("edit message: chat id %q: %w", s.ChatID, err)
+	}
+	msgID, err := strconv.Atoi(s.MessageID)
+	if err != nil {
+		return fmt.Errorf("edit message: message id %q: %w", s.MessageID, err)
+	}
+	_, err = a.api.EditMessageText(ctx, &tgbot.EditMessageTextParams{
+		ChatID:      chatID,
+		MessageID:   msgID,
+		Text:        m.Text,
+		ReplyMarkup: markup(m.Keyboard),
+	})
+	if err != nil && !(errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), "message is not modified")) {
+		return mapError("edit message", err)
+	}
+	return nil
+}
+
+// AnswerCallback implements bot.Sender.
+func (a *Adapter) AnswerCallback(ctx context.Context, u *bot.Update, text string) error {
+	if u.Callback == nil {
+		return errors.New("answer callback: update is not a button press")
+	}
+	if _, err := a.api.AnswerCallbackQuery(ctx, &tgbot.AnswerCallbackQueryParams{
+		CallbackQueryID: u.Callback.ID,
+		Text:            text,
+	}); err != nil {
+		return mapError("answer callback", err)
+	}
+	return nil
+}
+
+// markup converts a keyboard; no keyboard is an untyped nil so that the SDK
+// leaves reply_markup out.
+func markup(k bot.Keyboard) models.ReplyMarkup {
+	if len(k) == 0 {
+		return nil
+	}
+	rows := make([][]models.InlineKeyboardButton, 0, len(k))
+	for _, row := range k {
+		r := make([]models.InlineKeyboardButton, 0, len(row))
+		for _, b := range row {
+			r = append(r, models.InlineKeyboardButton{Text: b.Text, CallbackData: b.Data, URL: b.URL})
+		}
+		rows = append(rows, r)
+	}
+	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+}
+
+// mapError turns the SDK's errors into the core's, keeping the original in
+// the chain.
+func mapError(op string, err error) error {
+	var tooMany *tgbot.TooManyRequestsError
+	switch {
+	case errors.As(err, &tooMany):
+		limit := &bot.RateLimitError{RetryAfter: time.Duration(tooMany.RetryAfter) * time.Second}
+		return fmt.Errorf("%s: %w: %w", op, limit, err)
+	case errors.Is(err, tgbot.ErrorForbidden) && (strings.Contains(err.Error(), "kicked") || strings.Contains(err.Error(), "not a member")):
+		// The bot left or was removed from a group: the chat is gone for it.
+		return fmt.Errorf("%s: %w: %w", op, bot.ErrChatGone, err)
+	case errors.Is(err, tgbot.ErrorForbidden):
+		return fmt.Errorf("%s: %w: %w", op, bot.ErrBlocked, err)
+	case errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), "chat not found"):
+		return fmt.Errorf("%s: %w: %w", op, bot.ErrChatGone, err)
+	default:
+		return fmt.Errorf("%s: %w", op, err)
+	}
+}

@@ -1,0 +1,311 @@
+package telegram_test
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/bot/platformtest"
+	"github.com/unionhub/unionhub/bot/telegram"
+)
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	t.Cleanup(func() { // after the parallel subtests
+		// Bad configs are refused before any call; the fake does not count a wrong token.
+		if n := f.Calls("getMe"); n != 2 {
+			t.Errorf("getMe calls = %d, want one per valid config", n)
+		}
+	})
+	cases := []struct {
+		name    string
+		modify  func(*telegram.Config)
+		wantErr bool
+	}{
+		{"long polling", func(*telegram.Config) {}, false},
+		{"webhook with secret", func(c *telegram.Config) { c.WebhookURL, c.WebhookSecret = "https://hub.example.org/tg", "s3cret-_" }, false},
+		{"webhook without secret", func(c *telegram.Config) { c.WebhookURL = "https://hub.example.org/tg" }, true},
+		{"webhook with bad secret", func(c *telegram.Config) { c.WebhookURL, c.WebhookSecret = "https://hub.example.org/tg", "not allowed!" }, true},
+		{"empty token", func(c *telegram.Config) { c.Token = " " }, true},
+		{"wrong token", func(c *telegram.Config) { c.Token = "654321:WRONG" }, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			cfg := testConfig(t, f)
+			tc.modify(&cfg)
+			a, err := telegram.New(t.Context(), cfg)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("New error = %v, want error %v", err, tc.wantErr)
+			}
+			if err == nil && a.Username() != platformtest.TelegramBotUsername {
+				t.Fatalf("username = %q", a.Username())
+			}
+		})
+	}
+}
+
+func TestSendEditAnswer(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	ctx := t.Context()
+	f.SendText(anna, "hi")
+
+	if a.Platform() != bot.Telegram {
+		t.Fatalf("platform = %q", a.Platform())
+	}
+	sent, err := a.Send(ctx, bot.Message{ChatID: "1001", Text: "Choose", Keyboard: bot.Keyboard{
+		{{Text: "Yes", Data: "vote:yes"}, {Text: "Site", URL: "https://example.org/a?b=c"}},
+		{{Text: "No", Data: "vote:no"}},
+	}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	msgs := f.Messages(anna.ID)
+	if len(msgs) != 1 || sent != (bot.Sent{ChatID: "1001", MessageID: strconv.Itoa(msgs[0].ID)}) {
+		t.Fatalf("sent %+v, fake has %+v", sent, msgs)
+	}
+	wantButtons := [][]platformtest.TGButton{
+		{{Text: "Yes", Data: "vote:yes"}, {Text: "Site", URL: "https://example.org/a?b=c"}},
+		{{Text: "No", Data: "vote:no"}},
+	}
+	if msgs[0].Text != "Choose" || !reflect.DeepEqual(msgs[0].Buttons, wantButtons) {
+		t.Fatalf("message = %+v", msgs[0])
+	}
+
+	edited := bot.Message{Text: "Chosen: yes", Keyboard: bot.Keyboard{{{Text: "Undo", Data: "vote:undo"}}}}
+	for i := range 2 { // the second edit changes nothing, which is no error
+		if err := a.Edit(ctx, sent, edited); err != nil {
+			t.Fatalf("edit %d: %v", i, err)
+		}
+	}
+	if n := f.Calls("editMessageText"); n != 2 {
+		t.Fatalf("editMessageText calls = %d, want 2", n)
+	}
+	if m := f.Messages(anna.ID)[0]; m.Text != "Chosen: yes" || !reflect.DeepEqual(m.Buttons, [][]platformtest.TGButton{{{Text: "Undo", Data: "vote:undo"}}}) {
+		t.Fatalf("after edit = %+v", m)
+	}
+	if err := a.Edit(ctx, sent, bot.Message{Text: "Done"}); err != nil {
+		t.Fatalf("edit without keyboard: %v", err)
+	}
+	if m := f.Messages(anna.ID)[0]; m.Text != "Done" || len(m.Buttons) != 0 {
+		t.Fatalf("edit without keyboard left %+v", m)
+	}
+
+	if _, err := a.Send(ctx, bot.Message{ChatID: "1001", Text: "plain"}); err != nil {
+		t.Fatalf("send without keyboard: %v", err)
+	}
+	if m := f.Messages(anna.ID)[1]; m.Text != "plain" || m.Buttons != nil {
+		t.Fatalf("plain message = %+v", m)
+	}
+
+	upd := f.Press(anna, anna.ID, msgs[0].ID, "vote:undo")
+	qid := f.CallbackQueryID(upd)
+	if err := a.AnswerCallback(ctx, &bot.Update{Callback: &bot.Callback{ID: qid}}, "Saved"); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if text, ok := f.CallbackAnswer(qid); !ok || text != "Saved" {
+		t.Fatalf("answer on the fake = %q, %v", text, ok)
+	}
+	if err := a.AnswerCallback(ctx, &bot.Update{}, ""); err == nil || f.Calls("answerCallbackQuery") != 1 {
+		t.Fatalf("answering a non-callback: err %v, calls %d", err, f.Calls("answerCallbackQuery"))
+	}
+}
+
+func TestErrorMapping(t *testing.T) {
+	t.Parallel()
+	type want struct {
+		blocked, gone bool
+		retryAfter    time.Duration // > 0: a *bot.RateLimitError
+		sdk           error         // the SDK error kept in the chain
+	}
+	cases := []struct {
+		name string
+		prep func(f *platformtest.Telegram)
+		call func(ctx context.Context, a *telegram.Adapter) error
+		want want
+	}{
+		{
+			name: "blocked",
+			prep: func(f *platformtest.Telegram) { f.Block(boris.ID) },
+			call: sendTo("2002"),
+			want: want{blocked: true, sdk: tgbot.ErrorForbidden},
+		},
+		{
+			name: "deactivated",
+			prep: func(f *platformtest.Telegram) { f.FailNext("sendMessage", 1, 403, "Forbidden: user is deactivated", 0) },
+			call: sendTo("2002"),
+			want: want{blocked: true, sdk: tgbot.ErrorForbidden},
+		},
+		{
+			name: "kicked from group",
+			prep: func(f *platformtest.Telegram) {
+				f.FailNext("sendMessage", 1, 403, "Forbidden: bot was kicked from the supergroup chat", 0)
+			},
+			call: sendTo("-1001234567890"),
+			want: want{gone: true, sdk: tgbot.ErrorForbidden},
+		},
+		{
+			name: "never wrote",
+			call: sendTo("3003"),
+			want: want{gone: true, sdk: tgbot.ErrorBadRequest},
+		},
+		{
+			name: "rate limited send",
+			prep: func(f *platformtest.Telegram) { f.FailNext("sendMessage", 1, 429, "", 7) },
+			call: sendTo("2002"),
+			want: want{retryAfter: 7 * time.Second},
+		},
+		{
+			name: "rate limited edit",
+			prep: func(f *platformtest.Telegram) { f.FailNext("editMessageText", 1, 429, "", 3600) },
+			call: func(ctx context.Context, a *telegram.Adapter) error {
+				return a.Edit(ctx, bot.Sent{ChatID: "2002", MessageID: "1"}, bot.Message{Text: "x"})
+			},
+			want: want{retryAfter: time.Hour},
+		},
+		{
+			name: "blocked edit",
+			prep: func(f *platformtest.Telegram) { f.Block(boris.ID) },
+			call: func(ctx context.Context, a *telegram.Adapter) error {
+				return a.Edit(ctx, bot.Sent{ChatID: "2002", MessageID: "1"}, bot.Message{Text: "x"})
+			},
+			want: want{blocked: true, sdk: tgbot.ErrorForbidden},
+		},
+		{
+			name: "rate limited answer",
+			prep: func(f *platformtest.Telegram) { f.FailNext("answerCallbackQuery", 1, 429, "", 2) },
+			call: func(ctx context.Context, a *telegram.Adapter) error {
+				return a.AnswerCallback(ctx, &bot.Update{Callback: &bot.Callback{ID: "1"}}, "")
+			},
+			want: want{retryAfter: 2 * time.Second},
+		},
+		{
+			name: "other bad request",
+			prep: func(f *platformtest.Telegram) {
+				f.FailNext("sendMessage", 1, 400, "Bad Request: can't parse entities", 0)
+			},
+			call: sendTo("2002"),
+			want: want{sdk: tgbot.ErrorBadRequest},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			a := newAdapter(t, testConfig(t, f))
+			f.SendText(boris, "hi")
+			if tc.prep != nil {
+				tc.prep(f)
+			}
+			err := tc.call(t.Context(), a)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if errors.Is(err, bot.ErrBlocked) != tc.want.blocked || errors.Is(err, bot.ErrChatGone) != tc.want.gone {
+				t.Fatalf("err %v: blocked %v gone %v, want %+v", err, errors.Is(err, bot.ErrBlocked), errors.Is(err, bot.ErrChatGone), tc.want)
+			}
+			var limit *bot.RateLimitError
+			if errors.As(err, &limit) != (tc.want.retryAfter > 0) || (limit != nil && limit.RetryAfter != tc.want.retryAfter) {
+				t.Fatalf("err %v: rate limit %+v, want retry after %s", err, limit, tc.want.retryAfter)
+			}
+			var tooMany *tgbot.TooManyRequestsError
+			if tc.want.retryAfter > 0 && !errors.As(err, &tooMany) {
+				t.Fatalf("err %v lost the SDK's error", err)
+			}
+			if tc.want.sdk != nil && !errors.Is(err, tc.want.sdk) {
+				t.Fatalf("err %v does not wrap %v", err, tc.want.sdk)
+			}
+		})
+	}
+}
+
+func TestRefusedBeforeAnyCall(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	long := strings.Repeat("я", bot.MaxTextRunes+1)
+	data := strings.Repeat("d", bot.MaxButtonData+1)
+	cases := []struct {
+		name string
+		call func() error
+	}{
+		{"long text", func() error { _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: long}); return err }},
+		{"long button data", func() error {
+			_, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Keyboard: bot.Keyboard{{{Text: "b", Data: data}}}})
+			return err
+		}},
+		{"bad chat id", func() error { _, err := a.Send(t.Context(), bot.Message{ChatID: "vk:1", Text: "x"}); return err }},
+		{"long edit", func() error {
+			return a.Edit(t.Context(), bot.Sent{ChatID: "1001", MessageID: "1"}, bot.Message{Text: long})
+		}},
+		{"bad message id", func() error {
+			return a.Edit(t.Context(), bot.Sent{ChatID: "1001", MessageID: "x"}, bot.Message{Text: "x"})
+		}},
+	}
+	for _, tc := range cases {
+		if err := tc.call(); err == nil {
+			t.Errorf("%s: no error", tc.name)
+		}
+	}
+	if n := f.Calls("sendMessage") + f.Calls("editMessageText"); n != 0 {
+		t.Fatalf("%d calls reached the API", n)
+	}
+	// The limit itself is allowed.
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: long[:len(long)-len("я")]}); err != nil {
+		t.Fatalf("text of exactly %d characters: %v", bot.MaxTextRunes, err)
+	}
+}
+
+func TestSendMetrics(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	reg := prometheus.NewRegistry()
+	cfg := testConfig(t, f)
+	cfg.Metrics = bot.NewMetrics(reg)
+	a := newAdapter(t, cfg)
+	f.SendText(anna, "hi")
+	for _, chat := range []string{"1001", "1001", "3003"} {
+		_, _ = a.Send(t.Context(), bot.Message{ChatID: chat, Text: "x"})
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, fam := range families {
+		if fam.GetName() != "unionhub_sends_total" {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["platform"] == "telegram" {
+				got[labels["outcome"]] = m.GetCounter().GetValue()
+			}
+		}
+	}
+	if got["ok"] != 2 || got["error"] != 1 {
+		t.Fatalf("sends = %v, want ok 2, error 1", got)
+	}
+}
+
+func sendTo(chatID string) func(ctx context.Context, a *telegram.Adapter) error {
+	return func(ctx context.Context, a *telegram.Adapter) error {
+		_, err := a.Send(ctx, bot.Message{ChatID: chatID, Text: "hello"})
+		return err
+	}
+}

@@ -1,0 +1,286 @@
+package vk
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/SevereCloud/vksdk/v3/api"
+	"github.com/SevereCloud/vksdk/v3/events"
+	longpoll "github.com/SevereCloud/vksdk/v3/longpoll-bot"
+
+	"github.com/unionhub/unionhub/bot"
+)
+
+const (
+	longPollWait    = 25 // seconds a check is held open
+	minBackoff      = 200 * time.Millisecond
+	maxBackoff      = 30 * time.Second
+	maxCallbackBody = 1 << 20
+	langEnglish     = 3 // client_info.lang_id
+)
+
+// mention matches the "[club1001|@name], " VK puts before text addressed to
+// a community in a group chat.
+var mention = regexp.MustCompile(`^\[club(\d+)\|[^\]]*\][\s,:]*`)
+
+// Run takes updates from the Bots Long Poll API and delivers them to sink
+// until ctx ends; in callback mode updates come through CallbackHandler and
+// Run only waits. vksdk's poller gives up on transport and JSON errors, so it
+// is restarted with backoff, keeping its position so nothing is skipped.
+func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
+	if a.confirmation != "" {
+		<-ctx.Done()
+		return nil
+	}
+	lp := &longpoll.LongPoll{
+		VK: a.api, GroupID: a.groupID, Wait: longPollWait, Client: a.client, FuncList: events.NewFuncList(),
+	}
+	// Raw events rather than vksdk's typed handlers: the event id comes along,
+	// and one undecodable event does not stop the poller mid-batch.
+	handle := func(ctx context.Context, e events.GroupEvent) { a.deliverPolled(ctx, sink, e) }
+	lp.OnEvent(events.EventMessageNew, handle)
+	lp.OnEvent(events.EventMessageEvent, handle)
+	var healthy atomic.Bool
+	lp.FullResponse(func(longpoll.Response) { healthy.Store(true) })
+
+	backoff := minBackoff
+	for {
+		err := a.poll(ctx, lp)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if healthy.Swap(false) {
+			backoff = minBackoff
+		}
+		a.logger.WarnContext(ctx, "vk long poll failed, restarting",
+			"group_id", a.groupID, "err", redact(err, lp.Key), "backoff", backoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(backoff):
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// poll fetches the long poll server on the first run and then checks for
+// events until an error.
+func (a *Adapter) poll(ctx context.Context, lp *longpoll.LongPoll) error {
+	if lp.Key == "" {
+		s, err := a.api.GroupsGetLongPollServer(api.Params{"group_id": a.groupID}.WithContext(ctx))
+		if err != nil {
+			return fmt.Errorf("get long poll server: %w", err)
+		}
+		lp.Server, lp.Key, lp.Ts = s.Server, s.Key, s.Ts
+	}
+	if err := lp.RunWithContext(ctx); err != nil {
+		return fmt.Errorf("long poll: %w", err)
+	}
+	return nil
+}
+
+// redact hides the long poll key, which transport errors quote in the URL.
+func redact(err error, key string) string {
+	if key == "" {
+		return err.Error()
+	}
+	return strings.ReplaceAll(err.Error(), key, "[key]")
+}
+
+func (a *Adapter) deliverPolled(ctx context.Context, sink bot.Sink, e events.GroupEvent) {
+	if e.GroupID != a.groupID {
+		a.logger.WarnContext(ctx, "vk event for another community", "group_id", e.GroupID)
+		return
+	}
+	u, ok, err := a.translate(e)
+	if err != nil {
+		a.logger.ErrorContext(ctx, "vk event skipped", "event_id", e.EventID, "type", e.Type, "err", err)
+		return
+	}
+	if ok {
+		// A long poll cannot ask for a redelivery, so the outcome is not awaited.
+		sink.Deliver(ctx, u)
+	}
+}
+
+// CallbackHandler serves the Callback API: it answers the confirmation and
+// acknowledges an event with "ok" only once sink has handled it, so that VK
+// redelivers events whose handling failed.
+func (a *Adapter) CallbackHandler(sink bot.Sink) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if a.confirmation == "" {
+			http.Error(w, "callback mode is off", http.StatusNotFound)
+			return
+		}
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", http.MethodPost)
+			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		var e events.GroupEvent
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBody)).Decode(&e); err != nil {
+			http.Error(w, "bad event", http.StatusBadRequest)
+			return
+		}
+		if e.GroupID != a.groupID || subtle.ConstantTimeCompare([]byte(e.Secret), []byte(a.secret)) != 1 {
+			a.logger.WarnContext(r.Context(), "vk callback refused", "group_id", e.GroupID, "type", e.Type)
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		if e.Type == events.EventConfirmation {
+			writeText(w, a.confirmation)
+			return
+		}
+		u, ok, err := a.translate(e)
+		if err != nil {
+			// A retry would bring the same bytes: acknowledge and drop.
+			a.logger.ErrorContext(r.Context(), "vk event skipped", "event_id", e.EventID, "type", e.Type, "err", err)
+		}
+		if ok {
+			if err := <-sink.Deliver(r.Context(), u); err != nil {
+				a.logger.WarnContext(r.Context(), "vk event not handled, VK will retry",
+					"event_id", e.EventID, "retry", r.Header.Get("X-Retry-Counter"), "err", err)
+				http.Error(w, "not handled", http.StatusInternalServerError)
+				return
+			}
+		}
+		writeText(w, "ok")
+	})
+}
+
+func writeText(w http.ResponseWriter, s string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = io.WriteString(w, s)
+}
+
+// translate turns a VK event into an update; ok is false for events the core
+// does not take.
+func (a *Adapter) translate(e events.GroupEvent) (u bot.Update, ok bool, err error) {
+	switch e.Type {
+	case events.EventMessageNew:
+		var obj events.MessageNewObject
+		if err := json.Unmarshal(e.Object, &obj); err != nil {
+			return bot.Update{}, false, fmt.Errorf("decode message_new: %w", err)
+		}
+		u, ok = a.fromMessage(e.EventID, obj)
+		return u, ok, nil
+	case events.EventMessageEvent:
+		var obj events.MessageEventObject
+		if err := json.Unmarshal(e.Object, &obj); err != nil {
+			return bot.Update{}, false, fmt.Errorf("decode message_event: %w", err)
+		}
+		u, err = a.fromPress(e.EventID, obj)
+		return u, err == nil, err
+	default:
+		return bot.Update{}, false, nil
+	}
+}
+
+func (a *Adapter) fromMessage(eventID string, obj events.MessageNewObject) (bot.Update, bool) {
+	m := obj.Message
+	if m.FromID <= 0 || bool(m.Out) {
+		return bot.Update{}, false // written by a community, possibly this one
+	}
+	text := m.Text
+	if m.PeerID >= chatPeerBase {
+		text = a.stripMention(text)
+	}
+	u := bot.Update{
+		Platform:  bot.VK,
+		ID:        eventID,
+		Chat:      chat(m.PeerID),
+		From:      bot.User{ID: strconv.Itoa(m.FromID), Language: language(obj.ClientInfo.LangID)},
+		MessageID: strconv.Itoa(m.ConversationMessageID),
+		Text:      text,
+		HasMedia:  len(m.Attachments) > 0,
+		At:        time.Unix(int64(m.Date), 0),
+	}
+	if u.ID == "" {
+		u.ID = fmt.Sprintf("msg:%d:%d", m.PeerID, m.ConversationMessageID)
+	}
+	if m.Date == 0 {
+		u.At = a.clock()
+	}
+	switch {
+	case m.Ref != "":
+		u.Command, u.Args = "start", m.Ref
+	case isStartPayload(m.Payload):
+		u.Command = "start"
+	default:
+		u.Command, u.Args = bot.ParseCommand(text)
+	}
+	return u, true
+}
+
+func (a *Adapter) fromPress(eventID string, obj events.MessageEventObject) (bot.Update, error) {
+	data, err := pressData(obj.Payload)
+	if err != nil {
+		return bot.Update{}, err
+	}
+	cmid := strconv.Itoa(obj.ConversationMessageID)
+	u := bot.Update{
+		Platform:  bot.VK,
+		ID:        eventID,
+		Chat:      chat(obj.PeerID),
+		From:      bot.User{ID: strconv.Itoa(obj.UserID)},
+		MessageID: cmid,
+		Callback:  &bot.Callback{ID: obj.EventID, Data: data, MessageID: cmid},
+		At:        a.clock(),
+	}
+	if u.ID == "" {
+		u.ID = "press:" + obj.EventID
+	}
+	return u, nil
+}
+
+// stripMention removes the leading mention of this community in a chat.
+func (a *Adapter) stripMention(text string) string {
+	if m := mention.FindStringSubmatch(text); m != nil && m[1] == strconv.Itoa(a.groupID) {
+		return text[len(m[0]):]
+	}
+	return text
+}
+
+func chat(peerID int) bot.Chat {
+	c := bot.Chat{ID: strconv.Itoa(peerID), Kind: bot.ChatPrivate}
+	if peerID >= chatPeerBase {
+		c.Kind = bot.ChatGroup
+	}
+	return c
+}
+
+func language(langID int) string {
+	if langID == langEnglish {
+		return "en"
+	}
+	return "ru"
+}
+
+// isStartPayload recognises the payload of VK's "Start" button.
+func isStartPayload(payload string) bool {
+	if payload == "" {
+		return false
+	}
+	var p struct {
+		Command string `json:"command"`
+	}
+	return json.Unmarshal([]byte(payload), &p) == nil && p.Command == "start"
+}
+
+// pressData reads Data from a callback button's payload object.
+func pressData(raw json.RawMessage) (string, error) {
+	var p pressPayload
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return "", fmt.Errorf("decode button payload: %w", err)
+	}
+	return p.Data, nil
+}

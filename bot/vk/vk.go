@@ -1,0 +1,338 @@
+// Package vk connects the bot core to a VK community: updates come from the
+// Bots Long Poll API or the Callback API, replies go out through messages.send.
+// It is the only package that imports vksdk.
+package vk
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/SevereCloud/vksdk/v3/api"
+	"github.com/SevereCloud/vksdk/v3/object"
+
+	"github.com/unionhub/unionhub/bot"
+)
+
+const (
+	chatPeerBase    = 2000000000 // VK peer ids of group chats start here
+	maxInlineButton = 10         // VK inline keyboards hold at most 10 buttons
+	maxSnackbar     = 90         // VK snackbar text
+	maxSecret       = 50         // VK Callback API secret
+	rateLimitWait   = time.Second
+	clientTimeout   = 60 * time.Second // above the long poll wait
+)
+
+// Config configures the adapter.
+type Config struct {
+	Token   string // community access token
+	GroupID int    // community id; 0 learns it from the token
+	// APIURL replaces the VK method URL (vksdk's api.MethodURL when empty);
+	// it must end with "/".
+	APIURL string
+	// CallbackConfirmation switches to the Callback API when set; the
+	// CallbackSecret then becomes required.
+	CallbackConfirmation string
+	CallbackSecret       string
+	// HTTPClient makes API calls and long poll checks, so its timeout must
+	// exceed the 25 s check; nil uses a client with a 60 s timeout.
+	HTTPClient *http.Client
+	Logger     *slog.Logger
+	Metrics    *bot.Metrics
+	Clock      func() time.Time
+}
+
+// Adapter is the VK side of the bot: a bot.Sender and a source of updates.
+type Adapter struct {
+	api          *api.VK
+	client       *http.Client
+	groupID      int
+	screenName   string
+	confirmation string
+	secret       string
+	logger       *slog.Logger
+	metrics      *bot.Metrics
+	clock        func() time.Time
+}
+
+var _ bot.Sender = (*Adapter)(nil)
+
+// New checks the token with groups.getById and returns an adapter for the
+// community it belongs to.
+func New(ctx context.Context, cfg Config) (*Adapter, error) {
+	switch {
+	case cfg.Token == "":
+		return nil, errors.New("new vk adapter: token is required")
+	case cfg.APIURL != "" && !strings.HasSuffix(cfg.APIURL, "/"):
+		return nil, fmt.Errorf("new vk adapter: API URL %q must end with /", cfg.APIURL)
+	case cfg.CallbackConfirmation != "" && cfg.CallbackSecret == "":
+		return nil, errors.New("new vk adapter: callback mode requires a secret")
+	case len(cfg.CallbackSecret) > maxSecret:
+		return nil, fmt.Errorf("new vk adapter: callback secret exceeds %d characters", maxSecret)
+	}
+	a := &Adapter{
+		client:       cfg.HTTPClient,
+		confirmation: cfg.CallbackConfirmation,
+		secret:       cfg.CallbackSecret,
+		logger:       cfg.Logger,
+		metrics:      cfg.Metrics,
+		clock:        cfg.Clock,
+	}
+	if a.client == nil {
+		a.client = &http.Client{Timeout: clientTimeout}
+	}
+	if a.logger == nil {
+		a.logger = slog.New(slog.DiscardHandler)
+	}
+	if a.clock == nil {
+		a.clock = time.Now
+	}
+	a.api = api.NewVK(cfg.Token)
+	a.api.Limit = 0 // rate limiting and retries are the caller's, see bot.RateLimitError
+	a.api.Client = a.client
+	if cfg.APIURL != "" {
+		a.api.MethodURL = cfg.APIURL
+	}
+	// Without group_id a community token answers with its own community.
+	resp, err := a.api.GroupsGetByID(api.Params{}.WithContext(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("get community: %w", err)
+	}
+	if len(resp.Groups) == 0 {
+		return nil, errors.New("get community: no community for the token")
+	}
+	g := resp.Groups[0]
+	if cfg.GroupID != 0 && g.ID != cfg.GroupID {
+		return nil, fmt.Errorf("get community: the token belongs to community %d, not %d", g.ID, cfg.GroupID)
+	}
+	a.groupID, a.screenName = g.ID, g.ScreenName
+	return a, nil
+}
+
+// ScreenName is the community's short name, as in https://vk.me/<name>.
+func (a *Adapter) ScreenName() string { return a.screenName }
+
+// Platform implements bot.Sender.
+func (a *Adapter) Platform() bot.Platform { return bot.VK }
+
+// Send implements bot.Sender with messages.send and a fresh random_id.
+func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
+	sent, err := a.send(ctx, m)
+	a.metrics.CountSend(bot.VK, err)
+	return sent, err
+}
+
+func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
+	peer, err := parseID("chat", m.ChatID)
+	if err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	params, err := messageParams(m)
+	if err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	params["peer_ids"] = []int{peer}
+	params["random_id"] = newRandomID()
+	// The same call as api.MessagesSendPeerIDs, read into a type that keeps
+	// the per-peer error code vksdk's type drops.
+	var results []sendResult
+	if err := a.api.RequestUnmarshal("messages.send", &results, params.WithContext(ctx)); err != nil {
+		return bot.Sent{}, mapError("send message", err)
+	}
+	if len(results) != 1 {
+		return bot.Sent{}, fmt.Errorf("send message: %d results for one peer", len(results))
+	}
+	if err := results[0].err(); err != nil {
+		return bot.Sent{}, mapError("send message", err)
+	}
+	return bot.Sent{ChatID: strconv.Itoa(peer), MessageID: strconv.Itoa(results[0].ConversationMessageID)}, nil
+}
+
+// Edit implements bot.Sender with messages.edit by conversation_message_id.
+func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
+	peer, err := parseID("chat", s.ChatID)
+	if err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	cmid, err := parseID("message", s.MessageID)
+	if err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	params, err := messageParams(m)
+	if err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	params["peer_id"] = peer
+	params["conversation_message_id"] = cmid
+	if _, err := a.api.MessagesEdit(params.WithContext(ctx)); err != nil {
+		return mapError("edit message", err)
+	}
+	return nil
+}
+
+// AnswerCallback implements bot.Sender with messages.sendMessageEventAnswer,
+// showing text in a snackbar when set.
+func (a *Adapter) AnswerCallback(ctx context.Context, u *bot.Update, text string) error {
+	if u.Callback == nil {
+		return fmt.Errorf("answer callback: update %s is not a button press", u.ID)
+	}
+	userID, err := parseID("user", u.From.ID)
+	if err != nil {
+		return fmt.Errorf("answer callback: %w", err)
+	}
+	peer, err := parseID("chat", u.Chat.ID)
+	if err != nil {
+		return fmt.Errorf("answer callback: %w", err)
+	}
+	params := api.Params{"event_id": u.Callback.ID, "user_id": userID, "peer_id": peer}
+	if text != "" {
+		params["event_data"] = object.NewMessagesEventDataShowSnackbar(shorten(text, maxSnackbar))
+	}
+	if _, err := a.api.MessagesSendMessageEventAnswer(params.WithContext(ctx)); err != nil {
+		return mapError("answer callback", err)
+	}
+	return nil
+}
+
+// sendResult is one peer's entry in the answer to messages.send with peer_ids.
+type sendResult struct {
+	PeerID                int `json:"peer_id"`
+	MessageID             int `json:"message_id"`
+	ConversationMessageID int `json:"conversation_message_id"`
+	Error                 *struct {
+		Code        int    `json:"code"`
+		Description string `json:"description"`
+		ErrorCode   int    `json:"error_code"`
+		ErrorMsg    string `json:"error_msg"`
+	} `json:"error"`
+}
+
+// err turns a per-peer failure into the *api.Error a whole call would give.
+func (r sendResult) err() error {
+	if r.Error != nil {
+		e := &api.Error{Code: api.ErrorType(r.Error.Code), Message: r.Error.Description}
+		if e.Code == 0 {
+			e.Code, e.Message = api.ErrorType(r.Error.ErrorCode), r.Error.ErrorMsg
+		}
+		return e
+	}
+	if r.ConversationMessageID == 0 {
+		return fmt.Errorf("no message id for peer %d", r.PeerID)
+	}
+	return nil
+}
+
+// mapError wraps err for op, adding the core's error for the VK codes the
+// core acts on; the original stays in the chain.
+func mapError(op string, err error) error {
+	var apiErr *api.Error
+	if errors.As(err, &apiErr) {
+		switch apiErr.Code {
+		case api.ErrTooMany, api.ErrFlood:
+			return fmt.Errorf("%s: %w: %w", op, &bot.RateLimitError{RetryAfter: rateLimitWait}, err)
+		case api.ErrMessagesUserBlocked, api.ErrMessagesDenySend, api.ErrMessagesPrivacy:
+			return fmt.Errorf("%s: %w: %w", op, bot.ErrBlocked, err)
+		case api.ErrPermission, api.ErrMessagesChatUserNoAccess, api.ErrMessagesChatNotExist:
+			return fmt.Errorf("%s: %w: %w", op, bot.ErrChatGone, err)
+		}
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// messageParams validates m and returns its text and keyboard as parameters
+// of messages.send and messages.edit.
+func messageParams(m bot.Message) (api.Params, error) {
+	if err := bot.ValidateMessage(m); err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(m.Text) == "" {
+		return nil, errors.New("validate message: text is empty")
+	}
+	params := api.Params{"message": m.Text}
+	kb, err := keyboard(m.Keyboard)
+	if err != nil {
+		return nil, err
+	}
+	if kb != nil {
+		params["keyboard"] = kb
+	}
+	return params, nil
+}
+
+// keyboard builds an inline keyboard: callback buttons carry {"d":Data},
+// URL buttons open the link.
+func keyboard(k bot.Keyboard) (*object.MessagesKeyboard, error) {
+	total := 0
+	for _, row := range k {
+		total += len(row)
+	}
+	if total == 0 {
+		return nil, nil
+	}
+	if total > maxInlineButton {
+		return nil, fmt.Errorf("validate message: %d buttons exceed %d", total, maxInlineButton)
+	}
+	kb := object.NewMessagesKeyboardInline()
+	for _, row := range k {
+		if len(row) == 0 {
+			continue
+		}
+		buttons := make([]object.MessagesKeyboardButton, 0, len(row))
+		for _, b := range row {
+			action := object.MessagesKeyboardButtonAction{Label: shorten(b.Text, bot.MaxButtonLabel)}
+			if b.URL != "" {
+				action.Type, action.Link = object.ButtonOpenLink, b.URL
+			} else {
+				payload, err := json.Marshal(pressPayload{Data: b.Data})
+				if err != nil {
+					return nil, fmt.Errorf("encode button payload: %w", err)
+				}
+				action.Type, action.Payload = object.ButtonCallback, string(payload)
+			}
+			buttons = append(buttons, object.MessagesKeyboardButton{Action: action})
+		}
+		kb.Buttons = append(kb.Buttons, buttons)
+	}
+	return kb, nil
+}
+
+// pressPayload is the payload of the adapter's callback buttons.
+type pressPayload struct {
+	Data string `json:"d"`
+}
+
+// shorten cuts s to n runes, ending with an ellipsis when cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func parseID(what, s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n == 0 {
+		return 0, fmt.Errorf("invalid %s id %q", what, s)
+	}
+	return n, nil
+}
+
+// newRandomID returns a random non-zero random_id; VK drops a repeated one.
+func newRandomID() int32 {
+	var b [4]byte
+	for {
+		_, _ = rand.Read(b[:]) // never fails since Go 1.24
+		if n := int32(binary.BigEndian.Uint32(b[:]) & 0x7fffffff); n != 0 {
+			return n
+		}
+	}
+}

@@ -1,0 +1,687 @@
+package vk_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/SevereCloud/vksdk/v3/api"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/bot/platformtest"
+	"github.com/unionhub/unionhub/bot/vk"
+)
+
+const (
+	testConfirmation = "c0nf1rm"
+	testSecret       = "s3cret_s3cret"
+	chatPeer         = 2000000001
+)
+
+var (
+	ivan  = platformtest.VKUser{ID: 501, FirstName: "Иван", LastName: "Петров"}
+	alice = platformtest.VKUser{ID: 502, FirstName: "Alice", LastName: "Smith", LangID: 3}
+)
+
+// testSink records delivered updates and fails the first failures of them.
+type testSink struct {
+	updates chan bot.Update
+	mu      sync.Mutex
+	fail    int
+}
+
+func newSink() *testSink { return &testSink{updates: make(chan bot.Update, 100)} }
+
+func (s *testSink) failNext(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail = n
+}
+
+func (s *testSink) Deliver(_ context.Context, u bot.Update) <-chan error {
+	s.mu.Lock()
+	fail := s.fail > 0
+	if fail {
+		s.fail--
+	}
+	s.mu.Unlock()
+	s.updates <- u
+	result := make(chan error, 1)
+	if fail {
+		result <- errors.New("handler failed")
+	} else {
+		result <- nil
+	}
+	return result
+}
+
+func (s *testSink) next(t *testing.T) bot.Update {
+	t.Helper()
+	select {
+	case u := <-s.updates:
+		return u
+	case <-time.After(10 * time.Second):
+		t.Fatal("no update delivered")
+		return bot.Update{}
+	}
+}
+
+func (s *testSink) none(t *testing.T, within time.Duration) {
+	t.Helper()
+	select {
+	case u := <-s.updates:
+		t.Fatalf("unexpected update %+v", u)
+	case <-time.After(within):
+	}
+}
+
+func newAdapter(t *testing.T, f *platformtest.VK, cfg vk.Config) *vk.Adapter {
+	t.Helper()
+	cfg.Token = platformtest.VKToken
+	cfg.APIURL = f.APIURL()
+	cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil))
+	a, err := vk.New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("new adapter: %v", err)
+	}
+	return a
+}
+
+// startPolling runs the adapter's long poll until the test ends.
+func startPolling(t *testing.T) (*platformtest.VK, *vk.Adapter, *testSink) {
+	t.Helper()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{GroupID: platformtest.VKGroupID})
+	s := newSink()
+	stop := runAdapter(t, a, s)
+	t.Cleanup(stop)
+	f.WaitLongPoll(t)
+	return f, a, s
+}
+
+// runAdapter starts Run and returns a function that stops it and checks that
+// it returned nil promptly.
+func runAdapter(t *testing.T, a *vk.Adapter, s bot.Sink) func() {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx, s) }()
+	return func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("Run returned %v", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not stop after cancel")
+		}
+	}
+}
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	tests := []struct {
+		name    string
+		cfg     vk.Config
+		wantErr string
+	}{
+		{"valid", vk.Config{Token: platformtest.VKToken, GroupID: platformtest.VKGroupID, APIURL: f.APIURL()}, ""},
+		{"group learnt from token", vk.Config{Token: platformtest.VKToken, APIURL: f.APIURL()}, ""},
+		{"wrong token", vk.Config{Token: "nope", APIURL: f.APIURL()}, "authorization failed"},
+		{"no token", vk.Config{APIURL: f.APIURL()}, "token is required"},
+		{"other community", vk.Config{Token: platformtest.VKToken, GroupID: 7, APIURL: f.APIURL()}, "belongs to community 1001"},
+		{"url without slash", vk.Config{Token: platformtest.VKToken, APIURL: strings.TrimSuffix(f.APIURL(), "/")}, "must end with /"},
+		{"callback without secret", vk.Config{Token: platformtest.VKToken, APIURL: f.APIURL(), CallbackConfirmation: "x"}, "requires a secret"},
+		{"long secret", vk.Config{Token: platformtest.VKToken, APIURL: f.APIURL(), CallbackConfirmation: "x", CallbackSecret: strings.Repeat("s", 51)}, "exceeds 50"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			a, err := vk.New(t.Context(), tt.cfg)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("New() error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("New() error = %v", err)
+			}
+			if a.ScreenName() != platformtest.VKGroupScreenName || a.Platform() != bot.VK {
+				t.Errorf("ScreenName() = %q, Platform() = %q", a.ScreenName(), a.Platform())
+			}
+		})
+	}
+}
+
+// withoutTime checks that u carries a time and clears it for comparison.
+func withoutTime(t *testing.T, u bot.Update) bot.Update {
+	t.Helper()
+	if time.Since(u.At).Abs() > time.Minute {
+		t.Errorf("update time %v is not now", u.At)
+	}
+	u.At = time.Time{}
+	return u
+}
+
+func TestLongPollTranslatesMessages(t *testing.T) {
+	t.Parallel()
+	private := bot.Chat{ID: "501", Kind: bot.ChatPrivate}
+	ivanFrom := bot.User{ID: "501", Language: "ru"}
+	tests := []struct {
+		name string
+		send func(f *platformtest.VK) string
+		want bot.Update
+	}{
+		{
+			name: "private text",
+			send: func(f *platformtest.VK) string { return f.SendText(ivan, "привет") },
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "привет"},
+		},
+		{
+			name: "command in english",
+			send: func(f *platformtest.VK) string { return f.SendText(alice, "/Help now") },
+			want: bot.Update{
+				Chat: bot.Chat{ID: "502"}, From: bot.User{ID: "502", Language: "en"}, MessageID: "1",
+				Text: "/Help now", Command: "help", Args: "now",
+			},
+		},
+		{
+			name: "vk.me ref link",
+			send: func(f *platformtest.VK) string {
+				return f.SendTextRef(ivan, "Здравствуйте", "inv_AB12", "qr")
+			},
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "Здравствуйте", Command: "start", Args: "inv_AB12"},
+		},
+		{
+			name: "start button",
+			send: func(f *platformtest.VK) string { return f.SendStart(ivan) },
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "Начать", Command: "start"},
+		},
+		{
+			name: "group chat with mention",
+			send: func(f *platformtest.VK) string {
+				return f.SendChatText(ivan, chatPeer, "[club1001|@unionhub_test], /report weekly")
+			},
+			want: bot.Update{
+				Chat: bot.Chat{ID: "2000000001", Kind: bot.ChatGroup}, From: ivanFrom, MessageID: "1",
+				Text: "/report weekly", Command: "report", Args: "weekly",
+			},
+		},
+		{
+			name: "photo",
+			send: func(f *platformtest.VK) string { return f.SendPhoto(ivan, "смотрите") },
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "смотрите", HasMedia: true},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f, _, s := startPolling(t)
+			id := tt.send(f)
+			want := tt.want
+			want.Platform, want.ID = bot.VK, id
+			if got := withoutTime(t, s.next(t)); !reflect.DeepEqual(got, want) {
+				t.Errorf("update:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestPressAndAnswer(t *testing.T) {
+	t.Parallel()
+	f, a, s := startPolling(t)
+	f.SendText(ivan, "меню")
+	s.next(t)
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Выберите", Keyboard: bot.Keyboard{{{Text: "Да", Data: "reg:yes"}}}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	cmid, _ := strconv.Atoi(sent.MessageID)
+	eventID := f.Press(ivan, 501, cmid, `{"d":"reg:yes"}`)
+	u := s.next(t)
+	if u.Callback == nil {
+		t.Fatalf("update %+v has no callback", u)
+	}
+	want := bot.Update{
+		Platform: bot.VK, ID: eventID, Chat: bot.Chat{ID: "501"}, From: bot.User{ID: "501"}, MessageID: sent.MessageID,
+		Callback: &bot.Callback{ID: u.Callback.ID, Data: "reg:yes", MessageID: sent.MessageID},
+	}
+	if got := withoutTime(t, u); !reflect.DeepEqual(got, want) || u.Callback.ID == "" || u.Callback.ID == eventID {
+		t.Fatalf("press update:\n got %+v %+v\nwant %+v %+v", got, got.Callback, want, want.Callback)
+	}
+
+	if err := a.AnswerCallback(t.Context(), &u, "Принято"); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+	if text, ok := f.EventAnswer(eventID); !ok || text != "Принято" {
+		t.Errorf("answer = %q, %v; want snackbar Принято", text, ok)
+	}
+	second := f.Press(ivan, 501, cmid, `{"d":"reg:yes"}`)
+	u2 := s.next(t)
+	if err := a.AnswerCallback(t.Context(), &u2, ""); err != nil {
+		t.Fatalf("silent answer: %v", err)
+	}
+	if text, ok := f.EventAnswer(second); !ok || text != "" {
+		t.Errorf("silent answer = %q, %v", text, ok)
+	}
+	if got := f.EventAnswers(); !reflect.DeepEqual(got, []string{eventID, second}) {
+		t.Errorf("EventAnswers() = %v", got)
+	}
+	notPress := bot.Update{ID: "x", Chat: bot.Chat{ID: "501"}, From: bot.User{ID: "501"}}
+	if err := a.AnswerCallback(t.Context(), &notPress, ""); err == nil {
+		t.Error("answering a message that is not a press succeeded")
+	}
+}
+
+func TestSendWithKeyboard(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.Unblock(ivan.ID)
+	long := strings.Repeat("ж", 50)
+	m := bot.Message{ChatID: "501", Text: "Привет", Keyboard: bot.Keyboard{
+		{{Text: "Да", Data: "reg:yes"}, {Text: "Нет", Data: "reg:no"}},
+		{{Text: long, Data: "x"}},
+		{{Text: "Сайт", URL: "https://example.org/u"}},
+	}}
+	first, err := a.Send(t.Context(), m)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	second, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Ещё"})
+	if err != nil {
+		t.Fatalf("send again: %v", err)
+	}
+	if first != (bot.Sent{ChatID: "501", MessageID: "1"}) || second != (bot.Sent{ChatID: "501", MessageID: "2"}) {
+		t.Errorf("sent = %+v, %+v", first, second)
+	}
+	msgs := f.Messages(501)
+	if len(msgs) != 2 {
+		t.Fatalf("messages = %+v", msgs)
+	}
+	wantButtons := [][]platformtest.VKButton{
+		{{Type: "callback", Label: "Да", Payload: `{"d":"reg:yes"}`}, {Type: "callback", Label: "Нет", Payload: `{"d":"reg:no"}`}},
+		{{Type: "callback", Label: strings.Repeat("ж", 39) + "…", Payload: `{"d":"x"}`}},
+		{{Type: "open_link", Label: "Сайт", Link: "https://example.org/u"}},
+	}
+	if got := msgs[0]; got.Text != "Привет" || !reflect.DeepEqual(got.Buttons, wantButtons) {
+		t.Errorf("first message = %+v", got)
+	}
+	if msgs[0].PayloadFor("Нет") != `{"d":"reg:no"}` || msgs[1].Buttons != nil {
+		t.Errorf("payload for Нет = %q, second buttons = %v", msgs[0].PayloadFor("Нет"), msgs[1].Buttons)
+	}
+	if msgs[0].RandomID == 0 || msgs[1].RandomID == 0 || msgs[0].RandomID == msgs[1].RandomID {
+		t.Errorf("random ids %d, %d: want distinct and non-zero", msgs[0].RandomID, msgs[1].RandomID)
+	}
+}
+
+func TestSendToChat(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.SendChatText(ivan, chatPeer, "всем привет")
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: strconv.Itoa(chatPeer), Text: "Здравствуйте"})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if sent.MessageID != "2" {
+		t.Errorf("conversation message id = %s, want 2 after the member's message", sent.MessageID)
+	}
+	f.WaitMessage(t, chatPeer, func(m platformtest.VKMessage) bool { return m.Text == "Здравствуйте" })
+}
+
+func TestEdit(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.Unblock(ivan.ID)
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Вопрос", Keyboard: bot.Keyboard{{{Text: "Ответить", Data: "q:1"}}}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if err := a.Edit(t.Context(), sent, bot.Message{ChatID: "501", Text: "Отвечено", Keyboard: bot.Keyboard{{{Text: "Ещё", Data: "q:2"}}}}); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	msgs := f.Messages(501)
+	if len(msgs) != 1 || msgs[0].Text != "Отвечено" || !msgs[0].HasPayload(`{"d":"q:2"}`) || msgs[0].HasPayload(`{"d":"q:1"}`) {
+		t.Fatalf("after edit: %+v", msgs)
+	}
+	if err := a.Edit(t.Context(), sent, bot.Message{ChatID: "501", Text: "Без кнопок"}); err != nil {
+		t.Fatalf("edit without keyboard: %v", err)
+	}
+	if msgs := f.Messages(501); msgs[0].Text != "Без кнопок" || len(msgs[0].Buttons) != 0 {
+		t.Errorf("after second edit: %+v", msgs[0])
+	}
+	missing := bot.Sent{ChatID: "501", MessageID: "99"}
+	if err := a.Edit(t.Context(), missing, bot.Message{ChatID: "501", Text: "x"}); err == nil {
+		t.Error("editing a missing message succeeded")
+	}
+}
+
+func TestSendErrors(t *testing.T) {
+	t.Parallel()
+	tenButtons := bot.Keyboard{}
+	for range 6 {
+		tenButtons = append(tenButtons, []bot.Button{{Text: "a", Data: "a"}, {Text: "b", Data: "b"}})
+	}
+	tests := []struct {
+		name     string
+		prepare  func(f *platformtest.VK)
+		msg      bot.Message
+		want     error // matched with errors.Is
+		wantCode api.ErrorType
+		wantRate bool
+		noCall   bool
+	}{
+		{name: "blocked", prepare: func(f *platformtest.VK) { f.Unblock(501); f.Block(501) },
+			msg: bot.Message{ChatID: "501", Text: "hi"}, want: bot.ErrBlocked, wantCode: 901},
+		{name: "never wrote", msg: bot.Message{ChatID: "503", Text: "hi"}, want: bot.ErrBlocked, wantCode: 901},
+		{name: "not in chat", msg: bot.Message{ChatID: "2000000009", Text: "hi"}, want: bot.ErrChatGone, wantCode: 917},
+		{name: "too many requests", prepare: func(f *platformtest.VK) {
+			f.Unblock(501)
+			f.FailNext("messages.send", 1, 6, "Too many requests per second")
+		},
+			msg: bot.Message{ChatID: "501", Text: "hi"}, wantCode: 6, wantRate: true},
+		{name: "flood control", prepare: func(f *platformtest.VK) { f.Unblock(501); f.FailNext("messages.send", 1, 9, "Flood control") },
+			msg: bot.Message{ChatID: "501", Text: "hi"}, wantCode: 9, wantRate: true},
+		{name: "too long", msg: bot.Message{ChatID: "501", Text: strings.Repeat("я", 4097)}, noCall: true},
+		{name: "empty", msg: bot.Message{ChatID: "501", Text: " "}, noCall: true},
+		{name: "too many buttons", msg: bot.Message{ChatID: "501", Text: "hi", Keyboard: tenButtons}, noCall: true},
+		{name: "bad chat id", msg: bot.Message{ChatID: "abc", Text: "hi"}, noCall: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewVK(t)
+			reg := prometheus.NewRegistry()
+			a := newAdapter(t, f, vk.Config{Metrics: bot.NewMetrics(reg)})
+			if tt.prepare != nil {
+				tt.prepare(f)
+			}
+			_, err := a.Send(t.Context(), tt.msg)
+			if err == nil {
+				t.Fatal("send succeeded")
+			}
+			if tt.want != nil && !errors.Is(err, tt.want) {
+				t.Errorf("error %v is not %v", err, tt.want)
+			}
+			var apiErr *api.Error
+			if tt.wantCode != 0 && (!errors.As(err, &apiErr) || apiErr.Code != tt.wantCode) {
+				t.Errorf("error %v does not carry VK code %d", err, tt.wantCode)
+			}
+			var rate *bot.RateLimitError
+			if isRate := errors.As(err, &rate); isRate != tt.wantRate || (isRate && rate.RetryAfter != time.Second) {
+				t.Errorf("error %v: rate limit = %v, want %v", err, isRate, tt.wantRate)
+			}
+			if calls := f.Calls("messages.send"); tt.noCall != (calls == 0) {
+				t.Errorf("messages.send called %d times", calls)
+			}
+			if got := sendCount(t, reg, "error"); got != 1 {
+				t.Errorf("error sends counted = %v, want 1", got)
+			}
+		})
+	}
+}
+
+// sendCount reads unionhub_sends_total for VK and outcome.
+func sendCount(t *testing.T, reg *prometheus.Registry, outcome string) float64 {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatalf("gather: %v", err)
+	}
+	for _, fam := range families {
+		if fam.GetName() != "unionhub_sends_total" {
+			continue
+		}
+		for _, m := range fam.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["platform"] == "vk" && labels["outcome"] == outcome {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+func TestSendCountsSuccess(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	reg := prometheus.NewRegistry()
+	a := newAdapter(t, f, vk.Config{Metrics: bot.NewMetrics(reg)})
+	f.Unblock(ivan.ID)
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "hi"}); err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if got := sendCount(t, reg, "ok"); got != 1 {
+		t.Errorf("ok sends counted = %v, want 1", got)
+	}
+}
+
+func TestLongPollOrderAndRecovery(t *testing.T) {
+	t.Parallel()
+	f, _, s := startPolling(t)
+	expectTexts := func(texts ...string) {
+		t.Helper()
+		for _, want := range texts {
+			if u := s.next(t); u.Text != want {
+				t.Fatalf("got %q, want %q", u.Text, want)
+			}
+		}
+	}
+	for i := range 5 {
+		f.SendText(ivan, "m"+strconv.Itoa(i))
+	}
+	expectTexts("m0", "m1", "m2", "m3", "m4")
+
+	servers := f.Calls("groups.getLongPollServer")
+	f.ExpireKey()
+	f.SendText(ivan, "after expiry")
+	expectTexts("after expiry")
+	if f.Calls("groups.getLongPollServer") <= servers {
+		t.Error("the adapter did not fetch a new key after failed:2")
+	}
+
+	runs := f.Calls("groups.setLongPollSettings")
+	f.FailLongPoll(3)
+	f.SendText(ivan, "after failures")
+	f.SendText(alice, "and another")
+	expectTexts("after failures", "and another")
+	if got := f.Calls("groups.setLongPollSettings"); got < runs+3 {
+		t.Errorf("long poll started %d times after 3 failures, want at least 3 restarts", got-runs)
+	}
+}
+
+func TestLongPollRetriesServerFetch(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.FailNext("groups.getLongPollServer", 2, 10, "Internal server error")
+	s := newSink()
+	t.Cleanup(runAdapter(t, a, s))
+	f.WaitLongPoll(t)
+	f.SendText(ivan, "hello")
+	if u := s.next(t); u.Text != "hello" {
+		t.Errorf("got %q", u.Text)
+	}
+	if got := f.Calls("groups.getLongPollServer"); got != 3 {
+		t.Errorf("getLongPollServer called %d times, want 3", got)
+	}
+}
+
+func TestRunStopsOnCancel(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	stop := runAdapter(t, a, newSink())
+	f.WaitLongPoll(t)
+	time.Sleep(50 * time.Millisecond) // let the check be held open
+	start := time.Now()
+	stop()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Run took %s to stop", d)
+	}
+}
+
+// startCallback serves the adapter's callback handler and points the fake
+// at it.
+func startCallback(t *testing.T) (*platformtest.VK, *vk.Adapter, *testSink, string) {
+	t.Helper()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{CallbackConfirmation: testConfirmation, CallbackSecret: testSecret})
+	s := newSink()
+	srv := httptest.NewServer(a.CallbackHandler(s))
+	t.Cleanup(srv.Close)
+	f.SetCallback(srv.URL, testSecret)
+	return f, a, s, srv.URL
+}
+
+func TestCallbackConfirmation(t *testing.T) {
+	t.Parallel()
+	f, _, s, url := startCallback(t)
+	body, err := f.Confirm(url, testSecret)
+	if err != nil || body != testConfirmation {
+		t.Errorf("Confirm() = %q, %v; want %q", body, err, testConfirmation)
+	}
+	if body, err := f.Confirm(url, "wrong"); err == nil || !strings.Contains(err.Error(), "403") {
+		t.Errorf("Confirm() with a wrong secret = %q, %v; want HTTP 403", body, err)
+	}
+	s.none(t, 50*time.Millisecond)
+}
+
+func TestCallbackDelivers(t *testing.T) {
+	t.Parallel()
+	f, a, s, _ := startCallback(t)
+	id := f.SendText(alice, "/start")
+	d := f.WaitDelivery(t, id)
+	if len(d) != 1 || d[0].Status != http.StatusOK || d[0].Body != "ok" {
+		t.Errorf("deliveries = %+v", d)
+	}
+	if u := s.next(t); u.ID != id || u.Command != "start" || u.From.Language != "en" {
+		t.Errorf("update = %+v", u)
+	}
+
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "502", Text: "Hi", Keyboard: bot.Keyboard{{{Text: "Go", Data: "go"}}}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	cmid, _ := strconv.Atoi(sent.MessageID)
+	press := f.Press(alice, 502, cmid, `{"d":"go"}`)
+	f.WaitDelivery(t, press)
+	u := s.next(t)
+	if u.ID != press || u.Callback == nil || u.Callback.Data != "go" {
+		t.Fatalf("press update = %+v", u)
+	}
+	if err := a.AnswerCallback(t.Context(), &u, "ok!"); err != nil {
+		t.Fatalf("answer: %v", err)
+	}
+
+	f.Block(alice.ID) // message_deny: acknowledged, not delivered to the core
+	next := f.SendText(ivan, "после")
+	f.WaitDelivery(t, next)
+	all := f.CallbackDeliveries()
+	if deny := all[len(all)-2]; deny.EventID == press || deny.EventID == next || deny.Body != "ok" {
+		t.Errorf("message_deny delivery = %+v", deny)
+	}
+	if u := s.next(t); u.ID != next {
+		t.Errorf("after message_deny the core got %+v", u)
+	}
+}
+
+func TestCallbackRetriesFailedHandling(t *testing.T) {
+	t.Parallel()
+	f, _, s, _ := startCallback(t)
+	s.failNext(1)
+	id := f.SendText(ivan, "вопрос")
+	d := f.WaitDelivery(t, id)
+	if len(d) != 2 || d[0].Status != http.StatusInternalServerError || d[1].Retry != 1 || d[1].Body != "ok" {
+		t.Fatalf("deliveries = %+v, want a 500 then ok on retry 1", d)
+	}
+	first, second := s.next(t), s.next(t)
+	if first.ID != id || second.ID != id {
+		t.Errorf("update ids %q, %q; want both %q", first.ID, second.ID, id)
+	}
+}
+
+func TestCallbackRefuses(t *testing.T) {
+	t.Parallel()
+	f, _, s, url := startCallback(t)
+	event := func(groupID int, secret string) []byte {
+		b, _ := json.Marshal(map[string]any{
+			"type": "message_new", "group_id": groupID, "event_id": "e1", "v": "5.199", "secret": secret,
+			"object": map[string]any{"message": map[string]any{"from_id": 501, "peer_id": 501, "text": "hi", "conversation_message_id": 1}},
+		})
+		return b
+	}
+	tests := []struct {
+		name   string
+		method string
+		body   []byte
+		want   int
+	}{
+		{"wrong secret", http.MethodPost, event(platformtest.VKGroupID, "wrong"), http.StatusForbidden},
+		{"no secret", http.MethodPost, event(platformtest.VKGroupID, ""), http.StatusForbidden},
+		{"other community", http.MethodPost, event(7, testSecret), http.StatusForbidden},
+		{"get", http.MethodGet, nil, http.StatusMethodNotAllowed},
+		{"not json", http.MethodPost, []byte("hello"), http.StatusBadRequest},
+		{"too large", http.MethodPost, append([]byte(`{"type":"`), bytes.Repeat([]byte("a"), 2<<20)...), http.StatusBadRequest},
+	}
+	for _, tt := range tests {
+		req, err := http.NewRequestWithContext(t.Context(), tt.method, url, bytes.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.want)
+		}
+	}
+	s.none(t, 50*time.Millisecond)
+	if f.Calls("groups.getLongPollServer") != 0 {
+		t.Error("callback mode fetched a long poll server")
+	}
+}
+
+func TestCallbackModeRunWaits(t *testing.T) {
+	t.Parallel()
+	f, a, _, _ := startCallback(t)
+	stop := runAdapter(t, a, newSink())
+	time.Sleep(50 * time.Millisecond)
+	stop()
+	if f.Calls("groups.getLongPollServer") != 0 || f.Calls("groups.setLongPollSettings") != 0 {
+		t.Error("Run in callback mode used the long poll")
+	}
+}
+
+func TestCallbackHandlerOffInLongPollMode(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	srv := httptest.NewServer(a.CallbackHandler(newSink()))
+	t.Cleanup(srv.Close)
+	if _, err := f.Confirm(srv.URL, ""); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("Confirm() = %v, want HTTP 404", err)
+	}
+}
