@@ -43,10 +43,12 @@ func New(d Deps) *Hub {
 	return &Hub{Deps: d}
 }
 
-// Router returns the router of every command and button, with the session
-// middleware (person, roles, language) innermost.
-func (h *Hub) Router() *bot.Router {
+// Router returns the router of every command and button: outer middleware
+// (recover, logging, dedupe, locks) first, then the session middleware that
+// loads the person, roles and language.
+func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r := bot.NewRouter(h.handle(h.onOther))
+	r.Use(outer...)
 	r.Use(h.withSession)
 
 	r.Command("start", h.handle(h.cmdStart))

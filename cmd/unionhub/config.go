@@ -1,0 +1,218 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// Config is the effective configuration, read from the environment.
+type Config struct {
+	TelegramToken         string
+	TelegramAPIURL        string
+	TelegramWebhookURL    string
+	TelegramWebhookSecret string
+	TelegramBotUsername   string
+
+	VKToken                string
+	VKGroupID              int
+	VKAPIURL               string
+	VKCallbackConfirmation string
+	VKCallbackSecret       string
+	VKGroupScreenName      string
+
+	DatabaseURL string
+	RedisURL    string
+	RedisPrefix string
+	DataDir     string
+	HTTPAddr    string
+	AdminAddr   string
+	LogLevel    string
+	LogFormat   string
+	Workers     int
+}
+
+// setting describes one environment variable: the README's config table is
+// generated from the same list (see TestREADMEListsEverySetting).
+type setting struct {
+	name, def, doc string
+	secret         bool // also read from NAME_FILE; never printed
+	field          func(c *Config) *string
+}
+
+var settings = []setting{
+	{"TELEGRAM_TOKEN", "", "Bot token from @BotFather; enables Telegram", true, func(c *Config) *string { return &c.TelegramToken }},
+	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server (a self-hosted telegram-bot-api server works too)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
+	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL of the webhook; empty = long polling", false, func(c *Config) *string { return &c.TelegramWebhookURL }},
+	{"TELEGRAM_WEBHOOK_SECRET", "", "Webhook secret_token (1-256 of A-Z a-z 0-9 _ -); required with a webhook", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
+	{"TELEGRAM_BOT_USERNAME", "", "Bot username for invite links printed by the CLI (serve asks getMe)", false, func(c *Config) *string { return &c.TelegramBotUsername }},
+	{"VK_TOKEN", "", "Community access token with messages rights; enables VK", true, func(c *Config) *string { return &c.VKToken }},
+	{"VK_GROUP_ID", "", "Community id (a positive number); required with VK_TOKEN", false, nil},
+	{"VK_API_URL", "https://api.vk.ru/method/", "VK API method URL, ending with /", false, func(c *Config) *string { return &c.VKAPIURL }},
+	{"VK_CALLBACK_CONFIRMATION", "", "Callback API confirmation string; set = Callback API instead of Long Poll", false, func(c *Config) *string { return &c.VKCallbackConfirmation }},
+	{"VK_CALLBACK_SECRET", "", "Callback API secret key (up to 50 characters); required with the Callback API", true, func(c *Config) *string { return &c.VKCallbackSecret }},
+	{"VK_GROUP_SCREEN_NAME", "", "Community short name for vk.me links; default club<VK_GROUP_ID>", false, func(c *Config) *string { return &c.VKGroupScreenName }},
+	{"DATABASE_URL", "", "PostgreSQL URL; empty = embedded SQLite file in UNIONHUB_DATA_DIR", true, func(c *Config) *string { return &c.DatabaseURL }},
+	{"REDIS_URL", "", "Redis URL for shared state; empty = in-process state (one replica only)", true, func(c *Config) *string { return &c.RedisURL }},
+	{"UNIONHUB_REDIS_PREFIX", "unionhub:", "Prefix of every Redis key", false, func(c *Config) *string { return &c.RedisPrefix }},
+	{"UNIONHUB_DATA_DIR", "./data", "Directory of the embedded database and other files", false, func(c *Config) *string { return &c.DataDir }},
+	{"UNIONHUB_HTTP_ADDR", ":8080", "Listen address of the webhook endpoints (/telegram/webhook, /vk/callback)", false, func(c *Config) *string { return &c.HTTPAddr }},
+	{"UNIONHUB_ADMIN_ADDR", "127.0.0.1:9090", "Listen address of /healthz and /metrics", false, func(c *Config) *string { return &c.AdminAddr }},
+	{"UNIONHUB_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
+	{"UNIONHUB_LOG_FORMAT", "json", "json or text", false, func(c *Config) *string { return &c.LogFormat }},
+	{"UNIONHUB_WORKERS", "16", "Updates handled in parallel (one chat is always handled in order)", false, nil},
+}
+
+// LoadConfig reads the configuration; a secret may come from NAME_FILE.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, s := range settings {
+		v, err := lookup(getenv, s)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		switch {
+		case s.field != nil:
+			*s.field(&c) = v
+		case s.name == "VK_GROUP_ID" && v != "":
+			n, err := strconv.Atoi(v)
+			if err != nil || n <= 0 {
+				errs = append(errs, fmt.Errorf("VK_GROUP_ID: %q is not a positive number", v))
+			}
+			c.VKGroupID = n
+		case s.name == "UNIONHUB_WORKERS":
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1024 {
+				errs = append(errs, fmt.Errorf("UNIONHUB_WORKERS: %q is not a number from 1 to 1024", v))
+			}
+			c.Workers = n
+		}
+	}
+	return c, errors.Join(errs...)
+}
+
+func lookup(getenv func(string) string, s setting) (string, error) {
+	v := strings.TrimSpace(getenv(s.name))
+	if s.secret {
+		if path := getenv(s.name + "_FILE"); path != "" {
+			if v != "" {
+				return "", fmt.Errorf("%s and %s_FILE are both set: keep one", s.name, s.name)
+			}
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return "", fmt.Errorf("%s_FILE: %w", s.name, err)
+			}
+			v = strings.TrimSpace(string(raw))
+		}
+	}
+	if v == "" {
+		v = s.def
+	}
+	return v, nil
+}
+
+var webhookSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
+
+// Validate checks the configuration and names every bad variable.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	checkURL := func(name, v string) {
+		if v == "" {
+			return
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("%s: %q is not an http(s) URL", name, v)
+		}
+	}
+	checkURL("TELEGRAM_API_URL", c.TelegramAPIURL)
+	checkURL("TELEGRAM_WEBHOOK_URL", c.TelegramWebhookURL)
+	checkURL("VK_API_URL", c.VKAPIURL)
+	if c.VKAPIURL != "" && !strings.HasSuffix(c.VKAPIURL, "/") {
+		bad("VK_API_URL: %q must end with /", c.VKAPIURL)
+	}
+	if c.TelegramWebhookURL != "" {
+		if c.TelegramToken == "" {
+			bad("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_TOKEN is not")
+		}
+		if !webhookSecretPattern.MatchString(c.TelegramWebhookSecret) {
+			bad("TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL, 1-256 characters of A-Z a-z 0-9 _ -")
+		}
+	}
+	if c.VKToken != "" && c.VKGroupID == 0 {
+		bad("VK_GROUP_ID: required with VK_TOKEN")
+	}
+	if c.VKCallbackConfirmation != "" {
+		if c.VKToken == "" {
+			bad("VK_CALLBACK_CONFIRMATION is set but VK_TOKEN is not")
+		}
+		if n := len([]rune(c.VKCallbackSecret)); n == 0 || n > 50 {
+			bad("VK_CALLBACK_SECRET: required with VK_CALLBACK_CONFIRMATION, up to 50 characters")
+		}
+	}
+	if c.DatabaseURL != "" {
+		if u, err := url.Parse(c.DatabaseURL); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+			bad("DATABASE_URL: not a postgres:// URL")
+		}
+	}
+	if c.RedisURL != "" {
+		if u, err := url.Parse(c.RedisURL); err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") {
+			bad("REDIS_URL: not a redis:// URL")
+		}
+	}
+	for name, addr := range map[string]string{"UNIONHUB_HTTP_ADDR": c.HTTPAddr, "UNIONHUB_ADMIN_ADDR": c.AdminAddr} {
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			bad("%s: %q is not host:port", name, addr)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("UNIONHUB_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "json" && c.LogFormat != "text" {
+		bad("UNIONHUB_LOG_FORMAT: %q is not json or text", c.LogFormat)
+	}
+	return errors.Join(errs...)
+}
+
+// Platforms reports whether any messenger is configured.
+func (c Config) Platforms() bool { return c.TelegramToken != "" || c.VKToken != "" }
+
+// Print writes the effective configuration with secrets redacted.
+func (c Config) Print(w func(format string, args ...any)) {
+	for _, s := range settings {
+		v := ""
+		switch {
+		case s.field != nil:
+			v = *s.field(&c)
+		case s.name == "VK_GROUP_ID" && c.VKGroupID != 0:
+			v = strconv.Itoa(c.VKGroupID)
+		case s.name == "UNIONHUB_WORKERS":
+			v = strconv.Itoa(c.Workers)
+		}
+		if s.secret && v != "" {
+			v = redact(s.name, v)
+		}
+		w("%s=%s\n", s.name, v)
+	}
+}
+
+// redact hides a secret; a URL keeps its scheme and host so an operator can
+// tell which server is configured, without the password.
+func redact(name, v string) string {
+	if name == "DATABASE_URL" || name == "REDIS_URL" {
+		if u, err := url.Parse(v); err == nil && u.Host != "" {
+			return u.Scheme + "://***@" + u.Host + "/***"
+		}
+	}
+	return "***"
+}

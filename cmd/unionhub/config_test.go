@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func envOf(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestConfigDefaultsAndFileSecrets(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "tg")
+	if err := os.WriteFile(tokenFile, []byte("123:secret-token\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := LoadConfig(envOf(map[string]string{"TELEGRAM_TOKEN_FILE": tokenFile, "VK_GROUP_ID": "42", "VK_TOKEN": "vk"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.TelegramToken != "123:secret-token" || c.VKGroupID != 42 || c.Workers != 16 ||
+		c.TelegramAPIURL != "https://api.telegram.org" || c.VKAPIURL != "https://api.vk.ru/method/" ||
+		c.DataDir != "./data" || c.HTTPAddr != ":8080" || c.AdminAddr != "127.0.0.1:9090" || c.RedisPrefix != "unionhub:" {
+		t.Fatalf("unexpected config %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigValidateNamesTheBadVariable(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://hub.example.org/tg"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://x/tg", "TELEGRAM_WEBHOOK_SECRET": "has space"}, "TELEGRAM_WEBHOOK_SECRET"},
+		{map[string]string{"TELEGRAM_WEBHOOK_URL": "https://x/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"}, "TELEGRAM_TOKEN"},
+		{map[string]string{"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL"},
+		{map[string]string{"VK_TOKEN": "v"}, "VK_GROUP_ID"},
+		{map[string]string{"VK_TOKEN": "v", "VK_GROUP_ID": "1", "VK_CALLBACK_CONFIRMATION": "abc"}, "VK_CALLBACK_SECRET"},
+		{map[string]string{"VK_TOKEN": "v", "VK_GROUP_ID": "1", "VK_CALLBACK_CONFIRMATION": "abc", "VK_CALLBACK_SECRET": strings.Repeat("s", 51)}, "VK_CALLBACK_SECRET"},
+		{map[string]string{"VK_API_URL": "https://api.vk.ru/method"}, "VK_API_URL"},
+		{map[string]string{"DATABASE_URL": "mysql://x"}, "DATABASE_URL"},
+		{map[string]string{"REDIS_URL": "http://x"}, "REDIS_URL"},
+		{map[string]string{"UNIONHUB_ADMIN_ADDR": "9090"}, "UNIONHUB_ADMIN_ADDR"},
+		{map[string]string{"UNIONHUB_LOG_LEVEL": "loud"}, "UNIONHUB_LOG_LEVEL"},
+		{map[string]string{"UNIONHUB_LOG_FORMAT": "xml"}, "UNIONHUB_LOG_FORMAT"},
+	}
+	for _, tt := range tests {
+		c, err := LoadConfig(envOf(tt.env))
+		if err == nil {
+			err = c.Validate()
+		}
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("env %v: error %v, want it to name %s", tt.env, err, tt.want)
+		}
+	}
+	for _, env := range []map[string]string{
+		{"VK_GROUP_ID": "-3"}, {"VK_GROUP_ID": "club1"}, {"UNIONHUB_WORKERS": "0"}, {"UNIONHUB_WORKERS": "many"},
+		{"TELEGRAM_TOKEN": "a", "TELEGRAM_TOKEN_FILE": "/etc/hostname"}, {"VK_TOKEN_FILE": "/no/such/file"},
+	} {
+		if _, err := LoadConfig(envOf(env)); err == nil {
+			t.Errorf("LoadConfig(%v) accepted it", env)
+		}
+	}
+}
+
+func TestConfigPrintRedactsSecrets(t *testing.T) {
+	t.Parallel()
+	c, err := LoadConfig(envOf(map[string]string{
+		"TELEGRAM_TOKEN": "123:very-secret", "DATABASE_URL": "postgres://hub:pa55word@db.internal:5432/hub",
+		"REDIS_URL": "redis://:redispass@cache:6379/0", "VK_CALLBACK_SECRET": "vk-secret",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	c.Print(func(format string, args ...any) { b.WriteString(strings.TrimSpace(sprintf(format, args...)) + "\n") })
+	out := b.String()
+	for _, secret := range []string{"very-secret", "pa55word", "redispass", "vk-secret"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("config output leaks %q:\n%s", secret, out)
+		}
+	}
+	for _, want := range []string{"TELEGRAM_TOKEN=***", "DATABASE_URL=postgres://***@db.internal:5432/***", "UNIONHUB_WORKERS=16"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("config output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestREADMEListsEverySetting(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if !strings.Contains(string(readme), "`"+s.name+"`") {
+			t.Errorf("README.md does not document %s", s.name)
+		}
+	}
+}
+
+func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }

@@ -1,0 +1,216 @@
+// Command unionhub is the trade-union communication hub: one binary that
+// serves the Telegram and VK bots and administers the organisation tree.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // org time zones must resolve in a minimal container
+
+	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/postgres"
+	"github.com/unionhub/unionhub/storage/redis"
+	"github.com/unionhub/unionhub/storage/sqlite"
+	"github.com/unionhub/unionhub/storage/sqlstore"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Main(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+const usage = `unionhub — the trade-union communication hub
+
+Usage:
+  unionhub serve                         run the bots (Telegram, VK or both)
+  unionhub migrate                       apply database migrations
+  unionhub org import FILE               load the organisation tree (YAML or CSV)
+  unionhub org list                      print the organisation tree
+  unionhub invite ORG --role ROLE [--uses N] [--expires 30d|never] [--out DIR]
+                                         create an invite link and its QR codes
+  unionhub invite list ORG               list an organisation's invites
+  unionhub invite revoke CODE            revoke an invite
+  unionhub config                        print the effective configuration (secrets redacted)
+  unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok
+
+Configuration comes from the environment; see README.md.
+`
+
+// app is what every subcommand gets.
+type app struct {
+	cfg    Config
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
+
+// Main runs the command line and returns the process exit code.
+func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	cfg, err := LoadConfig(getenv)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "unionhub: configuration: %v\n", err)
+		return exitUsage
+	}
+	a := &app{cfg: cfg, getenv: getenv, stdout: stdout, stderr: stderr, logger: newLogger(cfg, stderr)}
+	var run func(ctx context.Context, args []string) error
+	switch args[0] {
+	case "serve":
+		run = a.serve
+	case "migrate":
+		run = a.migrate
+	case "org":
+		run = a.org
+	case "invite":
+		run = a.invite
+	case "config":
+		run = func(context.Context, []string) error { cfg.Print(a.printf); return nil }
+	case "healthcheck":
+		run = a.healthcheck
+	default:
+		fmt.Fprintf(stderr, "unionhub: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+	if err := run(ctx, args[1:]); err != nil {
+		fmt.Fprintf(stderr, "unionhub %s: %v\n", args[0], err)
+		var ue usageError
+		if errors.As(err, &ue) {
+			return exitUsage
+		}
+		return exitFail
+	}
+	return exitOK
+}
+
+// usageError is a mistake on the command line.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// openStore opens Postgres when DATABASE_URL is set, else the embedded file.
+func (a *app) openStore(ctx context.Context) (*sqlstore.DB, error) {
+	if a.cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, a.cfg.DatabaseURL, a.logger)
+	}
+	return sqlite.Open(ctx, a.cfg.DataDir, a.logger)
+}
+
+// openMigrated opens the store and brings its schema up to date; a schema
+// newer than this binary is refused.
+func (a *app) openMigrated(ctx context.Context) (*sqlstore.DB, error) {
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		_ = db.Close()
+		if errors.Is(err, storage.ErrSchemaTooNew) {
+			return nil, fmt.Errorf("%w: upgrade unionhub before running it against this database", err)
+		}
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	if n > 0 {
+		a.logger.InfoContext(ctx, "migrations applied", "count", n)
+	}
+	return db, nil
+}
+
+// openState opens Redis when REDIS_URL is set, else in-process state.
+func (a *app) openState(ctx context.Context) (storage.State, error) {
+	if a.cfg.RedisURL == "" {
+		return redis.NewMemory(time.Now), nil
+	}
+	st, err := redis.Open(ctx, a.cfg.RedisURL, a.cfg.RedisPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("open redis: %w", err)
+	}
+	return st, nil
+}
+
+func (a *app) migrate(ctx context.Context, args []string) error {
+	if len(args) != 0 {
+		return usageError{"migrate takes no arguments"}
+	}
+	db, err := a.openStore(ctx)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer db.Close()
+	n, err := db.Migrate(ctx)
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	current, _, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	a.printf("applied %d migrations; schema version %d\n", n, current)
+	return nil
+}
+
+// healthcheck asks the running hub's admin endpoint, for container probes
+// on an image without curl.
+func (a *app) healthcheck(ctx context.Context, _ []string) error {
+	host, port, _ := net.SplitHostPort(a.cfg.AdminAddr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("ask /healthz: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("unhealthy: %s %s", resp.Status, body)
+	}
+	a.printf("ok\n")
+	return nil
+}
