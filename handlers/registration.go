@@ -331,13 +331,17 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	}
 	pages := (len(children) + pickPageSize - 1) / pickPageSize
 	page = min(max(page, 0), pages-1)
+	// Names are listed in the text in full and numbered, because platforms
+	// cut long button labels (VK at 40 characters) and official names are long.
 	var kb bot.Keyboard
-	for _, o := range children[page*pickPageSize : min(len(children), (page+1)*pickPageSize)] {
-		if o.Level == storage.LevelPrimary {
-			kb = append(kb, []bot.Button{{Text: "🏢 " + o.Name, Data: cbPick + ":s:" + strconv.FormatInt(o.ID, 10)}})
-		} else {
-			kb = append(kb, []bot.Button{{Text: "📂 " + o.Name, Data: cbPick + ":n:" + strconv.FormatInt(o.ID, 10) + ":0"}})
+	var list strings.Builder
+	for i, o := range children[page*pickPageSize : min(len(children), (page+1)*pickPageSize)] {
+		b := bot.Button{Text: fmt.Sprintf("%d. 🏢 %s", i+1, o.Name), Data: cbPick + ":s:" + strconv.FormatInt(o.ID, 10)}
+		if o.Level != storage.LevelPrimary {
+			b = bot.Button{Text: fmt.Sprintf("%d. 📂 %s", i+1, o.Name), Data: cbPick + ":n:" + strconv.FormatInt(o.ID, 10) + ":0"}
 		}
+		kb = append(kb, []bot.Button{b})
+		list.WriteString("\n" + b.Text)
 	}
 	var nav []bot.Button
 	if page > 0 {
@@ -352,7 +356,7 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
-	text := s.t("reg.pick", "Org", parent.Name) + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages)
+	text := s.t("reg.pick", "Org", parent.Name) + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages) + "\n" + list.String()
 	return s.reply(ctx, text, kb)
 }
 

@@ -337,8 +337,11 @@ type person interface {
 
 type groupChat struct {
 	*chat
-	say func(text string)
+	say    func(text string)
+	chatID string // the chat's id as the hub stores it
 }
+
+func (g *groupChat) id() string { return g.chatID }
 
 // tgPerson plays a Telegram user.
 type tgPerson struct {
@@ -391,7 +394,7 @@ func (p *tgPerson) block() { p.f.Block(p.u.ID) }
 func (p *tgPerson) group(id int, title string) *groupChat {
 	g := platformtest.TGGroup{ID: -int64(id), Title: title}
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return tgMessages(p.f.Messages(g.ID)) }}
-	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }}
+	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }, chatID: strconv.FormatInt(g.ID, 10)}
 }
 
 // vkPerson plays a VK user.
@@ -445,7 +448,7 @@ func (p *vkPerson) block()                          { p.f.Block(p.u.ID) }
 func (p *vkPerson) group(id int, title string) *groupChat {
 	peer := 2000000000 + id
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return vkMessages(p.f.Messages(peer)) }}
-	return &groupChat{chat: c, say: func(text string) { p.f.SendChatText(p.u, peer, text) }}
+	return &groupChat{chat: c, say: func(text string) { p.f.SendChatText(p.u, peer, text) }, chatID: strconv.Itoa(peer)}
 }
 
 func vkPayload(data string) string {

@@ -1,0 +1,358 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// Both platforms, both storage backends, the real Redis.
+var (
+	platforms = []storage.Platform{storage.Telegram, storage.VK}
+	backends  = []backend{onSQLite, onPostgres}
+)
+
+// eachPlatform runs f once per platform and backend, in parallel.
+func eachPlatform(t *testing.T, f func(t *testing.T, r *rig, p storage.Platform)) {
+	for _, b := range backends {
+		for _, p := range platforms {
+			t.Run(fmt.Sprintf("%s/%s", p, b), func(t *testing.T) {
+				t.Parallel()
+				r := newRig(t, b)
+				r.importExample()
+				r.serve()
+				f(t, r, p)
+			})
+		}
+	}
+}
+
+// pickNumber returns the "N." label prefix of the picker line naming org.
+func pickNumber(t *testing.T, m botMsg, org string) string {
+	t.Helper()
+	for _, line := range strings.Split(m.text, "\n") {
+		if num, rest, ok := strings.Cut(line, ". "); ok && strings.Contains(rest, org) {
+			return num + ". "
+		}
+	}
+	t.Fatalf("no picker line names %q in %q", org, m.text)
+	return ""
+}
+
+// register walks p through an invite registration with only a name.
+func register(t *testing.T, p person, code, name string) {
+	t.Helper()
+	c := p.dm()
+	p.openInvite(code)
+	m := c.expect("Согласие на обработку")
+	p.press(m, "Согласен")
+	c.expect("фамилию, имя")
+	p.say(name)
+	p.press(c.expect("должность"), "Пропустить")
+	p.press(c.expect("Рабочий адрес"), "Пропустить")
+	p.press(c.expect("личный адрес"), "Пропустить")
+	p.press(c.expect("Проверьте"), "Всё верно")
+	c.expect("вы зарегистрированы")
+}
+
+func personOf(t *testing.T, db storage.Store, p person) storage.Person {
+	t.Helper()
+	got, err := db.PersonByAccount(context.Background(), p.platform(), p.id())
+	if err != nil {
+		t.Fatalf("person of %s %s: %v", p.platform(), p.id(), err)
+	}
+	return got
+}
+
+func TestRegistrationWithInvite(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		code := r.invite("edu-school-5", "member")
+		p := r.person(plat, 501, "Анна")
+		c := p.dm()
+		p.openInvite(code)
+		m := c.expect("ППО МАОУ СОШ № 5 г. Южно-Сахалинска", "Согласие на обработку персональных данных")
+		p.press(m, "Согласен")
+		c.expect("фамилию, имя")
+		name := "Иванова Анна 👩‍🔧 مرحبا"
+		p.say(name)
+		c.expect("должность")
+		p.say("Учитель математики")
+		c.expect("Рабочий адрес")
+		p.say("ivanova@school5.ru")
+		p.press(c.expect("личный адрес", "отдельного согласия"), "Согласен(на) указать")
+		c.expect("Напишите личный адрес")
+		p.say("anna.iv@mail.ru")
+		m = c.expect("Проверьте", name, "Учитель математики", "ivanova@school5.ru", "anna.iv@mail.ru")
+		p.press(m, "Всё верно")
+		menu := c.expect(name+", вы зарегистрированы: член профсоюза")
+		if !menu.hasButton("Профиль") {
+			t.Fatalf("registration did not end in the main menu: %v", menu.buttons)
+		}
+
+		p.say("/profile")
+		c.expect("ФИО: "+name, "Должность: Учитель математики", "Подключён 1 мессенджер")
+
+		db := r.store()
+		got := personOf(t, db, p)
+		if got.FullName != name || got.Position != "Учитель математики" || got.WorkEmail != "ivanova@school5.ru" || got.PersonalEmail != "anna.iv@mail.ru" || got.Locale != "ru" {
+			t.Fatalf("stored person %+v", got)
+		}
+		consents, err := db.Consents(context.Background(), got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(consents) != 2 || consents[0].Kind != storage.ConsentPersonalData || !consents[0].Accepted ||
+			consents[1].Kind != storage.ConsentPersonalEmail || !consents[1].Accepted || consents[0].Version == "" {
+			t.Fatalf("consents %+v", consents)
+		}
+		ms, err := db.Memberships(context.Background(), got.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 1 || ms[0].Org.Code != "edu-school-5" || ms[0].Role != storage.RoleMember || ms[0].Status != storage.StatusActive {
+			t.Fatalf("memberships %+v", ms)
+		}
+	})
+}
+
+func TestRegistrationRefusesBadInput(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		db := r.store()
+		ctx := context.Background()
+		school, err := db.OrgByCode(ctx, "edu-school-5")
+		if err != nil {
+			t.Fatal(err)
+		}
+		past := time.Now().Add(-time.Hour)
+		if err := db.CreateInvite(ctx, storage.Invite{Code: "expiredAAAAAAAAAAAAAAA", OrgID: school.ID, Role: storage.RoleMember, ExpiresAt: &past, CreatedAt: past}); err != nil {
+			t.Fatal(err)
+		}
+		revoked := r.invite("edu-school-5", "member")
+		r.mustRun("invite", "revoke", revoked)
+		single := r.invite("edu-school-5", "chair")
+		if !strings.Contains(r.mustRun("invite", "list", "edu-school-5"), "used 0 of 1") {
+			t.Fatal("a chair invite should default to a single use")
+		}
+
+		p := r.person(plat, 601, "Пётр")
+		c := p.dm()
+		for code, want := range map[string]string{
+			"NoSuchCodeXXXXXXXXXXXX": "Такой ссылки-приглашения нет",
+			"expiredAAAAAAAAAAAAAAA": "истёк",
+			revoked:                  "отозвана",
+		} {
+			p.openInvite(code)
+			c.expect(want)
+		}
+
+		// Text where a button is expected changes nothing.
+		p.openInvite(single)
+		m := c.expect("Согласие на обработку", "Роль: председатель")
+		p.say("да, согласен")
+		c.expect("кнопкой")
+		c.expect("Согласие на обработку")
+		p.press(m, "Согласен")
+		c.expect("фамилию, имя")
+		for _, bad := range []struct{ text, want string }{
+			{"   ", "Пустой ответ"},
+			{strings.Repeat("Щ", 5000), "не больше 200 символов"},
+			{"Пётр\x07Петров", "служебные символы"},
+			{"1234", "должны быть буквы"},
+		} {
+			p.say(bad.text)
+			c.expect(bad.want)
+			c.expect("фамилию, имя")
+		}
+		p.sendPhoto("Пётр Петров")
+		c.expect("вложения не принимаются")
+		c.expect("фамилию, имя")
+		p.say("Петров Пётр")
+		p.press(c.expect("должность"), "Пропустить")
+		c.expect("Рабочий адрес")
+		p.say("not-an-address")
+		c.expect("не похоже на адрес")
+		p.press(c.expect("Рабочий адрес"), "Пропустить")
+		p.press(c.expect("личный адрес"), "Пропустить")
+		p.press(c.expect("Проверьте", "председатель"), "Всё верно")
+		c.expect("вы зарегистрированы: председатель")
+
+		// The single-use invite is now used up for anyone else.
+		q := r.person(plat, 602, "Ольга")
+		q.openInvite(single)
+		q.dm().expect("максимальное число")
+
+		// Declining stores only the refusal.
+		d := r.person(plat, 603, "Дмитрий")
+		d.openInvite(r.invite("edu-school-5", "member"))
+		d.press(d.dm().expect("Согласие на обработку"), "Не согласен")
+		d.dm().expect("ничего не сохранили, кроме вашего отказа")
+		if _, err := db.PersonByAccount(ctx, plat, d.id()); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a person who declined was stored: %v", err)
+		}
+	})
+}
+
+func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		// More schools than fit on one page of the picker, loaded from CSV.
+		extra := filepath.Join(t.TempDir(), "schools.csv")
+		if err := os.WriteFile(extra, []byte("code,name,parent,level,members\nedu-school-7,ППО МАОУ СОШ № 7,edu,primary,40\nedu-school-8,ППО МАОУ СОШ № 8,edu,primary,41\nedu-school-9,ППО МАОУ СОШ № 9,edu,primary,42\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if out := r.mustRun("org", "import", extra); !strings.Contains(out, "3 created, 0 updated, 0 unchanged") {
+			t.Fatalf("csv import: %s", out)
+		}
+		chair := r.person(plat, 701, "Председатель")
+		register(t, chair, r.invite("edu-school-5", "chair"), "Сидорова Мария Ивановна")
+		member := r.person(plat, 702, "Член")
+		register(t, member, r.invite("edu-school-5", "member"), "Кузнецов Олег")
+
+		s := r.person(plat, 703, "Новенькая")
+		c := s.dm()
+		s.start()
+		c.expect("Выберите вашу организацию", "Сахалинский областной союз")
+		s.say("школа 5")
+		c.expect("кнопкой")
+		m := c.expect("Выберите вашу организацию", "4 организации, страница 1 из 1")
+		s.press(m, pickNumber(t, m, "работников образования"))
+		m = c.expect("Областная организация профсоюза работников образования", "8 организаций, страница 1 из 2")
+		s.press(m, "▶")
+		m = c.expect("страница 2 из 2")
+		s.press(m, "◀")
+		m = c.expect("страница 1 из 2")
+		s.press(m, pickNumber(t, m, "СОШ № 5"))
+		s.press(c.expect("ППО МАОУ СОШ № 5", "Согласие"), "Согласен")
+		c.expect("фамилию, имя")
+		s.say("Новикова Елена")
+		c.expect("должность")
+		s.say("Библиотекарь")
+		s.press(c.expect("Рабочий адрес"), "Пропустить")
+		s.press(c.expect("личный адрес"), "Пропустить")
+		s.press(c.expect("Проверьте"), "Всё верно")
+		c.expect("Заявка принята", "ППО МАОУ СОШ № 5")
+
+		req := chair.dm().expect("Новая заявка", "Новикова Елена", "Библиотекарь")
+		db := r.store()
+		applicant := personOf(t, db, s)
+		ms, err := db.Memberships(context.Background(), applicant.ID)
+		if err != nil || len(ms) != 1 || ms[0].Status != storage.StatusPending {
+			t.Fatalf("applicant memberships %+v, %v", ms, err)
+		}
+		// A plain member cannot approve, even with a forged button.
+		if plat == storage.Telegram {
+			member.pressData(member.dm().list()[len(member.dm().list())-1], fmt.Sprintf("appr:%d:y", ms[0].ID))
+			time.Sleep(300 * time.Millisecond)
+			if got, _ := db.Membership(context.Background(), ms[0].ID); got.Status != storage.StatusPending {
+				t.Fatalf("a member's forged approval changed the membership to %s", got.Status)
+			}
+		}
+		chair.press(req, "Принять")
+		chair.dm().expect("Заявка принята: Новикова Елена")
+		c.expect("подтверждена")
+		got, err := db.Membership(context.Background(), ms[0].ID)
+		if err != nil || got.Status != storage.StatusActive || got.DecidedBy != personOf(t, db, chair).ID {
+			t.Fatalf("decided membership %+v, %v", got, err)
+		}
+	})
+}
+
+func TestForgetErasesPersonalData(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		p := r.person(plat, 801, "Фёдор")
+		register(t, p, r.invite("health-hospital-1", "activist"), "Фёдоров Фёдор")
+		db := r.store()
+		before := personOf(t, db, p)
+		c := p.dm()
+		p.say("/forget")
+		m := c.expect("Удалить ваши персональные данные")
+		p.press(m, "Да, удалить")
+		c.expect("персональные данные удалены")
+		p.say("/profile")
+		c.expect("Сначала зарегистрируйтесь")
+
+		after, err := db.Person(context.Background(), before.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.ErasedAt == nil || after.FullName != "" || after.WorkEmail != "" {
+			t.Fatalf("person after /forget: %+v", after)
+		}
+		if _, err := db.PersonByAccount(context.Background(), plat, p.id()); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("the account survived /forget: %v", err)
+		}
+		ms, err := db.Memberships(context.Background(), before.ID)
+		if err != nil || len(ms) != 1 || ms[0].Status != storage.StatusEnded {
+			t.Fatalf("memberships after /forget: %+v, %v", ms, err)
+		}
+	})
+}
+
+func TestBindChats(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		chair := r.person(plat, 901, "Председатель")
+		register(t, chair, r.invite("edu", "chair"), "Орлова Вера")
+		member := r.person(plat, 902, "Член")
+		register(t, member, r.invite("edu-school-5", "member"), "Зайцев Иван")
+		stranger := r.person(plat, 903, "Гость")
+
+		g := chair.group(42, "Чат СОШ № 5")
+		gm := member.group(42, "Чат СОШ № 5")
+		gs := stranger.group(42, "Чат СОШ № 5")
+		gm.say("/bind")
+		g.expect("только председатель или информационный работник")
+		gs.say("/bind")
+		g.expect("Сначала зарегистрируйтесь")
+		g.say("/bind union")
+		g.expect("только председатель или информационный работник")
+		g.say("/bind edu-school-5")
+		g.expect("Чат привязан к организации «ППО МАОУ СОШ № 5")
+		gm.say("/unbind")
+		g.expect("только председатель или информационный работник")
+		gm.say("просто сообщение в чате")
+		g.quiet(200 * time.Millisecond)
+
+		db := r.store()
+		b, err := db.ChatBinding(context.Background(), plat, g.id())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if org, _ := db.Org(context.Background(), b.OrgID); org.Code != "edu-school-5" {
+			t.Fatalf("chat bound to %q", org.Code)
+		}
+		g.say("/unbind")
+		g.expect("Чат отвязан")
+		if _, err := db.ChatBinding(context.Background(), plat, g.id()); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("binding after /unbind: %v", err)
+		}
+		chair.say("/bind")
+		chair.dm().expect("работает в групповом чате")
+	})
+}
+
+func TestDuplicateUpdatesAreHandledOnce(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		p := r.person(plat, 1001, "Дубль")
+		c := p.dm()
+		id := p.say("/help")
+		c.expect("Это бот профсоюза")
+		n := c.count()
+		p.redeliver(id)
+		c.quiet(500 * time.Millisecond)
+		if c.count() != n {
+			t.Fatalf("a redelivered update was handled again: %d messages, want %d", c.count(), n)
+		}
+	})
+}
