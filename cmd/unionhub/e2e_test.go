@@ -92,7 +92,7 @@ func TestRegistrationWithInvite(t *testing.T) {
 		p.say("anna.iv@mail.ru")
 		m = c.expect("Проверьте", name, "Учитель математики", "ivanova@school5.ru", "anna.iv@mail.ru")
 		p.press(m, "Всё верно")
-		menu := c.expect(name+", вы зарегистрированы: член профсоюза")
+		menu := c.expect(name + ", вы зарегистрированы: член профсоюза")
 		if !menu.hasButton("Профиль") {
 			t.Fatalf("registration did not end in the main menu: %v", menu.buttons)
 		}
