@@ -63,15 +63,24 @@ func Dedupe(state storage.State, logger *slog.Logger, keep time.Duration) Middle
 }
 
 // ChatLock serialises a chat's updates across replicas; within one process
-// the dispatcher already keeps them in order.
-func ChatLock(locker storage.Locker, ttl time.Duration) Middleware {
+// the dispatcher already keeps them in order. If the lock store is down it
+// fails open, like Dedupe: the handler then reports what it cannot do.
+func ChatLock(locker storage.Locker, logger *slog.Logger, ttl time.Duration) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, u *Update) error {
 			unlock, err := locker.Lock(ctx, "chat:"+u.ChatKey(), ttl)
-			if err != nil {
-				return fmt.Errorf("lock chat: %w", err)
+			switch {
+			case ctx.Err() != nil:
+				return fmt.Errorf("lock chat: %w", ctx.Err())
+			case err != nil:
+				logger.WarnContext(ctx, "chat lock unavailable, handling anyway", "chat", u.Chat.ID, "err", err)
+				return next(ctx, u)
 			}
-			defer func() { _ = unlock(context.WithoutCancel(ctx)) }()
+			defer func() {
+				if err := unlock(context.WithoutCancel(ctx)); err != nil {
+					logger.WarnContext(ctx, "unlock chat", "chat", u.Chat.ID, "err", err)
+				}
+			}()
 			return next(ctx, u)
 		}
 	}

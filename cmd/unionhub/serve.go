@@ -119,9 +119,10 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	})
 	router := hub.Router(
 		bot.Recover(),
-		bot.Logging(a.logger, metrics),
+		// Dedupe before logging: a duplicate is neither logged nor counted as handled.
 		bot.Dedupe(state, a.logger, dedupeKeep),
-		bot.ChatLock(state, chatLockTTL),
+		bot.Logging(a.logger, metrics),
+		bot.ChatLock(state, a.logger, chatLockTTL),
 	)
 	dispatcher := bot.NewDispatcher(router.Handler(), a.cfg.Workers, updateTimeout)
 	for _, mount := range mountWebhooks {

@@ -1,0 +1,371 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/bot/platformtest"
+	"github.com/unionhub/unionhub/storage"
+)
+
+var linkCodePattern = regexp.MustCompile(`Ваш код: ([A-Z2-9]{8})`)
+
+func TestLinkingTwoPlatforms(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, b)
+			r.importExample()
+			r.serve()
+			db := r.store()
+
+			tg := r.person(storage.Telegram, 1101, "Анна")
+			register(t, tg, r.invite("fish-port-korsakov", "activist"), "Смирнова Анна")
+			tg.say("/link")
+			m := tg.dm().expect("Ваш код:")
+			code := linkCodePattern.FindStringSubmatch(m.text)[1]
+			if b := m.button(t, "ВКонтакте"); b.url != "https://vk.me/"+platformtest.VKGroupScreenName+"?ref=link-"+code {
+				t.Fatalf("VK link button %q", b.url)
+			}
+
+			vk := r.person(storage.VK, 1101, "Анна")
+			vk.say("/link AAAA2222")
+			vk.dm().expect("Код не подошёл")
+			vk.say("/link " + strings.ToLower(code[:4]) + "-" + code[4:])
+			vk.dm().expect("Смирнова Анна, мессенджер подключён")
+			vk.say("/profile")
+			vk.dm().expect("ФИО: Смирнова Анна", "Подключено 2 мессенджера", "профсоюзный активист")
+			if personOf(t, db, vk).ID != personOf(t, db, tg).ID {
+				t.Fatal("the two accounts belong to different people")
+			}
+			// A used code does not work twice.
+			other := r.person(storage.Telegram, 1102, "Чужой")
+			other.say("/link " + code)
+			other.dm().expect("Код не подошёл")
+
+			// The other way round, through the deep link.
+			vk2 := r.person(storage.VK, 1103, "Борис")
+			register(t, vk2, r.invite("fish-port-korsakov", "member"), "Борисов Борис")
+			vk2.say("/link")
+			m = vk2.dm().expect("Ваш код:")
+			code = linkCodePattern.FindStringSubmatch(m.text)[1]
+			if b := m.button(t, "Telegram"); b.url != "https://t.me/"+platformtest.TelegramBotUsername+"?start=link-"+code {
+				t.Fatalf("Telegram link button %q", b.url)
+			}
+			// An account already registered to someone else is not taken over.
+			tg.say("/link " + code)
+			tg.dm().expect("уже зарегистрирован на другого человека")
+			tg2 := r.person(storage.Telegram, 1103, "Борис")
+			tg2.openInvite("link-" + code)
+			tg2.dm().expect("Борисов Борис, мессенджер подключён")
+		})
+	}
+}
+
+func TestApprovalReachesABlockedApplicant(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		chair := r.person(plat, 1201, "Председатель")
+		register(t, chair, r.invite("health-polyclinic-4", "infoworker"), "Лебедева Ольга")
+		s := r.person(plat, 1202, "Заявитель")
+		c := s.dm()
+		s.start()
+		m := c.expect("Выберите вашу организацию")
+		s.press(m, pickNumber(t, m, "здравоохранения"))
+		m = c.expect("Областная организация профсоюза работников здравоохранения")
+		s.press(m, pickNumber(t, m, "поликлиника № 4"))
+		s.press(c.expect("Согласие"), "Согласен")
+		c.expect("фамилию, имя")
+		s.say("Павлов Павел")
+		s.press(c.expect("должность"), "Пропустить")
+		s.press(c.expect("Рабочий адрес"), "Пропустить")
+		s.press(c.expect("личный адрес"), "Пропустить")
+		s.press(c.expect("Проверьте"), "Всё верно")
+		c.expect("Заявка принята")
+		s.block()
+
+		chair.press(chair.dm().expect("Новая заявка", "Павлов Павел"), "Принять")
+		chair.dm().expect("Заявка принята: Павлов Павел", "заблокировал")
+		db := r.store()
+		accounts, err := db.Accounts(context.Background(), personOf(t, db, s).ID)
+		if err != nil || len(accounts) != 1 || accounts[0].BlockedAt == nil {
+			t.Fatalf("the blocked account is not marked: %+v, %v", accounts, err)
+		}
+		// Writing again makes the person reachable.
+		if plat == storage.VK {
+			r.vk.Unblock(1202)
+		}
+		s.say("/menu")
+		c.expect("Главное меню")
+		accounts, err = db.Accounts(context.Background(), personOf(t, db, s).ID)
+		if err != nil || accounts[0].BlockedAt != nil {
+			t.Fatalf("the account stayed blocked after the person wrote: %+v, %v", accounts, err)
+		}
+	})
+}
+
+func TestWebhooksRejectForgedRequests(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onPostgres)
+	hooks := "http://" + r.getenv("UNIONHUB_HTTP_ADDR")
+	r.setenv("TELEGRAM_WEBHOOK_URL", hooks+"/telegram/webhook")
+	r.setenv("TELEGRAM_WEBHOOK_SECRET", "tg_webhook-Secret1")
+	r.setenv("VK_CALLBACK_CONFIRMATION", "c0nfirm")
+	r.setenv("VK_CALLBACK_SECRET", "vk-callback-secret")
+	r.importExample()
+	r.serve()
+	if w := r.tg.Webhook(); w.URL != hooks+"/telegram/webhook" || w.Secret != "tg_webhook-Secret1" {
+		t.Fatalf("webhook registered as %+v", w)
+	}
+	if got, err := r.vk.Confirm(hooks+"/vk/callback", "vk-callback-secret"); err != nil || got != "c0nfirm" {
+		t.Fatalf("VK confirmation = %q, %v", got, err)
+	}
+	r.vk.SetCallback(hooks+"/vk/callback", "vk-callback-secret")
+
+	post := func(path, body string, header map[string]string) int {
+		req, _ := http.NewRequest(http.MethodPost, hooks+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tgUpdate := `{"update_id":77001,"message":{"message_id":1,"date":1700000000,"chat":{"id":1301,"type":"private"},"from":{"id":1301,"is_bot":false,"first_name":"X"},"text":"/help"}}`
+	for _, header := range []map[string]string{nil, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}, {"X-Telegram-Bot-Api-Secret-Token": "tg_webhook-Secret"}} {
+		if code := post("/telegram/webhook", tgUpdate, header); code != http.StatusUnauthorized {
+			t.Fatalf("forged Telegram webhook with %v answered %d, want 401", header, code)
+		}
+	}
+	vkEvent := `{"type":"message_new","group_id":1001,"event_id":"forged1","v":"5.199","secret":"%s","object":{"message":{"id":1,"date":1700000000,"peer_id":1302,"from_id":1302,"text":"/help","conversation_message_id":1}}}`
+	for _, secret := range []string{"", "wrong", "vk-callback-secre"} {
+		if code := post("/vk/callback", strings.Replace(vkEvent, "%s", secret, 1), nil); code != http.StatusForbidden {
+			t.Fatalf("forged VK callback with secret %q answered %d, want 403", secret, code)
+		}
+	}
+	r.vk.Unblock(1302)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(r.tg.Messages(1301)) + len(r.vk.Messages(1302)); n != 0 {
+		t.Fatalf("forged requests were processed: %d replies", n)
+	}
+
+	// The genuine deliveries work in webhook and callback mode.
+	for _, plat := range platforms {
+		p := r.person(plat, 1303, "Настоящий")
+		register(t, p, r.invite("edu-gymnasium-1", "member"), "Настоящий Человек")
+	}
+}
+
+func TestOperations(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onSQLite)
+	for _, k := range []string{"TELEGRAM_TOKEN", "VK_TOKEN"} {
+		r.setenv(k, "")
+	}
+	out, errOut, code := r.run("serve")
+	if code != exitUsage || !strings.Contains(errOut, "TELEGRAM_TOKEN") || !strings.Contains(errOut, "VK_TOKEN") {
+		t.Fatalf("serve without tokens: exit %d, %q %q", code, out, errOut)
+	}
+	r.setenv("TELEGRAM_TOKEN", platformtest.TelegramToken)
+	r.setenv("TELEGRAM_WEBHOOK_URL", "https://hub.example.org/tg")
+	if _, errOut, code := r.run("serve"); code != exitUsage || !strings.Contains(errOut, "TELEGRAM_WEBHOOK_SECRET") {
+		t.Fatalf("serve with a webhook and no secret: exit %d, %q", code, errOut)
+	}
+	r.setenv("TELEGRAM_WEBHOOK_URL", "")
+	if out := r.mustRun("config"); !strings.Contains(out, "TELEGRAM_TOKEN=***") || strings.Contains(out, platformtest.TelegramToken) {
+		t.Fatalf("config output:\n%s", out)
+	}
+	if out := r.mustRun("migrate"); !strings.Contains(out, "schema version") {
+		t.Fatalf("migrate output: %s", out)
+	}
+	r.importExample()
+	if out := r.mustRun("org", "import", "../../examples/orgs.yaml"); !strings.Contains(out, "0 created, 0 updated, 16 unchanged") {
+		t.Fatalf("re-import changed something: %s", out)
+	}
+	if out := r.mustRun("org", "list"); !strings.Contains(out, "union  Сахалинский") || !strings.Contains(out, "\n      edu-korsakov-school-2  ") {
+		t.Fatalf("org list:\n%s", out)
+	}
+	if _, errOut, code := r.run("invite", "no-such-org", "--role", "member"); code != exitUsage || !strings.Contains(errOut, "no-such-org") {
+		t.Fatalf("invite to an unknown org: exit %d, %q", code, errOut)
+	}
+	if _, errOut, code := r.run("invite", "edu", "--role", "boss"); code == exitOK || !strings.Contains(errOut, "boss") {
+		t.Fatalf("invite with an unknown role: exit %d, %q", code, errOut)
+	}
+	r.serve()
+	p := r.person(storage.Telegram, 1401, "Метрика")
+	p.say("/help")
+	p.dm().expect("Это бот профсоюза")
+	resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `unionhub_updates_total{kind="command",outcome="ok",platform="telegram"} 1`) {
+		t.Fatalf("metrics lack the handled update:\n%s", body)
+	}
+	if out, _, code := r.run("healthcheck"); code != exitOK || out != "ok\n" {
+		t.Fatalf("healthcheck: exit %d %q", code, out)
+	}
+	if code := r.stop(); code != exitOK {
+		t.Fatalf("serve stopped with %d", code)
+	}
+	for _, line := range strings.Split(r.logs.String(), "\n") {
+		if strings.Contains(line, "Метрика") || strings.Contains(line, "/help") {
+			t.Fatalf("a log line carries personal data or message text: %s", line)
+		}
+	}
+}
+
+// tcpProxy stands between the hub and a service, so a test can take the
+// service away and bring it back as a restart would.
+type tcpProxy struct {
+	t      *testing.T
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	down  bool
+	conns map[net.Conn]bool
+}
+
+func newTCPProxy(t *testing.T, target string) *tcpProxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tcpProxy{t: t, ln: ln, target: target, conns: map[net.Conn]bool{}}
+	t.Cleanup(func() { ln.Close(); p.cut() })
+	go p.serve()
+	return p
+}
+
+func (p *tcpProxy) serve() {
+	for {
+		in, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		down := p.down
+		p.mu.Unlock()
+		if down {
+			in.Close()
+			continue
+		}
+		out, err := net.Dial("tcp", p.target)
+		if err != nil {
+			in.Close()
+			continue
+		}
+		p.mu.Lock()
+		p.conns[in], p.conns[out] = true, true
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(out, in); out.Close() }()
+		go func() { _, _ = io.Copy(in, out); in.Close() }()
+	}
+}
+
+// cut drops every connection and refuses new ones.
+func (p *tcpProxy) cut() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = true
+	for c := range p.conns {
+		c.Close()
+	}
+	p.conns = map[net.Conn]bool{}
+}
+
+func (p *tcpProxy) restore() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = false
+}
+
+// via rewrites a service URL to go through the proxy.
+func (p *tcpProxy) via(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	u.Host = p.ln.Addr().String()
+	return u.String()
+}
+
+func healthz(t *testing.T, r *rig) int {
+	resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func TestServeSurvivesDatabaseAndRedisRestarts(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onPostgres)
+			r.importExample()
+			dbURL, _ := url.Parse(r.getenv("DATABASE_URL"))
+			redisURL, _ := url.Parse(r.getenv("REDIS_URL"))
+			pg, rd := newTCPProxy(t, dbURL.Host), newTCPProxy(t, redisURL.Host)
+			r.setenv("DATABASE_URL", pg.via(r.getenv("DATABASE_URL")))
+			r.setenv("REDIS_URL", rd.via(r.getenv("REDIS_URL")))
+			r.serve()
+
+			a := r.person(plat, 1501, "Ранний")
+			register(t, a, r.invite("edu-university", "member"), "Ранний Участник")
+
+			b := r.person(plat, 1502, "Поздний")
+			c := b.dm()
+			b.openInvite(r.invite("edu-university", "member"))
+			b.press(c.expect("Согласие"), "Согласен")
+			c.expect("фамилию, имя")
+			b.say("Поздний Участник")
+			b.press(c.expect("должность"), "Пропустить")
+			b.press(c.expect("Рабочий адрес"), "Пропустить")
+			b.press(c.expect("личный адрес"), "Пропустить")
+			summary := c.expect("Проверьте")
+
+			pg.cut()
+			b.press(summary, "Всё верно")
+			c.expect("техническая ошибка")
+			if code := healthz(t, r); code != http.StatusServiceUnavailable {
+				t.Fatalf("healthz with the database down = %d", code)
+			}
+			pg.restore()
+			b.press(summary, "Всё верно")
+			c.expect("Поздний Участник, вы зарегистрированы")
+
+			rd.cut()
+			n := r.person(plat, 1503, "Новый")
+			n.start()
+			n.dm().expect("техническая ошибка")
+			rd.restore()
+			n.start()
+			n.dm().expect("Выберите вашу организацию")
+
+			a.say("/profile")
+			a.dm().expect("ФИО: Ранний Участник")
+			if code := healthz(t, r); code != http.StatusOK {
+				t.Fatalf("healthz after the restarts = %d", code)
+			}
+		})
+	}
+}
