@@ -123,6 +123,10 @@ func TestWebhooksRejectForgedRequests(t *testing.T) {
 	r.setenv("VK_CALLBACK_SECRET", "vk-callback-secret")
 	r.importExample()
 	r.serve()
+	// serve registers the webhook right after it starts listening.
+	for deadline := time.Now().Add(10 * time.Second); r.tg.Webhook().URL == "" && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if w := r.tg.Webhook(); w.URL != hooks+"/telegram/webhook" || w.Secret != "tg_webhook-Secret1" {
 		t.Fatalf("webhook registered as %+v", w)
 	}

@@ -356,3 +356,57 @@ func TestDuplicateUpdatesAreHandledOnce(t *testing.T) {
 		}
 	})
 }
+
+func TestProfileEditingAndLanguage(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat)+"/in-process-state", func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onSQLite, withoutRedis())
+			r.importExample()
+			r.serve()
+			p := r.person(plat, 1801, "Профиль")
+			c := p.dm()
+			register(t, p, r.invite("edu-kindergarten-17", "member"), "Старое Имя")
+
+			p.say("/profile")
+			p.press(c.expect("ФИО: Старое Имя"), "ФИО")
+			c.expect("Напишите новые ФИО")
+			p.say(" ")
+			c.expect("Пустой ответ")
+			c.expect("Напишите новые ФИО")
+			p.say("Новое Имя")
+			m := c.expect("Сохранено.", "ФИО: Новое Имя")
+
+			p.press(m, "Личный e-mail")
+			p.press(c.expect("отдельного согласия"), "Согласен(на) указать")
+			c.expect("Напишите новый личный адрес")
+			p.say("new@mail.ru")
+			m = c.expect("Сохранено.", "Личный e-mail: new@mail.ru")
+			p.press(m, "Личный e-mail")
+			p.press(c.expect("Напишите новый личный адрес"), "Очистить")
+			c.expect("Сохранено.", "Личный e-mail: —")
+
+			db := r.store()
+			person := personOf(t, db, p)
+			consents, err := db.Consents(context.Background(), person.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last := consents[len(consents)-1]
+			if person.FullName != "Новое Имя" || person.PersonalEmail != "" || len(consents) != 3 ||
+				consents[1].Kind != storage.ConsentPersonalEmail || !consents[1].Accepted ||
+				last.Kind != storage.ConsentPersonalEmail || last.Accepted {
+				t.Fatalf("after editing: %+v, consents %+v", person, consents)
+			}
+
+			p.say("/lang")
+			p.press(c.expect("Выберите язык"), "English")
+			c.expect("Language changed.")
+			p.say("/profile")
+			c.expect("Full name: Новое Имя", "1 messenger connected")
+			p.say("/nonsense")
+			c.expect("Unknown command")
+		})
+	}
+}
