@@ -1,11 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/unionhub/unionhub/bot/platformtest"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/sqlite"
 )
 
 var linkCodePattern = regexp.MustCompile(`Ваш код: ([A-Z2-9]{8})`)
@@ -195,6 +200,16 @@ func TestOperations(t *testing.T) {
 	if out := r.mustRun("migrate"); !strings.Contains(out, "schema version") {
 		t.Fatalf("migrate output: %s", out)
 	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("orgs:\n  - code: root\n    name: Союз\n    level: union\n  - code: loop\n    name: Петля\n    parent: nowhere\n    level: branch\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := r.run("org", "import", bad); code == exitOK || !strings.Contains(errOut, "bad.yaml:5") || !strings.Contains(errOut, "nothing imported") {
+		t.Fatalf("a bad org file: exit %d, %q", code, errOut)
+	}
+	if out := r.mustRun("org", "list"); !strings.Contains(out, "no organisations yet") {
+		t.Fatalf("a rejected import wrote something:\n%s", out)
+	}
 	r.importExample()
 	if out := r.mustRun("org", "import", "../../examples/orgs.yaml"); !strings.Contains(out, "0 created, 0 updated, 16 unchanged") {
 		t.Fatalf("re-import changed something: %s", out)
@@ -208,18 +223,35 @@ func TestOperations(t *testing.T) {
 	if _, errOut, code := r.run("invite", "edu", "--role", "boss"); code == exitOK || !strings.Contains(errOut, "boss") {
 		t.Fatalf("invite with an unknown role: exit %d, %q", code, errOut)
 	}
+	qrDir := t.TempDir()
+	out = r.mustRun("invite", "edu-school-5", "--role", "activist", "--uses", "3", "--expires", "2w", "--out", qrDir)
+	if !strings.Contains(out, "https://t.me/"+platformtest.TelegramBotUsername+"?start=") || !strings.Contains(out, "https://vk.me/club1001?ref=") || !strings.Contains(out, "used 0 of 3") {
+		t.Fatalf("invite output:\n%s", out)
+	}
+	for _, name := range []string{"invite-edu-school-5-activist-telegram.png", "invite-edu-school-5-activist-vk.png"} {
+		png, err := os.ReadFile(filepath.Join(qrDir, name))
+		if err != nil || !bytes.HasPrefix(png, []byte("\x89PNG")) {
+			t.Fatalf("QR code %s: %v", name, err)
+		}
+	}
 	r.serve()
 	p := r.person(storage.Telegram, 1401, "Метрика")
 	p.say("/help")
 	p.dm().expect("Это бот профсоюза")
-	resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/metrics")
-	if err != nil {
-		t.Fatal(err)
+	// The update is counted once its handler returns, just after the reply.
+	want := `unionhub_updates_total{kind="command",outcome="ok",platform="telegram"} 1`
+	var metrics string
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(metrics, want) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		metrics = string(body)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if !strings.Contains(string(body), `unionhub_updates_total{kind="command",outcome="ok",platform="telegram"} 1`) {
-		t.Fatalf("metrics lack the handled update:\n%s", body)
+	if !strings.Contains(metrics, want) {
+		t.Fatalf("metrics lack the handled update:\n%s", metrics)
 	}
 	if out, _, code := r.run("healthcheck"); code != exitOK || out != "ok\n" {
 		t.Fatalf("healthcheck: exit %d %q", code, out)
@@ -231,6 +263,19 @@ func TestOperations(t *testing.T) {
 		if strings.Contains(line, "Метрика") || strings.Contains(line, "/help") {
 			t.Fatalf("a log line carries personal data or message text: %s", line)
 		}
+	}
+
+	// A database migrated by a newer binary is refused.
+	raw, err := sql.Open("sqlite", filepath.Join(r.getenv("UNIONHUB_DATA_DIR"), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	if _, err := raw.Exec("INSERT INTO goose_db_version (version_id, is_applied) VALUES (9999, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := r.run("serve"); code != exitFail || !strings.Contains(errOut, "newer than this binary") {
+		t.Fatalf("serve on a newer schema: exit %d, %q", code, errOut)
 	}
 }
 
