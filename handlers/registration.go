@@ -326,8 +326,13 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 			return fmt.Errorf("load org: %w", err)
 		}
 	}
+	up := bot.Button{Text: s.t("reg.button_up"), Data: fmt.Sprintf("%s:n:%d:0", cbPick, parent.ParentID)}
 	if len(children) == 0 {
-		return s.reply(ctx, s.t("reg.pick_empty"), nil)
+		var kb bot.Keyboard
+		if parentID != 0 {
+			kb = bot.Keyboard{{up}}
+		}
+		return s.reply(ctx, s.t("reg.pick_empty"), kb)
 	}
 	pages := (len(children) + pickPageSize - 1) / pickPageSize
 	page = min(max(page, 0), pages-1)
@@ -348,7 +353,7 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 		nav = append(nav, bot.Button{Text: "◀", Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page-1)})
 	}
 	if parent.ParentID != 0 {
-		nav = append(nav, bot.Button{Text: s.t("reg.button_up"), Data: fmt.Sprintf("%s:n:%d:0", cbPick, parent.ParentID)})
+		nav = append(nav, up)
 	}
 	if page < pages-1 {
 		nav = append(nav, bot.Button{Text: "▶", Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page+1)})

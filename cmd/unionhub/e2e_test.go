@@ -206,10 +206,10 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
 		// More schools than fit on one page of the picker, loaded from CSV.
 		extra := filepath.Join(t.TempDir(), "schools.csv")
-		if err := os.WriteFile(extra, []byte("code,name,parent,level,members\nedu-school-7,ППО МАОУ СОШ № 7,edu,primary,40\nedu-school-8,ППО МАОУ СОШ № 8,edu,primary,41\nedu-school-9,ППО МАОУ СОШ № 9,edu,primary,42\n"), 0o600); err != nil {
+		if err := os.WriteFile(extra, []byte("code,name,parent,level,members\nedu-school-7,ППО МАОУ СОШ № 7,edu,primary,40\nedu-school-8,ППО МАОУ СОШ № 8,edu,primary,41\nedu-school-9,ППО МАОУ СОШ № 9,edu,primary,42\nedu-new,Новая территориальная организация,edu,branch,0\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if out := r.mustRun("org", "import", extra); !strings.Contains(out, "3 created, 0 updated, 0 unchanged") {
+		if out := r.mustRun("org", "import", extra); !strings.Contains(out, "4 created, 0 updated, 0 unchanged") {
 			t.Fatalf("csv import: %s", out)
 		}
 		chair := r.person(plat, 701, "Председатель")
@@ -225,7 +225,10 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 		c.expect("кнопкой")
 		m := c.expect("Выберите вашу организацию", "4 организации, страница 1 из 1")
 		s.press(m, pickNumber(t, m, "работников образования"))
-		m = c.expect("Областная организация профсоюза работников образования", "8 организаций, страница 1 из 2")
+		m = c.expect("Областная организация профсоюза работников образования", "9 организаций, страница 1 из 2")
+		s.press(m, pickNumber(t, m, "Новая территориальная"))
+		s.press(c.expect("Здесь пока нет организаций"), "Выше")
+		m = c.expect("9 организаций, страница 1 из 2")
 		s.press(m, "▶")
 		m = c.expect("страница 2 из 2")
 		s.press(m, "◀")
