@@ -26,7 +26,6 @@ const (
 const (
 	MaxTextRunes     = 4096 // Telegram and VK message text
 	MaxButtonData    = 64   // Telegram callback_data bytes; VK allows more
-	MaxStartPayload  = 64   // Telegram deep-link payload
 	MaxButtonLabel   = 40   // VK button label runes
 	MaxButtonsPerRow = 5
 	MaxKeyboardRows  = 6 // VK inline keyboards
@@ -100,6 +99,9 @@ type Message struct {
 	ChatID   string
 	Text     string
 	Keyboard Keyboard
+	// Key identifies the message across retries of the work that sends it;
+	// platforms that deduplicate sends (VK's random_id) derive their id from it.
+	Key string
 }
 
 // Sent identifies a message the bot sent, so that it can be edited.

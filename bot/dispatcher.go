@@ -62,8 +62,15 @@ func (d *Dispatcher) Deliver(ctx context.Context, u Update) <-chan error {
 	}
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(u.ChatKey()))
+	shard, j := d.shards[h.Sum32()%uint32(len(d.shards))], job{update: u, result: result}
+	// A queue with room always takes the update, even from an ending context.
 	select {
-	case d.shards[h.Sum32()%uint32(len(d.shards))] <- job{update: u, result: result}:
+	case shard <- j:
+		return result
+	default:
+	}
+	select {
+	case shard <- j:
 	case <-ctx.Done():
 		result <- ctx.Err()
 	}

@@ -2,7 +2,6 @@ package bot
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -48,13 +47,15 @@ func Dedupe(state storage.State, logger *slog.Logger, keep time.Duration) Middle
 			case storage.ClaimBusy:
 				return ErrInFlight
 			}
+			// The handler may have used up ctx; the claim must be settled anyway.
+			settle := context.WithoutCancel(ctx)
 			if err := next(ctx, u); err != nil {
-				if relErr := state.Release(ctx, key); relErr != nil {
+				if relErr := state.Release(settle, key); relErr != nil {
 					logger.WarnContext(ctx, "release update claim", "update", u.ID, "err", relErr)
 				}
 				return err
 			}
-			if err := state.Done(ctx, key, keep); err != nil {
+			if err := state.Done(settle, key, keep); err != nil {
 				logger.WarnContext(ctx, "mark update done", "update", u.ID, "err", err)
 			}
 			return nil
@@ -70,7 +71,7 @@ func ChatLock(locker storage.Locker, logger *slog.Logger, ttl time.Duration) Mid
 		return func(ctx context.Context, u *Update) error {
 			unlock, err := locker.Lock(ctx, "chat:"+u.ChatKey(), ttl)
 			switch {
-			case ctx.Err() != nil:
+			case err != nil && ctx.Err() != nil:
 				return fmt.Errorf("lock chat: %w", ctx.Err())
 			case err != nil:
 				logger.WarnContext(ctx, "chat lock unavailable, handling anyway", "chat", u.Chat.ID, "err", err)
@@ -87,24 +88,22 @@ func ChatLock(locker storage.Locker, logger *slog.Logger, ttl time.Duration) Mid
 }
 
 // Logging logs each update by ids only (never names or texts) and counts it.
-func Logging(logger *slog.Logger, m *Metrics) Middleware {
+// A command is logged by name only when known says it is one of ours: what
+// follows a slash may be anything a person typed.
+func Logging(logger *slog.Logger, m *Metrics, known func(command string) bool) Middleware {
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, u *Update) error {
 			start := time.Now()
 			err := next(ctx, u)
+			took := time.Since(start)
 			kind := updateKind(u)
-			outcome := "ok"
-			level := slog.LevelDebug
-			switch {
-			case errors.Is(err, ErrInFlight):
-				outcome = "in_flight"
-			case err != nil:
-				outcome = "error"
-				level = slog.LevelError
+			outcome, level := "ok", slog.LevelDebug
+			if err != nil {
+				outcome, level = "error", slog.LevelError
 			}
-			m.observe(u.Platform, kind, outcome, time.Since(start))
+			m.observe(u.Platform, kind, outcome, took)
 			attrs := []any{"platform", u.Platform, "update", u.ID, "chat", u.Chat.ID, "user", u.From.ID,
-				"kind", kind, "command", u.Command, "duration", time.Since(start)}
+				"kind", kind, "command", commandLabel(u.Command, known), "duration", took}
 			if err != nil {
 				attrs = append(attrs, "err", err)
 			}
@@ -112,6 +111,16 @@ func Logging(logger *slog.Logger, m *Metrics) Middleware {
 			return err
 		}
 	}
+}
+
+func commandLabel(command string, known func(string) bool) string {
+	switch {
+	case command == "":
+		return ""
+	case known(command):
+		return command
+	}
+	return "unknown"
 }
 
 func updateKind(u *Update) string {

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"strings"
+	"unicode"
 )
 
 // HandlerFunc handles one update.
@@ -37,6 +38,12 @@ func (r *Router) Command(name string, h HandlerFunc) { r.commands[name] = h }
 // Callback routes button presses whose data is prefix or starts with "prefix:".
 func (r *Router) Callback(prefix string, h HandlerFunc) { r.callbacks[prefix] = h }
 
+// Has reports whether command has a route.
+func (r *Router) Has(command string) bool {
+	_, ok := r.commands[command]
+	return ok
+}
+
 // Handler returns the routed handler wrapped in the middleware.
 func (r *Router) Handler() HandlerFunc {
 	h := r.route
@@ -67,7 +74,10 @@ func ParseCommand(text string) (command, args string) {
 	if !strings.HasPrefix(text, "/") {
 		return "", ""
 	}
-	head, rest, _ := strings.Cut(text[1:], " ")
+	head, rest := text[1:], ""
+	if i := strings.IndexFunc(head, unicode.IsSpace); i >= 0 {
+		head, rest = head[:i], head[i:]
+	}
 	head, _, _ = strings.Cut(head, "@")
 	if head == "" {
 		return "", ""

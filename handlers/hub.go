@@ -49,7 +49,8 @@ func New(d Deps) *Hub {
 func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r := bot.NewRouter(h.handle(h.onOther))
 	r.Use(outer...)
-	r.Use(h.withSession)
+	// A panicking handler becomes an error that withSession apologises for.
+	r.Use(h.withSession, bot.Recover())
 
 	r.Command("start", h.handle(h.cmdStart))
 	r.Command("help", h.handle(h.cmdHelp))
@@ -60,6 +61,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("link", h.handle(h.cmdLink))
 	r.Command("cancel", h.handle(h.cmdCancel))
 	r.Command("bind", h.handle(h.cmdBind))
+	r.Command("pending", h.handle(h.cmdPending))
 	r.Command("unbind", h.handle(h.cmdUnbind))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
@@ -98,6 +100,7 @@ type session struct {
 	memberships []storage.Membership
 	loadedRoles bool
 	conv        *conversation // nil until loaded; see conversation()
+	sends       int           // messages sent so far, to key each one
 }
 
 // withSession loads the sender's person and language, notes that they are
@@ -113,13 +116,24 @@ func (h *Hub) withSession(next bot.HandlerFunc) bot.HandlerFunc {
 		if err == nil {
 			err = next(context.WithValue(ctx, sessionKey{}, s), u)
 		}
-		if err != nil && !errors.Is(err, bot.ErrInFlight) && u.Chat.Kind == bot.ChatPrivate {
+		if err != nil && u.Chat.Kind == bot.ChatPrivate && h.firstApology(ctx, u) {
 			if _, sendErr := sender.Send(ctx, bot.Message{ChatID: u.Chat.ID, Text: s.t("error.internal")}); sendErr != nil {
 				h.Logger.WarnContext(ctx, "send apology", "chat", u.Chat.ID, "err", sendErr)
 			}
 		}
 		return err
 	}
+}
+
+// firstApology reports whether this update's failure has not been apologised
+// for yet: a platform retrying a webhook must not make the bot say sorry on
+// every attempt. Without the state store it apologises.
+func (h *Hub) firstApology(ctx context.Context, u *bot.Update) bool {
+	if u.ID == "" {
+		return true
+	}
+	res, err := h.State.Claim(ctx, "apology:"+string(u.Platform)+":"+u.ID, time.Hour)
+	return err != nil || res == storage.ClaimNew
 }
 
 func (s *session) load(ctx context.Context) error {
@@ -215,8 +229,14 @@ func (s *session) reply(ctx context.Context, text string, kb bot.Keyboard) error
 	return s.send(ctx, m)
 }
 
-// send sends a new message to the update's chat.
+// send sends a new message to the update's chat. Each message is keyed by
+// the update and its place among the update's messages, so a retried update
+// repeats the same keys.
 func (s *session) send(ctx context.Context, m bot.Message) error {
+	s.sends++
+	if s.u.ID != "" {
+		m.Key = fmt.Sprintf("%s:%s:%d", s.u.Platform, s.u.ID, s.sends)
+	}
 	_, err := s.sender.Send(ctx, m)
 	return s.hub.sendOutcome(ctx, s.u.Platform, s.u.From.ID, err)
 }
@@ -245,17 +265,17 @@ func (h *Hub) sendOutcome(ctx context.Context, p bot.Platform, externalID string
 }
 
 // notify sends a message to a person on the platform where they were seen
-// last and can be reached. It reports whether anyone received it.
-func (h *Hub) notify(ctx context.Context, accounts []storage.Account, text func(lang string) string, kb func(lang string) bot.Keyboard, lang string) (bool, error) {
+// last and can be reached. key names the notice, so that a retry of the work
+// that sends it is not delivered twice where the platform can tell. It
+// reports whether anyone received it.
+func (h *Hub) notify(ctx context.Context, key string, accounts []storage.Account, lang string, build func(lang string) bot.Message) (bool, error) {
 	for _, a := range accounts {
 		sender, ok := h.Senders[bot.Platform(a.Platform)]
 		if !ok || a.BlockedAt != nil {
 			continue
 		}
-		m := bot.Message{ChatID: a.ExternalID, Text: text(lang)}
-		if kb != nil {
-			m.Keyboard = kb(lang)
-		}
+		m := build(lang)
+		m.ChatID, m.Key = a.ExternalID, key+":"+string(a.Platform)+":"+a.ExternalID
 		_, err := sender.Send(ctx, m)
 		if errors.Is(err, bot.ErrBlocked) {
 			if err := h.sendOutcome(ctx, bot.Platform(a.Platform), a.ExternalID, err); err != nil {
@@ -274,7 +294,7 @@ func (h *Hub) notify(ctx context.Context, accounts []storage.Account, text func(
 // onOther handles what no command or button route took: conversation
 // answers, stale buttons and small talk.
 func (h *Hub) onOther(ctx context.Context, s *session) error {
-	if !s.private() {
+	if !s.private() && s.u.Callback == nil {
 		return nil // the bot stays quiet in groups unless addressed by a command
 	}
 	if s.u.Callback != nil {

@@ -14,10 +14,11 @@ const (
 	maxEmailRunes    = 254
 )
 
-// inputError names the locale key that explains why an answer was refused.
+// inputError names the locale key that explains why an answer was refused;
+// limit, when set, is the number the (plural) message speaks of.
 type inputError struct {
-	key string
-	kv  []any
+	key   string
+	limit int
 }
 
 func (e *inputError) Error() string { return e.key }
@@ -33,14 +34,29 @@ func cleanText(s string, maxRunes int) (string, *inputError) {
 	case !utf8.ValidString(s):
 		return "", &inputError{key: "input.invalid"}
 	case utf8.RuneCountInString(s) > maxRunes:
-		return "", &inputError{key: "input.too_long", kv: []any{"Max", maxRunes}}
+		return "", &inputError{key: "input.too_long", limit: maxRunes}
 	}
 	for _, r := range s {
-		if unicode.Is(unicode.Cc, r) {
+		if unicode.Is(unicode.Cc, r) || isBidiOverride(r) {
 			return "", &inputError{key: "input.control"}
 		}
 	}
 	return s, nil
+}
+
+// isBidiOverride spots the embedding, override and isolate controls that can
+// make a name display reversed to the leaders who read it. The plain
+// direction marks (U+200E, U+200F) stay: right-to-left names need them.
+func isBidiOverride(r rune) bool {
+	return (r >= '\u202A' && r <= '\u202E') || (r >= '\u2066' && r <= '\u2069')
+}
+
+// message is the refusal in the session's language.
+func (e *inputError) message(s *session) string {
+	if e.limit > 0 {
+		return s.plural(e.key, e.limit)
+	}
+	return s.t(e.key)
 }
 
 func cleanName(s string) (string, *inputError) {

@@ -21,6 +21,8 @@ func TestCleanName(t *testing.T) {
 		{"Анна\x00Иванова", "", "input.control"},
 		{"Анна\nИванова", "", "input.control"},
 		{"Ан\u0085на", "", "input.control"},
+		{"Анна \u202Eавонави", "", "input.control"}, // a right-to-left override spoofs the name
+		{"\u2067Анна\u2069", "", "input.control"},
 		{"12345 !!!", "", "input.name_letters"},
 		{"\xff\xfe", "", "input.invalid"},
 	}

@@ -44,7 +44,7 @@ func (h *Hub) cmdLink(ctx context.Context, s *session) error {
 		kb = append(kb, []bot.Button{{Text: s.t("link.button_open", "Platform", s.t("platform.vk")), URL: url}})
 	}
 	kb = append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":main"}})
-	return s.reply(ctx, s.t("link.code", "Code", code, "Minutes", int(linkCodeTTL.Minutes())), kb)
+	return s.reply(ctx, s.plural("link.code", int(linkCodeTTL.Minutes()), "Code", code), kb)
 }
 
 // useLinkCode attaches this account to the person who asked for the code.

@@ -43,6 +43,17 @@ func (h *Hub) showMenu(ctx context.Context, s *session, headingKey string) error
 			text += "\n" + s.t("menu.pending", "Org", m.Org.Name)
 		}
 	}
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := h.pendingFor(ctx, active)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		text += "\n" + s.plural("menu.pending_approvals", len(pending))
+	}
 	return s.reply(ctx, text, s.mainMenu())
 }
 
@@ -205,17 +216,14 @@ func (h *Hub) onProfileButton(ctx context.Context, s *session) error {
 		}
 		return h.askField(ctx, s, parts[2], field.askKey)
 	case len(parts) == 2 && parts[1] == "consent" && c.Flow == flowProfile && c.Step == stepPersonalAccept:
-		if err := h.Store.RecordConsent(ctx, storage.Consent{PersonID: s.person.ID, Kind: storage.ConsentPersonalEmail,
-			Version: locales.ConsentVersion, Locale: s.lang, Accepted: true, At: h.Clock()}); err != nil {
-			return fmt.Errorf("record consent: %w", err)
-		}
-		c.Step = stepEdit
+		// The consent is recorded with the address it covers, in saveField.
+		c.Step, c.PersonalOfferAt = stepEdit, h.Clock()
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
 		return h.askField(ctx, s, c.Field, profileFields[c.Field].askKey)
 	case len(parts) == 3 && parts[1] == "clear" && c.Flow == flowProfile && c.Field == parts[2] && parts[2] != "name":
-		return h.saveField(ctx, s, parts[2], "")
+		return h.saveField(ctx, s, c, "")
 	}
 	return s.notice(ctx, "error.stale_button")
 }
@@ -232,7 +240,11 @@ func (h *Hub) askField(ctx context.Context, s *session, field, askKey string) er
 func (h *Hub) profileText(ctx context.Context, s *session, c *conversation) error {
 	field, ok := profileFields[c.Field]
 	if s.person == nil || !ok {
-		return s.endConversation(ctx)
+		// The person was erased meanwhile, on this or their other platform.
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.not_registered")})
 	}
 	if c.Step != stepEdit {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("input.use_buttons")})
@@ -242,25 +254,33 @@ func (h *Hub) profileText(ctx context.Context, s *session, c *conversation) erro
 		bad = &inputError{key: "input.media"}
 	}
 	if bad != nil {
-		if err := s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(bad.key, bad.kv...)}); err != nil {
+		if err := s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)}); err != nil {
 			return err
 		}
 		return h.askField(ctx, s, c.Field, field.askKey)
 	}
-	return h.saveField(ctx, s, c.Field, value)
+	return h.saveField(ctx, s, c, value)
 }
 
-func (h *Hub) saveField(ctx context.Context, s *session, field, value string) error {
+// saveField stores the edited field. A personal address is kept only with
+// its consent: giving one records the consent, clearing one withdraws it.
+func (h *Hub) saveField(ctx context.Context, s *session, c *conversation, value string) error {
+	field := c.Field
+	if field == "personal_email" {
+		consent := storage.Consent{PersonID: s.person.ID, Kind: storage.ConsentPersonalEmail,
+			Version: locales.ConsentVersion, Locale: s.lang, Accepted: value != "", At: h.Clock()}
+		if value != "" && !c.PersonalOfferAt.IsZero() {
+			consent.At = c.PersonalOfferAt
+		}
+		if value == "" || !c.PersonalOfferAt.IsZero() {
+			if err := h.Store.RecordConsent(ctx, consent); err != nil {
+				return fmt.Errorf("record consent: %w", err)
+			}
+		}
+	}
 	p, err := h.Store.UpdateProfile(ctx, s.person.ID, profileFields[field].patch(value))
 	if err != nil {
 		return fmt.Errorf("update profile: %w", err)
-	}
-	if field == "personal_email" && value == "" {
-		// Clearing the address withdraws the consent to keep it.
-		if err := h.Store.RecordConsent(ctx, storage.Consent{PersonID: p.ID, Kind: storage.ConsentPersonalEmail,
-			Version: locales.ConsentVersion, Locale: s.lang, Accepted: false, At: h.Clock()}); err != nil {
-			return fmt.Errorf("record consent withdrawal: %w", err)
-		}
 	}
 	s.person = &p
 	if err := s.endConversation(ctx); err != nil {
@@ -274,7 +294,7 @@ func (h *Hub) cmdLang(ctx context.Context, s *session) error {
 		return nil
 	}
 	return s.reply(ctx, s.t("lang.choose"), bot.Keyboard{{
-		{Text: "Русский", Data: cbLang + ":ru"}, {Text: "English", Data: cbLang + ":en"},
+		{Text: s.t("lang.name_ru"), Data: cbLang + ":ru"}, {Text: s.t("lang.name_en"), Data: cbLang + ":en"},
 	}})
 }
 

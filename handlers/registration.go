@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
@@ -111,8 +112,10 @@ func inviteErrorKey(err error) string {
 
 // prompt shows the question of the conversation's current step.
 func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
-	cancel := bot.Button{Text: s.t("reg.button_cancel"), Data: cbReg + ":cancel"}
-	skip := bot.Button{Text: s.t("reg.button_skip"), Data: cbReg + ":skip"}
+	// Buttons name the step they answer, so a stale one cannot act on a later step.
+	data := func(action string) string { return cbReg + ":" + action + ":" + c.Step }
+	cancel := bot.Button{Text: s.t("reg.button_cancel"), Data: data("cancel")}
+	skip := bot.Button{Text: s.t("reg.button_skip"), Data: data("skip")}
 	switch c.Step {
 	case stepPick:
 		return h.showPicker(ctx, s, c.PickParent, c.PickPage)
@@ -127,7 +130,7 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 		}
 		text += "\n\n" + s.t("consent.text", "Version", locales.ConsentVersion)
 		return s.reply(ctx, text, bot.Keyboard{
-			{{Text: s.t("reg.button_accept"), Data: cbReg + ":accept"}, {Text: s.t("reg.button_decline"), Data: cbReg + ":decline"}},
+			{{Text: s.t("reg.button_accept"), Data: data("accept")}, {Text: s.t("reg.button_decline"), Data: data("decline")}},
 			{{Text: s.t("lang.button_other"), Data: cbLang + ":" + otherLang(s.lang)}},
 		})
 	case stepName:
@@ -138,7 +141,7 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 		return s.reply(ctx, s.t("reg.ask_work_email"), bot.Keyboard{{skip, cancel}})
 	case stepPersonalOffer:
 		return s.reply(ctx, s.t("reg.offer_personal_email"), bot.Keyboard{
-			{{Text: s.t("reg.button_personal_consent"), Data: cbReg + ":personal"}},
+			{{Text: s.t("reg.button_personal_consent"), Data: data("personal")}},
 			{skip, cancel},
 		})
 	case stepPersonalEmail:
@@ -152,8 +155,8 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 			"Org", org.Name, "Role", s.t(roleKey(c.Role)), "Name", c.FullName,
 			"Position", orNone(s, c.Position), "WorkEmail", orNone(s, c.WorkEmail), "PersonalEmail", orNone(s, c.PersonalEmail),
 		), bot.Keyboard{
-			{{Text: s.t("reg.button_confirm"), Data: cbReg + ":confirm"}},
-			{{Text: s.t("reg.button_restart"), Data: cbReg + ":restart"}, cancel},
+			{{Text: s.t("reg.button_confirm"), Data: data("confirm")}},
+			{{Text: s.t("reg.button_restart"), Data: data("restart")}, cancel},
 		})
 	}
 	return fmt.Errorf("prompt: unknown step %q", c.Step)
@@ -206,30 +209,34 @@ func (h *Hub) registrationText(ctx context.Context, s *session, c *conversation)
 // refuseInput explains what was wrong and asks the same question again; the
 // conversation does not move.
 func (h *Hub) refuseInput(ctx context.Context, s *session, c *conversation, bad *inputError) error {
-	if err := s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(bad.key, bad.kv...)}); err != nil {
+	if err := s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)}); err != nil {
 		return err
 	}
 	return h.prompt(ctx, s, c)
 }
 
-// onRegButton takes the buttons of the registration conversation.
+// onRegButton takes the buttons of the registration conversation. Every
+// button but "begin" names its step and is stale once the step has passed.
 func (h *Hub) onRegButton(ctx context.Context, s *session) error {
-	_, action, _ := strings.Cut(s.u.Callback.Data, ":")
-	if action == "begin" {
-		if s.person != nil {
-			return h.showMenu(ctx, s, "menu.welcome_back")
-		}
-		return h.startWithoutCode(ctx, s)
-	}
+	parts := strings.Split(s.u.Callback.Data, ":")
 	c, err := s.conversation(ctx)
 	if err != nil {
 		return err
 	}
-	if c.Flow != flowRegister || s.person != nil {
+	if len(parts) == 2 && parts[1] == "begin" {
+		switch {
+		case s.person != nil:
+			return h.showMenu(ctx, s, "menu.welcome_back")
+		case c.Flow != "":
+			return s.notice(ctx, "error.stale_button")
+		}
+		return h.startWithoutCode(ctx, s)
+	}
+	if len(parts) != 3 || c.Flow != flowRegister || parts[2] != c.Step || s.person != nil {
 		return s.notice(ctx, "error.stale_button")
 	}
 	now := h.Clock()
-	switch {
+	switch action := parts[1]; {
 	case action == "cancel":
 		if err := s.endConversation(ctx); err != nil {
 			return err
@@ -246,15 +253,18 @@ func (h *Hub) onRegButton(ctx context.Context, s *session) error {
 			return err
 		}
 		return s.reply(ctx, s.t("reg.declined"), nil)
-	case action == "skip" && (c.Step == stepPosition || c.Step == stepWorkEmail || c.Step == stepPersonalOffer || c.Step == stepPersonalEmail):
-		c.Step = map[string]string{
-			stepPosition: stepWorkEmail, stepWorkEmail: stepPersonalOffer,
-			stepPersonalOffer: stepConfirm, stepPersonalEmail: stepConfirm,
-		}[c.Step]
+	case action == "skip" && c.Step == stepPosition:
+		c.Position, c.Step = "", stepWorkEmail
+	case action == "skip" && c.Step == stepWorkEmail:
+		c.WorkEmail, c.Step = "", stepPersonalOffer
+	case action == "skip" && (c.Step == stepPersonalOffer || c.Step == stepPersonalEmail):
+		c.PersonalEmail, c.PersonalOfferAt, c.Step = "", time.Time{}, stepConfirm
 	case action == "personal" && c.Step == stepPersonalOffer:
 		c.PersonalOfferAt, c.Step = now, stepPersonalEmail
 	case action == "restart" && c.Step == stepConfirm:
-		c.Step = stepName
+		// Start the answers afresh: nothing of the first pass may slip through.
+		c = &conversation{Flow: flowRegister, Step: stepName, Lang: c.Lang, OrgID: c.OrgID, Role: c.Role,
+			Invite: c.Invite, PickParent: c.PickParent, PickPage: c.PickPage, ConsentAt: c.ConsentAt}
 	case action == "confirm" && c.Step == stepConfirm:
 		return h.completeRegistration(ctx, s, c)
 	default:
@@ -350,13 +360,13 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	}
 	var nav []bot.Button
 	if page > 0 {
-		nav = append(nav, bot.Button{Text: "◀", Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page-1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page-1)})
 	}
 	if parent.ParentID != 0 {
 		nav = append(nav, up)
 	}
 	if page < pages-1 {
-		nav = append(nav, bot.Button{Text: "▶", Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page+1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_next"), Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page+1)})
 	}
 	if len(nav) > 0 {
 		kb = append(kb, nav)
@@ -381,6 +391,15 @@ func (h *Hub) onPickButton(ctx context.Context, s *session) error {
 		page, err2 := strconv.Atoi(parts[3])
 		if err1 != nil || err2 != nil || parent < 0 || page < 0 {
 			return s.notice(ctx, "error.stale_button")
+		}
+		if parent != 0 {
+			org, err := h.Store.Org(ctx, parent)
+			if errors.Is(err, storage.ErrNotFound) || (err == nil && org.Level == storage.LevelPrimary) {
+				return s.notice(ctx, "error.stale_button")
+			}
+			if err != nil {
+				return fmt.Errorf("load org: %w", err)
+			}
 		}
 		c.PickParent, c.PickPage = parent, page
 		if err := s.saveConversation(ctx, c); err != nil {

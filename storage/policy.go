@@ -19,6 +19,11 @@ var rolesFor = map[Action][]Role{
 	ActBindChat: {RoleChair, RoleInfoworker},
 }
 
+// RolesFor lists the roles that grant act.
+func RolesFor(act Action) []Role {
+	return append([]Role(nil), rolesFor[act]...)
+}
+
 // Allowed reports whether someone with the memberships ms may do act to target.
 func Allowed(ms []Membership, act Action, target Org) bool {
 	for _, m := range ms {

@@ -52,10 +52,6 @@ func (r Role) Valid() bool {
 // granted by a role invite or an approval.
 func (r Role) Elevated() bool { return r.Valid() && r != RoleMember }
 
-// Leads reports whether r may manage its organisation (approve, bind chats,
-// invite): chairs and information workers.
-func (r Role) Leads() bool { return r == RoleChair || r == RoleInfoworker }
-
 // Platform names a messenger.
 type Platform string
 

@@ -72,8 +72,12 @@ type PersonStore interface {
 	// DecideMembership approves or rejects a pending membership; exactly one
 	// decision wins, later ones get ErrAlreadyDecided.
 	DecideMembership(ctx context.Context, id int64, approve bool, deciderID int64, at time.Time) (Membership, error)
-	// Leaders lists the active chairs and information workers of an org.
-	Leaders(ctx context.Context, orgID int64) ([]Contact, error)
+	// Leaders lists the people holding one of roles, active, in exactly that
+	// org, with their accounts; callers take roles from RolesFor.
+	Leaders(ctx context.Context, orgID int64, roles []Role) ([]Contact, error)
+	// PendingMemberships lists the registrations waiting for a decision in
+	// the subtree of under, oldest first.
+	PendingMemberships(ctx context.Context, under Org) ([]Membership, error)
 
 	CreateLinkCode(ctx context.Context, lc LinkCode) error
 	// UseLinkCode attaches the account to the code's person and burns the code.

@@ -107,8 +107,9 @@ func (a *Adapter) deliverPolled(ctx context.Context, sink bot.Sink, e events.Gro
 		return
 	}
 	if ok {
-		// A long poll cannot ask for a redelivery, so the outcome is not awaited.
-		sink.Deliver(ctx, u)
+		// A long poll cannot ask for a redelivery, so the outcome is not awaited;
+		// the update is already taken, so stopping the poll must not drop it.
+		sink.Deliver(context.WithoutCancel(ctx), u)
 	}
 }
 
@@ -202,7 +203,7 @@ func (a *Adapter) fromMessage(eventID string, obj events.MessageNewObject) (bot.
 		MessageID: strconv.Itoa(m.ConversationMessageID),
 		Text:      text,
 		HasMedia:  len(m.Attachments) > 0,
-		At:        time.Unix(int64(m.Date), 0),
+		At:        time.Unix(int64(m.Date), 0).UTC(),
 	}
 	if u.ID == "" {
 		u.ID = fmt.Sprintf("msg:%d:%d", m.PeerID, m.ConversationMessageID)

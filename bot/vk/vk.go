@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -123,7 +124,8 @@ func (a *Adapter) ScreenName() string { return a.screenName }
 // Platform implements bot.Sender.
 func (a *Adapter) Platform() bot.Platform { return bot.VK }
 
-// Send implements bot.Sender with messages.send and a fresh random_id.
+// Send implements bot.Sender with messages.send and a random_id derived
+// from the message's Key.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	sent, err := a.send(ctx, m)
 	a.metrics.CountSend(bot.VK, err)
@@ -140,7 +142,7 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
 	}
 	params["peer_ids"] = []int{peer}
-	params["random_id"] = newRandomID()
+	params["random_id"] = randomID(m.Key)
 	// The same call as api.MessagesSendPeerIDs, read into a type that keeps
 	// the per-peer error code vksdk's type drops.
 	var results []sendResult
@@ -172,6 +174,10 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	}
 	params["peer_id"] = peer
 	params["conversation_message_id"] = cmid
+	if _, ok := params["keyboard"]; !ok {
+		// Say explicitly that the buttons go: stale buttons must not stay pressable.
+		params["keyboard"] = `{"buttons":[],"inline":true}`
+	}
 	if _, err := a.api.MessagesEdit(params.WithContext(ctx)); err != nil {
 		return mapError("edit message", err)
 	}
@@ -326,8 +332,16 @@ func parseID(what, s string) (int, error) {
 	return n, nil
 }
 
-// newRandomID returns a random non-zero random_id; VK drops a repeated one.
-func newRandomID() int32 {
+// randomID returns the message's random_id: derived from its key, so that
+// a retried send of the same message is dropped by VK, or random without one.
+func randomID(key string) int32 {
+	if key != "" {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(key))
+		if n := int32(h.Sum32() & 0x7fffffff); n != 0 {
+			return n
+		}
+	}
 	var b [4]byte
 	for {
 		_, _ = rand.Read(b[:]) // never fails since Go 1.24

@@ -31,6 +31,13 @@ const (
 	chatLockTTL     = time.Minute
 )
 
+// Platform call rates (PLATFORMS.md): about 30 messages/s for a Telegram bot,
+// 20 requests/s for a VK community token.
+const (
+	telegramPerSecond = 30
+	vkPerSecond       = 20
+)
+
 // Webhook paths on UNIONHUB_HTTP_ADDR.
 const (
 	vkCallbackPath      = "/vk/callback"
@@ -83,7 +90,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("start telegram: %w", err)
 		}
-		senders[bot.Telegram], links.TelegramBot = tg, tg.Username()
+		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, telegramPerSecond), tg.Username()
 		intakes = append(intakes, tg)
 		if a.cfg.TelegramWebhookURL != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -104,7 +111,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if links.VKGroup == "" {
 			links.VKGroup = v.ScreenName()
 		}
-		senders[bot.VK] = v
+		senders[bot.VK] = bot.Throttle(v, vkPerSecond)
 		intakes = append(intakes, v)
 		if a.cfg.VKCallbackConfirmation != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -117,11 +124,12 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
 		Clock: time.Now, Logger: a.logger,
 	})
-	router := hub.Router(
+	var router *bot.Router
+	router = hub.Router(
 		bot.Recover(),
 		// Dedupe before logging: a duplicate is neither logged nor counted as handled.
 		bot.Dedupe(state, a.logger, dedupeKeep),
-		bot.Logging(a.logger, metrics),
+		bot.Logging(a.logger, metrics, func(c string) bool { return router.Has(c) }),
 		bot.ChatLock(state, a.logger, chatLockTTL),
 	)
 	dispatcher := bot.NewDispatcher(router.Handler(), a.cfg.Workers, updateTimeout)

@@ -28,8 +28,9 @@ var Dialect = sqlstore.Dialect{
 	Goose:     goose.DialectPostgres,
 	Numbered:  true,
 	ForUpdate: " FOR UPDATE",
-	// Readers go on; a second import waits for the first to commit.
-	LockOrgs: "LOCK TABLE orgs IN EXCLUSIVE MODE",
+	// Readers and the foreign-key checks of other writes go on; a second
+	// import waits for the first to commit.
+	LockOrgs: "LOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE",
 	Classify: classify,
 }
 

@@ -104,6 +104,12 @@ func (db *DB) Migrate(ctx context.Context) (applied int, err error) {
 	if err != nil {
 		return len(results), fmt.Errorf("migrate: %w", err)
 	}
+	// A newer replica may have migrated between the check and Up's lock.
+	if current, latest, err = db.SchemaVersion(ctx); err != nil {
+		return len(results), err
+	} else if current > latest {
+		return len(results), fmt.Errorf("migrate: version %d above %d: %w", current, latest, storage.ErrSchemaTooNew)
+	}
 	for _, r := range results {
 		db.logger.InfoContext(ctx, "migration applied", "dialect", db.d.Name,
 			"version", r.Source.Version, "duration", r.Duration)

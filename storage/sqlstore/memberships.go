@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/unionhub/unionhub/storage"
@@ -37,7 +38,20 @@ func (db *DB) Membership(ctx context.Context, id int64) (storage.Membership, err
 
 // Memberships lists a person's memberships of any status with their orgs, oldest first.
 func (db *DB) Memberships(ctx context.Context, personID int64) ([]storage.Membership, error) {
-	rows, err := db.conn().query(ctx, membershipSelect+"WHERE m.person_id = ? ORDER BY m.id", personID)
+	return db.memberships(ctx, "WHERE m.person_id = ? ORDER BY m.id", personID)
+}
+
+// PendingMemberships lists the registrations waiting for a decision in the
+// subtree of under, oldest first.
+func (db *DB) PendingMemberships(ctx context.Context, under storage.Org) ([]storage.Membership, error) {
+	if under.Path == "" {
+		return nil, fmt.Errorf("list pending memberships: org %d has no path", under.ID)
+	}
+	return db.memberships(ctx, "WHERE m.status = ? AND o.path LIKE ? ORDER BY m.created_at, m.id", storage.StatusPending, under.Path+"%")
+}
+
+func (db *DB) memberships(ctx context.Context, where string, args ...any) ([]storage.Membership, error) {
+	rows, err := db.conn().query(ctx, membershipSelect+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list memberships: %w", err)
 	}
@@ -82,14 +96,20 @@ func (db *DB) DecideMembership(ctx context.Context, id int64, approve bool, deci
 
 // Leaders lists the people who are active chairs or information workers of
 // exactly orgID, each once, with their accounts.
-func (db *DB) Leaders(ctx context.Context, orgID int64) ([]storage.Contact, error) {
+func (db *DB) Leaders(ctx context.Context, orgID int64, roles []storage.Role) ([]storage.Contact, error) {
+	if len(roles) == 0 {
+		return nil, nil
+	}
+	args := []any{orgID, storage.StatusActive}
+	for _, r := range roles {
+		args = append(args, r)
+	}
 	rows, err := db.conn().query(ctx, "SELECT "+personCols+", "+accountCols+` FROM people p
 		LEFT JOIN accounts a ON a.person_id = p.id
 		WHERE p.erased_at IS NULL AND EXISTS (
 			SELECT 1 FROM memberships m
-			WHERE m.person_id = p.id AND m.org_id = ? AND m.status = ? AND m.role IN (?, ?))
-		ORDER BY p.id, a.last_seen_at DESC, a.platform, a.external_id`,
-		orgID, storage.StatusActive, storage.RoleChair, storage.RoleInfoworker)
+			WHERE m.person_id = p.id AND m.org_id = ? AND m.status = ? AND m.role IN (?`+strings.Repeat(", ?", len(roles)-1)+`))
+		ORDER BY p.id, a.last_seen_at DESC, a.platform, a.external_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list leaders of org %d: %w", orgID, err)
 	}

@@ -268,11 +268,13 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("erase person %d: %w", personID, err)
 		}
-		if _, err := c.exec(ctx, "DELETE FROM accounts WHERE person_id = ?", personID); err != nil {
-			return fmt.Errorf("delete accounts: %w", err)
-		}
+		// Link codes go first: a concurrent UseLinkCode holds its code's row,
+		// so this waits for it and the account it adds is deleted below.
 		if _, err := c.exec(ctx, "DELETE FROM link_codes WHERE person_id = ?", personID); err != nil {
 			return fmt.Errorf("delete link codes: %w", err)
+		}
+		if _, err := c.exec(ctx, "DELETE FROM accounts WHERE person_id = ?", personID); err != nil {
+			return fmt.Errorf("delete accounts: %w", err)
 		}
 		_, err = c.exec(ctx, "UPDATE memberships SET status = ? WHERE person_id = ? AND status IN (?, ?)",
 			storage.StatusEnded, personID, storage.StatusPending, storage.StatusActive)
@@ -311,10 +313,22 @@ func (db *DB) Accounts(ctx context.Context, personID int64) ([]storage.Account, 
 
 // TouchAccount notes that the person wrote: they are seen and not blocking.
 func (db *DB) TouchAccount(ctx context.Context, pl storage.Platform, externalID string, at time.Time) error {
-	err := db.conn().execOne(ctx, "UPDATE accounts SET last_seen_at = ?, blocked_at = NULL WHERE platform = ? AND external_id = ?",
-		db.d.t(at), pl, externalID)
+	// A late or retried update must not move the time back or clear a block
+	// recorded after it.
+	res, err := db.conn().exec(ctx, `UPDATE accounts SET last_seen_at = ?, blocked_at = NULL
+		WHERE platform = ? AND external_id = ? AND last_seen_at <= ? AND (blocked_at IS NULL OR blocked_at <= ?)`,
+		db.d.t(at), pl, externalID, db.d.t(at), db.d.t(at))
 	if err != nil {
 		return fmt.Errorf("touch account: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return fmt.Errorf("touch account: %w", err)
+	} else if n == 0 {
+		var one int
+		err := db.conn().row(ctx, "SELECT 1 FROM accounts WHERE platform = ? AND external_id = ?", pl, externalID).Scan(&one)
+		if err != nil {
+			return fmt.Errorf("touch account: %w", notFound(err))
+		}
 	}
 	return nil
 }
@@ -350,7 +364,8 @@ func (db *DB) UseLinkCode(ctx context.Context, code string, pl storage.Platform,
 	var p storage.Person
 	err := db.inTx(ctx, func(c conn) error {
 		var personID int64
-		err := c.row(ctx, "SELECT person_id FROM link_codes WHERE code = ? AND expires_at > ?"+c.d.ForUpdate, code, c.d.t(at)).Scan(&personID)
+		err := c.row(ctx, `SELECT lc.person_id FROM link_codes lc JOIN people p ON p.id = lc.person_id
+			WHERE lc.code = ? AND lc.expires_at > ? AND p.erased_at IS NULL`+c.d.ForUpdate, code, c.d.t(at)).Scan(&personID)
 		if err != nil {
 			return fmt.Errorf("find code: %w", notFound(err))
 		}

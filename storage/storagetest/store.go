@@ -120,6 +120,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DecideMembership", testDecideMembership},
 		{"DecideMembershipRace", testDecideMembershipRace},
 		{"Leaders", testLeaders},
+		{"PendingMemberships", testPendingMemberships},
 		{"LinkCodes", testLinkCodes},
 		{"Chats", testChats},
 		{"UnicodeRoundTrip", testUnicode},
@@ -730,7 +731,7 @@ func testForget(x *suite) {
 	if cons, err := x.s.Consents(x.ctx, p.ID); err != nil || len(cons) != 1 {
 		x.t.Errorf("consents after Forget: %+v, %v; want kept", cons, err)
 	}
-	leaders, err := x.s.Leaders(x.ctx, o["B1"].ID)
+	leaders, err := x.s.Leaders(x.ctx, o["B1"].ID, storage.RolesFor(storage.ActApprove))
 	x.must(err)
 	if len(leaders) != 0 {
 		x.t.Errorf("an erased chair is still a leader: %+v", leaders)
@@ -766,6 +767,13 @@ func testAccounts(x *suite) {
 	}
 	if accs[1].BlockedAt == nil || !accs[1].BlockedAt.Equal(blockedAt) {
 		x.t.Errorf("blocked account %+v", accs[1])
+	}
+	// A late update from before the block neither clears it nor moves time back.
+	x.must(x.s.TouchAccount(x.ctx, storage.VK, "vk9001", T0.Add(90*time.Second)))
+	accs, err = x.s.Accounts(x.ctx, p.ID)
+	x.must(err)
+	if accs[1].BlockedAt == nil || !accs[1].LastSeenAt.Equal(T0.Add(time.Minute)) {
+		x.t.Errorf("a late touch changed the account: %+v", accs[1])
 	}
 	x.must(x.s.TouchAccount(x.ctx, storage.VK, "vk9001", T0.Add(4*time.Minute)))
 	accs, err = x.s.Accounts(x.ctx, p.ID)
@@ -848,7 +856,7 @@ func testLeaders(x *suite) {
 	_, err = x.s.UseLinkCode(x.ctx, "lc", storage.VK, "vk12002", T0.Add(time.Minute))
 	x.must(err)
 
-	got, err := x.s.Leaders(x.ctx, b1)
+	got, err := x.s.Leaders(x.ctx, b1, storage.RolesFor(storage.ActApprove))
 	x.must(err)
 	if len(got) != 2 || got[0].Person.ID != chair.ID || got[1].Person.ID != info.ID {
 		x.t.Fatalf("leaders %+v, want the chair then the infoworker", got)
@@ -859,10 +867,47 @@ func testLeaders(x *suite) {
 	if len(got[1].Accounts) != 2 || got[1].Accounts[0].Platform != storage.VK || got[1].Accounts[0].PersonID != info.ID {
 		x.t.Errorf("infoworker contact %+v, want two accounts, VK first", got[1])
 	}
-	none, err := x.s.Leaders(x.ctx, o["P2"].ID)
+	chairs, err := x.s.Leaders(x.ctx, b1, []storage.Role{storage.RoleChair})
+	x.must(err)
+	if len(chairs) != 1 || chairs[0].Person.ID != chair.ID {
+		x.t.Errorf("chairs of B1: %+v", chairs)
+	}
+	none, err := x.s.Leaders(x.ctx, o["P2"].ID, storage.RolesFor(storage.ActApprove))
 	x.must(err)
 	if len(none) != 0 {
 		x.t.Errorf("leaders of P2: %+v", none)
+	}
+}
+
+func testPendingMemberships(x *suite) {
+	o := x.tree()
+	_, inP1 := x.register("14001", o["P1"].ID, storage.RoleMember, "")
+	_, inB1 := x.register("14002", o["B1"].ID, storage.RoleMember, "")
+	x.register("14003", o["P2"].ID, storage.RoleMember, "") // another branch
+	_, decided := x.register("14004", o["P1"].ID, storage.RoleMember, "")
+	_, err := x.s.DecideMembership(x.ctx, decided.ID, true, 0, T0)
+	x.must(err)
+
+	ids := func(under storage.Org) []int64 {
+		ms, err := x.s.PendingMemberships(x.ctx, under)
+		x.must(err)
+		var out []int64
+		for _, m := range ms {
+			if m.Status != storage.StatusPending || m.Org.ID == 0 {
+				x.t.Errorf("pending membership %+v", m)
+			}
+			out = append(out, m.ID)
+		}
+		return out
+	}
+	if got := ids(o["B1"]); !reflect.DeepEqual(got, []int64{inP1.ID, inB1.ID}) {
+		x.t.Errorf("pending under B1 = %v, want %v (its subtree, oldest first)", got, []int64{inP1.ID, inB1.ID})
+	}
+	if got := ids(o["B11"]); !reflect.DeepEqual(got, []int64{inP1.ID}) {
+		x.t.Errorf("pending under B11 = %v, want only P1's", got)
+	}
+	if got := ids(o["U"]); len(got) != 3 {
+		x.t.Errorf("pending under the union = %v, want all three", got)
 	}
 }
 
