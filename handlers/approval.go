@@ -161,6 +161,12 @@ func (h *Hub) onApproveButton(ctx context.Context, s *session) error {
 	if applicant.ErasedAt != nil {
 		return s.reply(ctx, s.t("appr.withdrawn", "Org", m.Org.Name), nil)
 	}
+	// The accounts are read first: a rejection erases them before the
+	// applicant is told, so that "your data is erased" is true when read.
+	accounts, err := h.Store.Accounts(ctx, applicant.ID)
+	if err != nil {
+		return fmt.Errorf("load accounts: %w", err)
+	}
 	approve := parts[2] == "y"
 	decided, err := h.Store.DecideMembership(ctx, id, approve, s.person.ID, h.Clock())
 	if errors.Is(err, storage.ErrAlreadyDecided) {
@@ -169,7 +175,13 @@ func (h *Hub) onApproveButton(ctx context.Context, s *session) error {
 	if err != nil {
 		return fmt.Errorf("decide membership: %w", err)
 	}
-	reached, err := h.tellApplicant(ctx, applicant, decided)
+	erased := false
+	if !approve {
+		if erased, err = h.forgetIfUnattached(ctx, applicant.ID); err != nil {
+			return err
+		}
+	}
+	reached, err := h.tellApplicant(ctx, applicant, accounts, decided, erased)
 	if err != nil {
 		return err
 	}
@@ -181,44 +193,38 @@ func (h *Hub) onApproveButton(ctx context.Context, s *session) error {
 	if !reached {
 		text += "\n" + s.t("appr.unreachable")
 	}
-	if err := s.reply(ctx, text, nil); err != nil {
-		return err
-	}
-	if !approve {
-		return h.forgetIfUnattached(ctx, applicant.ID)
-	}
-	return nil
+	return s.reply(ctx, text, nil)
 }
 
-// tellApplicant tells the person the outcome; it reports whether they got it.
-func (h *Hub) tellApplicant(ctx context.Context, p storage.Person, m storage.Membership) (bool, error) {
-	accounts, err := h.Store.Accounts(ctx, p.ID)
-	if err != nil {
-		return false, fmt.Errorf("load accounts: %w", err)
-	}
+// tellApplicant tells the person the outcome on the accounts they had; it
+// reports whether they got it.
+func (h *Hub) tellApplicant(ctx context.Context, p storage.Person, accounts []storage.Account, m storage.Membership, erased bool) (bool, error) {
 	key := "decision:" + strconv.FormatInt(m.ID, 10)
 	return h.notify(ctx, key, accounts, locales.Normalize(p.Locale), func(lang string) bot.Message {
 		if m.Status == storage.StatusActive {
 			return bot.Message{Text: h.Catalog.T(lang, "appr.you_approved", "Org", m.Org.Name), Keyboard: mainMenu(h, lang)}
+		}
+		if erased {
+			return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected_erased", "Org", m.Org.Name)}
 		}
 		return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected", "Org", m.Org.Name)}
 	})
 }
 
 // forgetIfUnattached erases a rejected applicant who belongs nowhere else:
-// there is no purpose left to keep their data.
-func (h *Hub) forgetIfUnattached(ctx context.Context, personID int64) error {
+// there is no purpose left to keep their data. It reports whether it did.
+func (h *Hub) forgetIfUnattached(ctx context.Context, personID int64) (bool, error) {
 	ms, err := h.Store.Memberships(ctx, personID)
 	if err != nil {
-		return fmt.Errorf("load memberships: %w", err)
+		return false, fmt.Errorf("load memberships: %w", err)
 	}
 	for _, m := range ms {
 		if m.Status == storage.StatusActive || m.Status == storage.StatusPending {
-			return nil
+			return false, nil
 		}
 	}
 	if err := h.Store.Forget(ctx, personID, h.Clock()); err != nil {
-		return fmt.Errorf("forget rejected applicant: %w", err)
+		return false, fmt.Errorf("forget rejected applicant: %w", err)
 	}
-	return nil
+	return true, nil
 }

@@ -41,11 +41,12 @@ func (h *Hub) cmdBind(ctx context.Context, s *session) error {
 	case len(orgs) == 1:
 		return h.bindChat(ctx, s, active, orgs[0])
 	}
-	var kb bot.Keyboard
+	var choices []choice
 	for _, o := range orgs[:min(len(orgs), bot.MaxKeyboardRows)] {
-		kb = append(kb, []bot.Button{{Text: o.Name, Data: cbBind + ":" + strconv.FormatInt(o.ID, 10)}})
+		choices = append(choices, choice{label: o.Name, data: cbBind + ":" + strconv.FormatInt(o.ID, 10)})
 	}
-	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("bind.choose"), Keyboard: kb})
+	list, kb := numbered(choices)
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("bind.choose") + "\n" + list, Keyboard: kb})
 }
 
 // onBindButton binds to the org chosen from the list; whoever presses must

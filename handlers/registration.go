@@ -346,18 +346,15 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	}
 	pages := (len(children) + pickPageSize - 1) / pickPageSize
 	page = min(max(page, 0), pages-1)
-	// Names are listed in the text in full and numbered, because platforms
-	// cut long button labels (VK at 40 characters) and official names are long.
-	var kb bot.Keyboard
-	var list strings.Builder
-	for i, o := range children[page*pickPageSize : min(len(children), (page+1)*pickPageSize)] {
-		b := bot.Button{Text: fmt.Sprintf("%d. 🏢 %s", i+1, o.Name), Data: cbPick + ":s:" + strconv.FormatInt(o.ID, 10)}
+	var choices []choice
+	for _, o := range children[page*pickPageSize : min(len(children), (page+1)*pickPageSize)] {
+		c := choice{label: "🏢 " + o.Name, data: cbPick + ":s:" + strconv.FormatInt(o.ID, 10)}
 		if o.Level != storage.LevelPrimary {
-			b = bot.Button{Text: fmt.Sprintf("%d. 📂 %s", i+1, o.Name), Data: cbPick + ":n:" + strconv.FormatInt(o.ID, 10) + ":0"}
+			c = choice{label: "📂 " + o.Name, data: cbPick + ":n:" + strconv.FormatInt(o.ID, 10) + ":0"}
 		}
-		kb = append(kb, []bot.Button{b})
-		list.WriteString("\n" + b.Text)
+		choices = append(choices, c)
 	}
+	list, kb := numbered(choices)
 	var nav []bot.Button
 	if page > 0 {
 		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page-1)})
@@ -371,7 +368,7 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
-	text := s.t("reg.pick", "Org", parent.Name) + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages) + "\n" + list.String()
+	text := s.t("reg.pick", "Org", parent.Name) + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages) + "\n" + list
 	return s.reply(ctx, text, kb)
 }
 
@@ -444,4 +441,21 @@ func otherLang(lang string) string {
 		return "ru"
 	}
 	return "en"
+}
+
+// choice is one option of a list the person picks from.
+type choice struct{ label, data string }
+
+// numbered lists choices in the text, in full and numbered, with a button
+// per choice carrying the same number: platforms cut long labels (VK at 40
+// characters) and official organisation names are long.
+func numbered(choices []choice) (string, bot.Keyboard) {
+	var text strings.Builder
+	var kb bot.Keyboard
+	for i, c := range choices {
+		label := fmt.Sprintf("%d. %s", i+1, c.label)
+		text.WriteString("\n" + label)
+		kb = append(kb, []bot.Button{{Text: label, Data: c.data}})
+	}
+	return text.String(), kb
 }

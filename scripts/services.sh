@@ -20,8 +20,10 @@ apt_install() {
 }
 
 # PostgreSQL
+installed_pg=no
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
   apt_install postgresql postgresql-client
+  installed_pg=yes
 fi
 if ! pg_up; then
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
@@ -32,6 +34,9 @@ fi
 for _ in $(seq 1 30); do pg_up && break; sleep 1; done
 pg_up || die "PostgreSQL is not answering on $PGHOST:$PGPORT"
 if ! psql -h "$PGHOST" -U postgres -d postgres -Atc 'select 1' >/dev/null 2>&1; then
+  # Only a cluster this script just installed is opened up for the tests;
+  # an existing one is the operator's to configure.
+  [ "$installed_pg" = yes ] || die "cannot connect as postgres on $PGHOST without a password: set UNIONHUB_TEST_DATABASE_URL or allow trust for the test machine"
   # A fresh package install asks for passwords; the tests use trust on loopback.
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
   hba=/etc/postgresql/$version/main/pg_hba.conf

@@ -251,10 +251,14 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 		if err != nil || len(ms) != 1 || ms[0].Status != storage.StatusPending {
 			t.Fatalf("applicant memberships %+v, %v", ms, err)
 		}
-		// A plain member cannot approve, even with a forged button.
+		// A plain member cannot approve, even with a forged button (only a
+		// Telegram client can send data its message never carried).
 		if plat == storage.Telegram {
-			member.pressData(member.dm().list()[len(member.dm().list())-1], fmt.Sprintf("appr:%d:y", ms[0].ID))
-			time.Sleep(300 * time.Millisecond)
+			msgs := member.dm().list()
+			id := member.pressData(msgs[len(msgs)-1], fmt.Sprintf("appr:%d:y", ms[0].ID))
+			if got := member.notice(id); !strings.Contains(got, "нет прав") {
+				t.Fatalf("a member's forged approval was answered %q", got)
+			}
 			if got, _ := db.Membership(context.Background(), ms[0].ID); got.Status != storage.StatusPending {
 				t.Fatalf("a member's forged approval changed the membership to %s", got.Status)
 			}
@@ -273,10 +277,26 @@ func TestForgetErasesPersonalData(t *testing.T) {
 	t.Parallel()
 	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
 		p := r.person(plat, 801, "Фёдор")
-		register(t, p, r.invite("health-hospital-1", "activist"), "Фёдоров Фёдор")
+		c := p.dm()
+		p.openInvite(r.invite("health-hospital-1", "activist"))
+		p.press(c.expect("Согласие"), "Согласен")
+		c.expect("фамилию, имя")
+		p.say("Фёдоров Фёдор")
+		c.expect("должность")
+		p.say("Медбрат")
+		c.expect("Рабочий адрес")
+		p.say("fedorov@hospital.ru")
+		p.press(c.expect("личный адрес"), "Согласен(на) указать")
+		c.expect("Напишите личный адрес")
+		p.say("fedor@mail.ru")
+		p.press(c.expect("Проверьте"), "Всё верно")
+		c.expect("вы зарегистрированы")
 		db := r.store()
 		before := personOf(t, db, p)
-		c := p.dm()
+		if before.Position == "" || before.WorkEmail == "" || before.PersonalEmail == "" || before.Locale == "" {
+			t.Fatalf("registration left fields empty: %+v", before)
+		}
+
 		p.say("/forget")
 		m := c.expect("Удалить ваши персональные данные")
 		p.press(m, "Да, удалить")
@@ -288,7 +308,7 @@ func TestForgetErasesPersonalData(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after.ErasedAt == nil || after.FullName != "" || after.WorkEmail != "" {
+		if after.ErasedAt == nil || after.FullName != "" || after.Position != "" || after.WorkEmail != "" || after.PersonalEmail != "" || after.Locale != "" {
 			t.Fatalf("person after /forget: %+v", after)
 		}
 		if _, err := db.PersonByAccount(context.Background(), plat, p.id()); !errors.Is(err, storage.ErrNotFound) {
@@ -309,22 +329,38 @@ func TestBindChats(t *testing.T) {
 		member := r.person(plat, 902, "Член")
 		register(t, member, r.invite("edu-school-5", "member"), "Зайцев Иван")
 		stranger := r.person(plat, 903, "Гость")
+		// Two roles at once: chair of health, information worker of fish.
+		both := r.person(plat, 904, "Двое")
+		register(t, both, r.invite("health", "chair"), "Двоева Нина")
+		both.openInvite(r.invite("fish", "infoworker"))
+		both.dm().expect("информационный работник в организации «Областная организация профсоюза работников рыбного хозяйства»")
 
 		g := chair.group(42, "Чат СОШ № 5")
 		gm := member.group(42, "Чат СОШ № 5")
 		gs := stranger.group(42, "Чат СОШ № 5")
+		gb := both.group(42, "Чат СОШ № 5")
 		gm.say("/bind")
 		g.expect("только председатель или информационный работник")
 		gs.say("/bind")
 		g.expect("Сначала зарегистрируйтесь")
 		g.say("/bind union")
 		g.expect("только председатель или информационный работник")
+		g.say("/bind")
+		g.expect("Чат привязан к организации «Областная организация профсоюза работников образования»")
 		g.say("/bind edu-school-5")
 		g.expect("Чат привязан к организации «ППО МАОУ СОШ № 5")
 		gm.say("/unbind")
 		g.expect("только председатель или информационный работник")
 		gm.say("просто сообщение в чате")
 		g.quiet(200 * time.Millisecond)
+
+		// Someone with rights elsewhere cannot take the chat over.
+		gb.say("/bind")
+		choice := g.expect("К какой организации привязать этот чат?")
+		id := gb.press(choice, pickNumber(t, choice, "здравоохранения"))
+		if got := both.notice(id); !strings.Contains(got, "уже привязан") {
+			t.Fatalf("taking over a bound chat was answered %q", got)
+		}
 
 		db := r.store()
 		b, err := db.ChatBinding(context.Background(), plat, g.id())
@@ -339,6 +375,13 @@ func TestBindChats(t *testing.T) {
 		if _, err := db.ChatBinding(context.Background(), plat, g.id()); !errors.Is(err, storage.ErrNotFound) {
 			t.Fatalf("binding after /unbind: %v", err)
 		}
+
+		// A free chat is bound to the org chosen from the list.
+		g2 := both.group(43, "Чат рыбаков")
+		g2.say("/bind")
+		choice = g2.expect("К какой организации привязать этот чат?")
+		g2.press(choice, pickNumber(t, choice, "рыбного хозяйства"))
+		g2.expect("Чат привязан к организации «Областная организация профсоюза работников рыбного хозяйства»")
 		chair.say("/bind")
 		chair.dm().expect("работает в групповом чате")
 	})
@@ -351,12 +394,22 @@ func TestDuplicateUpdatesAreHandledOnce(t *testing.T) {
 		c := p.dm()
 		id := p.say("/help")
 		c.expect("Это бот профсоюза")
-		n := c.count()
 		p.redeliver(id)
-		c.quiet(500 * time.Millisecond)
-		if c.count() != n {
-			t.Fatalf("a redelivered update was handled again: %d messages, want %d", c.count(), n)
-		}
+		c.quiet(300 * time.Millisecond)
+
+		// A typed answer delivered twice is taken once: the second copy must
+		// not become the answer to the next question.
+		p.openInvite(r.invite("edu-school-5", "member"))
+		p.press(c.expect("Согласие"), "Согласен")
+		c.expect("фамилию, имя")
+		id = p.say("Дублёва Дарья")
+		c.expect("должность")
+		p.redeliver(id)
+		c.quiet(300 * time.Millisecond)
+		p.press(c.list()[len(c.list())-1], "Пропустить")
+		p.press(c.expect("Рабочий адрес"), "Пропустить")
+		p.press(c.expect("личный адрес"), "Пропустить")
+		c.expect("Проверьте", "ФИО: Дублёва Дарья", "Должность: —")
 	})
 }
 
@@ -412,4 +465,50 @@ func TestProfileEditingAndLanguage(t *testing.T) {
 			c.expect("Unknown command")
 		})
 	}
+}
+
+func TestRejectionEscalatesAndErases(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		// «Курильский рыбак» has no leaders in the bot: its branch decides.
+		chair := r.person(plat, 1901, "Председатель")
+		register(t, chair, r.invite("fish", "chair"), "Рыбакова Ирина")
+		s := r.person(plat, 1902, "Заявитель")
+		c := s.dm()
+		s.start()
+		m := c.expect("Выберите вашу организацию")
+		s.press(m, pickNumber(t, m, "рыбного хозяйства"))
+		m = c.expect("Областная организация профсоюза работников рыбного хозяйства")
+		s.press(m, pickNumber(t, m, "Курильский рыбак"))
+		s.press(c.expect("Согласие"), "Согласен")
+		c.expect("фамилию, имя")
+		s.say("Отказов Олег")
+		s.press(c.expect("должность"), "Пропустить")
+		s.press(c.expect("Рабочий адрес"), "Пропустить")
+		s.press(c.expect("личный адрес"), "Пропустить")
+		s.press(c.expect("Проверьте"), "Всё верно")
+		c.expect("Заявка принята")
+		chair.dm().expect("Новая заявка", "Отказов Олег", "Курильский рыбак")
+
+		// The request waits in /pending and is counted in the menu.
+		chair.say("/menu")
+		chair.dm().expect("1 заявка на вступление ждёт вашего решения")
+		chair.say("/pending")
+		chair.dm().expect("Ждёт решения 1 заявка.")
+		card := chair.dm().expect("Новая заявка", "Отказов Олег")
+		chair.press(card, "Отклонить")
+		chair.dm().expect("Заявка отклонена: Отказов Олег")
+		c.expect("отклонена", "данные удалены")
+
+		db := r.store()
+		if _, err := db.PersonByAccount(context.Background(), plat, s.id()); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("a rejected applicant's account survived: %v", err)
+		}
+		chair.say("/pending")
+		chair.dm().expect("Заявок, ждущих решения, нет.")
+		member := r.person(plat, 1903, "Член")
+		register(t, member, r.invite("fish-kurilsky", "member"), "Простой Член")
+		member.say("/pending")
+		member.dm().expect("нет прав")
+	})
 }

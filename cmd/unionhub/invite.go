@@ -55,6 +55,11 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 	if err != nil {
 		return err
 	}
+	// Fail before the invite exists rather than after, when its QR codes
+	// cannot be written.
+	if err := writableDir(*out); err != nil {
+		return err
+	}
 	db, err := a.openMigrated(ctx)
 	if err != nil {
 		return err
@@ -66,9 +71,6 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 	}
 	if err != nil {
 		return err
-	}
-	if err := os.MkdirAll(*out, 0o750); err != nil {
-		return fmt.Errorf("create QR directory: %w", err)
 	}
 	a.printf("invite %s: %s, role %s, %s, %s\n", inv.Code, org.Name, inv.Role, describeUses(inv), describeExpiry(inv))
 	for _, l := range []struct{ platform, url string }{
@@ -87,6 +89,18 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 		a.printf("no platform link could be built: set TELEGRAM_BOT_USERNAME (or TELEGRAM_TOKEN) and/or VK_GROUP_ID\n")
 	}
 	return nil
+}
+
+func writableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("create QR directory: %w", err)
+	}
+	probe, err := os.CreateTemp(dir, ".unionhub-probe-*")
+	if err != nil {
+		return fmt.Errorf("QR directory %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // links learns the bot's public names: from the environment, else by asking

@@ -78,6 +78,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	if err == nil {
 		err = cfg.Validate()
 	}
+	if args[0] == "config" {
+		// Printed even when invalid: it is the tool to find what is wrong.
+		cfg.Print(func(format string, a ...any) { fmt.Fprintf(stdout, format, a...) })
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "unionhub: configuration: %v\n", err)
 		return exitUsage
@@ -94,7 +98,7 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	case "invite":
 		run = a.invite
 	case "config":
-		run = func(context.Context, []string) error { cfg.Print(a.printf); return nil }
+		run = func(context.Context, []string) error { return nil } // printed above
 	case "healthcheck":
 		run = a.healthcheck
 	default:
@@ -142,16 +146,12 @@ func (a *app) openMigrated(ctx context.Context) (*sqlstore.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	n, err := db.Migrate(ctx)
-	if err != nil {
+	if _, err := db.Migrate(ctx); err != nil {
 		_ = db.Close()
 		if errors.Is(err, storage.ErrSchemaTooNew) {
 			return nil, fmt.Errorf("%w: upgrade unionhub before running it against this database", err)
 		}
 		return nil, fmt.Errorf("migrate: %w", err)
-	}
-	if n > 0 {
-		a.logger.InfoContext(ctx, "migrations applied", "count", n)
 	}
 	return db, nil
 }

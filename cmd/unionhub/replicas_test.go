@@ -45,7 +45,7 @@ func hubBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "unionhub")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, ".")
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", binPath, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

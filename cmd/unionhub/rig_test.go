@@ -329,15 +329,18 @@ type person interface {
 	openInvite(code string)
 	start()
 	press(m botMsg, label string) string
-	pressData(m botMsg, data string)
+	pressData(m botMsg, data string) string
 	redeliver(updateID string)
 	group(id int, title string) *groupChat
 	block()
+	// notice waits for the pop-up answer to the button press with updateID.
+	notice(updateID string) string
 }
 
 type groupChat struct {
 	*chat
 	say    func(text string)
+	press  func(m botMsg, label string) string
 	chatID string // the chat's id as the hub stores it
 }
 
@@ -385,16 +388,25 @@ func (p *tgPerson) press(m botMsg, label string) string {
 	p.t.Helper()
 	return strconv.FormatInt(p.f.Press(p.u, p.u.ID, m.id, m.button(p.t, label).data), 10)
 }
-func (p *tgPerson) pressData(m botMsg, data string) { p.f.Press(p.u, p.u.ID, m.id, data) }
+func (p *tgPerson) pressData(m botMsg, data string) string {
+	return strconv.FormatInt(p.f.Press(p.u, p.u.ID, m.id, data), 10)
+}
 func (p *tgPerson) redeliver(id string) {
 	n, _ := strconv.ParseInt(id, 10, 64)
 	p.f.Redeliver(n)
 }
 func (p *tgPerson) block() { p.f.Block(p.u.ID) }
+func (p *tgPerson) notice(updateID string) string {
+	n, _ := strconv.ParseInt(updateID, 10, 64)
+	return waitNotice(p.t, func() (string, bool) { return p.f.CallbackAnswer(p.f.CallbackQueryID(n)) })
+}
 func (p *tgPerson) group(id int, title string) *groupChat {
 	g := platformtest.TGGroup{ID: -int64(id), Title: title}
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return tgMessages(p.f.Messages(g.ID)) }}
-	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }, chatID: strconv.FormatInt(g.ID, 10)}
+	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }, chatID: strconv.FormatInt(g.ID, 10),
+		press: func(m botMsg, label string) string {
+			return strconv.FormatInt(p.f.Press(p.u, g.ID, m.id, m.button(p.t, label).data), 10)
+		}}
 }
 
 // vkPerson plays a VK user.
@@ -442,13 +454,33 @@ func (p *vkPerson) press(m botMsg, label string) string {
 	data := m.button(p.t, label).data
 	return p.f.Press(p.u, p.u.ID, m.id, vkPayload(data))
 }
-func (p *vkPerson) pressData(m botMsg, data string) { p.f.Press(p.u, p.u.ID, m.id, vkPayload(data)) }
-func (p *vkPerson) redeliver(id string)             { p.f.Redeliver(id) }
-func (p *vkPerson) block()                          { p.f.Block(p.u.ID) }
+func (p *vkPerson) pressData(m botMsg, data string) string {
+	return p.f.Press(p.u, p.u.ID, m.id, vkPayload(data))
+}
+func (p *vkPerson) redeliver(id string) { p.f.Redeliver(id) }
+func (p *vkPerson) block()              { p.f.Block(p.u.ID) }
+func (p *vkPerson) notice(eventID string) string {
+	return waitNotice(p.t, func() (string, bool) { return p.f.EventAnswer(eventID) })
+}
+
+// waitNotice waits up to 10 s for a button press to be answered.
+func waitNotice(t *testing.T, answer func() (string, bool)) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if text, ok := answer(); ok {
+			return text
+		}
+	}
+	t.Fatal("the button press was never answered")
+	return ""
+}
 func (p *vkPerson) group(id int, title string) *groupChat {
 	peer := 2000000000 + id
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return vkMessages(p.f.Messages(peer)) }}
-	return &groupChat{chat: c, say: func(text string) { p.f.SendChatText(p.u, peer, text) }, chatID: strconv.Itoa(peer)}
+	return &groupChat{chat: c, say: func(text string) { p.f.SendChatText(p.u, peer, text) }, chatID: strconv.Itoa(peer),
+		press: func(m botMsg, label string) string {
+			return p.f.Press(p.u, peer, m.id, vkPayload(m.button(p.t, label).data))
+		}}
 }
 
 func vkPayload(data string) string {
