@@ -201,3 +201,24 @@ func TestValidateMessage(t *testing.T) {
 		}
 	}
 }
+
+func TestDispatcherTakesAnUpdateFromAnEndingContextWhileThereIsRoom(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	handled := 0
+	d := NewDispatcher(func(context.Context, *Update) error {
+		mu.Lock()
+		handled++
+		mu.Unlock()
+		return nil
+	}, 1, time.Second)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for range 50 {
+		d.Deliver(ctx, Update{Chat: Chat{ID: "1"}})
+	}
+	d.Close()
+	if handled != 50 {
+		t.Fatalf("handled %d of 50 updates delivered with a cancelled context", handled)
+	}
+}

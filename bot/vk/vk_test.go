@@ -329,6 +329,25 @@ func TestSendWithKeyboard(t *testing.T) {
 	}
 }
 
+func TestSendWithTheSameKeyIsDeliveredOnce(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.Unblock(ivan.ID)
+	for _, m := range []bot.Message{
+		{ChatID: "501", Text: "Заявка принята", Key: "vk:ev1:1"},
+		{ChatID: "501", Text: "Заявка принята", Key: "vk:ev1:1"}, // the retry of a failed update
+		{ChatID: "501", Text: "Ответ", Key: "vk:ev1:2"},
+	} {
+		if _, err := a.Send(t.Context(), m); err != nil {
+			t.Fatalf("send: %v", err)
+		}
+	}
+	if msgs := f.Messages(501); len(msgs) != 2 || msgs[0].Text != "Заявка принята" || msgs[1].Text != "Ответ" {
+		t.Fatalf("messages = %+v, want the keyed message once", msgs)
+	}
+}
+
 func TestSendToChat(t *testing.T) {
 	t.Parallel()
 	f := platformtest.NewVK(t)

@@ -1,0 +1,80 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// flakySender fails its first calls with a platform rate limit.
+type flakySender struct {
+	mu       sync.Mutex
+	limited  int
+	calls    []time.Time
+	retryFor time.Duration
+}
+
+func (f *flakySender) Platform() Platform { return Telegram }
+
+func (f *flakySender) Send(context.Context, Message) (Sent, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, time.Now())
+	if f.limited > 0 {
+		f.limited--
+		return Sent{}, &RateLimitError{RetryAfter: f.retryFor}
+	}
+	return Sent{MessageID: "1"}, nil
+}
+
+func (f *flakySender) Edit(ctx context.Context, _ Sent, m Message) error {
+	_, err := f.Send(ctx, m)
+	return err
+}
+
+func (f *flakySender) AnswerCallback(ctx context.Context, _ *Update, _ string) error {
+	_, err := f.Send(ctx, Message{})
+	return err
+}
+
+func TestThrottleWaitsOutARateLimit(t *testing.T) {
+	t.Parallel()
+	f := &flakySender{limited: 2, retryFor: 50 * time.Millisecond}
+	s := Throttle(f, 1000)
+	start := time.Now()
+	if _, err := s.Send(context.Background(), Message{Text: "x"}); err != nil {
+		t.Fatalf("send after two 429s: %v", err)
+	}
+	if len(f.calls) != 3 || time.Since(start) < 100*time.Millisecond {
+		t.Fatalf("%d calls in %s: want 3 calls, waiting retry_after between them", len(f.calls), time.Since(start))
+	}
+}
+
+func TestThrottleGivesUpWhenTheWaitOutlastsTheContext(t *testing.T) {
+	t.Parallel()
+	f := &flakySender{limited: 1, retryFor: time.Hour}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	err := Throttle(f, 1000).Edit(ctx, Sent{}, Message{})
+	var limited *RateLimitError
+	if !errors.As(err, &limited) || len(f.calls) != 1 {
+		t.Fatalf("err %v after %d calls: want the rate limit error at once", err, len(f.calls))
+	}
+}
+
+func TestThrottleKeepsUnderTheRate(t *testing.T) {
+	t.Parallel()
+	f := &flakySender{}
+	s := Throttle(f, 20)
+	for range 30 {
+		if err := s.AnswerCallback(context.Background(), &Update{}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A burst of 20, then 10 more at 20/s: at least 450 ms in all.
+	if took := f.calls[len(f.calls)-1].Sub(f.calls[0]); took < 450*time.Millisecond {
+		t.Fatalf("30 calls took %s, faster than 20/s allows", took)
+	}
+}
