@@ -149,7 +149,7 @@ func fanOut(t *testing.T, targets func() []string) *httptest.Server {
 		body, _ := io.ReadAll(r.Body)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
-		best := http.StatusServiceUnavailable
+		best, bestBody := http.StatusServiceUnavailable, []byte(nil)
 		for _, target := range targets() {
 			wg.Add(1)
 			go func() {
@@ -160,37 +160,45 @@ func fanOut(t *testing.T, targets func() []string) *httptest.Server {
 				if err != nil {
 					return
 				}
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
 				mu.Lock()
 				if resp.StatusCode == http.StatusOK {
-					best = http.StatusOK
+					best, bestBody = http.StatusOK, body
 				}
 				mu.Unlock()
 			}()
 		}
 		wg.Wait()
 		w.WriteHeader(best)
+		_, _ = w.Write(bestBody) // VK wants the "ok" back
 	}))
 	t.Cleanup(srv.Close)
 	return srv
 }
 
-func TestTwoReplicasHandleEachWebhookUpdateOnce(t *testing.T) {
+func TestTwoReplicasHandleEachUpdateOnce(t *testing.T) {
 	t.Parallel()
 	tg := platformtest.NewTelegram(t)
+	vk := platformtest.NewVK(t)
 	redisURL, prefix := storagetest.RedisURL(t)
 	var mu sync.Mutex
 	var hooks []string
 	lb := fanOut(t, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), hooks...) })
 	env := map[string]string{
-		"TELEGRAM_TOKEN":          platformtest.TelegramToken,
-		"TELEGRAM_API_URL":        tg.URL(),
-		"TELEGRAM_WEBHOOK_URL":    lb.URL + "/telegram/webhook",
-		"TELEGRAM_WEBHOOK_SECRET": "replicas-secret",
-		"DATABASE_URL":            storagetest.PostgresDSN(t),
-		"REDIS_URL":               redisURL,
-		"UNIONHUB_REDIS_PREFIX":   prefix,
-		"UNIONHUB_LOG_LEVEL":      "debug",
+		"TELEGRAM_TOKEN":           platformtest.TelegramToken,
+		"TELEGRAM_API_URL":         tg.URL(),
+		"TELEGRAM_WEBHOOK_URL":     lb.URL + "/telegram/webhook",
+		"TELEGRAM_WEBHOOK_SECRET":  "replicas-secret",
+		"VK_TOKEN":                 platformtest.VKToken,
+		"VK_GROUP_ID":              strconv.Itoa(platformtest.VKGroupID),
+		"VK_API_URL":               vk.APIURL(),
+		"VK_CALLBACK_CONFIRMATION": "replicas-confirm",
+		"VK_CALLBACK_SECRET":       "replicas-vk-secret",
+		"DATABASE_URL":             storagetest.PostgresDSN(t),
+		"REDIS_URL":                redisURL,
+		"UNIONHUB_REDIS_PREFIX":    prefix,
+		"UNIONHUB_LOG_LEVEL":       "debug",
 	}
 	cli := &rig{t: t, env: env}
 	cli.importExample()
@@ -205,28 +213,38 @@ func TestTwoReplicasHandleEachWebhookUpdateOnce(t *testing.T) {
 		mu.Unlock()
 	}
 
-	// Ten people at once, and one registration whose steps land anywhere.
+	vk.SetCallback(lb.URL+"/vk/callback", "replicas-vk-secret")
+
+	// On each platform ten people at once, and one registration whose steps
+	// land on either replica.
 	const askers = 10
 	var wg sync.WaitGroup
 	for i := range askers {
-		wg.Add(1)
+		wg.Add(2)
 		go func() {
 			defer wg.Done()
 			p := newTGPerson(t, tg, int64(1600+i), "Реплика")
 			p.say("/help")
 			p.dm().expect("Это бот профсоюза")
 		}()
+		go func() {
+			defer wg.Done()
+			p := newVKPerson(t, vk, 1600+i, "Реплика")
+			p.say("/help")
+			p.dm().expect("Это бот профсоюза")
+		}()
 	}
-	reg := newTGPerson(t, tg, 1700, "Регина")
-	register(t, reg, code, "Регина Реплика")
+	register(t, newTGPerson(t, tg, 1700, "Регина"), code, "Регина Реплика")
+	register(t, newVKPerson(t, vk, 1700, "Регина"), cli.invite("energy-island", "member"), "Регина Вконтакте")
 	wg.Wait()
 	time.Sleep(300 * time.Millisecond)
 	for i := range askers {
-		if n := len(tg.Messages(int64(1600 + i))); n != 1 {
-			t.Fatalf("person %d got %d replies to one /help", i, n)
+		if n, m := len(tg.Messages(int64(1600+i))), len(vk.Messages(1600+i)); n != 1 || m != 1 {
+			t.Fatalf("person %d got %d Telegram and %d VK replies to one /help each", i, n, m)
 		}
 	}
 	const registrationUpdates = 7 // invite, consent, name, three skips, confirm
+	const total = 2 * (askers + registrationUpdates)
 	// Updates are counted as their handlers return, just after the replies.
 	handled := 0
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -234,16 +252,21 @@ func TestTwoReplicasHandleEachWebhookUpdateOnce(t *testing.T) {
 		for _, rep := range reps {
 			handled += rep.handledUpdates(t)
 		}
-		if handled >= askers+registrationUpdates {
+		if handled >= total {
 			break
 		}
 	}
-	if handled != askers+registrationUpdates {
-		t.Fatalf("replicas handled %d updates in all, want %d: each update exactly once", handled, askers+registrationUpdates)
+	if handled != total {
+		t.Fatalf("replicas handled %d updates in all, want %d: each update exactly once", handled, total)
 	}
 	for _, d := range tg.WebhookDeliveries() {
 		if d.Status != http.StatusOK {
 			t.Fatalf("a webhook delivery was answered %d", d.Status)
+		}
+	}
+	for _, d := range vk.CallbackDeliveries() {
+		if d.Status != http.StatusOK || d.Body != "ok" {
+			t.Fatalf("a callback delivery was answered %d %q", d.Status, d.Body)
 		}
 	}
 	for _, rep := range reps {
