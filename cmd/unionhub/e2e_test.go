@@ -49,17 +49,40 @@ func pickNumber(t *testing.T, m botMsg, org string) string {
 // register walks p through an invite registration with only a name.
 func register(t *testing.T, p person, code, name string) {
 	t.Helper()
-	c := p.dm()
 	p.openInvite(code)
-	m := c.expect("Согласие на обработку")
-	p.press(m, "Согласен")
+	p.press(answerUpToSummary(t, p, name), "Всё верно")
+	p.dm().expect("вы зарегистрированы")
+}
+
+// answerUpToSummary agrees to the consent just shown, gives a name, skips
+// the optional questions and returns the summary to confirm.
+func answerUpToSummary(t *testing.T, p person, name string) botMsg {
+	t.Helper()
+	c := p.dm()
+	p.press(c.expect("Согласие на обработку"), "Согласен")
 	c.expect("фамилию, имя")
 	p.say(name)
 	p.press(c.expect("должность"), "Пропустить")
 	p.press(c.expect("Рабочий адрес"), "Пропустить")
 	p.press(c.expect("личный адрес"), "Пропустить")
-	p.press(c.expect("Проверьте"), "Всё верно")
-	c.expect("вы зарегистрированы")
+	return c.expect("Проверьте")
+}
+
+// applyWithoutCode walks p through a code-less registration into the org
+// reached by picking, one level each, the lines naming path.
+func applyWithoutCode(t *testing.T, p person, name string, path ...string) {
+	t.Helper()
+	c := p.dm()
+	p.start()
+	m := c.expect("Выберите вашу организацию")
+	for i, step := range path {
+		p.press(m, pickNumber(t, m, step))
+		if i < len(path)-1 {
+			m = c.expect("Выберите вашу организацию")
+		}
+	}
+	p.press(answerUpToSummary(t, p, name), "Всё верно")
+	c.expect("Заявка принята")
 }
 
 func personOf(t *testing.T, db storage.Store, p person) storage.Person {
@@ -475,19 +498,7 @@ func TestRejectionEscalatesAndErases(t *testing.T) {
 		register(t, chair, r.invite("fish", "chair"), "Рыбакова Ирина")
 		s := r.person(plat, 1902, "Заявитель")
 		c := s.dm()
-		s.start()
-		m := c.expect("Выберите вашу организацию")
-		s.press(m, pickNumber(t, m, "рыбного хозяйства"))
-		m = c.expect("Областная организация профсоюза работников рыбного хозяйства")
-		s.press(m, pickNumber(t, m, "Курильский рыбак"))
-		s.press(c.expect("Согласие"), "Согласен")
-		c.expect("фамилию, имя")
-		s.say("Отказов Олег")
-		s.press(c.expect("должность"), "Пропустить")
-		s.press(c.expect("Рабочий адрес"), "Пропустить")
-		s.press(c.expect("личный адрес"), "Пропустить")
-		s.press(c.expect("Проверьте"), "Всё верно")
-		c.expect("Заявка принята")
+		applyWithoutCode(t, s, "Отказов Олег", "рыбного хозяйства", "Курильский рыбак")
 		chair.dm().expect("Новая заявка", "Отказов Олег", "Курильский рыбак")
 
 		// The request waits in /pending and is counted in the menu.
