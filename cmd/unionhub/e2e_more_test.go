@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -406,6 +407,16 @@ func (p *tcpProxy) via(raw string) string {
 	return u.String()
 }
 
+func waitHealthy(t *testing.T, r *rig) {
+	t.Helper()
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if healthz(t, r) == http.StatusOK {
+			return
+		}
+	}
+	t.Fatal("the hub did not become healthy again")
+}
+
 func healthz(t *testing.T, r *rig) int {
 	resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/healthz")
 	if err != nil {
@@ -423,10 +434,11 @@ func TestServeSurvivesDatabaseAndRedisRestarts(t *testing.T) {
 			r := newRig(t, onPostgres)
 			r.importExample()
 			dbURL, _ := url.Parse(r.getenv("DATABASE_URL"))
-			redisURL, _ := url.Parse(r.getenv("REDIS_URL"))
-			pg, rd := newTCPProxy(t, dbURL.Host), newTCPProxy(t, redisURL.Host)
+			pg := newTCPProxy(t, dbURL.Host)
 			r.setenv("DATABASE_URL", pg.via(r.getenv("DATABASE_URL")))
-			r.setenv("REDIS_URL", rd.via(r.getenv("REDIS_URL")))
+			// A Redis of this test's own, so that it can really be restarted.
+			rd := startRedis(t)
+			r.setenv("REDIS_URL", rd.url())
 			r.serve()
 
 			a := r.person(plat, 1501, "Ранний")
@@ -447,11 +459,16 @@ func TestServeSurvivesDatabaseAndRedisRestarts(t *testing.T) {
 			b.press(summary, "Всё верно")
 			c.expect("Поздний Участник, вы зарегистрированы")
 
-			rd.cut()
+			rd.kill()
 			n := r.person(plat, 1503, "Новый")
 			n.start()
 			n.dm().expect("техническая ошибка")
-			rd.restore()
+			if code := healthz(t, r); code != http.StatusServiceUnavailable {
+				t.Fatalf("healthz with Redis down = %d", code)
+			}
+			rd.start()
+			// The client reconnects on its own, within a second or so.
+			waitHealthy(t, r)
 			n.start()
 			n.dm().expect("Выберите вашу организацию")
 
@@ -496,4 +513,50 @@ func TestStopFinishesUpdatesInFlight(t *testing.T) {
 	// After the stop nothing new is taken.
 	p.say("/help")
 	c.quiet(300 * time.Millisecond)
+}
+
+// redisServer is a redis-server process of one test's own.
+type redisServer struct {
+	t    *testing.T
+	port string
+	cmd  *exec.Cmd
+}
+
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		t.Fatalf("redis-server is needed to restart Redis under a running hub: %v", err)
+	}
+	_, port, _ := net.SplitHostPort(freeAddr(t))
+	rs := &redisServer{t: t, port: port}
+	rs.start()
+	t.Cleanup(rs.kill)
+	return rs
+}
+
+func (rs *redisServer) url() string { return "redis://127.0.0.1:" + rs.port + "/0" }
+
+// start runs the server and waits until it answers.
+func (rs *redisServer) start() {
+	rs.t.Helper()
+	rs.cmd = exec.Command("redis-server", "--bind", "127.0.0.1", "--port", rs.port, "--save", "", "--appendonly", "no")
+	if err := rs.cmd.Start(); err != nil {
+		rs.t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if c, err := net.Dial("tcp", "127.0.0.1:"+rs.port); err == nil {
+			c.Close()
+			return
+		}
+	}
+	rs.t.Fatal("redis-server did not start")
+}
+
+// kill stops the server the hard way, as a crash would.
+func (rs *redisServer) kill() {
+	if rs.cmd != nil && rs.cmd.Process != nil {
+		_ = rs.cmd.Process.Kill()
+		_ = rs.cmd.Wait()
+		rs.cmd = nil
+	}
 }
