@@ -53,20 +53,8 @@ func (db *DB) RevokeInvite(ctx context.Context, code string, at time.Time) error
 
 // Invites lists the invites of an org, newest first.
 func (db *DB) Invites(ctx context.Context, orgID int64) ([]storage.Invite, error) {
-	rows, err := db.conn().query(ctx, "SELECT "+inviteCols+" FROM invites WHERE org_id = ? ORDER BY created_at DESC, code", orgID)
+	invs, err := queryAll(ctx, db.conn(), inviteDest, "SELECT "+inviteCols+" FROM invites WHERE org_id = ? ORDER BY created_at DESC, code", orgID)
 	if err != nil {
-		return nil, fmt.Errorf("list invites of org %d: %w", orgID, err)
-	}
-	defer rows.Close()
-	var invs []storage.Invite
-	for rows.Next() {
-		var inv storage.Invite
-		if err := rows.Scan(inviteDest(&inv)...); err != nil {
-			return nil, fmt.Errorf("list invites of org %d: %w", orgID, err)
-		}
-		invs = append(invs, inv)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list invites of org %d: %w", orgID, err)
 	}
 	return invs, nil

@@ -51,23 +51,11 @@ func (db *DB) PendingMemberships(ctx context.Context, under storage.Org) ([]stor
 }
 
 func (db *DB) memberships(ctx context.Context, where string, args ...any) ([]storage.Membership, error) {
-	rows, err := db.conn().query(ctx, membershipSelect+where, args...)
+	ms, err := queryAll(ctx, db.conn(), membershipDest, membershipSelect+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list memberships: %w", err)
 	}
-	defer rows.Close()
-	var out []storage.Membership
-	for rows.Next() {
-		var m storage.Membership
-		if err := rows.Scan(membershipDest(&m)...); err != nil {
-			return nil, fmt.Errorf("list memberships: %w", err)
-		}
-		out = append(out, m)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list memberships: %w", err)
-	}
-	return out, nil
+	return ms, nil
 }
 
 // DecideMembership approves or rejects a pending membership. The guarded

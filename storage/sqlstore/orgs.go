@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -21,25 +20,8 @@ func orgDest(o *storage.Org) []any {
 	return []any{&o.ID, &o.Code, &o.Name, idCol{&o.ParentID}, &o.Level, &o.MemberCount, &o.TimeZone, &o.Path, timeCol{&o.UpdatedAt}}
 }
 
-func scanOrgs(rows *sql.Rows) ([]storage.Org, error) {
-	defer rows.Close()
-	var orgs []storage.Org
-	for rows.Next() {
-		var o storage.Org
-		if err := rows.Scan(orgDest(&o)...); err != nil {
-			return nil, err
-		}
-		orgs = append(orgs, o)
-	}
-	return orgs, rows.Err()
-}
-
 func (c conn) orgs(ctx context.Context, where string, args ...any) ([]storage.Org, error) {
-	rows, err := c.query(ctx, "SELECT "+orgCols+" FROM orgs o "+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	return scanOrgs(rows)
+	return queryAll(ctx, c, orgDest, "SELECT "+orgCols+" FROM orgs o "+where, args...)
 }
 
 // Orgs lists every org in tree order: parents first, each subtree together.

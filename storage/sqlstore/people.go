@@ -175,21 +175,12 @@ func (c conn) insertConsent(ctx context.Context, cons storage.Consent) error {
 
 // Consents lists a person's consent decisions, oldest first.
 func (db *DB) Consents(ctx context.Context, personID int64) ([]storage.Consent, error) {
-	rows, err := db.conn().query(ctx, `SELECT person_id, org_id, kind, version, locale, accepted, at
+	consentDest := func(c *storage.Consent) []any {
+		return []any{idCol{&c.PersonID}, idCol{&c.OrgID}, &c.Kind, &c.Version, &c.Locale, &c.Accepted, timeCol{&c.At}}
+	}
+	out, err := queryAll(ctx, db.conn(), consentDest, `SELECT person_id, org_id, kind, version, locale, accepted, at
 		FROM consents WHERE person_id = ? ORDER BY at, id`, personID)
 	if err != nil {
-		return nil, fmt.Errorf("list consents: %w", err)
-	}
-	defer rows.Close()
-	var out []storage.Consent
-	for rows.Next() {
-		var c storage.Consent
-		if err := rows.Scan(idCol{&c.PersonID}, idCol{&c.OrgID}, &c.Kind, &c.Version, &c.Locale, &c.Accepted, timeCol{&c.At}); err != nil {
-			return nil, fmt.Errorf("list consents: %w", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list consents: %w", err)
 	}
 	return out, nil
@@ -292,20 +283,8 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 
 // Accounts lists a person's accounts, the most recently seen first.
 func (db *DB) Accounts(ctx context.Context, personID int64) ([]storage.Account, error) {
-	rows, err := db.conn().query(ctx, "SELECT "+accountCols+" FROM accounts a WHERE a.person_id = ? ORDER BY a.last_seen_at DESC, a.platform, a.external_id", personID)
+	out, err := queryAll(ctx, db.conn(), accountDest, "SELECT "+accountCols+" FROM accounts a WHERE a.person_id = ? ORDER BY a.last_seen_at DESC, a.platform, a.external_id", personID)
 	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []storage.Account
-	for rows.Next() {
-		var a storage.Account
-		if err := rows.Scan(accountDest(&a)...); err != nil {
-			return nil, fmt.Errorf("list accounts: %w", err)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list accounts: %w", err)
 	}
 	return out, nil
