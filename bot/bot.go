@@ -76,10 +76,25 @@ type Update struct {
 	Command  string
 	Args     string
 	Callback *Callback
-	// HasMedia is set when the message carries attachments the core does not read.
+	// Attachments are the photos and documents of the message.
+	Attachments []Attachment
+	// HasMedia is set when the message carries media the core does not take
+	// (voice, video, stickers...).
 	HasMedia bool
-	At       time.Time
+	// ReplyTo is the id of the message this one replies to, if any.
+	ReplyTo string
+	At      time.Time
 }
+
+// Attachment is a photo or document by its platform's own reference; it can
+// be sent again on the same platform only.
+type Attachment = storage.Attachment
+
+// Attachment kinds.
+const (
+	AttachPhoto    = "photo"
+	AttachDocument = "document"
+)
 
 // ChatKey identifies the chat across platforms.
 func (u *Update) ChatKey() string { return string(u.Platform) + ":" + u.Chat.ID }
@@ -99,6 +114,9 @@ type Message struct {
 	ChatID   string
 	Text     string
 	Keyboard Keyboard
+	// Attachments go with the text: on Telegram as photos or documents with
+	// the text as caption or after them, on VK in the same message.
+	Attachments []Attachment
 	// Key identifies the message across retries of the work that sends it;
 	// platforms that deduplicate sends (VK's random_id) derive their id from it.
 	Key string

@@ -18,6 +18,10 @@ const conversationTTL = 24 * time.Hour
 const (
 	flowRegister = "register"
 	flowProfile  = "profile"
+	flowAsk      = "ask"
+	flowAnswer   = "answer"   // a responder writes a reply to TicketID
+	flowFollowUp = "followup" // a member adds to TicketID
+	flowRate     = "rate"     // a member may comment the Rating of TicketID
 
 	stepPick          = "pick"
 	stepConsent       = "consent"
@@ -30,6 +34,11 @@ const (
 
 	stepEdit           = "edit"
 	stepPersonalAccept = "personal_accept"
+
+	stepTopic    = "topic"
+	stepQuestion = "question"
+	stepAttach   = "attach"
+	stepText     = "text"
 )
 
 // conversation is the step a person is at, kept in shared state so that any
@@ -54,6 +63,15 @@ type conversation struct {
 
 	// Profile editing.
 	Field string `json:"field,omitempty"`
+
+	// Hot line.
+	TicketID    int64                `json:"ticket,omitempty"`
+	Topic       string               `json:"topic,omitempty"`
+	Question    string               `json:"question,omitempty"`
+	Attachments []storage.Attachment `json:"attachments,omitempty"`
+	ShareName   bool                 `json:"share_name,omitempty"`
+	KeepText    bool                 `json:"keep_text,omitempty"`
+	Rating      int                  `json:"rating,omitempty"`
 }
 
 func conversationKey(u *bot.Update) string {
@@ -115,6 +133,10 @@ func (h *Hub) continueConversation(ctx context.Context, s *session, c *conversat
 		return h.registrationText(ctx, s, c)
 	case flowProfile:
 		return h.profileText(ctx, s, c)
+	case flowAsk:
+		return h.askText(ctx, s, c)
+	case flowAnswer, flowFollowUp, flowRate:
+		return h.ticketText(ctx, s, c)
 	}
 	return s.endConversation(ctx)
 }

@@ -23,6 +23,8 @@ type Deps struct {
 	// Senders holds the platforms this process talks to.
 	Senders map[bot.Platform]bot.Sender
 	Links   Links
+	// Hotline is the deployment's hot-line data; empty means the default.
+	Hotline HotlineConfig
 	Clock   func() time.Time
 	Logger  *slog.Logger
 }
@@ -39,6 +41,9 @@ func New(d Deps) *Hub {
 	}
 	if d.Logger == nil {
 		d.Logger = slog.Default()
+	}
+	if len(d.Hotline.Topics) == 0 {
+		d.Hotline = DefaultHotlineConfig()
 	}
 	return &Hub{Deps: d}
 }
@@ -62,6 +67,12 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("cancel", h.handle(h.cmdCancel))
 	r.Command("bind", h.handle(h.cmdBind))
 	r.Command("pending", h.handle(h.cmdPending))
+	r.Command("ask", h.handle(h.cmdAsk))
+	r.Command("my", h.handle(h.cmdMy))
+	r.Command("tickets", h.handle(h.cmdTickets))
+	r.Command("stats", h.handle(h.cmdStats))
+	r.Command("desk", h.handle(h.cmdDesk))
+	r.Command("responders", h.handle(h.cmdResponders))
 	r.Command("unbind", h.handle(h.cmdUnbind))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
@@ -72,6 +83,9 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbProfile, h.handle(h.onProfileButton))
 	r.Callback(cbForget, h.handle(h.onForgetButton))
 	r.Callback(cbBind, h.handle(h.onBindButton))
+	r.Callback(cbAsk, h.handle(h.onAskButton))
+	r.Callback(cbTicket, h.handle(h.onTicketButton))
+	r.Callback(cbResponders, h.handle(h.onRespondersButton))
 	return r
 }
 
@@ -229,6 +243,17 @@ func (s *session) reply(ctx context.Context, text string, kb bot.Keyboard) error
 	return s.send(ctx, m)
 }
 
+// ask acknowledges a button press, if any, and asks in a new message, so
+// that the message with the button stays as it was.
+func (s *session) ask(ctx context.Context, text string, kb bot.Keyboard) error {
+	if s.u.Callback != nil {
+		if err := s.sender.AnswerCallback(ctx, s.u, ""); err != nil {
+			s.hub.Logger.WarnContext(ctx, "answer callback", "err", err)
+		}
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb})
+}
+
 // send sends a new message to the update's chat. Each message is keyed by
 // the update and its place among the update's messages, so a retried update
 // repeats the same keys.
@@ -295,7 +320,10 @@ func (h *Hub) notify(ctx context.Context, key string, accounts []storage.Account
 // answers, stale buttons and small talk.
 func (h *Hub) onOther(ctx context.Context, s *session) error {
 	if !s.private() && s.u.Callback == nil {
-		return nil // the bot stays quiet in groups unless addressed by a command
+		// The bot stays quiet in groups unless addressed by a command or a
+		// reply to a ticket posted on a desk.
+		_, err := h.deskReply(ctx, s)
+		return err
 	}
 	if s.u.Callback != nil {
 		return s.notice(ctx, "error.stale_button")
@@ -312,6 +340,9 @@ func (h *Hub) onOther(ctx context.Context, s *session) error {
 	}
 	if s.person == nil {
 		return h.greetStranger(ctx, s)
+	}
+	if handled, err := h.memberText(ctx, s); handled || err != nil {
+		return err
 	}
 	return h.showMenu(ctx, s, "menu.title")
 }

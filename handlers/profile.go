@@ -14,6 +14,7 @@ import (
 func mainMenu(h *Hub, lang string) bot.Keyboard {
 	t := func(key string) string { return h.Catalog.T(lang, key) }
 	return bot.Keyboard{
+		{{Text: t("menu.button_ask"), Data: cbMenu + ":ask"}, {Text: t("menu.button_my"), Data: cbMenu + ":my"}},
 		{{Text: t("menu.button_profile"), Data: cbMenu + ":profile"}, {Text: t("menu.button_lang"), Data: cbMenu + ":lang"}},
 		{{Text: t("menu.button_link"), Data: cbMenu + ":link"}, {Text: t("menu.button_help"), Data: cbMenu + ":help"}},
 		{{Text: t("menu.button_forget"), Data: cbMenu + ":forget"}},
@@ -62,6 +63,10 @@ func (h *Hub) onMenuButton(ctx context.Context, s *session) error {
 	switch item {
 	case "profile":
 		return h.cmdProfile(ctx, s)
+	case "ask":
+		return h.cmdAsk(ctx, s)
+	case "my":
+		return h.cmdMy(ctx, s)
 	case "lang":
 		return h.cmdLang(ctx, s)
 	case "link":
@@ -250,7 +255,7 @@ func (h *Hub) profileText(ctx context.Context, s *session, c *conversation) erro
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("input.use_buttons")})
 	}
 	value, bad := field.clean(s.u.Text)
-	if s.u.HasMedia {
+	if s.u.HasMedia || len(s.u.Attachments) > 0 {
 		bad = &inputError{key: "input.media"}
 	}
 	if bad != nil {

@@ -171,7 +171,7 @@ func orNone(s *session, v string) string {
 
 // registrationText takes a typed answer during registration.
 func (h *Hub) registrationText(ctx context.Context, s *session, c *conversation) error {
-	if s.u.HasMedia {
+	if s.u.HasMedia || len(s.u.Attachments) > 0 {
 		return h.refuseInput(ctx, s, c, &inputError{key: "input.media"})
 	}
 	var (

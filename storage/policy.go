@@ -9,14 +9,25 @@ const (
 	ActApprove Action = "approve"
 	// ActBindChat attaches a group chat to the org or detaches it.
 	ActBindChat Action = "bind_chat"
+	// ActAnswerTicket takes and answers hot-line tickets of members of the
+	// org; named responders have it too (see CanAnswer).
+	ActAnswerTicket Action = "answer_ticket"
+	// ActNameResponders names and removes the org's hot-line responders and
+	// binds its staff-group desk.
+	ActNameResponders Action = "name_responders"
+	// ActHotlineStats reads the org's hot-line statistics.
+	ActHotlineStats Action = "hotline_stats"
 )
 
 // rolesFor lists, per action, the roles that grant it. A role held in an org
 // grants the action on that org and on everything below it, never sideways
 // or upwards.
 var rolesFor = map[Action][]Role{
-	ActApprove:  {RoleChair, RoleInfoworker},
-	ActBindChat: {RoleChair, RoleInfoworker},
+	ActApprove:        {RoleChair, RoleInfoworker},
+	ActBindChat:       {RoleChair, RoleInfoworker},
+	ActAnswerTicket:   {RoleChair},
+	ActNameResponders: {RoleChair},
+	ActHotlineStats:   {RoleChair, RoleInfoworker},
 }
 
 // RolesFor lists the roles that grant act.
@@ -52,4 +63,35 @@ func ManagedOrgs(ms []Membership, act Action) []Org {
 		orgs = append(orgs, m.Org)
 	}
 	return orgs
+}
+
+// CanAnswer reports whether a person may see and answer a ticket of a member
+// of memberOrg about topic: a chair of that org or above, or a responder the
+// chair of such an org named for the topic (or for all topics). Responders
+// see down their subtree too, never sideways or up. orgOf resolves the org of
+// a responder entry.
+func CanAnswer(ms []Membership, rs []Responder, orgOf map[int64]Org, memberOrg Org, topic string) bool {
+	if Allowed(ms, ActAnswerTicket, memberOrg) {
+		return true
+	}
+	for _, r := range rs {
+		if r.Topic != "" && r.Topic != topic {
+			continue
+		}
+		if o, ok := orgOf[r.OrgID]; ok && o.Contains(memberOrg) && activeIn(ms, r.OrgID) {
+			return true
+		}
+	}
+	return false
+}
+
+// activeIn reports whether ms hold an active membership of org: a responder
+// removed from the org loses the right at once.
+func activeIn(ms []Membership, orgID int64) bool {
+	for _, m := range ms {
+		if m.Status == StatusActive && m.Org.ID == orgID {
+			return true
+		}
+	}
+	return false
 }

@@ -184,8 +184,10 @@ type ChatBinding struct {
 	ChatID   string
 	OrgID    int64
 	Title    string
-	BoundBy  int64
-	BoundAt  time.Time
+	// Desk marks the org's staff group where hot-line tickets are posted.
+	Desk    bool
+	BoundBy int64
+	BoundAt time.Time
 }
 
 // LinkCode lets a registered person attach their account on another platform.

@@ -13,6 +13,7 @@ type Store interface {
 	InviteStore
 	PersonStore
 	ChatStore
+	TicketStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -57,7 +58,8 @@ type PersonStore interface {
 	PersonByAccount(ctx context.Context, p Platform, externalID string) (Person, error)
 	UpdateProfile(ctx context.Context, personID int64, patch ProfilePatch) (Person, error)
 	// Forget erases a person's personal data and accounts; memberships stay
-	// as anonymous rows for the aggregates.
+	// as anonymous rows for the aggregates. Their tickets lose the link to
+	// them, and their threads' texts unless the member allowed KeepText.
 	Forget(ctx context.Context, personID int64, at time.Time) error
 
 	Accounts(ctx context.Context, personID int64) ([]Account, error)
@@ -84,12 +86,68 @@ type PersonStore interface {
 	UseLinkCode(ctx context.Context, code string, p Platform, externalID string, at time.Time) (Person, error)
 }
 
+// TicketQuery selects tickets for lists and reports.
+type TicketQuery struct {
+	// Under selects tickets of members of this org's subtree (required).
+	Under Org
+	// Statuses, when set, keeps only tickets in one of them.
+	Statuses []TicketStatus
+	// CreatedFrom and CreatedTo, when set, bound the creation time [from, to).
+	CreatedFrom, CreatedTo time.Time
+}
+
+// TicketStore keeps the hot line: tickets, their threads, responders and
+// the staff-group desk posts.
+type TicketStore interface {
+	// CreateTicket commits a question with its first message and returns
+	// the ticket with its number.
+	CreateTicket(ctx context.Context, t Ticket, first TicketMessage) (Ticket, error)
+	Ticket(ctx context.Context, id int64) (Ticket, error)
+	// TicketsOf lists a member's tickets, newest first.
+	TicketsOf(ctx context.Context, personID int64) ([]Ticket, error)
+	// FindTickets lists the tickets q selects, oldest first.
+	FindTickets(ctx context.Context, q TicketQuery) ([]Ticket, error)
+	// AddTicketMessage adds to a ticket's thread; the first message not from
+	// the member sets FirstResponseAt. A closed ticket refuses with
+	// ErrTicketClosed. It returns the ticket as it now is.
+	AddTicketMessage(ctx context.Context, m TicketMessage) (Ticket, error)
+	// TicketMessages lists a ticket's thread, oldest first.
+	TicketMessages(ctx context.Context, ticketID int64) ([]TicketMessage, error)
+	// TakeTicket assigns an open ticket; of racing responders exactly one
+	// wins, the others get ErrAlreadyTaken with the ticket as it is.
+	TakeTicket(ctx context.Context, id, responderID int64, at time.Time) (Ticket, error)
+	// MoveTicket hands a ticket from level fromOrgID to toOrgID with a new
+	// first-response deadline; it is open again and unassigned. escalated
+	// counts the move as an escalation. A ticket no longer at fromOrgID, or
+	// closed, gives ErrConflict, so two replicas never move it twice.
+	MoveTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due time.Time, escalated bool) (Ticket, error)
+	// CloseTicket closes a ticket; a closed one gives ErrTicketClosed.
+	CloseTicket(ctx context.Context, id int64, at time.Time) (Ticket, error)
+	// RateTicket stores the member's rating (1–5) and comment of a closed ticket.
+	RateTicket(ctx context.Context, id int64, rating int, comment string) error
+	// OverdueTickets lists unclosed tickets without a first response whose
+	// deadline is at or before now.
+	OverdueTickets(ctx context.Context, now time.Time) ([]Ticket, error)
+
+	// SetResponder names a hot-line responder (idempotent).
+	SetResponder(ctx context.Context, r Responder) error
+	RemoveResponder(ctx context.Context, r Responder) error
+	// Responders lists an org's named responders.
+	Responders(ctx context.Context, orgID int64) ([]Responder, error)
+
+	AddDeskPost(ctx context.Context, p DeskPost) error
+	// DeskPost finds the ticket posted as a staff-group message.
+	DeskPost(ctx context.Context, p Platform, chatID, messageID string) (DeskPost, error)
+}
+
 // ChatStore keeps group chats bound to organisations.
 type ChatStore interface {
 	// BindChat attaches a chat to an org, replacing an earlier binding.
 	BindChat(ctx context.Context, b ChatBinding) error
 	UnbindChat(ctx context.Context, p Platform, chatID string) error
 	ChatBinding(ctx context.Context, p Platform, chatID string) (ChatBinding, error)
+	// DeskOf finds the chat an org uses as its hot-line desk.
+	DeskOf(ctx context.Context, orgID int64) (ChatBinding, error)
 }
 
 // State is fast, shared, short-lived state: conversation steps, update

@@ -6,6 +6,8 @@ package platformtest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -39,6 +42,7 @@ const (
 	tgFirstCallbackID  = 4611686018427387904
 	tgWaitTimeout      = 10 * time.Second
 	tgMaxTextRunes     = 4096
+	tgMaxCaption       = 1024 // UTF-16 code units, the stricter reading of Telegram's "characters"
 	tgMaxButtonData    = 64
 	tgMaxRequestBody   = 10 << 20
 	tgMaxUpdatesLimit  = 100
@@ -73,6 +77,19 @@ const (
 	tgErrWebhookURL     = "Bad Request: bad webhook: An HTTPS URL must be provided for webhook"
 	tgErrSecretToken    = "Bad Request: secret token contains unallowed characters"
 	tgErrAllowedUpdates = "Bad Request: can't parse allowed updates"
+	tgErrCaptionTooLong = "Bad Request: message caption is too long"
+	tgErrEditCaption    = "Bad Request: MEDIA_CAPTION_TOO_LONG"
+	tgErrWrongFile      = "Bad Request: wrong file identifier/HTTP URL specified"
+	tgErrFileType       = "Bad Request: type of file mismatch"
+	tgErrNoTextToEdit   = "Bad Request: there is no text in the message to edit"
+	tgErrNoCaption      = "Bad Request: there is no caption in the message to edit"
+)
+
+// Prefixes of file ids by kind, as Telegram's ids begin.
+const (
+	tgPhotoPrefix    = "AgACAgIAAxkBAAI"
+	tgDocumentPrefix = "BQACAgIAAxkBAAI"
+	tgVoicePrefix    = "AwACAgIAAxkBAAI"
 )
 
 var tgSecretPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
@@ -100,12 +117,22 @@ type TGButton struct {
 	URL  string
 }
 
-// TGMessage is a message the bot sent, in its current (edited) state.
+// TGAttachment is a photo or document: of a message the bot sent, or the
+// one a person's message carries (see Attachment).
+type TGAttachment struct {
+	Kind     string // "photo" or "document"
+	FileID   string
+	FileName string // a document's name
+}
+
+// TGMessage is a message the bot sent, in its current (edited) state. Text
+// is the caption of a photo or document message.
 type TGMessage struct {
-	ID      int
-	ChatID  int64
-	Text    string
-	Buttons [][]TGButton
+	ID          int
+	ChatID      int64
+	Text        string
+	Buttons     [][]TGButton
+	Attachments []TGAttachment
 }
 
 // HasButton reports whether the message has a button with callback data.
@@ -153,9 +180,11 @@ type TGWebhook struct {
 // WaitMessage, Calls and the like. All methods are safe for concurrent use.
 //
 // Deviations from the real API, on purpose: webhooks may be plain http on
-// any port, the bot sees every group message (as with privacy mode off), and
+// any port, the bot sees every group message (as with privacy mode off),
 // webhook deliveries go one at a time, retried after 50 ms, 100 ms, 200 ms...
-// (at most 500 ms apart) and dropped after 8 failed attempts.
+// (at most 500 ms apart) and dropped after 8 failed attempts, and the bot
+// sends photos and documents only by the file ids of files people sent (no
+// uploads, no URLs).
 type Telegram struct {
 	t       testing.TB
 	srv     *httptest.Server
@@ -184,6 +213,10 @@ type Telegram struct {
 	faults      map[string]*tgFault
 	deliveries  []TGDelivery
 	lastWebhook TGWebhook
+	nextFile    int64
+	files       map[string]*tgFile // by file_id; every size of a photo
+	updFiles    map[int64]TGAttachment
+	onSent      []func(TGMessage, time.Time)
 }
 
 type tgMethod func(ctx context.Context, p map[string]string) (any, *tgAPIError)
@@ -216,6 +249,7 @@ type tgChat struct {
 	user   TGUser // private chats only
 	lastID int
 	msgs   []*tgStored
+	byID   map[int]*tgStored
 }
 
 type tgStored struct {
@@ -223,8 +257,18 @@ type tgStored struct {
 	fromBot  bool
 	date     int64
 	editDate int64
-	text     string
+	text     string // a caption when files are set
 	buttons  [][]TGButton
+	files    []TGAttachment
+	userMsg  *tgMessageJSON // a person's message as delivered
+}
+
+// tgFile is a file a person sent, which the bot may send again by its id.
+type tgFile struct {
+	kind  string // photo, document or voice
+	photo []tgPhotoJSON
+	doc   *tgDocumentJSON
+	voice *tgVoiceJSON
 }
 
 type tgQuery struct {
@@ -278,6 +322,22 @@ type tgPhotoJSON struct {
 	FileSize     int    `json:"file_size"`
 }
 
+type tgDocumentJSON struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	FileName     string `json:"file_name,omitempty"`
+	MimeType     string `json:"mime_type,omitempty"`
+	FileSize     int    `json:"file_size,omitempty"`
+}
+
+type tgVoiceJSON struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	Duration     int    `json:"duration"`
+	MimeType     string `json:"mime_type,omitempty"`
+	FileSize     int    `json:"file_size,omitempty"`
+}
+
 type tgButtonJSON struct {
 	Text         string `json:"text"`
 	URL          string `json:"url,omitempty"`
@@ -289,16 +349,19 @@ type tgMarkupJSON struct {
 }
 
 type tgMessageJSON struct {
-	MessageID   int            `json:"message_id"`
-	From        *tgUserJSON    `json:"from,omitempty"`
-	Chat        tgChatJSON     `json:"chat"`
-	Date        int64          `json:"date"`
-	EditDate    int64          `json:"edit_date,omitempty"`
-	Text        string         `json:"text,omitempty"`
-	Entities    []tgEntityJSON `json:"entities,omitempty"`
-	Photo       []tgPhotoJSON  `json:"photo,omitempty"`
-	Caption     string         `json:"caption,omitempty"`
-	ReplyMarkup *tgMarkupJSON  `json:"reply_markup,omitempty"`
+	MessageID      int             `json:"message_id"`
+	From           *tgUserJSON     `json:"from,omitempty"`
+	Chat           tgChatJSON      `json:"chat"`
+	Date           int64           `json:"date"`
+	ReplyToMessage *tgMessageJSON  `json:"reply_to_message,omitempty"`
+	EditDate       int64           `json:"edit_date,omitempty"`
+	Text           string          `json:"text,omitempty"`
+	Entities       []tgEntityJSON  `json:"entities,omitempty"`
+	Document       *tgDocumentJSON `json:"document,omitempty"`
+	Photo          []tgPhotoJSON   `json:"photo,omitempty"`
+	Voice          *tgVoiceJSON    `json:"voice,omitempty"`
+	Caption        string          `json:"caption,omitempty"`
+	ReplyMarkup    *tgMarkupJSON   `json:"reply_markup,omitempty"`
 }
 
 type tgCallbackJSON struct {
@@ -332,6 +395,8 @@ func NewTelegram(t testing.TB) *Telegram {
 		queryByUpd: map[int64]string{},
 		calls:      map[string]int{},
 		faults:     map[string]*tgFault{},
+		files:      map[string]*tgFile{},
+		updFiles:   map[int64]TGAttachment{},
 	}
 	f.methods = map[string]tgMethod{
 		"getme":                  f.getMe,
@@ -339,7 +404,10 @@ func NewTelegram(t testing.TB) *Telegram {
 		"setwebhook":             f.setWebhook,
 		"deletewebhook":          f.deleteWebhook,
 		"sendmessage":            f.sendMessage,
+		"sendphoto":              func(_ context.Context, p map[string]string) (any, *tgAPIError) { return f.sendFile("photo", p) },
+		"senddocument":           func(_ context.Context, p map[string]string) (any, *tgAPIError) { return f.sendFile("document", p) },
 		"editmessagetext":        f.editMessageText,
+		"editmessagecaption":     f.editMessageCaption,
 		"editmessagereplymarkup": f.editMessageReplyMarkup,
 		"answercallbackquery":    f.answerCallbackQuery,
 		"deletemessage":          f.deleteMessage,
@@ -388,20 +456,98 @@ func (f *Telegram) SendGroupText(u TGUser, g TGGroup, text string) int64 {
 	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
 }
 
-// SendPhoto makes u send the bot a photo with an optional caption in private
-// and returns the update id.
+// SendPhoto makes u send the bot a photo, in three sizes with file ids of
+// their own, with an optional caption in private and returns the update id.
+// Attachment tells the file id of the largest size.
 func (f *Telegram) SendPhoto(u TGUser, caption string) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.blocked, u.ID)
 	msg := f.userMessageLocked(f.privateChatLocked(u), u)
-	id := fmt.Sprintf("AgACAgIAAxkBAAI%d", msg.MessageID)
-	msg.Photo = []tgPhotoJSON{
-		{FileID: id + "_s", FileUniqueID: "AQADs" + strconv.Itoa(msg.MessageID), Width: 90, Height: 67, FileSize: 1254},
-		{FileID: id + "_m", FileUniqueID: "AQADm" + strconv.Itoa(msg.MessageID), Width: 1280, Height: 960, FileSize: 98304},
+	file := &tgFile{kind: "photo"}
+	for _, size := range []struct{ w, h, bytes int }{{90, 67, 1254}, {320, 240, 15820}, {1280, 960, 98304}} {
+		id, unique := f.newFileIDLocked(tgPhotoPrefix)
+		file.photo = append(file.photo, tgPhotoJSON{FileID: id, FileUniqueID: unique, Width: size.w, Height: size.h, FileSize: size.bytes})
+		f.files[id] = file
 	}
+	msg.Photo = file.photo
 	msg.Caption = caption
+	id := f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+	f.updFiles[id] = TGAttachment{Kind: "photo", FileID: file.photo[len(file.photo)-1].FileID}
+	return id
+}
+
+// SendDocument makes u send the bot a file named fileName with an optional
+// caption in private and returns the update id; Attachment tells its file id.
+func (f *Telegram) SendDocument(u TGUser, fileName, caption string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, u.ID)
+	msg := f.userMessageLocked(f.privateChatLocked(u), u)
+	id, unique := f.newFileIDLocked(tgDocumentPrefix)
+	mimeType := mime.TypeByExtension(filepath.Ext(fileName))
+	if mimeType == "" {
+		mimeType = "application/octet-stream"
+	}
+	doc := &tgDocumentJSON{FileID: id, FileUniqueID: unique, FileName: fileName, MimeType: mimeType, FileSize: 48213}
+	f.files[id] = &tgFile{kind: "document", doc: doc}
+	msg.Document = doc
+	msg.Caption = caption
+	upd := f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+	f.updFiles[upd] = TGAttachment{Kind: "document", FileID: id, FileName: fileName}
+	return upd
+}
+
+// SendVoice makes u send the bot a voice message in private, media the bot
+// cannot send back, and returns the update id.
+func (f *Telegram) SendVoice(u TGUser) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, u.ID)
+	msg := f.userMessageLocked(f.privateChatLocked(u), u)
+	id, unique := f.newFileIDLocked(tgVoicePrefix)
+	voice := &tgVoiceJSON{FileID: id, FileUniqueID: unique, Duration: 4, MimeType: "audio/ogg", FileSize: 11520}
+	f.files[id] = &tgFile{kind: "voice", voice: voice}
+	msg.Voice = voice
 	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// ReplyInGroup makes u reply with text, in group g, to the message
+// replyToMessageID there (usually one the bot sent) and returns the update
+// id; replying to a message the fake does not know fails the test.
+func (f *Telegram) ReplyInGroup(u TGUser, g TGGroup, replyToMessageID int, text string) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.groupChatLocked(g)
+	target := c.find(replyToMessageID)
+	if target == nil {
+		f.t.Errorf("telegram fake: ReplyInGroup: no message %d in chat %d", replyToMessageID, g.ID)
+		return 0
+	}
+	reply := f.messageJSONLocked(c, target)
+	msg := f.userMessageLocked(c, u)
+	msg.Text = text
+	msg.Entities = tgCommandEntities(text)
+	msg.ReplyToMessage = reply
+	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// Attachment returns the file the person's message in update updateID
+// carries, as the bot should take it: a photo's largest size or the
+// document. It is zero for an update without one.
+func (f *Telegram) Attachment(updateID int64) TGAttachment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.updFiles[updateID]
+}
+
+// OnSent adds a hook called with each message the bot sends (sendMessage,
+// sendPhoto, sendDocument) and the time the fake recorded it, outside the
+// fake's lock and before the bot gets the answer. Hooks may run concurrently.
+func (f *Telegram) OnSent(hook func(TGMessage, time.Time)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onSent = append(f.onSent, hook)
 }
 
 // Press makes u press the inline button with data on message messageID of
@@ -485,7 +631,7 @@ func (f *Telegram) Messages(chatID int64) []TGMessage {
 	var out []TGMessage
 	for _, m := range c.msgs {
 		if m.fromBot {
-			out = append(out, TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Buttons: tgCloneButtons(m.buttons)})
+			out = append(out, m.export(chatID))
 		}
 	}
 	return out
@@ -509,7 +655,7 @@ func (f *Telegram) WaitMessage(t testing.TB, chatID int64, match func(TGMessage)
 	if !ok {
 		var b strings.Builder
 		for _, m := range f.Messages(chatID) {
-			fmt.Fprintf(&b, "\n  #%d %q buttons=%v", m.ID, m.Text, m.Buttons)
+			fmt.Fprintf(&b, "\n  #%d %q buttons=%v attachments=%v", m.ID, m.Text, m.Buttons, m.Attachments)
 		}
 		if b.Len() == 0 {
 			b.WriteString(" none")
@@ -898,28 +1044,84 @@ func (f *Telegram) post(ctx context.Context, h *tgHook, body []byte) int {
 }
 
 func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	return f.send(func(now time.Time) (*tgChat, *tgStored, *tgAPIError) {
+		c, apiErr := f.writableChatLocked(p["chat_id"])
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
+		text := p["text"]
+		if strings.TrimSpace(text) == "" {
+			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextEmpty}
+		}
+		if utf8.RuneCountInString(text) > tgMaxTextRunes {
+			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTooLong}
+		}
+		buttons, apiErr := tgParseMarkup(p["reply_markup"])
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
+		return c, f.storeBotLocked(c, now, text, buttons, nil), nil
+	})
+}
+
+// sendFile serves sendPhoto and sendDocument, whose file parameter is named
+// after its kind.
+func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError) {
+	return f.send(func(now time.Time) (*tgChat, *tgStored, *tgAPIError) {
+		c, apiErr := f.writableChatLocked(p["chat_id"])
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
+		id := p[kind]
+		file := f.files[id]
+		switch {
+		case file == nil:
+			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrWrongFile}
+		case file.kind != kind:
+			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrFileType}
+		}
+		caption := p["caption"]
+		if tgUTF16Len(caption) > tgMaxCaption {
+			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrCaptionTooLong}
+		}
+		buttons, apiErr := tgParseMarkup(p["reply_markup"])
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
+		att := TGAttachment{Kind: kind, FileID: id}
+		if file.doc != nil {
+			att.FileName = file.doc.FileName
+		}
+		return c, f.storeBotLocked(c, now, caption, buttons, []TGAttachment{att}), nil
+	})
+}
+
+// send runs the body of a sending method under the lock and then, outside
+// it, tells the OnSent hooks about the message it recorded.
+func (f *Telegram) send(body func(now time.Time) (*tgChat, *tgStored, *tgAPIError)) (any, *tgAPIError) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, apiErr := f.writableChatLocked(p["chat_id"])
+	now := time.Now() // under the lock, so that waiting for it counts as latency
+	c, m, apiErr := body(now)
 	if apiErr != nil {
+		f.mu.Unlock()
 		return nil, apiErr
 	}
-	text := p["text"]
-	if strings.TrimSpace(text) == "" {
-		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextEmpty}
-	}
-	if utf8.RuneCountInString(text) > tgMaxTextRunes {
-		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTooLong}
-	}
-	buttons, apiErr := tgParseMarkup(p["reply_markup"])
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	c.lastID++
-	m := &tgStored{id: c.lastID, fromBot: true, date: time.Now().Unix(), text: text, buttons: buttons}
-	c.msgs = append(c.msgs, m)
 	f.notifyLocked()
-	return f.botMessageLocked(c, m), nil
+	result := f.botMessageLocked(c, m)
+	sent := m.export(c.id)
+	hooks := f.onSent
+	f.mu.Unlock()
+	for _, h := range hooks {
+		h(sent, now)
+	}
+	return result, nil
+}
+
+func (f *Telegram) storeBotLocked(c *tgChat, now time.Time, text string, buttons [][]TGButton, files []TGAttachment) *tgStored {
+	c.lastID++
+	m := &tgStored{id: c.lastID, fromBot: true, date: now.Unix(), text: text, buttons: buttons, files: files}
+	c.add(m)
+	return m
 }
 
 func (f *Telegram) editMessageText(_ context.Context, p map[string]string) (any, *tgAPIError) {
@@ -928,6 +1130,9 @@ func (f *Telegram) editMessageText(_ context.Context, p map[string]string) (any,
 	c, m, apiErr := f.editableLocked(p)
 	if apiErr != nil {
 		return nil, apiErr
+	}
+	if len(m.files) > 0 {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrNoTextToEdit}
 	}
 	text := p["text"]
 	if strings.TrimSpace(text) == "" {
@@ -942,6 +1147,27 @@ func (f *Telegram) editMessageText(_ context.Context, p map[string]string) (any,
 		return nil, apiErr
 	}
 	return f.applyEditLocked(c, m, text, buttons)
+}
+
+func (f *Telegram) editMessageCaption(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c, m, apiErr := f.editableLocked(p)
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	if len(m.files) == 0 {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrNoCaption}
+	}
+	caption := p["caption"]
+	if tgUTF16Len(caption) > tgMaxCaption {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditCaption}
+	}
+	buttons, apiErr := tgParseMarkup(p["reply_markup"])
+	if apiErr != nil {
+		return nil, apiErr
+	}
+	return f.applyEditLocked(c, m, caption, buttons)
 }
 
 func (f *Telegram) editMessageReplyMarkup(_ context.Context, p map[string]string) (any, *tgAPIError) {
@@ -1009,11 +1235,11 @@ func (f *Telegram) deleteMessage(_ context.Context, p map[string]string) (any, *
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrChatNotFound}
 	}
 	msgID, _ := strconv.Atoi(p["message_id"])
-	n := len(c.msgs)
-	c.msgs = slices.DeleteFunc(c.msgs, func(m *tgStored) bool { return m.id == msgID })
-	if len(c.msgs) == n {
+	if c.find(msgID) == nil {
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrDeleteNotFound}
 	}
+	delete(c.byID, msgID)
+	c.msgs = slices.DeleteFunc(c.msgs, func(m *tgStored) bool { return m.id == msgID })
 	f.notifyLocked()
 	return true, nil
 }
@@ -1036,7 +1262,7 @@ func (f *Telegram) writableChatLocked(raw string) (*tgChat, *tgAPIError) {
 func (f *Telegram) privateChatLocked(u TGUser) *tgChat {
 	c := f.chats[u.ID]
 	if c == nil {
-		c = &tgChat{id: u.ID, kind: "private"}
+		c = &tgChat{id: u.ID, kind: "private", byID: map[int]*tgStored{}}
 		f.chats[u.ID] = c
 	}
 	c.user = u
@@ -1046,24 +1272,43 @@ func (f *Telegram) privateChatLocked(u TGUser) *tgChat {
 func (f *Telegram) groupChatLocked(g TGGroup) *tgChat {
 	c := f.chats[g.ID]
 	if c == nil {
-		c = &tgChat{id: g.ID, kind: tgChatType(g.ID)}
+		c = &tgChat{id: g.ID, kind: tgChatType(g.ID), byID: map[int]*tgStored{}}
 		f.chats[g.ID] = c
 	}
 	c.title = g.Title
 	return c
 }
 
+// userMessageLocked records a person's message and returns it for the
+// caller to fill in before it is queued.
 func (f *Telegram) userMessageLocked(c *tgChat, u TGUser) *tgMessageJSON {
 	c.lastID++
 	now := time.Now().Unix()
-	c.msgs = append(c.msgs, &tgStored{id: c.lastID, date: now})
 	from := tgUserToJSON(u)
-	return &tgMessageJSON{MessageID: c.lastID, From: &from, Chat: c.json(), Date: now}
+	msg := &tgMessageJSON{MessageID: c.lastID, From: &from, Chat: c.json(), Date: now}
+	c.add(&tgStored{id: c.lastID, date: now, userMsg: msg})
+	return msg
+}
+
+// messageJSONLocked returns m as Telegram puts it in reply_to_message,
+// without a reply of its own.
+func (f *Telegram) messageJSONLocked(c *tgChat, m *tgStored) *tgMessageJSON {
+	if m.fromBot {
+		return f.botMessageLocked(c, m)
+	}
+	out := *m.userMsg
+	out.ReplyToMessage = nil
+	return &out
 }
 
 func (f *Telegram) botMessageLocked(c *tgChat, m *tgStored) *tgMessageJSON {
 	from := tgBotUser()
 	out := &tgMessageJSON{MessageID: m.id, From: &from, Chat: c.json(), Date: m.date, EditDate: m.editDate, Text: m.text}
+	if len(m.files) > 0 {
+		out.Text, out.Caption = "", m.text
+		file := f.files[m.files[0].FileID]
+		out.Photo, out.Document = file.photo, file.doc
+	}
 	if len(m.buttons) > 0 {
 		mk := &tgMarkupJSON{}
 		for _, row := range m.buttons {
@@ -1094,13 +1339,23 @@ func (f *Telegram) enqueueLocked(kind string, u tgUpdateJSON) int64 {
 	return id
 }
 
-func (c *tgChat) find(id int) *tgStored {
-	for _, m := range c.msgs {
-		if m.id == id {
-			return m
-		}
-	}
-	return nil
+// newFileIDLocked returns a new file id with prefix and its file_unique_id.
+func (f *Telegram) newFileIDLocked(prefix string) (id, unique string) {
+	f.nextFile++
+	sum := sha256.Sum256(strconv.AppendInt([]byte("file"), f.nextFile, 10))
+	enc := base64.RawURLEncoding.EncodeToString(sum[:])
+	return prefix + enc, "AQAD" + enc[:12]
+}
+
+func (c *tgChat) add(m *tgStored) {
+	c.msgs = append(c.msgs, m)
+	c.byID[m.id] = m
+}
+
+func (c *tgChat) find(id int) *tgStored { return c.byID[id] }
+
+func (m *tgStored) export(chatID int64) TGMessage {
+	return TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Buttons: tgCloneButtons(m.buttons), Attachments: slices.Clone(m.files)}
 }
 
 func (c *tgChat) json() tgChatJSON {
@@ -1141,6 +1396,14 @@ func tgCommandEntities(text string) []tgEntityJSON {
 		return nil
 	}
 	return []tgEntityJSON{{Type: "bot_command", Offset: 0, Length: len(utf16.Encode([]rune(head)))}}
+}
+
+func tgUTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
 }
 
 func tgParseAllowed(raw string) ([]string, *tgAPIError) {

@@ -3,14 +3,18 @@ package platformtest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -566,4 +570,386 @@ func TestTelegramWebhookGivesUp(t *testing.T) {
 	if n := len(f.WebhookDeliveries()); n != 8 {
 		t.Fatalf("%d attempts, want 8", n)
 	}
+}
+
+type tgTestFile struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+	FileName     string `json:"file_name"`
+	Width        int    `json:"width"`
+}
+
+type tgTestMediaMessage struct {
+	MessageID int          `json:"message_id"`
+	Text      string       `json:"text"`
+	Caption   string       `json:"caption"`
+	Photo     []tgTestFile `json:"photo"`
+	Document  *tgTestFile  `json:"document"`
+	Voice     *tgTestFile  `json:"voice"`
+	From      struct {
+		IsBot bool `json:"is_bot"`
+	} `json:"from"`
+	ReplyToMessage *tgTestMediaMessage `json:"reply_to_message"`
+}
+
+func tgMediaUpdates(t *testing.T, f *platformtest.Telegram) map[int64]tgTestMediaMessage {
+	t.Helper()
+	status, r := tgCall(t, f, "getUpdates", nil)
+	if status != http.StatusOK {
+		t.Fatalf("getUpdates: %d %s", status, r.Description)
+	}
+	var ups []struct {
+		UpdateID int64              `json:"update_id"`
+		Message  tgTestMediaMessage `json:"message"`
+	}
+	if err := json.Unmarshal(r.Result, &ups); err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]tgTestMediaMessage{}
+	for _, u := range ups {
+		out[u.UpdateID] = u.Message
+	}
+	return out
+}
+
+func TestTelegramUserMedia(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	boris := platformtest.TGUser{ID: 2002, FirstName: "Boris"}
+	photo := f.SendPhoto(tgAnna, "payslip")
+	other := f.SendPhoto(boris, "")
+	doc := f.SendDocument(tgAnna, "contract.pdf", "see page 2")
+	voice := f.SendVoice(tgAnna)
+	text := f.SendText(tgAnna, "hi")
+	ups := tgMediaUpdates(t, f)
+
+	p := ups[photo]
+	if len(p.Photo) != 3 || p.Caption != "payslip" || p.Text != "" {
+		t.Fatalf("photo message = %+v", p)
+	}
+	seen := map[string]bool{}
+	for _, s := range append(p.Photo, ups[other].Photo...) {
+		if s.FileID == "" || s.FileUniqueID == "" || seen[s.FileID] {
+			t.Fatalf("photo sizes %+v, %+v: ids missing or repeated", p.Photo, ups[other].Photo)
+		}
+		seen[s.FileID] = true
+	}
+	if a := f.Attachment(photo); a != (platformtest.TGAttachment{Kind: "photo", FileID: p.Photo[2].FileID}) || p.Photo[2].Width != 1280 {
+		t.Fatalf("Attachment(photo) = %+v, largest size %+v", a, p.Photo[2])
+	}
+	d := ups[doc]
+	if d.Document == nil || d.Document.FileName != "contract.pdf" || d.Caption != "see page 2" ||
+		f.Attachment(doc) != (platformtest.TGAttachment{Kind: "document", FileID: d.Document.FileID, FileName: "contract.pdf"}) {
+		t.Fatalf("document message = %+v, Attachment %+v", d, f.Attachment(doc))
+	}
+	if v := ups[voice]; v.Voice == nil || v.Voice.FileID == "" || v.Photo != nil || v.Document != nil {
+		t.Fatalf("voice message = %+v", v)
+	}
+	if f.Attachment(voice) != (platformtest.TGAttachment{}) || f.Attachment(text) != (platformtest.TGAttachment{}) {
+		t.Fatal("Attachment names a file for a voice or text message")
+	}
+}
+
+func TestTelegramSendFile(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	boris := platformtest.TGUser{ID: 2002, FirstName: "Boris"}
+	f.SendText(tgAnna, "hi")
+	f.SendText(boris, "hi")
+	f.Block(boris.ID)
+	photoUpd := f.SendPhoto(tgAnna, "")
+	photo := f.Attachment(photoUpd).FileID
+	doc := f.Attachment(f.SendDocument(tgAnna, "act.pdf", "")).FileID
+	voice := f.SendVoice(tgAnna)
+	ups := tgMediaUpdates(t, f)
+	smallest := ups[photoUpd].Photo[0].FileID
+	voiceID := ups[voice].Voice.FileID
+	markup := `{"inline_keyboard":[[{"text":"Take","callback_data":"t:1"}]]}`
+	anna := "1001"
+	cases := []struct {
+		name, method string
+		params       url.Values
+		status       int
+		desc         string
+	}{
+		{"photo", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {photo}, "caption": {"Ticket 7"}, "reply_markup": {markup}}, 200, ""},
+		{"photo by a smaller size", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {smallest}}, 200, ""},
+		{"document", "sendDocument", url.Values{"chat_id": {anna}, "document": {doc}, "caption": {strings.Repeat("ж", 1024)}}, 200, ""},
+		{"caption too long", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {photo}, "caption": {strings.Repeat("ж", 1025)}}, 400, "Bad Request: message caption is too long"},
+		{"caption too long in UTF-16", "sendDocument", url.Values{"chat_id": {anna}, "document": {doc}, "caption": {strings.Repeat("😀", 513)}}, 400, "Bad Request: message caption is too long"},
+		{"unknown file id", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {"AgACAgIAAxkBAAIforged"}}, 400, "Bad Request: wrong file identifier/HTTP URL specified"},
+		{"URL", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {"https://example.org/a.jpg"}}, 400, "Bad Request: wrong file identifier/HTTP URL specified"},
+		{"no file", "sendDocument", url.Values{"chat_id": {anna}}, 400, "Bad Request: wrong file identifier/HTTP URL specified"},
+		{"photo as document", "sendDocument", url.Values{"chat_id": {anna}, "document": {photo}}, 400, "Bad Request: type of file mismatch"},
+		{"document as photo", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {doc}}, 400, "Bad Request: type of file mismatch"},
+		{"voice as photo", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {voiceID}}, 400, "Bad Request: type of file mismatch"},
+		{"never wrote", "sendPhoto", url.Values{"chat_id": {"3003"}, "photo": {photo}}, 400, "Bad Request: chat not found"},
+		{"blocked", "sendDocument", url.Values{"chat_id": {"2002"}, "document": {doc}}, 403, "Forbidden: bot was blocked by the user"},
+		{"bad markup", "sendPhoto", url.Values{"chat_id": {anna}, "photo": {photo}, "reply_markup": {"{"}}, 400, "Bad Request: can't parse reply keyboard markup JSON object"},
+	}
+	for _, tc := range cases {
+		status, r := tgCall(t, f, tc.method, tc.params)
+		if status != tc.status || r.Description != tc.desc {
+			t.Errorf("%s: got %d %q, want %d %q", tc.name, status, r.Description, tc.status, tc.desc)
+		}
+		if tc.name == "photo" {
+			var m tgTestMediaMessage
+			if err := json.Unmarshal(r.Result, &m); err != nil || len(m.Photo) != 3 || m.Caption != "Ticket 7" || m.Text != "" || !m.From.IsBot {
+				t.Errorf("photo result = %s (%v)", r.Result, err)
+			}
+		}
+	}
+	got := f.Messages(tgAnna.ID)
+	want := []platformtest.TGMessage{
+		{ID: got[0].ID, ChatID: 1001, Text: "Ticket 7", Buttons: [][]platformtest.TGButton{{{Text: "Take", Data: "t:1"}}},
+			Attachments: []platformtest.TGAttachment{{Kind: "photo", FileID: photo}}},
+		{ID: got[0].ID + 1, ChatID: 1001, Attachments: []platformtest.TGAttachment{{Kind: "photo", FileID: smallest}}},
+		{ID: got[0].ID + 2, ChatID: 1001, Text: strings.Repeat("ж", 1024), Attachments: []platformtest.TGAttachment{{Kind: "document", FileID: doc, FileName: "act.pdf"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("messages\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestTelegramEditMedia(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	photo := f.Attachment(f.SendPhoto(tgAnna, "")).FileID
+	markup := `{"inline_keyboard":[[{"text":"Take","callback_data":"t:1"}]]}`
+	_, r := tgCall(t, f, "sendPhoto", url.Values{"chat_id": {"1001"}, "photo": {photo}, "caption": {"Ticket 7"}, "reply_markup": {markup}})
+	var media struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(r.Result, &media); err != nil {
+		t.Fatal(err)
+	}
+	_, r = tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"plain"}})
+	var plain struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(r.Result, &plain); err != nil {
+		t.Fatal(err)
+	}
+	mediaID, plainID := strconv.Itoa(media.MessageID), strconv.Itoa(plain.MessageID)
+	steps := []struct {
+		name, method string
+		params       url.Values
+		status       int
+		desc         string
+	}{
+		{"text of a photo", "editMessageText", url.Values{"message_id": {mediaID}, "text": {"x"}}, 400, "Bad Request: there is no text in the message to edit"},
+		{"caption of a text", "editMessageCaption", url.Values{"message_id": {plainID}, "caption": {"x"}}, 400, "Bad Request: there is no caption in the message to edit"},
+		{"caption too long", "editMessageCaption", url.Values{"message_id": {mediaID}, "caption": {strings.Repeat("a", 1025)}}, 400, "Bad Request: MEDIA_CAPTION_TOO_LONG"},
+		{"same caption and markup", "editMessageCaption", url.Values{"message_id": {mediaID}, "caption": {"Ticket 7"}, "reply_markup": {markup}}, 400,
+			"Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"},
+		{"caption", "editMessageCaption", url.Values{"message_id": {mediaID}, "caption": {"Ticket 7: taken"}}, 200, ""},
+	}
+	for _, s := range steps {
+		s.params.Set("chat_id", "1001")
+		if status, r := tgCall(t, f, s.method, s.params); status != s.status || r.Description != s.desc {
+			t.Fatalf("%s: got %d %q, want %d %q", s.name, status, r.Description, s.status, s.desc)
+		}
+	}
+	m := f.Messages(tgAnna.ID)[0]
+	if m.Text != "Ticket 7: taken" || m.Buttons != nil || len(m.Attachments) != 1 {
+		t.Fatalf("after caption edit: %+v", m)
+	}
+	// A press on a media message brings it back with its caption and photo.
+	press := f.Press(tgAnna, tgAnna.ID, media.MessageID, "t:1")
+	status, r := tgCall(t, f, "getUpdates", url.Values{"offset": {strconv.FormatInt(press, 10)}})
+	var ups []struct {
+		CallbackQuery struct {
+			Message tgTestMediaMessage `json:"message"`
+		} `json:"callback_query"`
+	}
+	if err := json.Unmarshal(r.Result, &ups); status != 200 || err != nil || len(ups) != 1 {
+		t.Fatalf("getUpdates: %d %v %s", status, err, r.Result)
+	}
+	if pm := ups[0].CallbackQuery.Message; pm.Caption != "Ticket 7: taken" || len(pm.Photo) != 3 || pm.Text != "" {
+		t.Fatalf("pressed message = %+v", pm)
+	}
+}
+
+// tgRecordingTB records Errorf calls instead of failing the test.
+type tgRecordingTB struct {
+	testing.TB
+	mu     sync.Mutex
+	errors []string
+}
+
+func (r *tgRecordingTB) Errorf(format string, args ...any) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
+
+func TestTelegramReplyInGroup(t *testing.T) {
+	t.Parallel()
+	rec := &tgRecordingTB{TB: t}
+	f := platformtest.NewTelegram(rec)
+	desk := platformtest.TGGroup{ID: -1009876543210, Title: "Desk"}
+	boris := platformtest.TGUser{ID: 2002, FirstName: "Boris"}
+	f.SendGroupText(boris, desk, "/bind")
+	_, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"-1009876543210"}, "text": {"Ticket 7"}})
+	var post struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(r.Result, &post); err != nil {
+		t.Fatal(err)
+	}
+	toBot := f.ReplyInGroup(tgAnna, desk, post.MessageID, "We will call you")
+	toPerson := f.ReplyInGroup(tgAnna, desk, 1, "ok")
+	ups := tgMediaUpdates(t, f)
+	if m := ups[toBot]; m.Text != "We will call you" || m.ReplyToMessage == nil || m.ReplyToMessage.MessageID != post.MessageID ||
+		m.ReplyToMessage.Text != "Ticket 7" || !m.ReplyToMessage.From.IsBot {
+		t.Fatalf("reply to the bot = %+v %+v", m, m.ReplyToMessage)
+	}
+	if m := ups[toPerson]; m.ReplyToMessage == nil || m.ReplyToMessage.MessageID != 1 || m.ReplyToMessage.Text != "/bind" || m.ReplyToMessage.From.IsBot {
+		t.Fatalf("reply to a person = %+v %+v", m, m.ReplyToMessage)
+	}
+	// A reply's own reply is not nested, as on Telegram.
+	nested := f.ReplyInGroup(boris, desk, ups[toBot].MessageID, "thanks")
+	if m := tgMediaUpdates(t, f)[nested]; m.ReplyToMessage == nil || m.ReplyToMessage.Text != "We will call you" || m.ReplyToMessage.ReplyToMessage != nil {
+		t.Fatalf("reply to a reply = %+v", m.ReplyToMessage)
+	}
+	if id := f.ReplyInGroup(tgAnna, desk, 999, "?"); id != 0 || len(rec.errors) != 1 {
+		t.Fatalf("reply to an unknown message = %d, errors %v", id, rec.errors)
+	}
+}
+
+func TestTelegramOnSent(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	photo := f.Attachment(f.SendPhoto(tgAnna, "")).FileID
+	doc := f.Attachment(f.SendDocument(tgAnna, "act.pdf", "")).FileID
+	type seen struct {
+		msg platformtest.TGMessage
+		at  time.Time
+	}
+	var (
+		mu   sync.Mutex
+		got  []seen
+		also int
+	)
+	f.OnSent(func(m platformtest.TGMessage, at time.Time) {
+		// The hook runs outside the fake's lock: it may call the fake.
+		n := len(f.Messages(m.ChatID))
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, seen{m, at})
+		if n == 0 {
+			t.Error("the hook ran before the message was recorded")
+		}
+	})
+	f.OnSent(func(platformtest.TGMessage, time.Time) { mu.Lock(); also++; mu.Unlock() })
+	start := time.Now()
+	calls := []struct {
+		method string
+		params url.Values
+	}{
+		{"sendMessage", url.Values{"chat_id": {"1001"}, "text": {"one"}}},
+		{"sendPhoto", url.Values{"chat_id": {"1001"}, "photo": {photo}, "caption": {"two"}}},
+		{"sendDocument", url.Values{"chat_id": {"1001"}, "document": {doc}}},
+		{"sendMessage", url.Values{"chat_id": {"3003"}, "text": {"nobody"}}},                          // fails
+		{"sendPhoto", url.Values{"chat_id": {"1001"}, "photo": {"forged"}}},                           // fails
+		{"editMessageText", url.Values{"chat_id": {"1001"}, "message_id": {"4"}, "text": {"edited"}}}, // no send
+	}
+	for _, c := range calls {
+		tgCall(t, f, c.method, c.params)
+	}
+	end := time.Now()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 3 || also != 3 {
+		t.Fatalf("hooks saw %d and %d sends, want 3: %+v", len(got), also, got)
+	}
+	sent := f.Messages(tgAnna.ID)
+	for i, s := range got {
+		if s.at.Before(start) || s.at.After(end) {
+			t.Errorf("send %d at %s, outside the calls [%s, %s]", i, s.at, start, end)
+		}
+		if i > 0 && s.at.Before(got[i-1].at) {
+			t.Errorf("send %d recorded before send %d", i, i-1)
+		}
+	}
+	if got[0].msg.Text != "one" || got[1].msg.Text != "two" || got[2].msg.Attachments[0].FileID != doc || got[1].msg.ID != sent[1].ID {
+		t.Fatalf("hooked messages %+v, fake has %+v", got, sent)
+	}
+}
+
+// TestTelegramConcurrentSends checks ids, counts and hooks under concurrent
+// sends to many chats.
+func TestTelegramConcurrentSends(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	const chats, perChat = 20, 50
+	for i := range chats {
+		f.SendText(platformtest.TGUser{ID: int64(5000 + i), FirstName: "P"}, "hi")
+	}
+	var hooked sync.Map
+	f.OnSent(func(m platformtest.TGMessage, _ time.Time) { hooked.Store([2]int64{m.ChatID, int64(m.ID)}, true) })
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: chats}}
+	var wg sync.WaitGroup
+	for i := range chats {
+		wg.Go(func() {
+			for j := range perChat {
+				form := url.Values{"chat_id": {strconv.Itoa(5000 + i)}, "text": {strconv.Itoa(j)}}
+				resp, err := client.PostForm(f.URL()+"/bot"+platformtest.TelegramToken+"/sendMessage", form)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				resp.Body.Close()
+			}
+		})
+	}
+	wg.Wait()
+	n := 0
+	hooked.Range(func(any, any) bool { n++; return true })
+	if n != chats*perChat {
+		t.Fatalf("hooks saw %d distinct messages, want %d", n, chats*perChat)
+	}
+	for i := range chats {
+		msgs := f.Messages(int64(5000 + i))
+		if len(msgs) != perChat {
+			t.Fatalf("chat %d has %d messages", i, len(msgs))
+		}
+		for j, m := range msgs {
+			if m.ID != j+2 || m.Text != strconv.Itoa(j) {
+				t.Fatalf("chat %d message %d = %+v", i, j, m)
+			}
+		}
+	}
+}
+
+// BenchmarkTelegramSendMessage measures the fake's sendMessage over HTTP,
+// spread over 100 chats.
+func BenchmarkTelegramSendMessage(b *testing.B) {
+	f := platformtest.NewTelegram(b)
+	for i := range 100 {
+		f.SendText(platformtest.TGUser{ID: int64(1 + i), FirstName: "P"}, "hi")
+	}
+	f.OnSent(func(platformtest.TGMessage, time.Time) {})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	endpoint := f.URL() + "/bot" + platformtest.TelegramToken + "/sendMessage"
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			form := url.Values{"chat_id": {strconv.FormatInt(1+next.Add(1)%100, 10)}, "text": {"notice"}}
+			resp, err := client.PostForm(endpoint, form)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sends/s")
 }

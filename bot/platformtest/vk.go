@@ -11,6 +11,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,6 +38,7 @@ const (
 	vkMaxLabel        = 40
 	vkMaxPayload      = 1000
 	vkMaxSnackbar     = 90
+	vkMaxAttachments  = 10
 	vkHistory         = 1000
 	vkMaxWait         = 25 * time.Second
 	vkWaitTimeout     = 10 * time.Second
@@ -81,6 +85,7 @@ type VKMessage struct {
 	Text                  string
 	RandomID              int
 	Buttons               [][]VKButton
+	Attachments           []string // as sent: "photo<owner>_<id>_<key>", "doc..."
 }
 
 // HasPayload reports whether a button of m carries exactly payload p.
@@ -109,6 +114,7 @@ func (m VKMessage) PayloadFor(labelSubstring string) string {
 }
 
 func (m VKMessage) clone() VKMessage {
+	m.Attachments = slices.Clone(m.Attachments)
 	if m.Buttons == nil {
 		return m
 	}
@@ -135,6 +141,7 @@ type VKDelivery struct {
 // the long poll when no callback is set, otherwise they are POSTed to it.
 // As on VK, events that happen before groups.getLongPollServer is first
 // called are never delivered by the long poll: call WaitLongPoll first.
+// The bot may attach only the photos and documents people sent (no uploads).
 type VK struct {
 	t      testing.TB
 	srv    *httptest.Server
@@ -154,6 +161,10 @@ type VK struct {
 	chats   map[int]bool // chats the bot is in
 	cmids   map[int]int  // last conversation_message_id per peer
 	sent    map[int][]*vkStored
+	byCMID  map[vkMsgKey]*vkStored
+	inbox   map[vkMsgKey]map[string]any // people's messages as published
+	media   map[string]string           // "photo<owner>_<id>" → access key, of media people sent
+	evMedia map[string]string           // event id → the attachment string of its photo or document
 	byRand  map[vkRandKey]*vkStored
 	presses map[string]vkPress // by the event_id inside message_event
 	answers []vkAnswer
@@ -189,9 +200,12 @@ type vkError struct {
 type vkStored struct {
 	msg       VKMessage
 	messageID int
+	date      int64
 }
 
 type vkRandKey struct{ peer, random int }
+
+type vkMsgKey struct{ peer, cmid int }
 
 type vkPress struct {
 	eventID string // the outer event_id, what Press returned
@@ -229,6 +243,10 @@ func NewVK(t testing.TB) *VK {
 		chats:     map[int]bool{},
 		cmids:     map[int]int{},
 		sent:      map[int][]*vkStored{},
+		byCMID:    map[vkMsgKey]*vkStored{},
+		inbox:     map[vkMsgKey]map[string]any{},
+		media:     map[string]string{},
+		evMedia:   map[string]string{},
 		byRand:    map[vkRandKey]*vkStored{},
 		presses:   map[string]vkPress{},
 		events:    map[string]vkEvent{},
@@ -361,17 +379,101 @@ func (f *VK) SendChatText(u VKUser, chatPeerID int, text string) string {
 	return f.vkIncoming(u, chatPeerID, text, nil)
 }
 
-// SendPhoto sends a private message with a photo attached and caption text.
+// SendPhoto sends a private message with a photo of u's attached and
+// caption text; Attachment tells the string to send the photo again.
 func (f *VK) SendPhoto(u VKUser, text string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, key := f.vkNewMediaLocked("photo", u.ID)
 	photo := map[string]any{
 		"type": "photo",
 		"photo": map[string]any{
-			"id": 457239017, "album_id": -3, "owner_id": u.ID, "date": time.Now().Unix(),
-			"access_key": "0f1e2d3c4b5a", "text": "",
-			"sizes": []map[string]any{{"type": "x", "url": "https://sun9-1.userapi.com/x.jpg", "width": 604, "height": 453}},
+			"id": id, "album_id": -3, "owner_id": u.ID, "date": time.Now().Unix(),
+			"access_key": key, "text": "", "has_tags": false,
+			"sizes": []map[string]any{
+				{"type": "s", "url": "https://sun9-1.userapi.com/s.jpg", "width": 75, "height": 56},
+				{"type": "x", "url": "https://sun9-1.userapi.com/x.jpg", "width": 604, "height": 453},
+			},
 		},
 	}
-	return f.vkIncoming(u, u.ID, text, map[string]any{"attachments": []any{photo}})
+	event := f.vkIncomingLocked(u, u.ID, text, map[string]any{"attachments": []any{photo}})
+	f.evMedia[event] = fmt.Sprintf("photo%d_%d_%s", u.ID, id, key)
+	return event
+}
+
+// SendDoc sends a private message with a document of u's titled title
+// attached and text; Attachment tells the string to send it again.
+func (f *VK) SendDoc(u VKUser, title, text string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id, key := f.vkNewMediaLocked("doc", u.ID)
+	ext := strings.TrimPrefix(path.Ext(title), ".")
+	doc := map[string]any{
+		"type": "doc",
+		"doc": map[string]any{
+			"id": id, "owner_id": u.ID, "title": title, "size": 48213, "ext": ext, "date": time.Now().Unix(),
+			"type": vkDocType(ext), "access_key": key,
+			"url": fmt.Sprintf("https://vk.com/doc%d_%d?hash=%s&dl=%s", u.ID, id, key, key),
+		},
+	}
+	event := f.vkIncomingLocked(u, u.ID, text, map[string]any{"attachments": []any{doc}})
+	f.evMedia[event] = fmt.Sprintf("doc%d_%d_%s", u.ID, id, key)
+	return event
+}
+
+// SendVoice sends a private voice message from u, media the bot cannot send
+// again.
+func (f *VK) SendVoice(u VKUser) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	id, key := 656000000+f.seq, vkHash("voice", f.seq)[:18]
+	voice := map[string]any{
+		"type": "audio_message",
+		"audio_message": map[string]any{
+			"id": id, "owner_id": u.ID, "duration": 4, "waveform": []int{0, 3, 9, 14, 9, 3, 0},
+			"link_ogg": "https://psv4.userapi.com/a.ogg", "link_mp3": "https://psv4.userapi.com/a.mp3",
+			"access_key": key, "transcript_state": "done",
+		},
+	}
+	return f.vkIncomingLocked(u, u.ID, "", map[string]any{"attachments": []any{voice}})
+}
+
+// ReplyInChat sends text from u in peerID (a chat, or u's own dialog) as a
+// reply to the message replyToCMID there, the bot's or a person's; a reply
+// to a message the fake does not know fails the test.
+func (f *VK) ReplyInChat(u VKUser, peerID, replyToCMID int, text string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if peerID < vkChatPeerBase && peerID != u.ID {
+		f.t.Errorf("platformtest: ReplyInChat: peer %d is neither a chat nor the dialog of user %d", peerID, u.ID)
+		return ""
+	}
+	key := vkMsgKey{peer: peerID, cmid: replyToCMID}
+	var reply map[string]any
+	if s := f.byCMID[key]; s != nil {
+		reply = map[string]any{
+			"date": s.date, "from_id": -VKGroupID, "text": s.msg.Text, "attachments": []any{},
+			"conversation_message_id": replyToCMID, "peer_id": peerID, "id": s.messageID,
+		}
+	} else if m := f.inbox[key]; m != nil {
+		reply = map[string]any{}
+		for _, k := range []string{"date", "from_id", "text", "attachments", "conversation_message_id", "peer_id", "id"} {
+			reply[k] = m[k]
+		}
+	} else {
+		f.t.Errorf("platformtest: ReplyInChat: no message %d in peer %d", replyToCMID, peerID)
+		return ""
+	}
+	return f.vkIncomingLocked(u, peerID, text, map[string]any{"reply_message": reply})
+}
+
+// Attachment returns the attachment string with which the community can send
+// the photo or document of the person's message eventID again, or "".
+func (f *VK) Attachment(eventID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.evMedia[eventID]
 }
 
 // Press presses the callback button with payload on the bot's message
@@ -505,15 +607,14 @@ func (f *VK) vkMessagesLocked(peerID int) []VKMessage {
 }
 
 func (f *VK) vkHasCallbackButtonLocked(peerID, cmid int, payload string) bool {
-	for _, s := range f.sent[peerID] {
-		if s.msg.ConversationMessageID != cmid {
-			continue
-		}
-		for _, row := range s.msg.Buttons {
-			for _, b := range row {
-				if b.Type == "callback" && b.Payload == payload {
-					return true
-				}
+	s := f.byCMID[vkMsgKey{peer: peerID, cmid: cmid}]
+	if s == nil {
+		return false
+	}
+	for _, row := range s.msg.Buttons {
+		for _, b := range row {
+			if b.Type == "callback" && b.Payload == payload {
+				return true
 			}
 		}
 	}
@@ -556,6 +657,10 @@ func vkHash(kind string, n int) string {
 func (f *VK) vkIncoming(u VKUser, peer int, text string, extra map[string]any) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.vkIncomingLocked(u, peer, text, extra)
+}
+
+func (f *VK) vkIncomingLocked(u VKUser, peer int, text string, extra map[string]any) string {
 	f.users[u.ID] = u
 	messageID := 0
 	if peer >= vkChatPeerBase {
@@ -574,6 +679,7 @@ func (f *VK) vkIncoming(u VKUser, peer int, text string, extra map[string]any) s
 	for k, v := range extra {
 		msg[k] = v
 	}
+	f.inbox[vkMsgKey{peer: peer, cmid: f.cmids[peer]}] = msg
 	obj := map[string]any{
 		"message": msg,
 		"client_info": map[string]any{
@@ -814,6 +920,64 @@ func vkParseKeyboard(raw string) ([][]VKButton, *vkError) {
 	return rows, nil
 }
 
+// vkMediaRef matches an attachment string: type, owner, id, access key.
+var vkMediaRef = regexp.MustCompile(`^([a-z_]+)(-?\d+)_(\d+)(?:_([0-9A-Za-z]+))?$`)
+
+// vkParseAttachmentsLocked checks the attachment parameter: only photos and
+// documents the fake handed out, each with its access key.
+func (f *VK) vkParseAttachmentsLocked(raw string) ([]string, *vkError) {
+	if raw == "" {
+		return nil, nil
+	}
+	refs := strings.Split(raw, ",")
+	if len(refs) > vkMaxAttachments {
+		return nil, vkParamError("too many attachments")
+	}
+	for _, ref := range refs {
+		m := vkMediaRef.FindStringSubmatch(ref)
+		if m == nil || (m[1] != "photo" && m[1] != "doc") {
+			return nil, vkParamError("attachment " + strconv.Quote(ref) + " is invalid")
+		}
+		key, ok := f.media[m[1]+m[2]+"_"+m[3]]
+		if !ok || key != m[4] {
+			return nil, vkParamError("attachment " + strconv.Quote(ref) + " is not found")
+		}
+	}
+	return refs, nil
+}
+
+// vkNewMediaLocked registers a new photo or doc of owner and returns its id
+// and access key.
+func (f *VK) vkNewMediaLocked(kind string, owner int) (id int, key string) {
+	f.seq++
+	id, key = 457239000+f.seq, vkHash("access", f.seq)[:18]
+	f.media[fmt.Sprintf("%s%d_%d", kind, owner, id)] = key
+	return id, key
+}
+
+// vkDocType is VK's document type by extension: 1 text, 2 archive, 3 gif,
+// 4 image, 5 audio, 6 video, 7 e-book, 8 other.
+func vkDocType(ext string) int {
+	switch strings.ToLower(ext) {
+	case "pdf", "doc", "docx", "txt", "odt", "rtf", "xls", "xlsx":
+		return 1
+	case "zip", "rar", "7z":
+		return 2
+	case "gif":
+		return 3
+	case "jpg", "jpeg", "png", "webp":
+		return 4
+	case "mp3", "ogg", "wav":
+		return 5
+	case "mp4", "avi", "mov":
+		return 6
+	case "epub", "fb2", "djvu":
+		return 7
+	default:
+		return 8
+	}
+}
+
 func vkCheckText(text string, hasAttachment bool) *vkError {
 	if utf8.RuneCountInString(text) > vkMaxText {
 		return &vkError{vkErrTooLong, "Message is too long"}
@@ -883,12 +1047,16 @@ func (f *VK) vkMessagesSend(form url.Values) (any, *vkError) {
 	if apiErr := vkCheckText(text, form.Get("attachment") != ""); apiErr != nil {
 		return nil, apiErr
 	}
+	atts, apiErr := f.vkParseAttachmentsLocked(form.Get("attachment"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
 	buttons, apiErr := vkParseKeyboard(form.Get("keyboard"))
 	if apiErr != nil {
 		return nil, apiErr
 	}
 	if !multi {
-		s, apiErr := f.vkStoreLocked(peers[0], randomID, text, buttons)
+		s, apiErr := f.vkStoreLocked(peers[0], randomID, text, buttons, atts)
 		if apiErr != nil {
 			return nil, apiErr
 		}
@@ -896,7 +1064,7 @@ func (f *VK) vkMessagesSend(form url.Values) (any, *vkError) {
 	}
 	out := make([]map[string]any, 0, len(peers))
 	for _, peer := range peers {
-		s, apiErr := f.vkStoreLocked(peer, randomID, text, buttons)
+		s, apiErr := f.vkStoreLocked(peer, randomID, text, buttons, atts)
 		if apiErr != nil {
 			out = append(out, map[string]any{"peer_id": peer, "error": map[string]any{"code": apiErr.code, "description": apiErr.msg}})
 			continue
@@ -908,7 +1076,7 @@ func (f *VK) vkMessagesSend(form url.Values) (any, *vkError) {
 
 // vkStoreLocked records a message to peer, or returns the one already sent
 // with the same non-zero random_id.
-func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton) (*vkStored, *vkError) {
+func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton, atts []string) (*vkStored, *vkError) {
 	if apiErr := f.vkCanSendLocked(peer); apiErr != nil {
 		return nil, apiErr
 	}
@@ -919,13 +1087,16 @@ func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton
 	f.cmids[peer]++
 	f.seq++
 	s := &vkStored{
-		msg:       VKMessage{ConversationMessageID: f.cmids[peer], PeerID: peer, Text: text, RandomID: randomID, Buttons: buttons},
+		msg: VKMessage{ConversationMessageID: f.cmids[peer], PeerID: peer, Text: text, RandomID: randomID,
+			Buttons: buttons, Attachments: atts},
 		messageID: f.seq,
+		date:      time.Now().Unix(),
 	}
 	if peer >= vkChatPeerBase {
 		s.messageID = 0
 	}
 	f.sent[peer] = append(f.sent[peer], s)
+	f.byCMID[vkMsgKey{peer: peer, cmid: s.msg.ConversationMessageID}] = s
 	if randomID != 0 {
 		f.byRand[key] = s
 	}
@@ -942,10 +1113,12 @@ func (f *VK) vkMessagesEdit(form url.Values) (any, *vkError) {
 	if cmid == 0 && messageID == 0 {
 		return nil, vkParamError("message_id or conversation_message_id is required")
 	}
-	var target *vkStored
-	for _, s := range f.sent[peer] {
-		if (cmid != 0 && s.msg.ConversationMessageID == cmid) || (messageID != 0 && s.messageID == messageID) {
-			target = s
+	target := f.byCMID[vkMsgKey{peer: peer, cmid: cmid}]
+	if target == nil && messageID != 0 {
+		for _, s := range f.sent[peer] {
+			if s.messageID == messageID {
+				target = s
+			}
 		}
 	}
 	if target == nil {
@@ -955,11 +1128,16 @@ func (f *VK) vkMessagesEdit(form url.Values) (any, *vkError) {
 	if apiErr := vkCheckText(text, form.Get("attachment") != ""); apiErr != nil {
 		return nil, apiErr
 	}
+	atts, apiErr := f.vkParseAttachmentsLocked(form.Get("attachment"))
+	if apiErr != nil {
+		return nil, apiErr
+	}
 	buttons, apiErr := vkParseKeyboard(form.Get("keyboard"))
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	target.msg.Text, target.msg.Buttons = text, buttons
+	// The edit replaces the message whole, attachments included.
+	target.msg.Text, target.msg.Buttons, target.msg.Attachments = text, buttons, atts
 	return 1, nil
 }
 

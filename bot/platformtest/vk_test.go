@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -137,7 +139,15 @@ func TestVKMessagesSendValidation(t *testing.T) {
 		{"no random_id", []string{"peer_id", "501", "message", "hi"}, 100},
 		{"text too long", []string{"peer_id", "501", "random_id", "1", "message", strings.Repeat("я", 4097)}, 914},
 		{"empty text", []string{"peer_id", "501", "random_id", "1"}, 100},
-		{"attachment only", []string{"peer_id", "501", "random_id", "1", "attachment", "photo1_2"}, 0},
+		{"attachment only", []string{"peer_id", "501", "random_id", "1", "attachment", "$photo"}, 0},
+		{"photo and doc with text", []string{"peer_id", "501", "random_id", "1", "message", "hi", "attachment", "$photo,$doc"}, 0},
+		{"ten attachments", []string{"peer_id", "501", "random_id", "1", "attachment", strings.Repeat("$photo,", 9) + "$doc"}, 0},
+		{"eleven attachments", []string{"peer_id", "501", "random_id", "1", "attachment", strings.Repeat("$photo,", 10) + "$doc"}, 100},
+		{"unknown attachment", []string{"peer_id", "501", "random_id", "1", "attachment", "photo1_2"}, 100},
+		{"attachment without its key", []string{"peer_id", "501", "random_id", "1", "attachment", "$bare"}, 100},
+		{"attachment with a wrong key", []string{"peer_id", "501", "random_id", "1", "attachment", "$bare_0f1e2d3c4b5a"}, 100},
+		{"malformed attachment", []string{"peer_id", "501", "random_id", "1", "message", "hi", "attachment", "photo_abc"}, 100},
+		{"voice as attachment", []string{"peer_id", "501", "random_id", "1", "message", "hi", "attachment", "$voice"}, 100},
 		{"never wrote", []string{"peer_id", "503", "random_id", "1", "message", "hi"}, 901},
 		{"chat without the bot", []string{"peer_id", "2000000009", "random_id", "1", "message", "hi"}, 917},
 		{"chat with the bot", []string{"peer_id", "2000000001", "random_id", "1", "message", "hi"}, 0},
@@ -163,7 +173,16 @@ func TestVKMessagesSendValidation(t *testing.T) {
 			f := NewVK(t)
 			f.SendText(vkTestUser, "hi")
 			f.SendChatText(vkTestUser, 2000000001, "hi")
-			resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams(tt.kv...))
+			photo := f.Attachment(f.SendPhoto(vkTestUser, ""))
+			doc := f.Attachment(f.SendDoc(vkTestUser, "act.pdf", ""))
+			// A well-formed reference of a type the bot cannot send.
+			voice := strings.Replace(photo, "photo", "audio_message", 1)
+			placeholders := strings.NewReplacer("$photo", photo, "$doc", doc, "$bare", photo[:strings.LastIndex(photo, "_")], "$voice", voice)
+			kv := slices.Clone(tt.kv)
+			for i := range kv {
+				kv[i] = placeholders.Replace(kv[i])
+			}
+			resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams(kv...))
 			if resp.code() != tt.want {
 				t.Fatalf("error code %d (%+v), want %d", resp.code(), resp.Error, tt.want)
 			}
@@ -529,5 +548,145 @@ func TestVKUsersGet(t *testing.T) {
 	}
 	if err := json.Unmarshal(resp.Response, &users); err != nil || len(users) != 1 || users[0].FirstName != "Иван" {
 		t.Errorf("users.get = %s (%v)", resp.Response, err)
+	}
+}
+
+func TestVKSendStoresAttachments(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	photo := f.Attachment(f.SendPhoto(vkTestUser, ""))
+	doc := f.Attachment(f.SendDoc(vkTestUser, "act.pdf", ""))
+	if !strings.HasPrefix(photo, "photo501_") || !strings.HasPrefix(doc, "doc501_") || strings.Count(photo, "_") != 2 || photo == doc {
+		t.Fatalf("attachment strings %q, %q", photo, doc)
+	}
+	resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "501", "random_id", "1", "message", "Заявка 7", "attachment", photo+","+doc))
+	if resp.code() != 0 {
+		t.Fatalf("send: %+v", resp.Error)
+	}
+	if got := f.Messages(501); len(got) != 1 || got[0].Text != "Заявка 7" || !reflect.DeepEqual(got[0].Attachments, []string{photo, doc}) {
+		t.Fatalf("messages = %+v", got)
+	}
+	// Editing replaces the message whole: without the attachment parameter none stay.
+	cmid := strconv.Itoa(f.Messages(501)[0].ConversationMessageID)
+	edits := []struct {
+		kv   []string
+		want []string
+	}{
+		{[]string{"message", "Заявка 7: взята", "attachment", doc}, []string{doc}},
+		{[]string{"message", "Заявка 7: закрыта"}, nil},
+	}
+	for _, e := range edits {
+		kv := append([]string{"peer_id", "501", "conversation_message_id", cmid}, e.kv...)
+		if resp := vkTestCall(t, f, VKToken, "messages.edit", vkTestParams(kv...)); resp.code() != 0 {
+			t.Fatalf("edit: %+v", resp.Error)
+		}
+		if got := f.Messages(501)[0]; !reflect.DeepEqual(got.Attachments, e.want) {
+			t.Fatalf("after edit %v: attachments %v, want %v", e.kv, got.Attachments, e.want)
+		}
+	}
+	if resp := vkTestCall(t, f, VKToken, "messages.edit", vkTestParams("peer_id", "501", "conversation_message_id", cmid, "message", "x", "attachment", "photo1_2")); resp.code() != 100 {
+		t.Fatalf("edit with an unknown attachment: %+v", resp.Error)
+	}
+}
+
+type vkTestMessage struct {
+	Text                  string         `json:"text"`
+	FromID                int            `json:"from_id"`
+	PeerID                int            `json:"peer_id"`
+	ConversationMessageID int            `json:"conversation_message_id"`
+	Attachments           []vkTestAttach `json:"attachments"`
+	ReplyMessage          *vkTestMessage `json:"reply_message"`
+}
+
+type vkTestAttach struct {
+	Type  string `json:"type"`
+	Photo *struct {
+		ID        int    `json:"id"`
+		OwnerID   int    `json:"owner_id"`
+		AccessKey string `json:"access_key"`
+	} `json:"photo"`
+	Doc *struct {
+		ID        int    `json:"id"`
+		OwnerID   int    `json:"owner_id"`
+		AccessKey string `json:"access_key"`
+		Title     string `json:"title"`
+		Ext       string `json:"ext"`
+		Type      int    `json:"type"`
+	} `json:"doc"`
+	AudioMessage *struct {
+		ID       int   `json:"id"`
+		Duration int   `json:"duration"`
+		Waveform []int `json:"waveform"`
+	} `json:"audio_message"`
+}
+
+// vkTestMessages reads every message_new since the long poll started.
+func vkTestMessages(t *testing.T, server, key, ts string) map[string]vkTestMessage {
+	t.Helper()
+	_, _, got := vkTestCheck(t, server, key, ts, 0)
+	out := map[string]vkTestMessage{}
+	for _, e := range got.Updates {
+		var obj struct {
+			Message vkTestMessage `json:"message"`
+		}
+		if err := json.Unmarshal(e.Object, &obj); err != nil {
+			t.Fatalf("event %s: %v", e.Object, err)
+		}
+		out[e.EventID] = obj.Message
+	}
+	return out
+}
+
+func TestVKUserMediaAndReplies(t *testing.T) {
+	t.Parallel()
+	rec := &vkRecordingTB{TB: t}
+	f := NewVK(rec)
+	server, key, ts := vkTestServer(t, f)
+	const chat = 2000000001
+	photo := f.SendPhoto(vkTestUser, "смотрите")
+	doc := f.SendDoc(vkTestUser, "Договор.pdf", "")
+	voice := f.SendVoice(vkTestUser)
+	f.SendChatText(vkTestUser, chat, "/bind")
+	resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", strconv.Itoa(chat), "random_id", "1", "message", "Заявка 7"))
+	if resp.code() != 0 {
+		t.Fatalf("send: %+v", resp.Error)
+	}
+	other := VKUser{ID: 502, FirstName: "Alice"}
+	toBot := f.ReplyInChat(other, chat, 2, "Перезвоню")
+	toPerson := f.ReplyInChat(other, chat, 1, "ок")
+	inDialog := f.ReplyInChat(vkTestUser, 501, 1, "это ещё")
+	msgs := vkTestMessages(t, server, key, ts)
+
+	p := msgs[photo]
+	if len(p.Attachments) != 1 || p.Attachments[0].Type != "photo" || p.Text != "смотрите" {
+		t.Fatalf("photo message = %+v", p)
+	}
+	ph := p.Attachments[0].Photo
+	if ph == nil || ph.OwnerID != 501 || ph.AccessKey == "" || f.Attachment(photo) != fmt.Sprintf("photo501_%d_%s", ph.ID, ph.AccessKey) {
+		t.Fatalf("photo %+v, Attachment %q", ph, f.Attachment(photo))
+	}
+	d := msgs[doc].Attachments
+	if len(d) != 1 || d[0].Doc == nil || d[0].Doc.Title != "Договор.pdf" || d[0].Doc.Ext != "pdf" || d[0].Doc.Type != 1 ||
+		f.Attachment(doc) != fmt.Sprintf("doc501_%d_%s", d[0].Doc.ID, d[0].Doc.AccessKey) {
+		t.Fatalf("doc message = %+v, Attachment %q", d, f.Attachment(doc))
+	}
+	if v := msgs[voice].Attachments; len(v) != 1 || v[0].Type != "audio_message" || v[0].AudioMessage == nil || v[0].AudioMessage.Duration == 0 || f.Attachment(voice) != "" {
+		t.Fatalf("voice message = %+v", v)
+	}
+	if r := msgs[toBot]; r.Text != "Перезвоню" || r.FromID != 502 || r.ReplyMessage == nil || r.ReplyMessage.ConversationMessageID != 2 ||
+		r.ReplyMessage.FromID != -VKGroupID || r.ReplyMessage.Text != "Заявка 7" {
+		t.Fatalf("reply to the bot = %+v %+v", r, r.ReplyMessage)
+	}
+	if r := msgs[toPerson]; r.ReplyMessage == nil || r.ReplyMessage.ConversationMessageID != 1 || r.ReplyMessage.FromID != 501 || r.ReplyMessage.Text != "/bind" {
+		t.Fatalf("reply to a person = %+v", r.ReplyMessage)
+	}
+	if r := msgs[inDialog]; r.PeerID != 501 || r.ReplyMessage == nil || r.ReplyMessage.Text != "смотрите" || len(r.ReplyMessage.Attachments) != 1 {
+		t.Fatalf("reply in the dialog = %+v", r.ReplyMessage)
+	}
+	if id := f.ReplyInChat(other, chat, 99, "?"); id != "" || len(rec.errors) != 1 {
+		t.Fatalf("reply to an unknown message = %q, errors %v", id, rec.errors)
+	}
+	if id := f.ReplyInChat(other, 501, 1, "?"); id != "" || len(rec.errors) != 2 {
+		t.Fatalf("reply in another's dialog = %q, errors %v", id, rec.errors)
 	}
 }

@@ -152,17 +152,22 @@ func (a *Adapter) translate(upd *models.Update) (bot.Update, bool) {
 
 func (a *Adapter) fromMessage(id int64, m *models.Message) bot.Update {
 	u := bot.Update{
-		Platform:  bot.Telegram,
-		ID:        strconv.FormatInt(id, 10),
-		Chat:      chat(m.Chat),
-		MessageID: strconv.Itoa(m.ID),
-		Text:      m.Text,
-		HasMedia: len(m.Photo) > 0 || m.Document != nil || m.Video != nil || m.Voice != nil ||
-			m.Audio != nil || m.Sticker != nil || m.Animation != nil || m.VideoNote != nil,
+		Platform:    bot.Telegram,
+		ID:          strconv.FormatInt(id, 10),
+		Chat:        chat(m.Chat),
+		MessageID:   strconv.Itoa(m.ID),
+		Text:        m.Text,
+		Attachments: attachments(m),
+		HasMedia: m.Animation != nil || m.Audio != nil || m.Video != nil || m.VideoNote != nil ||
+			m.Voice != nil || m.Sticker != nil || m.Story != nil || m.PaidMedia != nil,
 		At: time.Unix(int64(m.Date), 0).UTC(),
 	}
 	if u.Text == "" {
 		u.Text = m.Caption
+	}
+	// In a forum every message of a topic replies to the topic's creation; that is no reply to a post.
+	if r := m.ReplyToMessage; r != nil && r.ForumTopicCreated == nil {
+		u.ReplyTo = strconv.Itoa(r.ID)
 	}
 	if m.From != nil {
 		u.From = user(*m.From)
@@ -171,6 +176,25 @@ func (a *Adapter) fromMessage(id int64, m *models.Message) bot.Update {
 		u.Command, u.Args = bot.ParseCommand(u.Text)
 	}
 	return u
+}
+
+// attachments returns the photo, at its largest size, or the document of m.
+// An animation also comes as a document, for old clients; it is not one.
+func attachments(m *models.Message) []bot.Attachment {
+	switch {
+	case len(m.Photo) > 0:
+		best := m.Photo[0]
+		for _, p := range m.Photo[1:] {
+			if p.Width*p.Height >= best.Width*best.Height {
+				best = p
+			}
+		}
+		return []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: best.FileID}}
+	case m.Document != nil && m.Animation == nil:
+		return []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: m.Document.FileID, Name: m.Document.FileName}}
+	default:
+		return nil
+	}
 }
 
 // forUs reports whether a command is not addressed to another bot, as

@@ -1,9 +1,11 @@
 package telegram_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,10 +55,37 @@ func TestTranslate(t *testing.T) {
 			}
 		}},
 		{"photo with caption", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
-			return f.SendPhoto(anna, "my payslip"), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: "my payslip", HasMedia: true}
+			id := f.SendPhoto(anna, "my payslip")
+			return id, bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: "my payslip", Attachments: []bot.Attachment{
+				{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: f.Attachment(id).FileID},
+			}}
 		}},
 		{"photo without caption", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
-			return f.SendPhoto(anna, ""), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", HasMedia: true}
+			id := f.SendPhoto(anna, "")
+			return id, bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Attachments: []bot.Attachment{
+				{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: f.Attachment(id).FileID},
+			}}
+		}},
+		{"document with caption", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
+			id := f.SendDocument(anna, "договор.pdf", "/ask about this contract")
+			return id, bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: "/ask about this contract", Command: "ask", Args: "about this contract",
+				Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: f.Attachment(id).FileID, Name: "договор.pdf"}}}
+		}},
+		{"voice", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
+			return f.SendVoice(anna), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", HasMedia: true}
+		}},
+		{"reply in a group to the bot", func(t *testing.T, f *platformtest.Telegram, a *telegram.Adapter) (int64, bot.Update) {
+			f.SendGroupText(boris, union, "/bind")
+			sent, err := a.Send(t.Context(), bot.Message{ChatID: "-1001234567890", Text: "Ticket 7"})
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			msgID, _ := strconv.Atoi(sent.MessageID)
+			return f.ReplyInGroup(anna, union, msgID, "We will call you"), bot.Update{Chat: unionChat, From: annaUser, MessageID: "3", Text: "We will call you", ReplyTo: sent.MessageID}
+		}},
+		{"reply in a group to a person", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
+			f.SendGroupText(boris, union, "who takes it?")
+			return f.ReplyInGroup(anna, union, 1, "I do"), bot.Update{Chat: unionChat, From: annaUser, MessageID: "2", Text: "I do", ReplyTo: "1"}
 		}},
 		{"button press", func(t *testing.T, f *platformtest.Telegram, a *telegram.Adapter) (int64, bot.Update) {
 			f.SendText(anna, "hi")
@@ -102,19 +131,69 @@ func TestTranslate(t *testing.T) {
 				t.Fatalf("message at %s, want the message date", got.At)
 			}
 			got.At = time.Time{}
-			if !reflectEqual(got, want) {
+			if want.Attachments != nil && want.Attachments[0].FileID == "" {
+				t.Fatal("the fake named no file for the update")
+			}
+			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("update\n got %+v %+v\nwant %+v %+v", got, got.Callback, want, want.Callback)
 			}
 		})
 	}
 }
 
-func reflectEqual(a, b bot.Update) bool {
-	if (a.Callback == nil) != (b.Callback == nil) || (a.Callback != nil && *a.Callback != *b.Callback) {
-		return false
+// TestTranslateMessageKinds feeds raw updates, for media and replies the
+// fake's people do not send, through the webhook handler.
+func TestTranslateMessageKinds(t *testing.T) {
+	t.Parallel()
+	const head = `{"update_id":%d,"message":{"message_id":%d,"date":1700000000,"chat":{"id":-1001,"type":"supergroup","title":"Desk"},` +
+		`"from":{"id":1001,"is_bot":false,"first_name":"Anna"},`
+	photo := `"photo":[{"file_id":"small","file_unique_id":"s","width":90,"height":90},` +
+		`{"file_id":"big","file_unique_id":"b","width":1280,"height":720},{"file_id":"mid","file_unique_id":"m","width":320,"height":180}]`
+	cases := []struct {
+		name string
+		body string // the message's fields after from
+		want bot.Update
+	}{
+		{"photo sizes out of order", photo + `,"caption":"look"`,
+			bot.Update{Text: "look", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: "big"}}}},
+		{"document", `"document":{"file_id":"doc1","file_unique_id":"d","file_name":"act.pdf"}`,
+			bot.Update{Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: "doc1", Name: "act.pdf"}}}},
+		{"animation comes with a document too", `"animation":{"file_id":"gif","file_unique_id":"g","width":1,"height":1,"duration":1},` +
+			`"document":{"file_id":"gif","file_unique_id":"g","file_name":"a.mp4"}`, bot.Update{HasMedia: true}},
+		{"video", `"video":{"file_id":"v","file_unique_id":"v","width":1,"height":1,"duration":1},"caption":"see"`, bot.Update{Text: "see", HasMedia: true}},
+		{"video note", `"video_note":{"file_id":"vn","file_unique_id":"vn","length":1,"duration":1}`, bot.Update{HasMedia: true}},
+		{"audio", `"audio":{"file_id":"au","file_unique_id":"au","duration":1}`, bot.Update{HasMedia: true}},
+		{"sticker", `"sticker":{"file_id":"st","file_unique_id":"st","type":"regular","width":1,"height":1,"is_animated":false,"is_video":false}`, bot.Update{HasMedia: true}},
+		{"voice", `"voice":{"file_id":"vo","file_unique_id":"vo","duration":1}`, bot.Update{HasMedia: true}},
+		{"reply", `"reply_to_message":{"message_id":41,"date":1700000000,"chat":{"id":-1001,"type":"supergroup"},"text":"Ticket 7"},"text":"done"`,
+			bot.Update{Text: "done", ReplyTo: "41"}},
+		{"topic message is no reply", `"is_topic_message":true,"message_thread_id":5,` +
+			`"reply_to_message":{"message_id":5,"date":1700000000,"chat":{"id":-1001,"type":"supergroup"},"forum_topic_created":{"name":"Hot line","icon_color":1}},"text":"hi"`,
+			bot.Update{Text: "hi"}},
 	}
-	a.Callback, b.Callback = nil, nil
-	return a == b
+	s := newWebhookSetup(t)
+	for i, tc := range cases {
+		id, msgID := 500+i, 10+i
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url, strings.NewReader(fmt.Sprintf(head, id, msgID)+tc.body+"}}"))
+		req.Header.Set("X-Telegram-Bot-Api-Secret-Token", hookSecret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		got := s.sink.got()
+		if resp.StatusCode != http.StatusOK || len(got) != i+1 {
+			t.Fatalf("%s: status %d, %d updates", tc.name, resp.StatusCode, len(got))
+		}
+		want := tc.want
+		want.Platform, want.ID, want.MessageID = bot.Telegram, strconv.Itoa(id), strconv.Itoa(msgID)
+		want.Chat = bot.Chat{ID: "-1001", Kind: bot.ChatGroup, Title: "Desk"}
+		want.From = bot.User{ID: "1001", FirstName: "Anna"}
+		want.At = time.Unix(1700000000, 0).UTC()
+		if !reflect.DeepEqual(got[i], want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", tc.name, got[i], want)
+		}
+	}
 }
 
 func TestLongPolling(t *testing.T) {

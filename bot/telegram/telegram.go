@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
@@ -24,6 +25,7 @@ const (
 	defaultPollTimeout = 50 * time.Second
 	minPollTimeout     = time.Second // the API takes whole seconds; 0 would mean short polling
 	sendTimeout        = 30 * time.Second
+	maxCaption         = 1024 // photo and document captions
 )
 
 // Telegram's rule for setWebhook's secret_token.
@@ -115,7 +117,14 @@ func (a *Adapter) Username() string { return a.username }
 // Platform implements bot.Sender.
 func (a *Adapter) Platform() bot.Platform { return bot.Telegram }
 
-// Send implements bot.Sender.
+// Send implements bot.Sender. Attachments of this platform go by file_id,
+// a photo or document message each; the text rides as the caption of the
+// first when it fits Telegram's caption limit, otherwise it follows them as
+// a message of its own. The keyboard travels with the text, and Sent names
+// that message (the first attachment's when the text is its caption or
+// empty), so that Edit reaches both. Attachments of another platform cannot
+// be sent here and are skipped: bringing them across is the caller's job.
+// A failure midway leaves the messages already sent.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if err := bot.ValidateMessage(m); err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
@@ -124,20 +133,96 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: chat id %q: %w", m.ChatID, err)
 	}
+	files, err := ownFiles(m.Attachments)
+	if err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	if skipped := len(m.Attachments) - len(files); skipped > 0 {
+		a.log.DebugContext(ctx, "telegram send: attachments of another platform skipped", "chat", chatID, "skipped", skipped)
+	}
+	msg, err := a.deliver(ctx, chatID, m, files)
+	a.cfg.Metrics.CountSend(bot.Telegram, err)
+	if err != nil {
+		return bot.Sent{}, err
+	}
+	return bot.Sent{ChatID: strconv.FormatInt(msg.Chat.ID, 10), MessageID: strconv.Itoa(msg.ID)}, nil
+}
+
+// deliver sends the files and the text and returns the message that carries
+// the text and keyboard.
+func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, files []bot.Attachment) (*models.Message, error) {
+	captioned := len(files) > 0 && captionFits(m.Text)
+	var lead *models.Message
+	for i, f := range files {
+		var (
+			caption string
+			kb      bot.Keyboard
+		)
+		if i == 0 && captioned {
+			caption, kb = m.Text, m.Keyboard
+		}
+		msg, err := a.sendFile(ctx, chatID, f, caption, kb)
+		if err != nil {
+			return nil, mapError("send "+f.Kind, err)
+		}
+		if i == 0 && captioned {
+			lead = msg
+		}
+	}
+	if captioned {
+		return lead, nil
+	}
 	msg, err := a.api.SendMessage(ctx, &tgbot.SendMessageParams{
 		ChatID:      chatID,
 		Text:        m.Text,
 		ReplyMarkup: markup(m.Keyboard),
 	})
-	a.cfg.Metrics.CountSend(bot.Telegram, err)
 	if err != nil {
-		return bot.Sent{}, mapError("send message", err)
+		return nil, mapError("send message", err)
 	}
-	return bot.Sent{ChatID: strconv.FormatInt(msg.Chat.ID, 10), MessageID: strconv.Itoa(msg.ID)}, nil
+	return msg, nil
+}
+
+func (a *Adapter) sendFile(ctx context.Context, chatID int64, f bot.Attachment, caption string, kb bot.Keyboard) (*models.Message, error) {
+	file := &models.InputFileString{Data: f.FileID}
+	if f.Kind == bot.AttachPhoto {
+		return a.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: file, Caption: caption, ReplyMarkup: markup(kb)})
+	}
+	return a.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Document: file, Caption: caption, ReplyMarkup: markup(kb)})
+}
+
+// ownFiles returns the attachments Telegram can send again, refusing kinds
+// it does not know.
+func ownFiles(all []bot.Attachment) ([]bot.Attachment, error) {
+	var own []bot.Attachment
+	for _, f := range all {
+		if f.Platform != bot.Telegram {
+			continue
+		}
+		if f.Kind != bot.AttachPhoto && f.Kind != bot.AttachDocument {
+			return nil, fmt.Errorf("validate message: attachment kind %q", f.Kind)
+		}
+		if f.FileID == "" {
+			return nil, errors.New("validate message: attachment without a file id")
+		}
+		own = append(own, f)
+	}
+	return own, nil
+}
+
+// captionFits counts UTF-16 code units, the stricter reading of Telegram's
+// "1024 characters", so that a caption is never refused.
+func captionFits(text string) bool {
+	n := 0
+	for _, r := range text {
+		n += utf16.RuneLen(r)
+	}
+	return n <= maxCaption
 }
 
 // Edit implements bot.Sender; an empty keyboard removes the buttons, and an
-// edit that changes nothing succeeds.
+// edit that changes nothing succeeds. A photo or document message has its
+// caption edited instead, which must then fit the caption limit.
 func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	if err := bot.ValidateMessage(m); err != nil {
 		return fmt.Errorf("edit message: %w", err)
@@ -156,10 +241,26 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 		Text:        m.Text,
 		ReplyMarkup: markup(m.Keyboard),
 	})
-	if err != nil && !(errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), "message is not modified")) {
+	// Sent does not say whether the message has media: Telegram does.
+	if badRequest(err, "there is no text in the message to edit") {
+		if !captionFits(m.Text) {
+			return fmt.Errorf("edit message: text too long for the caption of a media message (limit %d)", maxCaption)
+		}
+		_, err = a.api.EditMessageCaption(ctx, &tgbot.EditMessageCaptionParams{
+			ChatID:      chatID,
+			MessageID:   msgID,
+			Caption:     m.Text,
+			ReplyMarkup: markup(m.Keyboard),
+		})
+	}
+	if err != nil && !badRequest(err, "message is not modified") {
 		return mapError("edit message", err)
 	}
 	return nil
+}
+
+func badRequest(err error, description string) bool {
+	return errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), description)
 }
 
 // AnswerCallback implements bot.Sender.

@@ -309,3 +309,147 @@ func sendTo(chatID string) func(ctx context.Context, a *telegram.Adapter) error 
 		return err
 	}
 }
+
+func TestSendAttachments(t *testing.T) {
+	t.Parallel()
+	kb := bot.Keyboard{{{Text: "Take", Data: "t:1"}}}
+	buttons := [][]platformtest.TGButton{{{Text: "Take", Data: "t:1"}}}
+	vkPhoto := bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo501_457239017_0f1e2d"}
+	long := strings.Repeat("a", 1025)
+	emoji := strings.Repeat("😀", 600) // 600 runes, 1,200 UTF-16 code units
+	type sentMsg struct {
+		text    string
+		buttons bool
+		files   []string // kinds
+	}
+	cases := []struct {
+		name string
+		// files: which of the person's files go along, by kind
+		files []string
+		extra []bot.Attachment
+		text  string
+		want  []sentMsg
+		lead  int // the message Sent names
+	}{
+		{"photo with caption", []string{"photo"}, nil, "Ticket 7", []sentMsg{{"Ticket 7", true, []string{"photo"}}}, 0},
+		{"caption on the first of two", []string{"photo", "document"}, nil, "Ticket 7",
+			[]sentMsg{{"Ticket 7", true, []string{"photo"}}, {"", false, []string{"document"}}}, 0},
+		{"caption of exactly 1024", []string{"document"}, nil, long[1:], []sentMsg{{long[1:], true, []string{"document"}}}, 0},
+		{"text too long for a caption", []string{"photo", "document"}, nil, long,
+			[]sentMsg{{"", false, []string{"photo"}}, {"", false, []string{"document"}}, {long, true, nil}}, 2},
+		{"wide characters counted in UTF-16", []string{"photo"}, nil, emoji, []sentMsg{{"", false, []string{"photo"}}, {emoji, true, nil}}, 1},
+		{"no text", []string{"photo"}, nil, "", []sentMsg{{"", true, []string{"photo"}}}, 0},
+		{"foreign attachment skipped", nil, []bot.Attachment{vkPhoto}, "Ticket 7", []sentMsg{{"Ticket 7", true, nil}}, 0},
+		{"foreign skipped, own sent", []string{"document"}, []bot.Attachment{vkPhoto}, "Ticket 7", []sentMsg{{"Ticket 7", true, []string{"document"}}}, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			a := newAdapter(t, testConfig(t, f))
+			f.SendText(anna, "hi")
+			var atts []bot.Attachment
+			ids := map[string]string{} // kind → file id
+			for _, kind := range tc.files {
+				var upd int64
+				if kind == "photo" {
+					upd = f.SendPhoto(boris, "")
+				} else {
+					upd = f.SendDocument(boris, "act.pdf", "")
+				}
+				file := f.Attachment(upd)
+				ids[kind] = file.FileID
+				atts = append(atts, bot.Attachment{Platform: bot.Telegram, Kind: kind, FileID: file.FileID, Name: file.FileName})
+			}
+			atts = append(atts, tc.extra...)
+			sent, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: tc.text, Keyboard: kb, Attachments: atts})
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			msgs := f.Messages(anna.ID)
+			if len(msgs) != len(tc.want) {
+				t.Fatalf("%d messages, want %d: %+v", len(msgs), len(tc.want), msgs)
+			}
+			for i, w := range tc.want {
+				m := msgs[i]
+				var wantFiles []platformtest.TGAttachment
+				for _, kind := range w.files {
+					a := platformtest.TGAttachment{Kind: kind, FileID: ids[kind]}
+					if kind == "document" {
+						a.FileName = "act.pdf"
+					}
+					wantFiles = append(wantFiles, a)
+				}
+				var wantButtons [][]platformtest.TGButton
+				if w.buttons {
+					wantButtons = buttons
+				}
+				if m.Text != w.text || !reflect.DeepEqual(m.Buttons, wantButtons) || !reflect.DeepEqual(m.Attachments, wantFiles) {
+					t.Errorf("message %d = %+v, want %+v", i, m, w)
+				}
+			}
+			if want := (bot.Sent{ChatID: "1001", MessageID: strconv.Itoa(msgs[tc.lead].ID)}); sent != want {
+				t.Errorf("sent %+v, want %+v", sent, want)
+			}
+		})
+	}
+}
+
+func TestSendAttachmentErrors(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	photo := f.Attachment(f.SendPhoto(boris, "")).FileID
+
+	_, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: "video", FileID: photo}}})
+	if err == nil || f.Calls("sendPhoto")+f.Calls("sendDocument")+f.Calls("sendMessage") != 0 {
+		t.Fatalf("unknown kind: err %v, or a call was made", err)
+	}
+	_, err = a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: "forged"}}})
+	if !errors.Is(err, tgbot.ErrorBadRequest) || !strings.Contains(err.Error(), "wrong file identifier") {
+		t.Fatalf("unknown file id: %v", err)
+	}
+	// A photo sent as a document: Telegram refuses, the text is not sent alone.
+	_, err = a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: photo}}})
+	if !errors.Is(err, tgbot.ErrorBadRequest) || len(f.Messages(anna.ID)) != 0 {
+		t.Fatalf("photo as document: %v, messages %+v", err, f.Messages(anna.ID))
+	}
+	f.Block(anna.ID)
+	_, err = a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: photo}}})
+	if !errors.Is(err, bot.ErrBlocked) {
+		t.Fatalf("blocked: %v", err)
+	}
+}
+
+func TestEditMediaMessage(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	doc := f.Attachment(f.SendDocument(boris, "act.pdf", ""))
+	m := bot.Message{ChatID: "1001", Text: "Ticket 7", Keyboard: bot.Keyboard{{{Text: "Take", Data: "t:7"}}},
+		Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: doc.FileID}}}
+	sent, err := a.Send(t.Context(), m)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	for i := range 2 { // the second changes nothing, which is no error
+		if err := a.Edit(t.Context(), sent, bot.Message{Text: "Ticket 7: taken by Boris"}); err != nil {
+			t.Fatalf("edit %d: %v", i, err)
+		}
+	}
+	got := f.Messages(anna.ID)
+	if len(got) != 1 || got[0].Text != "Ticket 7: taken by Boris" || got[0].Buttons != nil || len(got[0].Attachments) != 1 {
+		t.Fatalf("after edit: %+v", got)
+	}
+	if n := f.Calls("editMessageCaption"); n != 2 {
+		t.Fatalf("editMessageCaption calls = %d, want 2", n)
+	}
+	if err := a.Edit(t.Context(), sent, bot.Message{Text: strings.Repeat("a", 1025)}); err == nil || f.Calls("editMessageCaption") != 2 {
+		t.Fatalf("a caption over the limit: err %v, caption calls %d", err, f.Calls("editMessageCaption"))
+	}
+	if got := f.Messages(anna.ID); got[0].Text != "Ticket 7: taken by Boris" {
+		t.Fatalf("a refused edit changed the message: %+v", got[0])
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/SevereCloud/vksdk/v3/api"
 	"github.com/SevereCloud/vksdk/v3/events"
 	longpoll "github.com/SevereCloud/vksdk/v3/longpoll-bot"
+	"github.com/SevereCloud/vksdk/v3/object"
 
 	"github.com/unionhub/unionhub/bot"
 )
@@ -168,7 +169,7 @@ func writeText(w http.ResponseWriter, s string) {
 func (a *Adapter) translate(e events.GroupEvent) (u bot.Update, ok bool, err error) {
 	switch e.Type {
 	case events.EventMessageNew:
-		var obj events.MessageNewObject
+		var obj messageNew
 		if err := json.Unmarshal(e.Object, &obj); err != nil {
 			return bot.Update{}, false, fmt.Errorf("decode message_new: %w", err)
 		}
@@ -186,7 +187,66 @@ func (a *Adapter) translate(e events.GroupEvent) (u bot.Update, ok bool, err err
 	}
 }
 
-func (a *Adapter) fromMessage(eventID string, obj events.MessageNewObject) (bot.Update, bool) {
+// messageNew is vksdk's message_new object with the attachments, the reply
+// and the forwarded messages read by types of our own: only what the core
+// takes is decoded, so that no attachment vksdk's types do not foresee can
+// make the whole message undecodable.
+type messageNew struct {
+	Message    newMessage        `json:"message"`
+	ClientInfo object.ClientInfo `json:"client_info"`
+}
+
+type newMessage struct {
+	object.MessagesMessage
+	Attachments  []attachment `json:"attachments"`
+	ReplyMessage *struct {
+		ConversationMessageID int `json:"conversation_message_id"`
+	} `json:"reply_message"`
+	FwdMessages json.RawMessage `json:"fwd_messages"`
+}
+
+type attachment struct {
+	Type  string    `json:"type"`
+	Photo *mediaRef `json:"photo"`
+	Doc   *mediaRef `json:"doc"`
+}
+
+// mediaRef is what identifies a photo or document for sending it again.
+type mediaRef struct {
+	ID        int    `json:"id"`
+	OwnerID   int    `json:"owner_id"`
+	AccessKey string `json:"access_key"`
+	Title     string `json:"title"`
+}
+
+// ref is the attachment string messages.send takes: type, owner, id and, for
+// another's private media, the access key.
+func (r mediaRef) ref(kind string) string {
+	s := kind + strconv.Itoa(r.OwnerID) + "_" + strconv.Itoa(r.ID)
+	if r.AccessKey != "" {
+		s += "_" + r.AccessKey
+	}
+	return s
+}
+
+// attachments returns the photos and documents and whether other media came
+// along. A link is the preview of a URL in the text, not media.
+func attachments(in []attachment) (out []bot.Attachment, other bool) {
+	for _, a := range in {
+		switch {
+		case a.Type == "photo" && a.Photo != nil:
+			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: a.Photo.ref("photo")})
+		case a.Type == "doc" && a.Doc != nil:
+			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachDocument, FileID: a.Doc.ref("doc"), Name: a.Doc.Title})
+		case a.Type == "link":
+		default:
+			other = true
+		}
+	}
+	return out, other
+}
+
+func (a *Adapter) fromMessage(eventID string, obj messageNew) (bot.Update, bool) {
 	m := obj.Message
 	if m.FromID <= 0 || bool(m.Out) {
 		return bot.Update{}, false // written by a community, possibly this one
@@ -202,8 +262,11 @@ func (a *Adapter) fromMessage(eventID string, obj events.MessageNewObject) (bot.
 		From:      bot.User{ID: strconv.Itoa(m.FromID), Language: language(obj.ClientInfo.LangID)},
 		MessageID: strconv.Itoa(m.ConversationMessageID),
 		Text:      text,
-		HasMedia:  len(m.Attachments) > 0,
 		At:        time.Unix(int64(m.Date), 0).UTC(),
+	}
+	u.Attachments, u.HasMedia = attachments(m.Attachments)
+	if m.ReplyMessage != nil && m.ReplyMessage.ConversationMessageID != 0 {
+		u.ReplyTo = strconv.Itoa(m.ReplyMessage.ConversationMessageID)
 	}
 	if u.ID == "" {
 		u.ID = fmt.Sprintf("msg:%d:%d", m.PeerID, m.ConversationMessageID)

@@ -26,6 +26,7 @@ import (
 const (
 	chatPeerBase    = 2000000000 // VK peer ids of group chats start here
 	maxInlineButton = 10         // VK inline keyboards hold at most 10 buttons
+	maxAttachments  = 10         // VK messages carry at most 10 attachments
 	maxSnackbar     = 90         // VK snackbar text
 	maxSecret       = 50         // VK Callback API secret
 	rateLimitWait   = time.Second
@@ -125,7 +126,9 @@ func (a *Adapter) ScreenName() string { return a.screenName }
 func (a *Adapter) Platform() bot.Platform { return bot.VK }
 
 // Send implements bot.Sender with messages.send and a random_id derived
-// from the message's Key.
+// from the message's Key. Attachments of this platform go in the same
+// message; those of another platform cannot be sent here and are skipped:
+// bringing them across is the caller's job.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	sent, err := a.send(ctx, m)
 	a.metrics.CountSend(bot.VK, err)
@@ -159,6 +162,7 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 }
 
 // Edit implements bot.Sender with messages.edit by conversation_message_id.
+// The edit replaces the message whole: attachments to keep must come again.
 func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	peer, err := parseID("chat", s.ChatID)
 	if err != nil {
@@ -253,16 +257,32 @@ func mapError(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// messageParams validates m and returns its text and keyboard as parameters
-// of messages.send and messages.edit.
+// messageParams validates m and returns its text, attachments and keyboard
+// as parameters of messages.send and messages.edit.
 func messageParams(m bot.Message) (api.Params, error) {
 	if err := bot.ValidateMessage(m); err != nil {
 		return nil, err
 	}
-	if strings.TrimSpace(m.Text) == "" {
+	var refs []string
+	for _, f := range m.Attachments {
+		if f.Platform != bot.VK {
+			continue
+		}
+		if f.FileID == "" {
+			return nil, errors.New("validate message: attachment without a file id")
+		}
+		refs = append(refs, f.FileID)
+	}
+	if len(refs) > maxAttachments {
+		return nil, fmt.Errorf("validate message: %d attachments exceed %d", len(refs), maxAttachments)
+	}
+	if strings.TrimSpace(m.Text) == "" && len(refs) == 0 {
 		return nil, errors.New("validate message: text is empty")
 	}
 	params := api.Params{"message": m.Text}
+	if len(refs) > 0 {
+		params["attachment"] = strings.Join(refs, ",")
+	}
 	kb, err := keyboard(m.Keyboard)
 	if err != nil {
 		return nil, err

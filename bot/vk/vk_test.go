@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -185,6 +186,8 @@ func TestLongPollTranslatesMessages(t *testing.T) {
 		name string
 		send func(f *platformtest.VK) string
 		want bot.Update
+		// files returns the attachments expected, which the fake names
+		files func(f *platformtest.VK, id string) []bot.Attachment
 	}{
 		{
 			name: "private text",
@@ -224,7 +227,33 @@ func TestLongPollTranslatesMessages(t *testing.T) {
 		{
 			name: "photo",
 			send: func(f *platformtest.VK) string { return f.SendPhoto(ivan, "смотрите") },
-			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "смотрите", HasMedia: true},
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "смотрите"},
+			files: func(f *platformtest.VK, id string) []bot.Attachment {
+				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: f.Attachment(id)}}
+			},
+		},
+		{
+			name: "document",
+			send: func(f *platformtest.VK) string {
+				return f.SendDoc(ivan, "Договор.pdf", "/ask про договор")
+			},
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "/ask про договор", Command: "ask", Args: "про договор"},
+			files: func(f *platformtest.VK, id string) []bot.Attachment {
+				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachDocument, FileID: f.Attachment(id), Name: "Договор.pdf"}}
+			},
+		},
+		{
+			name: "voice",
+			send: func(f *platformtest.VK) string { return f.SendVoice(ivan) },
+			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", HasMedia: true},
+		},
+		{
+			name: "reply in a chat",
+			send: func(f *platformtest.VK) string {
+				f.SendChatText(alice, chatPeer, "кто возьмёт?")
+				return f.ReplyInChat(ivan, chatPeer, 1, "я")
+			},
+			want: bot.Update{Chat: bot.Chat{ID: "2000000001", Kind: bot.ChatGroup}, From: ivanFrom, MessageID: "2", Text: "я", ReplyTo: "1"},
 		},
 	}
 	for _, tt := range tests {
@@ -234,7 +263,16 @@ func TestLongPollTranslatesMessages(t *testing.T) {
 			id := tt.send(f)
 			want := tt.want
 			want.Platform, want.ID = bot.VK, id
-			if got := withoutTime(t, s.next(t)); !reflect.DeepEqual(got, want) {
+			if tt.files != nil {
+				if want.Attachments = tt.files(f, id); want.Attachments[0].FileID == "" {
+					t.Fatal("the fake named no attachment for the message")
+				}
+			}
+			got := s.next(t)
+			for got.ID != id { // earlier messages of the case
+				got = s.next(t)
+			}
+			if got := withoutTime(t, got); !reflect.DeepEqual(got, want) {
 				t.Errorf("update:\n got %+v\nwant %+v", got, want)
 			}
 		})
@@ -702,5 +740,139 @@ func TestCallbackHandlerOffInLongPollMode(t *testing.T) {
 	t.Cleanup(srv.Close)
 	if _, err := f.Confirm(srv.URL, ""); err == nil || !strings.Contains(err.Error(), "404") {
 		t.Errorf("Confirm() = %v, want HTTP 404", err)
+	}
+}
+
+func TestReplyToTheBotInAChat(t *testing.T) {
+	t.Parallel()
+	f, a, s := startPolling(t)
+	f.SendChatText(ivan, chatPeer, "/bind")
+	s.next(t)
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: strconv.Itoa(chatPeer), Text: "Заявка 7"})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	cmid, _ := strconv.Atoi(sent.MessageID)
+	id := f.ReplyInChat(alice, chatPeer, cmid, "[club1001|@unionhub_test], перезвоню")
+	if u := s.next(t); u.ID != id || u.ReplyTo != sent.MessageID || u.Text != "перезвоню" {
+		t.Fatalf("reply = %+v, want a reply to %s", u, sent.MessageID)
+	}
+}
+
+// TestTranslateAttachments feeds raw events with attachments the fake's
+// people do not send through the callback handler.
+func TestTranslateAttachments(t *testing.T) {
+	t.Parallel()
+	_, _, s, url := startCallback(t)
+	tests := []struct {
+		name  string
+		extra string // fields of the message object after text
+		files []bot.Attachment
+		media bool
+		reply string
+	}{
+		{"community photo without key", `"attachments":[{"type":"photo","photo":{"id":2,"owner_id":-77,"sizes":[]}}]`,
+			[]bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo-77_2"}}, false, ""},
+		{"two photos and a doc", `"attachments":[{"type":"photo","photo":{"id":1,"owner_id":501,"access_key":"k1"}},` +
+			`{"type":"photo","photo":{"id":2,"owner_id":501,"access_key":"k2"}},{"type":"doc","doc":{"id":3,"owner_id":501,"title":"a.pdf","access_key":"k3"}}]`,
+			[]bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo501_1_k1"}, {Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo501_2_k2"},
+				{Platform: bot.VK, Kind: bot.AttachDocument, FileID: "doc501_3_k3", Name: "a.pdf"}}, false, ""},
+		{"photo with a sticker", `"attachments":[{"type":"photo","photo":{"id":1,"owner_id":501}},{"type":"sticker","sticker":{"sticker_id":9,"product_id":1}}]`,
+			[]bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo501_1"}}, true, ""},
+		{"link preview is no media", `"attachments":[{"type":"link","link":{"url":"https://example.org","title":"Example"}}]`, nil, false, ""},
+		{"wall post", `"attachments":[{"type":"wall","wall":{"id":5,"from_id":-1,"text":"x"}}]`, nil, true, ""},
+		{"video", `"attachments":[{"type":"video","video":{"id":5,"owner_id":501,"title":"v"}}]`, nil, true, ""},
+		{"forwarded messages do not break decoding", `"fwd_messages":[{"from_id":7,"text":"x","attachments":[{"type":"photo","photo":{"id":1,"owner_id":7,"sizes":"unforeseen"}}]}]`,
+			nil, false, ""},
+		{"reply", `"reply_message":{"from_id":-1001,"text":"Заявка 7","conversation_message_id":41,"peer_id":2000000001}`, nil, false, "41"},
+	}
+	for i, tt := range tests {
+		body := fmt.Sprintf(`{"type":"message_new","group_id":%d,"event_id":"raw%d","v":"5.199","secret":%q,"object":{"message":`+
+			`{"date":1700000000,"from_id":501,"peer_id":501,"conversation_message_id":%d,"text":"вопрос",%s},"client_info":{"lang_id":0}}}`,
+			platformtest.VKGroupID, i, testSecret, i+1, tt.extra)
+		resp, err := http.Post(url, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: status %d", tt.name, resp.StatusCode)
+		}
+		u := s.next(t)
+		if u.ID != fmt.Sprintf("raw%d", i) || u.Text != "вопрос" || !reflect.DeepEqual(u.Attachments, tt.files) || u.HasMedia != tt.media || u.ReplyTo != tt.reply {
+			t.Errorf("%s: update %+v", tt.name, u)
+		}
+	}
+}
+
+func TestSendWithAttachments(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	photo := f.Attachment(f.SendPhoto(ivan, ""))
+	doc := f.Attachment(f.SendDoc(ivan, "act.pdf", ""))
+	tgPhoto := bot.Attachment{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: "AgACAgIAAxkBAAI"}
+	vkPhoto := bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: photo}
+	vkDoc := bot.Attachment{Platform: bot.VK, Kind: bot.AttachDocument, FileID: doc, Name: "act.pdf"}
+	tests := []struct {
+		name string
+		msg  bot.Message
+		want []string // the attachments stored with the message
+	}{
+		{"photo and doc", bot.Message{Text: "Заявка 7", Attachments: []bot.Attachment{vkPhoto, vkDoc}}, []string{photo, doc}},
+		{"no text", bot.Message{Attachments: []bot.Attachment{vkDoc}}, []string{doc}},
+		{"foreign skipped", bot.Message{Text: "Заявка 7", Attachments: []bot.Attachment{tgPhoto, vkPhoto}}, []string{photo}},
+		{"only foreign", bot.Message{Text: "Заявка 7", Attachments: []bot.Attachment{tgPhoto}}, nil},
+	}
+	for i, tt := range tests {
+		m := tt.msg
+		m.ChatID, m.Key = "501", strconv.Itoa(i)
+		sent, err := a.Send(t.Context(), m)
+		if err != nil {
+			t.Fatalf("%s: send: %v", tt.name, err)
+		}
+		msgs := f.Messages(501)
+		got := msgs[len(msgs)-1]
+		if strconv.Itoa(got.ConversationMessageID) != sent.MessageID || got.Text != m.Text || !reflect.DeepEqual(got.Attachments, tt.want) {
+			t.Errorf("%s: stored %+v, sent %+v", tt.name, got, sent)
+		}
+	}
+
+	// Editing keeps the attachments given again, and drops the others.
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Заявка 8", Attachments: []bot.Attachment{vkPhoto, vkDoc}, Keyboard: bot.Keyboard{{{Text: "Взять", Data: "t:8"}}}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if err := a.Edit(t.Context(), sent, bot.Message{Text: "Заявка 8: взята", Attachments: []bot.Attachment{vkDoc}}); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	msgs := f.Messages(501)
+	if got := msgs[len(msgs)-1]; got.Text != "Заявка 8: взята" || !reflect.DeepEqual(got.Attachments, []string{doc}) || len(got.Buttons) != 0 {
+		t.Fatalf("after edit: %+v", got)
+	}
+
+	eleven := make([]bot.Attachment, 11)
+	for i := range eleven {
+		eleven[i] = vkPhoto
+	}
+	calls := f.Calls("messages.send")
+	refused := []bot.Message{
+		{ChatID: "501", Text: "x", Attachments: eleven},
+		{ChatID: "501", Attachments: []bot.Attachment{tgPhoto}},
+		{ChatID: "501", Text: "x", Attachments: []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto}}},
+	}
+	for i, m := range refused {
+		if _, err := a.Send(t.Context(), m); err == nil {
+			t.Errorf("refused message %d was sent", i)
+		}
+	}
+	if n := f.Calls("messages.send"); n != calls {
+		t.Fatalf("%d calls for messages refused before sending", n-calls)
+	}
+	_, err = a.Send(t.Context(), bot.Message{ChatID: "501", Text: "x", Attachments: []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: "photo1_2"}}})
+	var apiErr *api.Error
+	if !errors.As(err, &apiErr) || apiErr.Code != 100 {
+		t.Fatalf("unknown attachment: %v, want VK error 100", err)
 	}
 }

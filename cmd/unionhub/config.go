@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is the effective configuration, read from the environment.
@@ -35,6 +36,9 @@ type Config struct {
 	LogLevel    string
 	LogFormat   string
 	Workers     int
+
+	HotlineFile        string
+	EscalationInterval time.Duration
 }
 
 // setting describes one environment variable: the README's config table is
@@ -66,6 +70,8 @@ var settings = []setting{
 	{"UNIONHUB_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 	{"UNIONHUB_LOG_FORMAT", "json", "json or text", false, func(c *Config) *string { return &c.LogFormat }},
 	{"UNIONHUB_WORKERS", "16", "Updates handled in parallel (one chat is always handled in order)", false, nil},
+	{"UNIONHUB_HOTLINE_FILE", "", "Hot-line topics, response target, working hours and hand-up rules (YAML); empty = the programme's defaults", false, func(c *Config) *string { return &c.HotlineFile }},
+	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions are looked for", false, nil},
 }
 
 // LoadConfig reads the configuration; a secret may come from NAME_FILE.
@@ -93,6 +99,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				errs = append(errs, fmt.Errorf("UNIONHUB_WORKERS: %q is not a number from 1 to 1024", v))
 			}
 			c.Workers = n
+		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 10*time.Millisecond || d > time.Hour {
+				errs = append(errs, fmt.Errorf("UNIONHUB_ESCALATION_INTERVAL: %q is not a duration from 10ms to 1h", v))
+			}
+			c.EscalationInterval = d
 		}
 	}
 	return c, errors.Join(errs...)
@@ -198,6 +210,8 @@ func (c Config) Print(w func(format string, args ...any)) {
 			v = strconv.Itoa(c.VKGroupID)
 		case s.name == "UNIONHUB_WORKERS":
 			v = strconv.Itoa(c.Workers)
+		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
+			v = c.EscalationInterval.String()
 		}
 		if s.secret && v != "" {
 			v = redact(s.name, v)

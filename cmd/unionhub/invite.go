@@ -65,7 +65,7 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 		return err
 	}
 	defer db.Close()
-	inv, org, err := handlers.CreateInvite(ctx, db, handlers.InviteRequest{OrgCode: orgCode, Role: storage.Role(*role), Uses: *uses, TTL: ttl}, time.Now())
+	inv, org, err := handlers.CreateInvite(ctx, db, handlers.InviteRequest{OrgCode: orgCode, Role: storage.Role(*role), Uses: *uses, TTL: ttl}, a.clock())
 	if errors.Is(err, storage.ErrNotFound) {
 		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", orgCode)}
 	}
@@ -185,7 +185,7 @@ func (a *app) inviteRevoke(ctx context.Context, code string) error {
 		return err
 	}
 	defer db.Close()
-	err = db.RevokeInvite(ctx, code, time.Now())
+	err = db.RevokeInvite(ctx, code, a.clock())
 	if errors.Is(err, storage.ErrNotFound) {
 		return usageError{fmt.Sprintf("no invite with code %q", code)}
 	}

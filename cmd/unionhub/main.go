@@ -48,6 +48,8 @@ Usage:
                                          create an invite link and its QR codes
   unionhub invite list ORG               list an organisation's invites
   unionhub invite revoke CODE            revoke an invite
+  unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]
+                                         hot-line figures of an organisation's subtree
   unionhub config                        print the effective configuration (secrets redacted)
   unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok
 
@@ -61,12 +63,18 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	logger *slog.Logger
+	clock  func() time.Time
 }
 
 func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
 
 // Main runs the command line and returns the process exit code.
 func Main(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	return run(ctx, args, getenv, stdout, stderr, time.Now)
+}
+
+// run is Main with the clock injected, so tests can move time.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clock func() time.Time) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		fmt.Fprint(stdout, usage)
 		if len(args) == 0 {
@@ -86,26 +94,28 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		fmt.Fprintf(stderr, "unionhub: configuration: %v\n", err)
 		return exitUsage
 	}
-	a := &app{cfg: cfg, getenv: getenv, stdout: stdout, stderr: stderr, logger: newLogger(cfg, stderr)}
-	var run func(ctx context.Context, args []string) error
+	a := &app{cfg: cfg, getenv: getenv, stdout: stdout, stderr: stderr, logger: newLogger(cfg, stderr), clock: clock}
+	var cmd func(ctx context.Context, args []string) error
 	switch args[0] {
 	case "serve":
-		run = a.serve
+		cmd = a.serve
 	case "migrate":
-		run = a.migrate
+		cmd = a.migrate
 	case "org":
-		run = a.org
+		cmd = a.org
 	case "invite":
-		run = a.invite
+		cmd = a.invite
+	case "report":
+		cmd = a.report
 	case "config":
-		run = func(context.Context, []string) error { return nil } // printed above
+		cmd = func(context.Context, []string) error { return nil } // printed above
 	case "healthcheck":
-		run = a.healthcheck
+		cmd = a.healthcheck
 	default:
 		fmt.Fprintf(stderr, "unionhub: unknown command %q\n\n%s", args[0], usage)
 		return exitUsage
 	}
-	if err := run(ctx, args[1:]); err != nil {
+	if err := cmd(ctx, args[1:]); err != nil {
 		fmt.Fprintf(stderr, "unionhub %s: %v\n", args[0], err)
 		var ue usageError
 		if errors.As(err, &ue) {

@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -36,7 +35,7 @@ func (a *app) orgImport(ctx context.Context, path string) error {
 		return err
 	}
 	defer db.Close()
-	res, err := db.ImportOrgs(ctx, orgs, time.Now())
+	res, err := db.ImportOrgs(ctx, orgs, a.clock())
 	if err != nil {
 		return fmt.Errorf("nothing imported:\n%w", err)
 	}

@@ -200,7 +200,7 @@ func TestTwoReplicasHandleEachUpdateOnce(t *testing.T) {
 		"UNIONHUB_REDIS_PREFIX":    prefix,
 		"UNIONHUB_LOG_LEVEL":       "debug",
 	}
-	cli := &rig{t: t, env: env}
+	cli := &rig{t: t, env: env, clock: &fakeClock{}}
 	cli.importExample()
 	code := cli.invite("energy-island", "member")
 

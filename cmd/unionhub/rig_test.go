@@ -39,6 +39,7 @@ type rig struct {
 	env     map[string]string
 	backend backend
 	logs    *syncBuffer
+	clock   *fakeClock
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -54,7 +55,7 @@ func withoutRedis() rigOption { return func(r *rig) { delete(r.env, "REDIS_URL")
 // Redis prefix of its own.
 func newRig(t *testing.T, b backend, opts ...rigOption) *rig {
 	t.Helper()
-	r := &rig{t: t, tg: platformtest.NewTelegram(t), vk: platformtest.NewVK(t), backend: b, logs: &syncBuffer{}}
+	r := &rig{t: t, tg: platformtest.NewTelegram(t), vk: platformtest.NewVK(t), backend: b, logs: &syncBuffer{}, clock: &fakeClock{}}
 	redisURL, prefix := storagetest.RedisURL(t)
 	r.env = map[string]string{
 		"TELEGRAM_TOKEN":        platformtest.TelegramToken,
@@ -100,7 +101,7 @@ func freeAddr(t *testing.T) string {
 // run executes a CLI command against the rig's environment.
 func (r *rig) run(args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
-	code = Main(context.Background(), args, r.getenv, &out, &errOut)
+	code = run(context.Background(), args, r.getenv, &out, &errOut, r.clock.Now)
 	return out.String(), errOut.String(), code
 }
 
@@ -153,7 +154,7 @@ func (r *rig) serve() {
 	r.mu.Lock()
 	r.cancel, r.stopped = cancel, stopped
 	r.mu.Unlock()
-	go func() { stopped <- Main(ctx, []string{"serve"}, r.getenv, r.logs, r.logs) }()
+	go func() { stopped <- run(ctx, []string{"serve"}, r.getenv, r.logs, r.logs, r.clock.Now) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/healthz")
@@ -212,6 +213,25 @@ func (r *rig) store() *sqlstore.DB {
 	}
 	r.t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// fakeClock is the hub's clock in a test: real time until the test moves it.
+type fakeClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the hub's time forward by d.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // syncBuffer collects logs written from several goroutines.
@@ -326,6 +346,7 @@ type person interface {
 	dm() *chat
 	say(text string) string // returns the platform's update or event id
 	sendPhoto(caption string)
+	sendVoice()
 	openInvite(code string)
 	start()
 	press(m botMsg, label string) string
@@ -382,6 +403,7 @@ func (p *tgPerson) say(text string) string {
 	return strconv.FormatInt(p.f.SendText(p.u, text), 10)
 }
 func (p *tgPerson) sendPhoto(caption string) { p.f.SendPhoto(p.u, caption) }
+func (p *tgPerson) sendVoice()               { p.f.SendVoice(p.u) }
 func (p *tgPerson) openInvite(code string)   { p.f.SendText(p.u, "/start "+code) }
 func (p *tgPerson) start()                   { p.f.SendText(p.u, "/start") }
 func (p *tgPerson) press(m botMsg, label string) string {
@@ -401,12 +423,16 @@ func (p *tgPerson) notice(updateID string) string {
 	return waitNotice(p.t, func() (string, bool) { return p.f.CallbackAnswer(p.f.CallbackQueryID(n)) })
 }
 func (p *tgPerson) group(id int, title string) *groupChat {
-	g := platformtest.TGGroup{ID: -int64(id), Title: title}
+	g := tgGroup(id, title)
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return tgMessages(p.f.Messages(g.ID)) }}
 	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }, chatID: strconv.FormatInt(g.ID, 10),
 		press: func(m botMsg, label string) string {
 			return strconv.FormatInt(p.f.Press(p.u, g.ID, m.id, m.button(p.t, label).data), 10)
 		}}
+}
+
+func tgGroup(id int, title string) platformtest.TGGroup {
+	return platformtest.TGGroup{ID: -int64(id), Title: title}
 }
 
 // vkPerson plays a VK user.
@@ -447,6 +473,7 @@ func (p *vkPerson) id() string                 { return strconv.Itoa(p.u.ID) }
 func (p *vkPerson) dm() *chat                  { return p.chat }
 func (p *vkPerson) say(text string) string     { return p.f.SendText(p.u, text) }
 func (p *vkPerson) sendPhoto(caption string)   { p.f.SendPhoto(p.u, caption) }
+func (p *vkPerson) sendVoice()                 { p.f.SendVoice(p.u) }
 func (p *vkPerson) openInvite(code string)     { p.f.SendTextRef(p.u, "Начать", code, "") }
 func (p *vkPerson) start()                     { p.f.SendStart(p.u) }
 func (p *vkPerson) press(m botMsg, label string) string {

@@ -120,9 +120,15 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 	}
 
+	hotline := handlers.DefaultHotlineConfig()
+	if a.cfg.HotlineFile != "" {
+		if hotline, err = handlers.LoadHotlineConfig(a.cfg.HotlineFile); err != nil {
+			return usageError{fmt.Sprintf("UNIONHUB_HOTLINE_FILE: %v", err)}
+		}
+	}
 	hub := handlers.New(handlers.Deps{
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
-		Clock: time.Now, Logger: a.logger,
+		Hotline: hotline, Clock: a.clock, Logger: a.logger,
 	})
 	var router *bot.Router
 	router = hub.Router(
@@ -163,6 +169,11 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			}
 		}()
 	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		hub.RunEscalations(intakeCtx, a.cfg.EscalationInterval)
+	}()
 	a.logger.InfoContext(ctx, "serving", "platforms", len(intakes), "workers", a.cfg.Workers)
 
 	var failure error

@@ -250,8 +250,9 @@ func (db *DB) UpdateProfile(ctx context.Context, personID int64, patch storage.P
 	return p, nil
 }
 
-// Forget erases a person's personal data, accounts and link codes and ends
-// their memberships; the rows stay for the anonymous aggregates.
+// Forget erases a person's personal data, accounts and link codes, ends
+// their memberships and unlinks their tickets; the rows stay for the
+// anonymous aggregates.
 func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 	err := db.inTx(ctx, func(c conn) error {
 		err := c.execOne(ctx, `UPDATE people SET full_name = '', position = '', work_email = '', personal_email = '', locale = '',
@@ -272,12 +273,48 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("end memberships: %w", err)
 		}
-		return nil
+		return c.forgetTickets(ctx, personID)
 	})
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)
 	}
 	db.logger.InfoContext(ctx, "person forgotten", "person_id", personID)
+	return nil
+}
+
+// forgetTickets unlinks a person from the hot line: their tickets and every
+// message they wrote lose the link, the threads of their tickets lose their
+// texts, attachments and rating comment unless they allowed KeepText, they
+// stop being a responder and the tickets they had taken are open again.
+// Topics, times and ratings stay for the stats.
+func (c conn) forgetTickets(ctx context.Context, personID int64) error {
+	_, err := c.exec(ctx, `UPDATE ticket_messages SET text = '', attachments = NULL
+		WHERE ticket_id IN (SELECT id FROM tickets WHERE person_id = ? AND keep_text = ?)`, personID, false)
+	if err != nil {
+		return fmt.Errorf("erase ticket texts: %w", err)
+	}
+	_, err = c.exec(ctx, `UPDATE ticket_messages SET author_id = NULL
+		WHERE author_id = ? OR (from_member = ? AND ticket_id IN (SELECT id FROM tickets WHERE person_id = ?))`,
+		personID, true, personID)
+	if err != nil {
+		return fmt.Errorf("unlink ticket messages: %w", err)
+	}
+	_, err = c.exec(ctx, "UPDATE tickets SET rating_comment = '' WHERE person_id = ? AND keep_text = ?", personID, false)
+	if err != nil {
+		return fmt.Errorf("erase rating comments: %w", err)
+	}
+	if _, err := c.exec(ctx, "UPDATE tickets SET person_id = NULL WHERE person_id = ?", personID); err != nil {
+		return fmt.Errorf("unlink tickets: %w", err)
+	}
+	if _, err := c.exec(ctx, "DELETE FROM responders WHERE person_id = ?", personID); err != nil {
+		return fmt.Errorf("remove responder: %w", err)
+	}
+	// Tickets they had taken go back to the open pool for someone else.
+	_, err = c.exec(ctx, "UPDATE tickets SET status = ?, assignee_id = NULL WHERE assignee_id = ? AND status = ?",
+		storage.TicketOpen, personID, storage.TicketTaken)
+	if err != nil {
+		return fmt.Errorf("reopen taken tickets: %w", err)
+	}
 	return nil
 }
 

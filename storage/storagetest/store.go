@@ -124,6 +124,20 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"LinkCodes", testLinkCodes},
 		{"Chats", testChats},
 		{"UnicodeRoundTrip", testUnicode},
+		{"TicketRoundTrip", testTicketRoundTrip},
+		{"TicketsOf", testTicketsOf},
+		{"FindTickets", testFindTickets},
+		{"AddTicketMessage", testAddTicketMessage},
+		{"TakeRace", testTakeRace},
+		{"MoveTicket", testMoveTicket},
+		{"MoveRace", testMoveRace},
+		{"CloseTicket", testCloseTicket},
+		{"RateTicket", testRateTicket},
+		{"OverdueTickets", testOverdueTickets},
+		{"Responders", testResponders},
+		{"DeskPosts", testDeskPosts},
+		{"DeskOf", testDeskOf},
+		{"ForgetTickets", testForgetTickets},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

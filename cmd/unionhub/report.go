@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/storage"
+)
+
+func (a *app) report(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "hotline" {
+		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]"}
+	}
+	fs := flag.NewFlagSet("report hotline", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	code := fs.String("org", "", "organisation code; its whole subtree is counted")
+	fromS := fs.String("from", "", "first day, YYYY-MM-DD (default: a year before --to)")
+	toS := fs.String("to", "", "day after the last, YYYY-MM-DD (default: tomorrow)")
+	format := fs.String("format", "table", "table, csv or json")
+	if err := fs.Parse(args[1:]); err != nil {
+		return usageError{err.Error()}
+	}
+	if *code == "" || fs.NArg() != 0 {
+		return usageError{"report hotline needs --org CODE and nothing else"}
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	org, err := db.OrgByCode(ctx, *code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
+	}
+	if err != nil {
+		return fmt.Errorf("load org: %w", err)
+	}
+	now := a.clock()
+	loc, err := time.LoadLocation(org.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	to := time.Date(now.In(loc).Year(), now.In(loc).Month(), now.In(loc).Day()+1, 0, 0, 0, 0, loc)
+	if *toS != "" {
+		if to, err = time.ParseInLocation(time.DateOnly, *toS, loc); err != nil {
+			return usageError{fmt.Sprintf("--to %q: use YYYY-MM-DD", *toS)}
+		}
+	}
+	from := to.AddDate(-1, 0, 0)
+	if *fromS != "" {
+		if from, err = time.ParseInLocation(time.DateOnly, *fromS, loc); err != nil {
+			return usageError{fmt.Sprintf("--from %q: use YYYY-MM-DD", *fromS)}
+		}
+	}
+	if !from.Before(to) {
+		return usageError{"--from must be before --to"}
+	}
+	r, err := handlers.BuildHotlineReport(ctx, db, org, from, to, now)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "csv":
+		return writeReportCSV(a.stdout, r)
+	}
+	return writeReportTable(a.stdout, r)
+}
+
+// reportRows are the report as metric, value pairs, shared by CSV and table.
+func reportRows(r handlers.HotlineReport) [][2]string {
+	hours := func(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 1, 64) }
+	rows := [][2]string{
+		{"org", r.Org},
+		{"from", r.From.Format(time.DateOnly)},
+		{"to", r.To.Format(time.DateOnly)},
+		{"tickets", strconv.Itoa(r.Tickets)},
+		{"first_response_count", strconv.Itoa(r.First.Count)},
+		{"first_response_median_hours", hours(r.First.Median)},
+		{"first_response_p90_hours", hours(r.First.P90)},
+		{"close_count", strconv.Itoa(r.Close.Count)},
+		{"close_median_hours", hours(r.Close.Median)},
+		{"close_p90_hours", hours(r.Close.P90)},
+		{"escalations", strconv.Itoa(r.Escalate)},
+		{"unanswered_now", strconv.Itoa(r.UnansweredNow)},
+		{"ratings", strconv.Itoa(r.Ratings.Count)},
+		{"rating_average", strconv.FormatFloat(r.Ratings.Average, 'f', 2, 64)},
+	}
+	for i, n := range r.Ratings.Stars {
+		rows = append(rows, [2]string{fmt.Sprintf("rating_%d", i+1), strconv.Itoa(n)})
+	}
+	for _, tc := range r.ByTopic {
+		rows = append(rows, [2]string{"topic_" + tc.Topic, strconv.Itoa(tc.Count)})
+	}
+	return rows
+}
+
+func writeReportCSV(w io.Writer, r handlers.HotlineReport) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write([]string{"metric", "value"}); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	for _, row := range reportRows(r) {
+		if err := cw.Write(row[:]); err != nil {
+			return fmt.Errorf("write csv: %w", err)
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+func writeReportTable(w io.Writer, r handlers.HotlineReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, row := range reportRows(r) {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}

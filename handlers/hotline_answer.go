@@ -1,0 +1,618 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// pathIDs reads the ids of an org's path "/1/2/4/", root first.
+func pathIDs(path string) []int64 {
+	var ids []int64
+	for _, part := range strings.Split(strings.Trim(path, "/"), "/") {
+		if id, err := strconv.ParseInt(part, 10, 64); err == nil {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+// canAnswer reports whether the session's person may see and answer t:
+// the rule itself is storage.CanAnswer, fed with the person's memberships
+// and their responder entries along the member's branch of the tree.
+func (h *Hub) canAnswer(ctx context.Context, s *session, t storage.Ticket) (bool, error) {
+	if s.person == nil {
+		return false, nil
+	}
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		return false, err
+	}
+	memberOrg, err := h.Store.Org(ctx, t.OrgID)
+	if err != nil {
+		return false, fmt.Errorf("load member org: %w", err)
+	}
+	var mine []storage.Responder
+	orgOf := map[int64]storage.Org{}
+	for _, id := range pathIDs(memberOrg.Path) {
+		rs, err := h.Store.Responders(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("list responders: %w", err)
+		}
+		for _, r := range rs {
+			if r.PersonID != s.person.ID {
+				continue
+			}
+			if _, ok := orgOf[id]; !ok {
+				if orgOf[id], err = h.Store.Org(ctx, id); err != nil {
+					return false, fmt.Errorf("load org: %w", err)
+				}
+			}
+			mine = append(mine, r)
+		}
+	}
+	return storage.CanAnswer(active, mine, orgOf, memberOrg, t.Topic), nil
+}
+
+// signature names a responder to the member: name, role and organisation.
+func (h *Hub) signature(ctx context.Context, s *session, lang string, t storage.Ticket) (string, error) {
+	memberOrg, err := h.Store.Org(ctx, t.OrgID)
+	if err != nil {
+		return "", fmt.Errorf("load member org: %w", err)
+	}
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		return "", err
+	}
+	best := -1
+	for i, m := range active {
+		if m.Org.Contains(memberOrg) && (best < 0 || roleRank(m.Role) > roleRank(active[best].Role)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return h.Catalog.T(lang, "ticket.signature_responder", "Name", s.person.FullName), nil
+	}
+	m := active[best]
+	return h.Catalog.T(lang, "ticket.signature", "Name", s.person.FullName, "Role", h.Catalog.T(lang, roleKey(m.Role)), "Org", m.Org.Name), nil
+}
+
+func roleRank(r storage.Role) int {
+	for i, known := range storage.Roles {
+		if r == known {
+			return i
+		}
+	}
+	return -1
+}
+
+// tellMember sends the member of t a message on the platform they were
+// seen on last; it reports whether they got it.
+func (h *Hub) tellMember(ctx context.Context, t storage.Ticket, key string, build func(lang string) bot.Message) (bool, error) {
+	if t.PersonID == 0 {
+		return false, nil
+	}
+	p, err := h.Store.Person(ctx, t.PersonID)
+	if err != nil {
+		return false, fmt.Errorf("load member: %w", err)
+	}
+	if p.ErasedAt != nil {
+		return false, nil
+	}
+	accounts, err := h.Store.Accounts(ctx, p.ID)
+	if err != nil {
+		return false, fmt.Errorf("load member accounts: %w", err)
+	}
+	return h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
+}
+
+// memberButtons are what a member can do with an answered ticket.
+func memberButtons(h *Hub, lang string, id int64) bot.Keyboard {
+	n := strconv.FormatInt(id, 10)
+	return bot.Keyboard{{
+		{Text: h.Catalog.T(lang, "ticket.button_follow"), Data: cbTicket + ":follow:" + n},
+		{Text: h.Catalog.T(lang, "ticket.button_done"), Data: cbTicket + ":done:" + n},
+	}}
+}
+
+// onTicketButton takes the buttons of tickets: responders' take, reply,
+// hand up, close and show; members' follow-up, done and rating.
+func (h *Hub) onTicketButton(ctx context.Context, s *session) error {
+	parts := strings.Split(s.u.Callback.Data, ":")
+	if len(parts) < 3 {
+		return s.notice(ctx, "error.stale_button")
+	}
+	id, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || s.person == nil {
+		return s.notice(ctx, "error.stale_button")
+	}
+	t, err := h.Store.Ticket(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if err != nil {
+		return fmt.Errorf("load ticket: %w", err)
+	}
+	switch action := parts[1]; action {
+	case "follow", "done", "rate", "nocomment":
+		if t.PersonID != s.person.ID {
+			return s.notice(ctx, "error.not_allowed")
+		}
+		return h.memberTicketAction(ctx, s, t, action, parts[3:])
+	case "take", "reply", "up", "close", "show":
+		ok, err := h.canAnswer(ctx, s, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return s.notice(ctx, "error.not_allowed")
+		}
+		return h.responderTicketAction(ctx, s, t, action)
+	}
+	return s.notice(ctx, "error.stale_button")
+}
+
+func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.Ticket, action string) error {
+	if t.Status == storage.TicketClosed && action != "show" {
+		return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
+	}
+	now := h.Clock()
+	desk := !s.private()
+	switch action {
+	case "show":
+		card, err := h.ticketCard(ctx, s.lang, t, "ticket.card_show", desk)
+		if err != nil {
+			return err
+		}
+		card.ChatID = s.u.Chat.ID
+		return s.send(ctx, card)
+	case "take":
+		taken, err := h.Store.TakeTicket(ctx, t.ID, s.person.ID, now)
+		if errors.Is(err, storage.ErrAlreadyTaken) {
+			return s.notice(ctx, "ticket.taken_by", "ID", t.ID, "Name", h.personName(ctx, s.lang, taken.AssigneeID))
+		}
+		if err != nil {
+			return fmt.Errorf("take ticket: %w", err)
+		}
+		card, err := h.ticketCard(ctx, s.lang, taken, "ticket.card_taken", desk)
+		if err != nil {
+			return err
+		}
+		card.Text = s.t("ticket.you_took", "ID", taken.ID, "Name", s.person.FullName) + "\n\n" + card.Text
+		return s.reply(ctx, card.Text, card.Keyboard)
+	case "reply":
+		if desk {
+			return s.notice(ctx, "ticket.desk_reply_hint")
+		}
+		if t.Status == storage.TicketOpen {
+			if _, err := h.Store.TakeTicket(ctx, t.ID, s.person.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyTaken) {
+				return fmt.Errorf("take ticket: %w", err)
+			}
+		}
+		if err := s.saveConversation(ctx, &conversation{Flow: flowAnswer, Step: stepText, TicketID: t.ID}); err != nil {
+			return err
+		}
+		return s.ask(ctx, s.plural("ticket.ask_answer", maxTicketText, "ID", t.ID),
+			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbMenu + ":main"}}})
+	case "up":
+		level, err := h.Store.Org(ctx, t.LevelOrgID)
+		if err != nil {
+			return fmt.Errorf("load level org: %w", err)
+		}
+		if level.ParentID == 0 {
+			return s.notice(ctx, "ticket.top_level")
+		}
+		parent, err := h.Store.Org(ctx, level.ParentID)
+		if err != nil {
+			return fmt.Errorf("load parent org: %w", err)
+		}
+		target, err := h.route(ctx, parent, t.Topic)
+		if err != nil {
+			return err
+		}
+		moved, err := h.Store.MoveTicket(ctx, t.ID, level.ID, target.ID, h.Hotline.Deadline(now, zone(target)), false)
+		if errors.Is(err, storage.ErrConflict) {
+			return s.notice(ctx, "error.stale_button")
+		}
+		if err != nil {
+			return fmt.Errorf("move ticket: %w", err)
+		}
+		if err := h.dispatchTicket(ctx, moved, target, "ticket.card_handed_up"); err != nil {
+			h.Logger.WarnContext(ctx, "notify responders", "ticket", t.ID, "err", err)
+		}
+		if _, err := h.tellMember(ctx, moved, fmt.Sprintf("moved:%d:%d", t.ID, target.ID), func(lang string) bot.Message {
+			return bot.Message{Text: h.Catalog.T(lang, "ticket.member_moved", "ID", t.ID, "Org", target.Name)}
+		}); err != nil {
+			h.Logger.WarnContext(ctx, "tell member", "ticket", t.ID, "err", err)
+		}
+		return s.reply(ctx, s.t("ticket.handed_up", "ID", t.ID, "Org", target.Name), nil)
+	case "close":
+		closed, err := h.Store.CloseTicket(ctx, t.ID, now)
+		if errors.Is(err, storage.ErrTicketClosed) {
+			return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("close ticket: %w", err)
+		}
+		if err := h.askRating(ctx, closed); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.closed", "ID", t.ID), nil)
+	}
+	return s.notice(ctx, "error.stale_button")
+}
+
+func (h *Hub) personName(ctx context.Context, lang string, id int64) string {
+	if p, err := h.Store.Person(ctx, id); err == nil && p.ErasedAt == nil {
+		return p.FullName
+	}
+	return h.Catalog.T(lang, "ticket.anonymous")
+}
+
+// askRating asks the member to rate the answer of a closed ticket.
+func (h *Hub) askRating(ctx context.Context, t storage.Ticket) error {
+	id := strconv.FormatInt(t.ID, 10)
+	_, err := h.tellMember(ctx, t, "rate:"+id, func(lang string) bot.Message {
+		var row []bot.Button
+		for n := 1; n <= 5; n++ {
+			row = append(row, bot.Button{Text: strconv.Itoa(n) + "★", Data: fmt.Sprintf("%s:rate:%s:%d", cbTicket, id, n)})
+		}
+		return bot.Message{Text: h.Catalog.T(lang, "ticket.rate", "ID", t.ID), Keyboard: bot.Keyboard{row}}
+	})
+	return err
+}
+
+func (h *Hub) memberTicketAction(ctx context.Context, s *session, t storage.Ticket, action string, args []string) error {
+	switch action {
+	case "follow":
+		if t.Status == storage.TicketClosed {
+			return s.reply(ctx, s.t("ticket.closed_for_member", "ID", t.ID), s.mainMenu())
+		}
+		if err := s.saveConversation(ctx, &conversation{Flow: flowFollowUp, Step: stepText, TicketID: t.ID}); err != nil {
+			return err
+		}
+		return s.ask(ctx, s.plural("ticket.ask_follow", maxTicketText, "ID", t.ID),
+			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbMenu + ":main"}}})
+	case "done":
+		closed, err := h.Store.CloseTicket(ctx, t.ID, h.Clock())
+		if errors.Is(err, storage.ErrTicketClosed) {
+			return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("close ticket: %w", err)
+		}
+		if closed.AssigneeID != 0 {
+			if err := h.tellPerson(ctx, closed.AssigneeID, fmt.Sprintf("closed:%d", t.ID), func(lang string) bot.Message {
+				return bot.Message{Text: h.Catalog.T(lang, "ticket.member_closed", "ID", t.ID)}
+			}); err != nil {
+				h.Logger.WarnContext(ctx, "tell responder", "ticket", t.ID, "err", err)
+			}
+		}
+		return h.askRating(ctx, closed)
+	case "rate":
+		if len(args) != 1 || t.Status != storage.TicketClosed {
+			return s.notice(ctx, "error.stale_button")
+		}
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > 5 {
+			return s.notice(ctx, "error.stale_button")
+		}
+		if err := h.Store.RateTicket(ctx, t.ID, n, ""); err != nil {
+			return fmt.Errorf("rate ticket: %w", err)
+		}
+		if err := s.saveConversation(ctx, &conversation{Flow: flowRate, Step: stepText, TicketID: t.ID, Rating: n}); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.rated", "ID", t.ID, "Rating", n), bot.Keyboard{{
+			{Text: s.t("ticket.button_no_comment"), Data: fmt.Sprintf("%s:nocomment:%d", cbTicket, t.ID)},
+		}})
+	case "nocomment":
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu())
+	}
+	return s.notice(ctx, "error.stale_button")
+}
+
+// tellPerson sends a message to a person by id where they can be reached.
+func (h *Hub) tellPerson(ctx context.Context, personID int64, key string, build func(lang string) bot.Message) error {
+	p, err := h.Store.Person(ctx, personID)
+	if err != nil {
+		return fmt.Errorf("load person: %w", err)
+	}
+	accounts, err := h.Store.Accounts(ctx, personID)
+	if err != nil {
+		return fmt.Errorf("load accounts: %w", err)
+	}
+	_, err = h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
+	return err
+}
+
+// ticketText takes a responder's answer, a member's follow-up or a rating
+// comment.
+func (h *Hub) ticketText(ctx context.Context, s *session, c *conversation) error {
+	if s.person == nil {
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.not_registered")})
+	}
+	t, err := h.Store.Ticket(ctx, c.TicketID)
+	if err != nil {
+		return fmt.Errorf("load ticket: %w", err)
+	}
+	if c.Flow == flowRate {
+		comment, bad := cleanText(s.u.Text, maxRatingComment)
+		if bad != nil {
+			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+		}
+		if err := h.Store.RateTicket(ctx, t.ID, c.Rating, comment); err != nil {
+			return fmt.Errorf("rate ticket: %w", err)
+		}
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu())
+	}
+	if s.u.HasMedia {
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
+	}
+	text, bad := cleanTicketText(s.u.Text)
+	if bad != nil {
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+	}
+	if c.Flow == flowAnswer {
+		ok, err := h.canAnswer(ctx, s, t)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if err := s.endConversation(ctx); err != nil {
+				return err
+			}
+			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.not_allowed")})
+		}
+		if err := h.answer(ctx, s, t, text, s.u.Attachments); err != nil {
+			return err
+		}
+		return s.endConversation(ctx)
+	}
+	if t.PersonID != s.person.ID {
+		return s.endConversation(ctx)
+	}
+	if err := h.followUp(ctx, s, t, text, s.u.Attachments); err != nil {
+		return err
+	}
+	return s.endConversation(ctx)
+}
+
+// answer adds a responder's message to the thread and brings it to the
+// member, signed with the responder's name and role.
+func (h *Hub) answer(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
+	msg := storage.TicketMessage{TicketID: t.ID, AuthorID: s.person.ID, Text: text, Attachments: files, At: h.Clock()}
+	if _, err := h.Store.AddTicketMessage(ctx, msg); errors.Is(err, storage.ErrTicketClosed) {
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.closed_already", "ID", t.ID)})
+	} else if err != nil {
+		return fmt.Errorf("add answer: %w", err)
+	}
+	reached, err := h.tellMember(ctx, t, fmt.Sprintf("answer:%s:%s", s.u.Platform, s.u.ID), func(lang string) bot.Message {
+		sig, sigErr := h.signature(ctx, s, lang, t)
+		if sigErr != nil {
+			sig = s.person.FullName
+		}
+		return bot.Message{
+			Text:        h.Catalog.T(lang, "ticket.answer", "ID", t.ID, "Signature", sig, "Text", text),
+			Attachments: files,
+			Keyboard:    memberButtons(h, lang, t.ID),
+		}
+	})
+	if err != nil {
+		return err
+	}
+	key := "ticket.answer_sent"
+	if !reached {
+		key = "ticket.member_unreachable"
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, "ID", t.ID)})
+}
+
+// followUp adds a member's message to the thread and brings it to the
+// responder who took the ticket, or to those who answer at its level.
+func (h *Hub) followUp(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
+	msg := storage.TicketMessage{TicketID: t.ID, AuthorID: s.person.ID, FromMember: true, Text: text, Attachments: files, At: h.Clock()}
+	if _, err := h.Store.AddTicketMessage(ctx, msg); errors.Is(err, storage.ErrTicketClosed) {
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.closed_for_member", "ID", t.ID), Keyboard: s.mainMenu()})
+	} else if err != nil {
+		return fmt.Errorf("add follow-up: %w", err)
+	}
+	key := fmt.Sprintf("followup:%s:%s", s.u.Platform, s.u.ID)
+	build := func(lang string) bot.Message {
+		return bot.Message{
+			Text:        h.Catalog.T(lang, "ticket.follow_up", "ID", t.ID, "Name", s.person.FullName, "Text", text),
+			Attachments: files,
+			Keyboard:    ticketButtons(h, lang, t, false),
+		}
+	}
+	if t.AssigneeID != 0 {
+		if err := h.tellPerson(ctx, t.AssigneeID, key, build); err != nil {
+			return err
+		}
+	} else {
+		level, err := h.Store.Org(ctx, t.LevelOrgID)
+		if err != nil {
+			return fmt.Errorf("load level org: %w", err)
+		}
+		recipients, _, err := h.ticketRecipients(ctx, level, t.Topic)
+		if err != nil {
+			return err
+		}
+		for _, r := range recipients {
+			if _, err := h.notify(ctx, key, r.Accounts, locales.Normalize(r.Person.Locale), build); err != nil {
+				h.Logger.WarnContext(ctx, "notify responder", "ticket", t.ID, "err", err)
+			}
+		}
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", t.ID)})
+}
+
+// cmdMy lists the member's tickets with their state.
+func (h *Hub) cmdMy(ctx context.Context, s *session) error {
+	if !s.private() {
+		return nil
+	}
+	if ok, err := h.requireRegistered(ctx, s); !ok {
+		return err
+	}
+	tickets, err := h.Store.TicketsOf(ctx, s.person.ID)
+	if err != nil {
+		return fmt.Errorf("list tickets: %w", err)
+	}
+	if len(tickets) == 0 {
+		return s.reply(ctx, s.t("ticket.none_mine"), s.mainMenu())
+	}
+	var b strings.Builder
+	b.WriteString(s.plural("ticket.mine", len(tickets)))
+	var kb bot.Keyboard
+	for _, t := range tickets {
+		b.WriteString("\n" + s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
+			"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format("02.01.2006")))
+		if t.Status != storage.TicketClosed && len(kb) < ticketListButtons {
+			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_follow_n", "ID", t.ID), Data: fmt.Sprintf("%s:follow:%d", cbTicket, t.ID)}})
+		}
+	}
+	return s.reply(ctx, b.String(), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":main"}}))
+}
+
+func statusKey(t storage.Ticket) string {
+	switch {
+	case t.Status == storage.TicketClosed:
+		return "ticket.status_closed"
+	case t.FirstResponseAt != nil:
+		return "ticket.status_answered"
+	case t.Status == storage.TicketTaken:
+		return "ticket.status_taken"
+	}
+	return "ticket.status_open"
+}
+
+// cmdTickets lists to a responder the unclosed tickets they may answer.
+func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
+	if !s.private() {
+		return nil
+	}
+	if ok, err := h.requireRegistered(ctx, s); !ok {
+		return err
+	}
+	roots, err := h.answerRoots(ctx, s)
+	if err != nil {
+		return err
+	}
+	if len(roots) == 0 {
+		return s.refuse(ctx, "error.not_allowed")
+	}
+	var visible []storage.Ticket
+	seen := map[int64]bool{}
+	for _, root := range roots {
+		ts, err := h.Store.FindTickets(ctx, storage.TicketQuery{Under: root, Statuses: []storage.TicketStatus{storage.TicketOpen, storage.TicketTaken}})
+		if err != nil {
+			return fmt.Errorf("list tickets: %w", err)
+		}
+		for _, t := range ts {
+			if seen[t.ID] {
+				continue
+			}
+			seen[t.ID] = true
+			if ok, err := h.canAnswer(ctx, s, t); err != nil {
+				return err
+			} else if ok {
+				visible = append(visible, t)
+			}
+		}
+	}
+	if len(visible) == 0 {
+		return s.reply(ctx, s.t("ticket.none_open"), s.mainMenu())
+	}
+	var b strings.Builder
+	b.WriteString(s.plural("ticket.open_count", len(visible)))
+	var kb bot.Keyboard
+	for _, t := range visible {
+		b.WriteString("\n" + s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
+			"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format("02.01.2006")))
+		if len(kb) < ticketListButtons {
+			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_show", "ID", t.ID), Data: fmt.Sprintf("%s:show:%d", cbTicket, t.ID)}})
+		}
+	}
+	return s.reply(ctx, b.String(), kb)
+}
+
+// answerRoots are the orgs under which the person may answer tickets: where
+// they chair, and where they are a named responder.
+func (h *Hub) answerRoots(ctx context.Context, s *session) ([]storage.Org, error) {
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	roots := storage.ManagedOrgs(active, storage.ActAnswerTicket)
+	seen := map[int64]bool{}
+	for _, o := range roots {
+		seen[o.ID] = true
+	}
+	for _, m := range active {
+		if seen[m.Org.ID] {
+			continue
+		}
+		rs, err := h.Store.Responders(ctx, m.Org.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list responders: %w", err)
+		}
+		for _, r := range rs {
+			if r.PersonID == s.person.ID {
+				roots, seen[m.Org.ID] = append(roots, m.Org), true
+				break
+			}
+		}
+	}
+	return roots, nil
+}
+
+// memberText handles free text from a member outside any conversation: with
+// one unclosed ticket it joins that ticket's thread; with several the member
+// picks one.
+func (h *Hub) memberText(ctx context.Context, s *session) (bool, error) {
+	tickets, err := h.Store.TicketsOf(ctx, s.person.ID)
+	if err != nil {
+		return false, fmt.Errorf("list tickets: %w", err)
+	}
+	var open []storage.Ticket
+	for _, t := range tickets {
+		if t.Status != storage.TicketClosed {
+			open = append(open, t)
+		}
+	}
+	switch len(open) {
+	case 0:
+		return false, nil
+	case 1:
+		if s.u.HasMedia {
+			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
+		}
+		text, bad := cleanTicketText(s.u.Text)
+		if bad != nil && len(s.u.Attachments) == 0 {
+			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+		}
+		return true, h.followUp(ctx, s, open[0], text, s.u.Attachments)
+	}
+	var kb bot.Keyboard
+	for _, t := range open[:min(len(open), ticketListButtons-1)] {
+		kb = append(kb, []bot.Button{{Text: s.t("ticket.button_follow_n", "ID", t.ID), Data: fmt.Sprintf("%s:follow:%d", cbTicket, t.ID)}})
+	}
+	kb = append(kb, []bot.Button{{Text: s.t("menu.button_ask"), Data: cbMenu + ":ask"}})
+	return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.which"), Keyboard: kb})
+}
