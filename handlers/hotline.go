@@ -401,9 +401,9 @@ func (h *Hub) ticketCard(ctx context.Context, lang string, t storage.Ticket, hea
 			name = p.FullName
 		}
 	}
-	question, files := "", 0
+	question, files := "", []storage.Attachment(nil)
 	if len(msgs) > 0 {
-		question, files = msgs[0].Text, len(msgs[0].Attachments)
+		question, files = msgs[0].Text, msgs[0].Attachments
 	}
 	share := h.Catalog.T(lang, "ask.no")
 	if t.ShareName {
@@ -411,10 +411,12 @@ func (h *Hub) ticketCard(ctx context.Context, lang string, t storage.Ticket, hea
 	}
 	text := h.Catalog.T(lang, headKey, "ID", t.ID) + "\n" +
 		h.Catalog.T(lang, "ticket.card", "Topic", h.topicName(lang, t.Topic), "Name", name, "Org", org.Name, "ShareName", share, "Question", question)
-	if files > 0 {
-		text += "\n" + h.Catalog.Plural(lang, "ticket.files", files)
+	if len(files) > 0 {
+		// Files come along where the platform can show them; the count tells
+		// a responder on the other platform that there are some.
+		text += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
 	}
-	return bot.Message{Text: text, Keyboard: ticketButtons(h, lang, t, desk)}, nil
+	return bot.Message{Text: text, Keyboard: ticketButtons(h, lang, t, desk), Attachments: files}, nil
 }
 
 // ticketButtons are the responder's actions for a ticket in its state.

@@ -12,11 +12,14 @@ import (
 
 // HotlineReport is the hot line of an organisation's subtree over a period.
 type HotlineReport struct {
-	Org      string          `json:"org"`
-	From     time.Time       `json:"from"`
-	To       time.Time       `json:"to"`
-	Tickets  int             `json:"tickets"`
-	ByTopic  []TopicCount    `json:"by_topic"`
+	Org     string       `json:"org"`
+	From    time.Time    `json:"from"`
+	To      time.Time    `json:"to"`
+	Tickets int          `json:"tickets"`
+	ByTopic []TopicCount `json:"by_topic"`
+	// ByOrg counts the tickets of each organisation of the subtree whose
+	// members asked, busiest first.
+	ByOrg    []OrgCount      `json:"by_org"`
 	First    DurationSummary `json:"first_response"`
 	Close    DurationSummary `json:"close"`
 	Escalate int             `json:"escalations"`
@@ -30,6 +33,13 @@ type HotlineReport struct {
 type TopicCount struct {
 	Topic string `json:"topic"`
 	Count int    `json:"count"`
+}
+
+// OrgCount is how many tickets the members of an organisation asked.
+type OrgCount struct {
+	Code    string `json:"code"`
+	Name    string `json:"name"`
+	Tickets int    `json:"tickets"`
 }
 
 // DurationSummary describes how long something took over the tickets that
@@ -48,20 +58,28 @@ type RatingSummary struct {
 	Stars [5]int `json:"stars"`
 }
 
+// reportStore is what a report reads.
+type reportStore interface {
+	storage.TicketStore
+	Org(ctx context.Context, id int64) (storage.Org, error)
+}
+
 // BuildHotlineReport computes the report of org's subtree for tickets asked
 // in [from, to).
-func BuildHotlineReport(ctx context.Context, st storage.TicketStore, org storage.Org, from, to, now time.Time) (HotlineReport, error) {
+func BuildHotlineReport(ctx context.Context, st reportStore, org storage.Org, from, to, now time.Time) (HotlineReport, error) {
 	r := HotlineReport{Org: org.Name, From: from, To: to}
 	tickets, err := st.FindTickets(ctx, storage.TicketQuery{Under: org, CreatedFrom: from, CreatedTo: to})
 	if err != nil {
 		return r, fmt.Errorf("list tickets: %w", err)
 	}
 	topics := map[string]int{}
+	orgs := map[int64]int{}
 	var first, closing []time.Duration
 	ratingSum := 0
 	for _, t := range tickets {
 		r.Tickets++
 		topics[t.Topic]++
+		orgs[t.OrgID]++
 		r.Escalate += t.Escalations
 		if t.FirstResponseAt != nil {
 			first = append(first, t.FirstResponseAt.Sub(t.CreatedAt))
@@ -83,6 +101,19 @@ func BuildHotlineReport(ctx context.Context, st storage.TicketStore, org storage
 			return r.ByTopic[i].Count > r.ByTopic[j].Count
 		}
 		return r.ByTopic[i].Topic < r.ByTopic[j].Topic
+	})
+	for id, n := range orgs {
+		o, err := st.Org(ctx, id)
+		if err != nil {
+			return r, fmt.Errorf("load org: %w", err)
+		}
+		r.ByOrg = append(r.ByOrg, OrgCount{Code: o.Code, Name: o.Name, Tickets: n})
+	}
+	sort.Slice(r.ByOrg, func(i, j int) bool {
+		if r.ByOrg[i].Tickets != r.ByOrg[j].Tickets {
+			return r.ByOrg[i].Tickets > r.ByOrg[j].Tickets
+		}
+		return r.ByOrg[i].Code < r.ByOrg[j].Code
 	})
 	r.First, r.Close = summarize(first), summarize(closing)
 	if r.Ratings.Count > 0 {

@@ -66,6 +66,20 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 		c.expect("Вопрос принят, № ")
 
 		card := cc.expect("Новое обращение №", "Тема: Зарплата", "От: Кузнецова Анна", "Можно назвать работодателю: да", "С сентября её нет.", "📎 1 вложение")
+		// The responder sees the member's photo itself, on the same platform.
+		photos := 0
+		if plat == storage.Telegram {
+			for _, m := range r.tg.Messages(2101) {
+				photos += len(m.Attachments)
+			}
+		} else {
+			for _, m := range r.vk.Messages(2101) {
+				photos += len(m.Attachments)
+			}
+		}
+		if photos != 1 {
+			t.Fatalf("the responder got %d attachments, want the member's photo", photos)
+		}
 		chair.press(card, "Взять")
 		card = cc.expect("взял(а) Сидорова Мария")
 		chair.press(card, "Ответить")
@@ -90,6 +104,9 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 
 		member.say("/my")
 		c.expect("Ваше 1 обращение", "Зарплата · закрыто")
+		// A follow-up to the closed ticket is refused, nothing is added.
+		member.press(answer, "Ответить")
+		c.expect("закрыто. Если вопрос остался — задайте новый")
 
 		db := r.store()
 		tickets, err := db.TicketsOf(context.Background(), personOf(t, db, member).ID)
@@ -120,6 +137,9 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 		}
 		if out := r.mustRun("report", "hotline", "--org", "fish", "--format", "csv"); !strings.Contains(out, "tickets,0") {
 			t.Fatalf("a sibling branch sees the ticket:\n%s", out)
+		}
+		if out := r.mustRun("report", "hotline", "--org", "union"); !strings.Contains(out, "org_edu-school-5") || !strings.Contains(out, "topic_wages") {
+			t.Fatalf("the union's table lacks the breakdown:\n%s", out)
 		}
 		chair.say("/stats")
 		cc.expect("30 дней: 1 обращение", "Средняя оценка: 5.0")

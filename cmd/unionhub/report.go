@@ -107,6 +107,9 @@ func reportRows(r handlers.HotlineReport) [][2]string {
 	for _, tc := range r.ByTopic {
 		rows = append(rows, [2]string{"topic_" + tc.Topic, strconv.Itoa(tc.Count)})
 	}
+	for _, oc := range r.ByOrg {
+		rows = append(rows, [2]string{"org_" + oc.Code, strconv.Itoa(oc.Tickets)})
+	}
 	return rows
 }
 
