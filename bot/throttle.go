@@ -12,23 +12,28 @@ import (
 // maxRateLimitRetries bounds how often one call waits out a platform's 429.
 const maxRateLimitRetries = 3
 
-// throttled paces a platform's calls under its documented rate and waits
-// out the platform's "too many requests" before trying again.
+// throttled paces a platform's new messages under its documented rate and
+// waits out the platform's "too many requests" before trying again.
 type throttled struct {
 	Sender
-	limiter *rate.Limiter
+	limiter *rate.Limiter // nil: no pacing, only 429s are waited out
 }
 
-// Throttle wraps s so that its calls stay under perSecond and a rate-limit
-// refusal is retried after the wait the platform asked for, as long as ctx
-// allows. Delivery of bulk news shares these limits through the outbox.
+// Throttle wraps s so that new messages stay under perSecond (0: no pacing)
+// and any call refused for its rate is retried after the wait the platform
+// asked for, as long as ctx allows. Edits and button answers are not paced:
+// the platforms' message limits are about new messages.
 func Throttle(s Sender, perSecond float64) Sender {
-	return &throttled{Sender: s, limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+	t := &throttled{Sender: s}
+	if perSecond > 0 {
+		t.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
+	}
+	return t
 }
 
 func (t *throttled) Send(ctx context.Context, m Message) (Sent, error) {
 	var sent Sent
-	err := t.call(ctx, func() error {
+	err := t.call(ctx, t.limiter, func() error {
 		var err error
 		sent, err = t.Sender.Send(ctx, m)
 		return err
@@ -37,17 +42,19 @@ func (t *throttled) Send(ctx context.Context, m Message) (Sent, error) {
 }
 
 func (t *throttled) Edit(ctx context.Context, s Sent, m Message) error {
-	return t.call(ctx, func() error { return t.Sender.Edit(ctx, s, m) })
+	return t.call(ctx, nil, func() error { return t.Sender.Edit(ctx, s, m) })
 }
 
 func (t *throttled) AnswerCallback(ctx context.Context, u *Update, text string) error {
-	return t.call(ctx, func() error { return t.Sender.AnswerCallback(ctx, u, text) })
+	return t.call(ctx, nil, func() error { return t.Sender.AnswerCallback(ctx, u, text) })
 }
 
-func (t *throttled) call(ctx context.Context, do func() error) error {
+func (t *throttled) call(ctx context.Context, limiter *rate.Limiter, do func() error) error {
 	for attempt := 0; ; attempt++ {
-		if err := t.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("wait for rate limit: %w", err)
+		if limiter != nil {
+			if err := limiter.Wait(ctx); err != nil {
+				return fmt.Errorf("wait for rate limit: %w", err)
+			}
 		}
 		err := do()
 		var limited *RateLimitError

@@ -64,17 +64,27 @@ func TestThrottleGivesUpWhenTheWaitOutlastsTheContext(t *testing.T) {
 	}
 }
 
-func TestThrottleKeepsUnderTheRate(t *testing.T) {
+func TestThrottleKeepsNewMessagesUnderTheRate(t *testing.T) {
 	t.Parallel()
 	f := &flakySender{}
 	s := Throttle(f, 20)
 	for range 30 {
-		if err := s.AnswerCallback(context.Background(), &Update{}, ""); err != nil {
+		if _, err := s.Send(context.Background(), Message{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A burst of 20, then 10 more at 20/s: at least 450 ms in all.
 	if took := f.calls[len(f.calls)-1].Sub(f.calls[0]); took < 450*time.Millisecond {
-		t.Fatalf("30 calls took %s, faster than 20/s allows", took)
+		t.Fatalf("30 messages took %s, faster than 20/s allows", took)
+	}
+	// Button answers are not messages: they are not paced.
+	start := time.Now()
+	for range 100 {
+		if err := s.AnswerCallback(context.Background(), &Update{}, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("100 button answers took %s: they were paced", took)
 	}
 }

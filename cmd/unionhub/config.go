@@ -39,6 +39,8 @@ type Config struct {
 
 	HotlineFile        string
 	EscalationInterval time.Duration
+	TelegramRate       float64
+	VKRate             float64
 }
 
 // setting describes one environment variable: the README's config table is
@@ -54,12 +56,14 @@ var settings = []setting{
 	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server (a self-hosted telegram-bot-api server works too)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL of the webhook; empty = long polling", false, func(c *Config) *string { return &c.TelegramWebhookURL }},
 	{"TELEGRAM_WEBHOOK_SECRET", "", "Webhook secret_token (1-256 of A-Z a-z 0-9 _ -); required with a webhook", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
+	{"TELEGRAM_RATE", "30", "New messages per second the bot sends at most (0: unpaced, e.g. with paid broadcasts or a test server)", false, nil},
 	{"TELEGRAM_BOT_USERNAME", "", "Bot username for invite links printed by the CLI (serve asks getMe)", false, func(c *Config) *string { return &c.TelegramBotUsername }},
 	{"VK_TOKEN", "", "Community access token with messages rights; enables VK", true, func(c *Config) *string { return &c.VKToken }},
 	{"VK_GROUP_ID", "", "Community id (a positive number); required with VK_TOKEN", false, nil},
 	{"VK_API_URL", "https://api.vk.ru/method/", "VK API method URL, ending with /", false, func(c *Config) *string { return &c.VKAPIURL }},
 	{"VK_CALLBACK_CONFIRMATION", "", "Callback API confirmation string; set = Callback API instead of Long Poll", false, func(c *Config) *string { return &c.VKCallbackConfirmation }},
 	{"VK_CALLBACK_SECRET", "", "Callback API secret key (up to 50 characters); required with the Callback API", true, func(c *Config) *string { return &c.VKCallbackSecret }},
+	{"VK_RATE", "20", "Messages per second at most on the community token (0: unpaced)", false, nil},
 	{"VK_GROUP_SCREEN_NAME", "", "Community short name for vk.me links; default club<VK_GROUP_ID>", false, func(c *Config) *string { return &c.VKGroupScreenName }},
 	{"DATABASE_URL", "", "PostgreSQL URL; empty = embedded SQLite file in UNIONHUB_DATA_DIR", true, func(c *Config) *string { return &c.DatabaseURL }},
 	{"REDIS_URL", "", "Redis URL for shared state; empty = in-process state (one replica only)", true, func(c *Config) *string { return &c.RedisURL }},
@@ -99,6 +103,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				errs = append(errs, fmt.Errorf("UNIONHUB_WORKERS: %q is not a number from 1 to 1024", v))
 			}
 			c.Workers = n
+		case s.name == "TELEGRAM_RATE" || s.name == "VK_RATE":
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 10000 {
+				errs = append(errs, fmt.Errorf("%s: %q is not a number from 0 to 10000", s.name, v))
+			}
+			if s.name == "VK_RATE" {
+				c.VKRate = f
+			} else {
+				c.TelegramRate = f
+			}
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 10*time.Millisecond || d > time.Hour {
@@ -212,6 +226,10 @@ func (c Config) Print(w func(format string, args ...any)) {
 			v = strconv.Itoa(c.Workers)
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			v = c.EscalationInterval.String()
+		case s.name == "TELEGRAM_RATE":
+			v = strconv.FormatFloat(c.TelegramRate, 'g', -1, 64)
+		case s.name == "VK_RATE":
+			v = strconv.FormatFloat(c.VKRate, 'g', -1, 64)
 		}
 		if s.secret && v != "" {
 			v = redact(s.name, v)

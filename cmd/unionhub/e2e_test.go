@@ -47,7 +47,7 @@ func pickNumber(t *testing.T, m botMsg, org string) string {
 }
 
 // register walks p through an invite registration with only a name.
-func register(t *testing.T, p person, code, name string) {
+func register(t testing.TB, p person, code, name string) {
 	t.Helper()
 	p.openInvite(code)
 	p.press(answerUpToSummary(t, p, name), "Всё верно")
@@ -56,7 +56,7 @@ func register(t *testing.T, p person, code, name string) {
 
 // answerUpToSummary agrees to the consent just shown, gives a name, skips
 // the optional questions and returns the summary to confirm.
-func answerUpToSummary(t *testing.T, p person, name string) botMsg {
+func answerUpToSummary(t testing.TB, p person, name string) botMsg {
 	t.Helper()
 	c := p.dm()
 	p.press(c.expect("Согласие на обработку"), "Согласен")

@@ -33,7 +33,7 @@ const (
 // rig is one hub under test: its environment, the fake platforms it talks to,
 // and a running `serve` once started.
 type rig struct {
-	t       *testing.T
+	t       testing.TB
 	tg      *platformtest.Telegram
 	vk      *platformtest.VK
 	env     map[string]string
@@ -53,7 +53,7 @@ func withoutRedis() rigOption { return func(r *rig) { delete(r.env, "REDIS_URL")
 
 // newRig prepares a hub on backend with both platforms, fresh storage and a
 // Redis prefix of its own.
-func newRig(t *testing.T, b backend, opts ...rigOption) *rig {
+func newRig(t testing.TB, b backend, opts ...rigOption) *rig {
 	t.Helper()
 	r := &rig{t: t, tg: platformtest.NewTelegram(t), vk: platformtest.NewVK(t), backend: b, logs: &syncBuffer{}, clock: &fakeClock{}}
 	redisURL, prefix := storagetest.RedisURL(t)
@@ -88,7 +88,7 @@ func newRig(t *testing.T, b backend, opts ...rigOption) *rig {
 	return r
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -290,7 +290,7 @@ func (m botMsg) hasButton(label string) bool {
 // or a group. It remembers which message states the test has already seen,
 // so that expect waits for something new.
 type chat struct {
-	t    *testing.T
+	t    testing.TB
 	seen map[int]string
 	list func() []botMsg
 }
@@ -369,13 +369,13 @@ func (g *groupChat) id() string { return g.chatID }
 
 // tgPerson plays a Telegram user.
 type tgPerson struct {
-	t    *testing.T
+	t    testing.TB
 	f    *platformtest.Telegram
 	u    platformtest.TGUser
 	chat *chat
 }
 
-func newTGPerson(t *testing.T, f *platformtest.Telegram, id int64, first string) *tgPerson {
+func newTGPerson(t testing.TB, f *platformtest.Telegram, id int64, first string) *tgPerson {
 	p := &tgPerson{t: t, f: f, u: platformtest.TGUser{ID: id, FirstName: first, LanguageCode: "ru"}}
 	p.chat = &chat{t: t, seen: map[int]string{}, list: func() []botMsg { return tgMessages(f.Messages(id)) }}
 	return p
@@ -437,13 +437,13 @@ func tgGroup(id int, title string) platformtest.TGGroup {
 
 // vkPerson plays a VK user.
 type vkPerson struct {
-	t    *testing.T
+	t    testing.TB
 	f    *platformtest.VK
 	u    platformtest.VKUser
 	chat *chat
 }
 
-func newVKPerson(t *testing.T, f *platformtest.VK, id int, first string) *vkPerson {
+func newVKPerson(t testing.TB, f *platformtest.VK, id int, first string) *vkPerson {
 	p := &vkPerson{t: t, f: f, u: platformtest.VKUser{ID: id, FirstName: first}}
 	p.chat = &chat{t: t, seen: map[int]string{}, list: func() []botMsg { return vkMessages(f.Messages(id)) }}
 	return p
@@ -491,7 +491,7 @@ func (p *vkPerson) notice(eventID string) string {
 }
 
 // waitNotice waits up to 10 s for a button press to be answered.
-func waitNotice(t *testing.T, answer func() (string, bool)) string {
+func waitNotice(t testing.TB, answer func() (string, bool)) string {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		if text, ok := answer(); ok {

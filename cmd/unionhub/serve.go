@@ -31,13 +31,6 @@ const (
 	chatLockTTL     = time.Minute
 )
 
-// Platform call rates (PLATFORMS.md): about 30 messages/s for a Telegram bot,
-// 20 requests/s for a VK community token.
-const (
-	telegramPerSecond = 30
-	vkPerSecond       = 20
-)
-
 // Webhook paths on UNIONHUB_HTTP_ADDR.
 const (
 	vkCallbackPath      = "/vk/callback"
@@ -90,7 +83,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("start telegram: %w", err)
 		}
-		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, telegramPerSecond), tg.Username()
+		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, a.cfg.TelegramRate), tg.Username()
 		intakes = append(intakes, tg)
 		if a.cfg.TelegramWebhookURL != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -111,7 +104,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if links.VKGroup == "" {
 			links.VKGroup = v.ScreenName()
 		}
-		senders[bot.VK] = bot.Throttle(v, vkPerSecond)
+		senders[bot.VK] = bot.Throttle(v, a.cfg.VKRate)
 		intakes = append(intakes, v)
 		if a.cfg.VKCallbackConfirmation != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
