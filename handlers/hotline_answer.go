@@ -545,6 +545,11 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 	for _, t := range visible {
 		b.WriteString("\n" + s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
 			"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format("02.01.2006")))
+		if reachable, err := h.memberReachable(ctx, t); err != nil {
+			return err
+		} else if !reachable {
+			b.WriteString(" " + s.t("ticket.unreachable_mark"))
+		}
 		if len(kb) < ticketListButtons {
 			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_show", "ID", t.ID), Data: fmt.Sprintf("%s:show:%d", cbTicket, t.ID)}})
 		}
@@ -580,6 +585,24 @@ func (h *Hub) answerRoots(ctx context.Context, s *session) ([]storage.Org, error
 		}
 	}
 	return roots, nil
+}
+
+// memberReachable reports whether the member of t can get a message: a
+// member who blocked the bot is marked in the responders' list.
+func (h *Hub) memberReachable(ctx context.Context, t storage.Ticket) (bool, error) {
+	if t.PersonID == 0 {
+		return false, nil
+	}
+	accounts, err := h.Store.Accounts(ctx, t.PersonID)
+	if err != nil {
+		return false, fmt.Errorf("load member accounts: %w", err)
+	}
+	for _, a := range accounts {
+		if _, ok := h.Senders[bot.Platform(a.Platform)]; ok && a.BlockedAt == nil {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // memberText handles free text from a member outside any conversation: with

@@ -361,6 +361,8 @@ func TestHotlineRefusesBadInput(t *testing.T) {
 		if thread, _ := db.TicketMessages(context.Background(), id); len(thread) != 2 {
 			t.Fatalf("the undelivered answer was not kept: %d messages", len(thread))
 		}
+		chair.say("/tickets")
+		chair.dm().expect(fmt.Sprintf("№ %d", id), "участник недоступен")
 
 		// A reply to a closed ticket is refused.
 		if plat == storage.VK {
