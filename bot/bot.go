@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf16"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -162,8 +163,9 @@ func (e *RateLimitError) Error() string {
 // ValidateMessage checks an outgoing message against the shared limits, so
 // that a message is refused whole instead of being cut by a platform.
 func ValidateMessage(m Message) error {
-	if n := len([]rune(m.Text)); n > MaxTextRunes {
-		return fmt.Errorf("validate message: text of %d characters exceeds %d", n, MaxTextRunes)
+	// Telegram counts UTF-16 units, the stricter reading: an emoji takes two.
+	if n := len(utf16.Encode([]rune(m.Text))); n > MaxTextRunes {
+		return fmt.Errorf("validate message: text of %d UTF-16 units exceeds %d", n, MaxTextRunes)
 	}
 	if len(m.Keyboard) > MaxKeyboardRows {
 		return fmt.Errorf("validate message: %d keyboard rows exceed %d", len(m.Keyboard), MaxKeyboardRows)

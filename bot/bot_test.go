@@ -190,6 +190,8 @@ func TestValidateMessage(t *testing.T) {
 		{"plain", Message{Text: "Привет 👋"}, true},
 		{"4096 cyrillic runes", Message{Text: strings.Repeat("я", 4096)}, true},
 		{"4097 runes", Message{Text: strings.Repeat("я", 4097)}, false},
+		{"2049 emoji are 4098 UTF-16 units", Message{Text: strings.Repeat("😀", 2049)}, false},
+		{"2048 emoji", Message{Text: strings.Repeat("😀", 2048)}, true},
 		{"6 rows of 5", Message{Text: "x", Keyboard: Keyboard{row(5), row(5), row(5), row(5), row(5), row(5)}}, true},
 		{"7 rows", Message{Text: "x", Keyboard: Keyboard{row(1), row(1), row(1), row(1), row(1), row(1), row(1)}}, false},
 		{"6 in a row", Message{Text: "x", Keyboard: Keyboard{row(6)}}, false},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/locales"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -70,20 +71,26 @@ func (h *Hub) escalate(ctx context.Context, t storage.Ticket, now time.Time) err
 	}
 	// At the top there is nowhere to go: the deadline moves and the
 	// responders are reminded again.
-	moved, err := h.Store.MoveTicket(ctx, t.ID, level.ID, target.ID, h.Hotline.Deadline(now, zone(target)), target.ID != level.ID)
+	moved, err := h.Store.EscalateTicket(ctx, t.ID, level.ID, target.ID, h.Hotline.Deadline(now, zone(target)), now)
 	if errors.Is(err, storage.ErrConflict) {
-		return nil // another sweep moved it
+		return nil // answered meanwhile, or another sweep moved it
 	}
 	if err != nil {
-		return fmt.Errorf("move ticket: %w", err)
+		return fmt.Errorf("escalate ticket: %w", err)
 	}
 	h.Logger.InfoContext(ctx, "ticket escalated", "ticket", t.ID, "from", level.ID, "to", target.ID)
 	key := fmt.Sprintf("escalated:%d:%d", t.ID, moved.Escalations)
-	reminded, _, err := h.ticketRecipients(ctx, level, t.Topic)
+	reminded, desk, err := h.ticketRecipients(ctx, level, t.Topic)
 	if err != nil {
 		return err
 	}
 	if target.ID != level.ID {
+		if desk != nil {
+			m := bot.Message{Text: h.Catalog.T(locales.Default, "ticket.reminder", "ID", t.ID, "Org", target.Name)}
+			if err := h.postToDesk(ctx, *desk, moved, m, key+":desk"); err != nil {
+				h.Logger.WarnContext(ctx, "remind desk", "ticket", t.ID, "err", err)
+			}
+		}
 		for _, r := range reminded {
 			if _, err := h.notify(ctx, key, r.Accounts, r.Person.Locale, func(lang string) bot.Message {
 				return bot.Message{Text: h.Catalog.T(lang, "ticket.reminder", "ID", t.ID, "Org", target.Name)}

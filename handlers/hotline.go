@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
@@ -17,6 +18,8 @@ import (
 // maxTicketText characters, never cut: the card around it must still fit
 // the platforms' 4,096.
 const (
+	threadShown       = 3  // latest thread messages shown on a card
+	threadSnippet     = 80 // characters of each, marked with … when cut
 	maxTicketText     = 3000
 	maxAttachments    = 10
 	maxRatingComment  = 1000
@@ -203,6 +206,10 @@ func cleanTicketText(text string) (string, *inputError) {
 	if _, bad := cleanText(strings.NewReplacer("\n", " ", "\t", " ").Replace(text), maxTicketText); bad != nil {
 		return "", bad
 	}
+	// Telegram counts UTF-16 units: an emoji takes two of the limit.
+	if len(utf16.Encode([]rune(text))) > maxTicketText {
+		return "", &inputError{key: "input.too_long", limit: maxTicketText}
+	}
 	return text, nil
 }
 
@@ -323,7 +330,7 @@ func (h *Hub) activeContact(ctx context.Context, personID, orgID int64) (storage
 	if err != nil {
 		return storage.Contact{}, false, fmt.Errorf("load responder roles: %w", err)
 	}
-	if p.ErasedAt != nil || !activeMember(ms, orgID) {
+	if p.ErasedAt != nil || !storage.ActiveIn(ms, orgID) {
 		return storage.Contact{}, false, nil
 	}
 	accounts, err := h.Store.Accounts(ctx, personID)
@@ -331,15 +338,6 @@ func (h *Hub) activeContact(ctx context.Context, personID, orgID int64) (storage
 		return storage.Contact{}, false, fmt.Errorf("load responder accounts: %w", err)
 	}
 	return storage.Contact{Person: p, Accounts: accounts}, true, nil
-}
-
-func activeMember(ms []storage.Membership, orgID int64) bool {
-	for _, m := range ms {
-		if m.Status == storage.StatusActive && m.Org.ID == orgID {
-			return true
-		}
-	}
-	return false
 }
 
 // dispatchTicket shows a ticket to whoever answers at level: its desk group,
@@ -350,20 +348,11 @@ func (h *Hub) dispatchTicket(ctx context.Context, t storage.Ticket, level storag
 		return err
 	}
 	if desk != nil {
-		sender := h.Senders[bot.Platform(desk.Platform)]
 		card, err := h.ticketCard(ctx, locales.Default, t, headKey, true)
 		if err != nil {
 			return err
 		}
-		card.ChatID, card.Key = desk.ChatID, fmt.Sprintf("desk:%d:%d:%s:%d", t.ID, level.ID, headKey, t.DueAt.Unix())
-		sent, err := sender.Send(ctx, card)
-		if err != nil {
-			return fmt.Errorf("post to desk: %w", err)
-		}
-		if err := h.Store.AddDeskPost(ctx, storage.DeskPost{TicketID: t.ID, Platform: desk.Platform, ChatID: desk.ChatID, MessageID: sent.MessageID}); err != nil {
-			return fmt.Errorf("record desk post: %w", err)
-		}
-		return nil
+		return h.postToDesk(ctx, *desk, t, card, fmt.Sprintf("desk:%d:%d:%s:%d", t.ID, level.ID, headKey, t.DueAt.Unix()))
 	}
 	var errs []error
 	for _, r := range recipients {
@@ -380,8 +369,24 @@ func (h *Hub) dispatchTicket(ctx context.Context, t storage.Ticket, level storag
 	return errors.Join(errs...)
 }
 
-// ticketCard is a ticket as responders see it: number, topic, who asks
-// (responders may know), the question and the actions it allows now.
+// postToDesk posts a message about t to a desk group and remembers it, so
+// that a reply to it answers the member.
+func (h *Hub) postToDesk(ctx context.Context, desk storage.ChatBinding, t storage.Ticket, m bot.Message, key string) error {
+	m.ChatID, m.Key = desk.ChatID, key
+	sent, err := h.Senders[bot.Platform(desk.Platform)].Send(ctx, m)
+	if err != nil {
+		return fmt.Errorf("post to desk: %w", err)
+	}
+	if err := h.Store.AddDeskPost(ctx, storage.DeskPost{TicketID: t.ID, Platform: desk.Platform, ChatID: desk.ChatID, MessageID: sent.MessageID}); err != nil {
+		return fmt.Errorf("record desk post: %w", err)
+	}
+	return nil
+}
+
+// ticketCard is a ticket as responders see it: number, topic, who asks, the
+// question, the latest of the thread and the actions it allows now. A desk
+// group may hold people who are not responders: there the name is hidden,
+// and whoever takes the ticket gets it in private.
 func (h *Hub) ticketCard(ctx context.Context, lang string, t storage.Ticket, headKey string, desk bool) (bot.Message, error) {
 	msgs, err := h.Store.TicketMessages(ctx, t.ID)
 	if err != nil {
@@ -392,7 +397,9 @@ func (h *Hub) ticketCard(ctx context.Context, lang string, t storage.Ticket, hea
 		return bot.Message{}, fmt.Errorf("load member org: %w", err)
 	}
 	name := h.Catalog.T(lang, "ticket.anonymous")
-	if t.PersonID != 0 {
+	if desk {
+		name = h.Catalog.T(lang, "ticket.name_hidden")
+	} else if t.PersonID != 0 {
 		p, err := h.Store.Person(ctx, t.PersonID)
 		if err != nil {
 			return bot.Message{}, fmt.Errorf("load member: %w", err)
@@ -415,6 +422,16 @@ func (h *Hub) ticketCard(ctx context.Context, lang string, t storage.Ticket, hea
 		// Files come along where the platform can show them; the count tells
 		// a responder on the other platform that there are some.
 		text += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
+	}
+	if later := msgs[min(1, len(msgs)):]; len(later) > 0 {
+		text += "\n\n" + h.Catalog.Plural(lang, "ticket.thread", len(later))
+		for _, m := range later[max(0, len(later)-threadShown):] {
+			key := "ticket.thread_answer"
+			if m.FromMember {
+				key = "ticket.thread_member"
+			}
+			text += "\n" + h.Catalog.T(lang, key, "Text", snippet(m.Text, threadSnippet))
+		}
 	}
 	return bot.Message{Text: text, Keyboard: ticketButtons(h, lang, t, desk), Attachments: files}, nil
 }
@@ -440,4 +457,14 @@ func ticketButtons(h *Hub, lang string, t storage.Ticket, desk bool) bot.Keyboar
 		kb = append(kb, first)
 	}
 	return append(kb, []bot.Button{b("ticket.button_up", "up"), b("ticket.button_close", "close")})
+}
+
+// snippet shortens a thread message for a card, marking the cut; the full
+// text stays in the thread.
+func snippet(text string, n int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	if r := []rune(text); len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return text
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
@@ -23,9 +25,7 @@ func pathIDs(path string) []int64 {
 	return ids
 }
 
-// canAnswer reports whether the session's person may see and answer t:
-// the rule itself is storage.CanAnswer, fed with the person's memberships
-// and their responder entries along the member's branch of the tree.
+// canAnswer reports whether the session's person may see and answer t.
 func (h *Hub) canAnswer(ctx context.Context, s *session, t storage.Ticket) (bool, error) {
 	if s.person == nil {
 		return false, nil
@@ -34,6 +34,28 @@ func (h *Hub) canAnswer(ctx context.Context, s *session, t storage.Ticket) (bool
 	if err != nil {
 		return false, err
 	}
+	return h.canAnswerAs(ctx, s.person.ID, active, t)
+}
+
+// canAnswerPerson is canAnswer for someone other than the sender, such as
+// the responder who took a ticket and may have lost the right since.
+func (h *Hub) canAnswerPerson(ctx context.Context, personID int64, t storage.Ticket) (bool, error) {
+	ms, err := h.Store.Memberships(ctx, personID)
+	if err != nil {
+		return false, fmt.Errorf("load memberships: %w", err)
+	}
+	var active []storage.Membership
+	for _, m := range ms {
+		if m.Status == storage.StatusActive {
+			active = append(active, m)
+		}
+	}
+	return h.canAnswerAs(ctx, personID, active, t)
+}
+
+// canAnswerAs feeds the rule, storage.CanAnswer, with the person's active
+// memberships and their responder entries along the member's branch.
+func (h *Hub) canAnswerAs(ctx context.Context, personID int64, active []storage.Membership, t storage.Ticket) (bool, error) {
 	memberOrg, err := h.Store.Org(ctx, t.OrgID)
 	if err != nil {
 		return false, fmt.Errorf("load member org: %w", err)
@@ -46,7 +68,7 @@ func (h *Hub) canAnswer(ctx context.Context, s *session, t storage.Ticket) (bool
 			return false, fmt.Errorf("list responders: %w", err)
 		}
 		for _, r := range rs {
-			if r.PersonID != s.person.ID {
+			if r.PersonID != personID {
 				continue
 			}
 			if _, ok := orgOf[id]; !ok {
@@ -140,8 +162,8 @@ func (h *Hub) onTicketButton(ctx context.Context, s *session) error {
 		return fmt.Errorf("load ticket: %w", err)
 	}
 	switch action := parts[1]; action {
-	case "follow", "done", "rate", "nocomment":
-		if t.PersonID != s.person.ID {
+	case "follow", "done", "rate", "nocomment", "view":
+		if !storage.AsksTicket(s.person.ID, t) {
 			return s.notice(ctx, "error.not_allowed")
 		}
 		return h.memberTicketAction(ctx, s, t, action, parts[3:])
@@ -166,7 +188,10 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 	desk := !s.private()
 	switch action {
 	case "show":
-		card, err := h.ticketCard(ctx, s.lang, t, "ticket.card_show", desk)
+		if desk {
+			return h.cardToPrivate(ctx, s, t)
+		}
+		card, err := h.ticketCard(ctx, s.lang, t, "ticket.card_show", false)
 		if err != nil {
 			return err
 		}
@@ -185,7 +210,14 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 			return err
 		}
 		card.Text = s.t("ticket.you_took", "ID", taken.ID, "Name", s.person.FullName) + "\n\n" + card.Text
-		return s.reply(ctx, card.Text, card.Keyboard)
+		if !desk {
+			return s.reply(ctx, card.Text, card.Keyboard)
+		}
+		// The desk sees no names; the taker does, in private.
+		if err := h.cardToPrivate(ctx, s, taken); err != nil {
+			return err
+		}
+		return s.editPressed(ctx, card.Text, card.Keyboard)
 	case "reply":
 		if desk {
 			return s.notice(ctx, "ticket.desk_reply_hint")
@@ -248,6 +280,21 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 	return s.notice(ctx, "error.stale_button")
 }
 
+// cardToPrivate sends the full card, name included, to the presser's
+// private chat.
+func (h *Hub) cardToPrivate(ctx context.Context, s *session, t storage.Ticket) error {
+	if _, err := h.tellPerson(ctx, s.person.ID, fmt.Sprintf("private-card:%s:%s", s.u.Platform, s.u.ID), func(lang string) bot.Message {
+		card, err := h.ticketCard(ctx, lang, t, "ticket.card_show", false)
+		if err != nil {
+			h.Logger.WarnContext(ctx, "build card", "ticket", t.ID, "err", err)
+		}
+		return card
+	}); err != nil {
+		return err
+	}
+	return s.notice(ctx, "ticket.sent_private", "ID", t.ID)
+}
+
 func (h *Hub) personName(ctx context.Context, lang string, id int64) string {
 	if p, err := h.Store.Person(ctx, id); err == nil && p.ErasedAt == nil {
 		return p.FullName
@@ -261,7 +308,7 @@ func (h *Hub) askRating(ctx context.Context, t storage.Ticket) error {
 	_, err := h.tellMember(ctx, t, "rate:"+id, func(lang string) bot.Message {
 		var row []bot.Button
 		for n := 1; n <= 5; n++ {
-			row = append(row, bot.Button{Text: strconv.Itoa(n) + "★", Data: fmt.Sprintf("%s:rate:%s:%d", cbTicket, id, n)})
+			row = append(row, bot.Button{Text: h.Catalog.T(lang, "ticket.button_stars", "N", n), Data: fmt.Sprintf("%s:rate:%s:%d", cbTicket, id, n)})
 		}
 		return bot.Message{Text: h.Catalog.T(lang, "ticket.rate", "ID", t.ID), Keyboard: bot.Keyboard{row}}
 	})
@@ -288,7 +335,7 @@ func (h *Hub) memberTicketAction(ctx context.Context, s *session, t storage.Tick
 			return fmt.Errorf("close ticket: %w", err)
 		}
 		if closed.AssigneeID != 0 {
-			if err := h.tellPerson(ctx, closed.AssigneeID, fmt.Sprintf("closed:%d", t.ID), func(lang string) bot.Message {
+			if _, err := h.tellPerson(ctx, closed.AssigneeID, fmt.Sprintf("closed:%d", t.ID), func(lang string) bot.Message {
 				return bot.Message{Text: h.Catalog.T(lang, "ticket.member_closed", "ID", t.ID)}
 			}); err != nil {
 				h.Logger.WarnContext(ctx, "tell responder", "ticket", t.ID, "err", err)
@@ -317,22 +364,60 @@ func (h *Hub) memberTicketAction(ctx context.Context, s *session, t storage.Tick
 			return err
 		}
 		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu())
+	case "view":
+		return h.showThread(ctx, s, t)
 	}
 	return s.notice(ctx, "error.stale_button")
 }
 
-// tellPerson sends a message to a person by id where they can be reached.
-func (h *Hub) tellPerson(ctx context.Context, personID int64, key string, build func(lang string) bot.Message) error {
+// maxThreadView bounds the thread shown to a member, in UTF-16 units, so
+// that the view fits a message; earlier messages are said to be left out.
+const maxThreadView = 3500
+
+// showThread shows the member their question and its answers, the latest
+// that fit in one message.
+func (h *Hub) showThread(ctx context.Context, s *session, t storage.Ticket) error {
+	msgs, err := h.Store.TicketMessages(ctx, t.ID)
+	if err != nil {
+		return fmt.Errorf("load thread: %w", err)
+	}
+	head := s.t("ticket.view", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic), "Status", s.t(statusKey(t)))
+	var lines []string
+	size := len(utf16.Encode([]rune(head)))
+	for i := len(msgs) - 1; i >= 0; i-- {
+		key := "ticket.view_answer"
+		if msgs[i].FromMember {
+			key = "ticket.view_mine"
+		}
+		line := s.t(key, "Text", msgs[i].Text)
+		if n := len(utf16.Encode([]rune(line))) + 1; size+n > maxThreadView {
+			lines = append(lines, s.t("ticket.view_earlier"))
+			break
+		} else {
+			size += n
+		}
+		lines = append(lines, line)
+	}
+	slices.Reverse(lines)
+	var kb bot.Keyboard
+	if t.Status != storage.TicketClosed {
+		kb = memberButtons(h, s.lang, t.ID)
+	}
+	return s.reply(ctx, head+"\n\n"+strings.Join(lines, "\n\n"), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":my"}}))
+}
+
+// tellPerson sends a message to a person by id where they can be reached;
+// it reports whether they got it.
+func (h *Hub) tellPerson(ctx context.Context, personID int64, key string, build func(lang string) bot.Message) (bool, error) {
 	p, err := h.Store.Person(ctx, personID)
 	if err != nil {
-		return fmt.Errorf("load person: %w", err)
+		return false, fmt.Errorf("load person: %w", err)
 	}
 	accounts, err := h.Store.Accounts(ctx, personID)
 	if err != nil {
-		return fmt.Errorf("load accounts: %w", err)
+		return false, fmt.Errorf("load accounts: %w", err)
 	}
-	_, err = h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
-	return err
+	return h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
 }
 
 // ticketText takes a responder's answer, a member's follow-up or a rating
@@ -364,9 +449,12 @@ func (h *Hub) ticketText(ctx context.Context, s *session, c *conversation) error
 	if s.u.HasMedia {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
 	}
-	text, bad := cleanTicketText(s.u.Text)
-	if bad != nil {
-		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+	text := ""
+	if strings.TrimSpace(s.u.Text) != "" || len(s.u.Attachments) == 0 {
+		var bad *inputError
+		if text, bad = cleanTicketText(s.u.Text); bad != nil {
+			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+		}
 	}
 	if c.Flow == flowAnswer {
 		ok, err := h.canAnswer(ctx, s, t)
@@ -384,7 +472,7 @@ func (h *Hub) ticketText(ctx context.Context, s *session, c *conversation) error
 		}
 		return s.endConversation(ctx)
 	}
-	if t.PersonID != s.person.ID {
+	if !storage.AsksTicket(s.person.ID, t) {
 		return s.endConversation(ctx)
 	}
 	if err := h.followUp(ctx, s, t, text, s.u.Attachments); err != nil {
@@ -407,14 +495,16 @@ func (h *Hub) answer(ctx context.Context, s *session, t storage.Ticket, text str
 		if sigErr != nil {
 			sig = s.person.FullName
 		}
-		return bot.Message{
-			Text:        h.Catalog.T(lang, "ticket.answer", "ID", t.ID, "Signature", sig, "Text", text),
-			Attachments: files,
-			Keyboard:    memberButtons(h, lang, t.ID),
+		body := h.Catalog.T(lang, "ticket.answer", "ID", t.ID, "Signature", sig, "Text", text)
+		if len(files) > 0 {
+			body += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
 		}
+		return bot.Message{Text: body, Attachments: files, Keyboard: memberButtons(h, lang, t.ID)}
 	})
 	if err != nil {
-		return err
+		// The answer is committed and shows in the member's /my; a retry
+		// must not add it twice.
+		h.Logger.WarnContext(ctx, "deliver answer", "ticket", t.ID, "err", err)
 	}
 	key := "ticket.answer_sent"
 	if !reached {
@@ -424,7 +514,8 @@ func (h *Hub) answer(ctx context.Context, s *session, t storage.Ticket, text str
 }
 
 // followUp adds a member's message to the thread and brings it to the
-// responder who took the ticket, or to those who answer at its level.
+// responder who took the ticket if they still may answer it, else to those
+// who answer at its level: its desk or its responders.
 func (h *Hub) followUp(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
 	msg := storage.TicketMessage{TicketID: t.ID, AuthorID: s.person.ID, FromMember: true, Text: text, Attachments: files, At: h.Clock()}
 	if _, err := h.Store.AddTicketMessage(ctx, msg); errors.Is(err, storage.ErrTicketClosed) {
@@ -432,34 +523,56 @@ func (h *Hub) followUp(ctx context.Context, s *session, t storage.Ticket, text s
 	} else if err != nil {
 		return fmt.Errorf("add follow-up: %w", err)
 	}
+	// The follow-up is committed: delivery problems are logged, not returned,
+	// so that a retry does not add it twice.
+	if err := h.deliverFollowUp(ctx, s, t, text, files); err != nil {
+		h.Logger.WarnContext(ctx, "deliver follow-up", "ticket", t.ID, "err", err)
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", t.ID)})
+}
+
+func (h *Hub) deliverFollowUp(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
 	key := fmt.Sprintf("followup:%s:%s", s.u.Platform, s.u.ID)
-	build := func(lang string) bot.Message {
-		return bot.Message{
-			Text:        h.Catalog.T(lang, "ticket.follow_up", "ID", t.ID, "Name", s.person.FullName, "Text", text),
-			Attachments: files,
-			Keyboard:    ticketButtons(h, lang, t, false),
+	build := func(name string) func(lang string) bot.Message {
+		return func(lang string) bot.Message {
+			body := h.Catalog.T(lang, "ticket.follow_up", "ID", t.ID, "Name", name, "Text", text)
+			if len(files) > 0 {
+				body += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
+			}
+			return bot.Message{Text: body, Attachments: files, Keyboard: ticketButtons(h, lang, t, false)}
 		}
 	}
 	if t.AssigneeID != 0 {
-		if err := h.tellPerson(ctx, t.AssigneeID, key, build); err != nil {
-			return err
-		}
-	} else {
-		level, err := h.Store.Org(ctx, t.LevelOrgID)
-		if err != nil {
-			return fmt.Errorf("load level org: %w", err)
-		}
-		recipients, _, err := h.ticketRecipients(ctx, level, t.Topic)
+		ok, err := h.canAnswerPerson(ctx, t.AssigneeID, t)
 		if err != nil {
 			return err
 		}
-		for _, r := range recipients {
-			if _, err := h.notify(ctx, key, r.Accounts, locales.Normalize(r.Person.Locale), build); err != nil {
-				h.Logger.WarnContext(ctx, "notify responder", "ticket", t.ID, "err", err)
+		if ok {
+			reached, err := h.tellPerson(ctx, t.AssigneeID, key, build(s.person.FullName))
+			if err != nil || reached {
+				return err
 			}
 		}
 	}
-	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", t.ID)})
+	level, err := h.Store.Org(ctx, t.LevelOrgID)
+	if err != nil {
+		return fmt.Errorf("load level org: %w", err)
+	}
+	recipients, desk, err := h.ticketRecipients(ctx, level, t.Topic)
+	if err != nil {
+		return err
+	}
+	if desk != nil {
+		m := build(h.Catalog.T(locales.Default, "ticket.name_hidden"))(locales.Default)
+		m.Keyboard = ticketButtons(h, locales.Default, t, true)
+		return h.postToDesk(ctx, *desk, t, m, key)
+	}
+	for _, r := range recipients {
+		if _, err := h.notify(ctx, key, r.Accounts, locales.Normalize(r.Person.Locale), build(s.person.FullName)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cmdMy lists the member's tickets with their state.
@@ -480,14 +593,25 @@ func (h *Hub) cmdMy(ctx context.Context, s *session) error {
 	var b strings.Builder
 	b.WriteString(s.plural("ticket.mine", len(tickets)))
 	var kb bot.Keyboard
-	for _, t := range tickets {
-		b.WriteString("\n" + s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
-			"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format("02.01.2006")))
-		if t.Status != storage.TicketClosed && len(kb) < ticketListButtons {
-			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_follow_n", "ID", t.ID), Data: fmt.Sprintf("%s:follow:%d", cbTicket, t.ID)}})
+	for i, t := range tickets {
+		if i == maxListed {
+			b.WriteString("\n" + s.plural("ticket.list_more", len(tickets)-maxListed))
+			break
+		}
+		b.WriteString("\n" + h.ticketLine(s, t))
+		if len(kb) < ticketListButtons-1 {
+			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_view", "ID", t.ID), Data: fmt.Sprintf("%s:view:%d", cbTicket, t.ID)}})
 		}
 	}
 	return s.reply(ctx, b.String(), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":main"}}))
+}
+
+// maxListed bounds the tickets listed in one message.
+const maxListed = 20
+
+func (h *Hub) ticketLine(s *session, t storage.Ticket) string {
+	return s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
+		"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format(s.t("format.date")))
 }
 
 func statusKey(t storage.Ticket) string {
@@ -542,9 +666,12 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 	var b strings.Builder
 	b.WriteString(s.plural("ticket.open_count", len(visible)))
 	var kb bot.Keyboard
-	for _, t := range visible {
-		b.WriteString("\n" + s.t("ticket.line", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic),
-			"Status", s.t(statusKey(t)), "Date", t.CreatedAt.In(zone(storage.Org{})).Format("02.01.2006")))
+	for i, t := range visible {
+		if i == maxListed {
+			b.WriteString("\n" + s.plural("ticket.list_more", len(visible)-maxListed))
+			break
+		}
+		b.WriteString("\n" + h.ticketLine(s, t))
 		if reachable, err := h.memberReachable(ctx, t); err != nil {
 			return err
 		} else if !reachable {
@@ -626,9 +753,13 @@ func (h *Hub) memberText(ctx context.Context, s *session) (bool, error) {
 		if s.u.HasMedia {
 			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
 		}
-		text, bad := cleanTicketText(s.u.Text)
-		if bad != nil && len(s.u.Attachments) == 0 {
-			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+		text := ""
+		if strings.TrimSpace(s.u.Text) != "" || len(s.u.Attachments) == 0 {
+			var bad *inputError
+			if text, bad = cleanTicketText(s.u.Text); bad != nil {
+				// Refused whole: never part of a message silently.
+				return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
+			}
 		}
 		return true, h.followUp(ctx, s, open[0], text, s.u.Attachments)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -43,6 +44,9 @@ type HandUpRule struct {
 	Topic string        `yaml:"topic"`
 	From  storage.Level `yaml:"from"`
 }
+
+// maxTopicName is the longest topic name: a VK button label.
+const maxTopicName = 40
 
 // builtinTopics maps the programme's topics to their locale keys.
 var builtinTopics = map[string]string{
@@ -95,8 +99,9 @@ func ParseHotlineConfig(name string, r io.Reader) (HotlineConfig, error) {
 
 func (c *HotlineConfig) validate() error {
 	var errs []error
-	if len(c.Topics) == 0 || len(c.Topics) > 20 {
-		errs = append(errs, fmt.Errorf("topics: between 1 and 20 needed, got %d", len(c.Topics)))
+	// Ten topics fill the five two-button rows of a topic picker.
+	if len(c.Topics) == 0 || len(c.Topics) > 10 {
+		errs = append(errs, fmt.Errorf("topics: between 1 and 10 needed, got %d", len(c.Topics)))
 	}
 	seen := map[string]bool{}
 	for _, t := range c.Topics {
@@ -107,6 +112,11 @@ func (c *HotlineConfig) validate() error {
 			errs = append(errs, fmt.Errorf("topic %q is listed twice", t.ID))
 		case builtinTopics[t.ID] == "" && (t.Names["ru"] == "" || t.Names["en"] == ""):
 			errs = append(errs, fmt.Errorf("topic %q: a topic of this deployment needs names.ru and names.en", t.ID))
+		}
+		for lang, name := range t.Names {
+			if utf8.RuneCountInString(name) > maxTopicName {
+				errs = append(errs, fmt.Errorf("topic %q: names.%s is longer than %d characters, the most a VK button shows", t.ID, lang, maxTopicName))
+			}
 		}
 		seen[t.ID] = true
 	}

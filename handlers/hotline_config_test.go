@@ -41,6 +41,17 @@ func TestDeadlineCountsWorkingHoursInTheOrgsZone(t *testing.T) {
 	}
 }
 
+func TestExampleHotlineFileParses(t *testing.T) {
+	t.Parallel()
+	c, err := LoadHotlineConfig("../examples/hotline.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := c.topic("housing"); !ok || !c.handsUp(storage.LevelPrimary, "legal") {
+		t.Fatalf("example hot line %+v", c)
+	}
+}
+
 func TestParseHotlineConfig(t *testing.T) {
 	t.Parallel()
 	c, err := ParseHotlineConfig("hotline.yaml", strings.NewReader(`
@@ -63,6 +74,8 @@ hand_up:
 	}
 	for _, bad := range []struct{ text, want string }{
 		{"topics: []", "topics"},
+		{"topics: [{id: a1, names: {ru: а, en: a}}, {id: a2, names: {ru: а, en: a}}, {id: a3, names: {ru: а, en: a}}, {id: a4, names: {ru: а, en: a}}, {id: a5, names: {ru: а, en: a}}, {id: a6, names: {ru: а, en: a}}, {id: a7, names: {ru: а, en: a}}, {id: a8, names: {ru: а, en: a}}, {id: a9, names: {ru: а, en: a}}, {id: a10, names: {ru: а, en: a}}, {id: a11, names: {ru: а, en: a}}]", "between 1 and 10"},
+		{"topics: [{id: long, names: {ru: Очень длинное название темы горячей линии профсоюза, en: x}}]", "longer than 40"},
 		{"topics: [{id: wages}, {id: wages}]", "twice"},
 		{"topics: [{id: housing}]", "names.ru"},
 		{"topics: [{id: 'a:b'}]", "colons"},

@@ -51,6 +51,10 @@ func (h *Hub) showResponders(ctx context.Context, s *session, org storage.Org) e
 	var kb bot.Keyboard
 	var row []bot.Button
 	for i, r := range rs {
+		if i == maxListed {
+			text += "\n" + s.plural("ticket.list_more", len(rs)-maxListed)
+			break
+		}
 		topic := s.t("rsp.all_topics")
 		if r.Topic != "" {
 			topic = h.topicName(s.lang, r.Topic)

@@ -2,15 +2,19 @@ package handlers
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/unionhub/unionhub/storage"
 )
 
-// statsPeriod is what /stats looks back over.
-const statsPeriod = 30 * 24 * time.Hour
+// statsPeriod is what /stats looks back over; maxStatsOrgs bounds the
+// summaries in one message.
+const (
+	statsPeriod  = 30 * 24 * time.Hour
+	maxStatsOrgs = 3
+)
 
 // cmdStats shows chairs and information workers the hot line of their
 // organisations over the last 30 days.
@@ -29,6 +33,8 @@ func (h *Hub) cmdStats(ctx context.Context, s *session) error {
 	if len(orgs) == 0 {
 		return s.refuse(ctx, "error.not_allowed")
 	}
+	// A few summaries fit a message; CLI reports cover any org and period.
+	orgs = orgs[:min(len(orgs), maxStatsOrgs)]
 	now := h.Clock()
 	var b strings.Builder
 	for i, org := range orgs {
@@ -42,7 +48,7 @@ func (h *Hub) cmdStats(ctx context.Context, s *session) error {
 		b.WriteString(s.plural("stats.summary", r.Tickets, "Org", org.Name,
 			"FirstMedian", s.duration(r.First.Median), "FirstP90", s.duration(r.First.P90),
 			"CloseMedian", s.duration(r.Close.Median), "Escalations", r.Escalate, "Unanswered", r.UnansweredNow,
-			"Rating", fmt.Sprintf("%.1f", r.Ratings.Average), "Ratings", r.Ratings.Count))
+			"Rating", strconv.FormatFloat(r.Ratings.Average, 'f', 1, 64), "Ratings", r.Ratings.Count))
 		for _, tc := range r.ByTopic {
 			b.WriteString("\n" + s.t("stats.topic", "Topic", h.topicName(s.lang, tc.Topic), "Count", tc.Count))
 		}

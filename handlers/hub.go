@@ -243,6 +243,18 @@ func (s *session) reply(ctx context.Context, text string, kb bot.Keyboard) error
 	return s.send(ctx, m)
 }
 
+// editPressed replaces the message whose button was pressed, leaving the
+// press itself to be answered by the caller.
+func (s *session) editPressed(ctx context.Context, text string, kb bot.Keyboard) error {
+	m := bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb}
+	if cb := s.u.Callback; cb != nil && cb.MessageID != "" {
+		if err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: cb.MessageID}, m); err == nil {
+			return nil
+		}
+	}
+	return s.send(ctx, m)
+}
+
 // ask acknowledges a button press, if any, and asks in a new message, so
 // that the message with the button stays as it was.
 func (s *session) ask(ctx context.Context, text string, kb bot.Keyboard) error {

@@ -78,16 +78,20 @@ func CanAnswer(ms []Membership, rs []Responder, orgOf map[int64]Org, memberOrg O
 		if r.Topic != "" && r.Topic != topic {
 			continue
 		}
-		if o, ok := orgOf[r.OrgID]; ok && o.Contains(memberOrg) && activeIn(ms, r.OrgID) {
+		if o, ok := orgOf[r.OrgID]; ok && o.Contains(memberOrg) && ActiveIn(ms, r.OrgID) {
 			return true
 		}
 	}
 	return false
 }
 
-// activeIn reports whether ms hold an active membership of org: a responder
+// AsksTicket reports whether personID is the member who asked t: only they
+// add to it, close it as solved and rate it.
+func AsksTicket(personID int64, t Ticket) bool { return personID != 0 && t.PersonID == personID }
+
+// ActiveIn reports whether ms hold an active membership of org: a responder
 // removed from the org loses the right at once.
-func activeIn(ms []Membership, orgID int64) bool {
+func ActiveIn(ms []Membership, orgID int64) bool {
 	for _, m := range ms {
 		if m.Status == StatusActive && m.Org.ID == orgID {
 			return true

@@ -68,3 +68,40 @@ func TestManagedOrgs(t *testing.T) {
 		t.Fatalf("ManagedOrgs = %+v, want edu once", got)
 	}
 }
+
+func TestCanAnswerFollowsTheTreeAndTheTopic(t *testing.T) {
+	t.Parallel()
+	union := Org{ID: 1, Path: "/1/"}
+	edu := Org{ID: 2, Path: "/1/2/"}
+	health := Org{ID: 3, Path: "/1/3/"}
+	school := Org{ID: 4, Path: "/1/2/4/"}
+	orgOf := map[int64]Org{1: union, 2: edu, 3: health, 4: school}
+	active := func(role Role, at Org) Membership { return Membership{Role: role, Status: StatusActive, Org: at} }
+	tests := []struct {
+		name  string
+		ms    []Membership
+		rs    []Responder
+		topic string
+		want  bool
+	}{
+		{"chair of the member's org", []Membership{active(RoleChair, school)}, nil, "wages", true},
+		{"chair above", []Membership{active(RoleChair, union)}, nil, "wages", true},
+		{"chair of a sibling branch", []Membership{active(RoleChair, health)}, nil, "wages", false},
+		{"information worker is not a responder by role", []Membership{active(RoleInfoworker, school)}, nil, "wages", false},
+		{"pending chair", []Membership{{Role: RoleChair, Status: StatusPending, Org: school}}, nil, "wages", false},
+		{"named for all topics", []Membership{active(RoleActivist, edu)}, []Responder{{OrgID: 2}}, "wages", true},
+		{"named for this topic", []Membership{active(RoleMember, edu)}, []Responder{{OrgID: 2, Topic: "legal"}}, "legal", true},
+		{"named for another topic", []Membership{active(RoleMember, edu)}, []Responder{{OrgID: 2, Topic: "legal"}}, "wages", false},
+		{"named but no longer a member there", []Membership{active(RoleMember, health)}, []Responder{{OrgID: 2}}, "wages", false},
+		{"named in a sibling branch", []Membership{active(RoleMember, health)}, []Responder{{OrgID: 3}}, "wages", false},
+		{"named below the member's org", []Membership{active(RoleMember, school)}, []Responder{{OrgID: 4}}, "wages", true},
+	}
+	for _, tt := range tests {
+		if got := CanAnswer(tt.ms, tt.rs, orgOf, school, tt.topic); got != tt.want {
+			t.Errorf("%s: CanAnswer = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if AsksTicket(0, Ticket{}) || !AsksTicket(7, Ticket{PersonID: 7}) || AsksTicket(7, Ticket{PersonID: 8}) {
+		t.Error("AsksTicket gets the asker wrong")
+	}
+}

@@ -59,7 +59,8 @@ type PersonStore interface {
 	UpdateProfile(ctx context.Context, personID int64, patch ProfilePatch) (Person, error)
 	// Forget erases a person's personal data and accounts; memberships stay
 	// as anonymous rows for the aggregates. Their tickets lose the link to
-	// them, and their threads' texts unless the member allowed KeepText.
+	// them, and their threads' texts unless the member allowed KeepText;
+	// their unclosed tickets are closed, as nobody is left to answer.
 	Forget(ctx context.Context, personID int64, at time.Time) error
 
 	Accounts(ctx context.Context, personID int64) ([]Account, error)
@@ -121,6 +122,12 @@ type TicketStore interface {
 	// counts the move as an escalation. A ticket no longer at fromOrgID, or
 	// closed, gives ErrConflict, so two replicas never move it twice.
 	MoveTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due time.Time, escalated bool) (Ticket, error)
+	// EscalateTicket moves an overdue ticket from fromOrgID to toOrgID (the
+	// same org at the top) with a new deadline, open and unassigned, counting
+	// an escalation when it goes up. It holds only while the ticket is still
+	// at fromOrgID, unanswered and due by now; otherwise ErrConflict, so a
+	// reply or another sweep in between wins.
+	EscalateTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due, now time.Time) (Ticket, error)
 	// CloseTicket closes a ticket; a closed one gives ErrTicketClosed.
 	CloseTicket(ctx context.Context, id int64, at time.Time) (Ticket, error)
 	// RateTicket stores the member's rating (1–5) and comment of a closed ticket.

@@ -199,10 +199,16 @@ func TestHotlineRoutesByDataAndEscalatesThroughTwoLevels(t *testing.T) {
 			union.dm().expect("Напишите ответ")
 			union.say("Разберёмся с работодателем на этой неделе.")
 			member.dm().expect("Союзова Нина, председатель, «Сахалинский областной союз")
+			answered := ticketOf(t, db, id)
 			r.clock.Advance(10 * 24 * time.Hour)
-			time.Sleep(300 * time.Millisecond)
-			if tk := ticketOf(t, db, id); tk.Escalations != 2 {
-				t.Fatalf("an answered ticket was escalated again: %d", tk.Escalations)
+			time.Sleep(300 * time.Millisecond) // several sweeps at 50 ms
+			if tk := ticketOf(t, db, id); tk.Escalations != 2 || !tk.DueAt.Equal(answered.DueAt) || tk.LevelOrgID != unionOrg.ID {
+				t.Fatalf("an answered ticket was swept again: %+v", tk)
+			}
+			for _, m := range union.dm().list() {
+				if strings.Contains(m.text, fmt.Sprintf("Обращение № %d без ответа в срок", id)) && m.id != escalated.id {
+					t.Fatalf("the union was told again about an answered ticket: %q", m.text)
+				}
 			}
 		})
 	}
@@ -265,10 +271,16 @@ func TestHotlineDesk(t *testing.T) {
 	desk.expect("рабочий чат горячей линии «ППО ГБУЗ «Сахалинская областная клиническая больница»")
 
 	id := ask(t, nurse, "Охрана труда", "Не выдали средства защиты")
-	card := desk.expect(fmt.Sprintf("Новое обращение № %d", id), "Не выдали средства защиты")
-	if card.hasButton("Ответить") {
-		t.Fatal("a desk card offers a private reply; the desk answers by replying to the card")
+	card := desk.expect(fmt.Sprintf("Новое обращение № %d", id), "Не выдали средства защиты", "имя видит взявший")
+	if card.hasButton("Ответить") || strings.Contains(card.text, "Сестрова") {
+		t.Fatalf("a desk card offers a private reply or names the member: %q", card.text)
 	}
+	// Taking it in the desk shows the name to the taker only, in private.
+	if got := chair.notice(desk.press(card, "Взять")); !strings.Contains(got, "отправлено вам в личные сообщения") {
+		t.Fatalf("take in the desk was answered %q", got)
+	}
+	chair.dm().expect(fmt.Sprintf("Обращение № %d", id), "От: Сестрова Алла")
+	card = desk.expect("взял(а) Врачева Елена")
 	r.tg.ReplyInGroup(nurse.(*tgPerson).u, tgGroup(77, "Профком больницы"), card.id, "Это я сама себе")
 	desk.expect("Отвечать на обращения может только")
 	r.tg.ReplyInGroup(chair.(*tgPerson).u, tgGroup(77, "Профком больницы"), card.id, "Выдадим завтра утром, приходите к завхозу.")
@@ -311,13 +323,13 @@ func TestHotlineRefusesBadInput(t *testing.T) {
 		c.expect("Вопрос принят")
 		card := chair.dm().expect("Новое обращение")
 		db := r.store()
-		tickets, _ := db.TicketsOf(context.Background(), personOf(t, db, member).ID)
-		id := tickets[0].ID
-		if n := len([]rune(tickets[0].Topic)); n == 0 {
-			t.Fatal("no topic stored")
+		tickets, err := db.TicketsOf(context.Background(), personOf(t, db, member).ID)
+		if err != nil || len(tickets) != 1 || tickets[0].Topic != "employment" {
+			t.Fatalf("tickets %+v, %v; want one about employment", tickets, err)
 		}
-		if thread, _ := db.TicketMessages(context.Background(), id); len([]rune(thread[0].Text)) != 3000 {
-			t.Fatalf("a 3000-character question was stored as %d characters", len([]rune(thread[0].Text)))
+		id := tickets[0].ID
+		if thread, err := db.TicketMessages(context.Background(), id); err != nil || len([]rune(thread[0].Text)) != 3000 {
+			t.Fatalf("a 3000-character question was not stored whole: %v", err)
 		}
 
 		// Someone else's ticket cannot be touched with a forged button.
@@ -330,6 +342,19 @@ func TestHotlineRefusesBadInput(t *testing.T) {
 			press = other.pressData(msgs[len(msgs)-1], fmt.Sprintf("tk:take:%d", id))
 			if got := other.notice(press); !strings.Contains(got, "нет прав") {
 				t.Fatalf("a forged take was answered %q", got)
+			}
+			// Nor by the chair of a sibling organisation.
+			sibling := r.person(plat, 2505, "Соседка")
+			register(t, sibling, r.invite("fish-kurilsky", "chair"), "Соседова Рая")
+			msgs = sibling.dm().list()
+			for _, action := range []string{"take", "reply", "up", "close", "show"} {
+				press = sibling.pressData(msgs[len(msgs)-1], fmt.Sprintf("tk:%s:%d", action, id))
+				if got := sibling.notice(press); !strings.Contains(got, "нет прав") {
+					t.Fatalf("a sibling chair's forged %s was answered %q", action, got)
+				}
+			}
+			if tk := ticketOf(t, db, id); tk.Status != storage.TicketOpen || tk.AssigneeID != 0 {
+				t.Fatalf("forged buttons changed the ticket: %+v", tk)
 			}
 		}
 
@@ -381,4 +406,85 @@ func TestHotlineRefusesBadInput(t *testing.T) {
 			t.Fatalf("adding to a closed ticket: %v", err)
 		}
 	})
+}
+
+func TestHotlineRespondersHandUpSolvedAndStats(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		// «Городская поликлиника № 4» has nobody to answer: its questions go
+		// to the branch, whose chair names a responder for legal help.
+		chair := r.person(plat, 2601, "Председатель")
+		register(t, chair, r.invite("health", "chair"), "Здравова Ольга")
+		lawyer := r.person(plat, 2602, "Юрист")
+		register(t, lawyer, r.invite("health", "activist"), "Законова Ирина")
+		info := r.person(plat, 2603, "Инфо")
+		register(t, info, r.invite("health", "infoworker"), "Инфова Дарья")
+		member := r.person(plat, 2604, "Врач")
+		register(t, member, r.invite("health-polyclinic-4", "member"), "Врачев Игорь")
+		cc := chair.dm()
+
+		chair.say("/responders")
+		list := cc.expect("Ответственные за горячую линию «Областная организация профсоюза работников здравоохранения»", "Пока никого.")
+		chair.press(list, "Назначить")
+		pick := cc.expect("Кого назначить ответственным")
+		chair.press(pick, pickNumber(t, pick, "Законова Ирина"))
+		chair.press(cc.expect("На какие темы будет отвечать Законова Ирина"), "Юридическая помощь")
+		cc.expect("1. Законова Ирина — Юридическая помощь")
+
+		legal := ask(t, member, "Юридическая", "Можно ли отказаться от сверхурочной работы?")
+		lawyer.dm().expect(fmt.Sprintf("Новое обращение № %d", legal), "Врачев Игорь")
+		cc.expect(fmt.Sprintf("Новое обращение № %d", legal)) // the chair always answers too
+		wages := ask(t, member, "Зарплата", "Не оплатили дежурство")
+		wagesCard := cc.expect(fmt.Sprintf("Новое обращение № %d", wages))
+		lawyer.dm().quiet(200 * time.Millisecond) // not the lawyer's topic
+
+		// The branch hands wages up to the Union, which has nobody: it stays
+		// at the top, the member is told.
+		chair.press(wagesCard, "Передать выше")
+		cc.expect(fmt.Sprintf("Обращение № %d передано в «Сахалинский областной союз", wages))
+		member.dm().expect(fmt.Sprintf("Ваш вопрос № %d передан в «Сахалинский областной союз", wages))
+
+		// The lawyer answers; the member marks it solved and skips the comment.
+		lawyer.say("/tickets")
+		open := lawyer.dm().expect("1 открытое обращение")
+		lawyer.press(open, fmt.Sprintf("Открыть № %d", legal))
+		lawyer.press(lawyer.dm().expect(fmt.Sprintf("Обращение № %d", legal)), "Ответить")
+		lawyer.dm().expect("Напишите ответ")
+		lawyer.say("Можно, если нет письменного согласия.")
+		answer := member.dm().expect("Законова Ирина, профсоюзный активист")
+		member.press(answer, "Вопрос решён")
+		member.press(member.dm().expect("Оцените"), "4★")
+		member.press(member.dm().expect("Спасибо за оценку 4"), "Без комментария")
+		member.dm().expect("Спасибо! Это помогает")
+		lawyer.dm().expect(fmt.Sprintf("Участник отметил обращение № %d как решённое", legal))
+
+		// The thread view shows the member their question and the answer.
+		member.say("/my")
+		my := member.dm().expect("Ваши 2 обращения")
+		member.press(my, fmt.Sprintf("Открыть № %d", legal))
+		member.dm().expect("Вы: Можно ли отказаться", "Ответ: Можно, если нет письменного согласия.")
+
+		info.say("/stats")
+		info.dm().expect("30 дней: 2 обращения", "Эскалаций: 0", "Средняя оценка: 4.0")
+		lawyer.say("/stats")
+		lawyer.dm().expect("нет прав")
+	})
+}
+
+func TestHotlineAnswerCrossesPlatforms(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onSQLite)
+	r.importExample()
+	r.serve()
+	chair := r.person(storage.Telegram, 2701, "Председатель")
+	register(t, chair, r.invite("edu-gymnasium-1", "chair"), "Гимназова Тамара")
+	member := r.person(storage.VK, 2702, "Учитель")
+	register(t, member, r.invite("edu-gymnasium-1", "member"), "Вконтактов Илья")
+	id := ask(t, member, "льготы", "Положена ли компенсация за путёвку?")
+	card := chair.dm().expect(fmt.Sprintf("Новое обращение № %d", id), "Вконтактов Илья")
+	chair.press(card, "Ответить")
+	chair.dm().expect("Напишите ответ")
+	chair.say("Да, подайте заявление до конца месяца.")
+	member.dm().expect("Гимназова Тамара, председатель", "подайте заявление")
+	chair.dm().expect("отправлен участнику")
 }

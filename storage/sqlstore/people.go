@@ -273,7 +273,7 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("end memberships: %w", err)
 		}
-		return c.forgetTickets(ctx, personID)
+		return c.forgetTickets(ctx, personID, at)
 	})
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)
@@ -287,7 +287,7 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 // texts, attachments and rating comment unless they allowed KeepText, they
 // stop being a responder and the tickets they had taken are open again.
 // Topics, times and ratings stay for the stats.
-func (c conn) forgetTickets(ctx context.Context, personID int64) error {
+func (c conn) forgetTickets(ctx context.Context, personID int64, at time.Time) error {
 	_, err := c.exec(ctx, `UPDATE ticket_messages SET text = '', attachments = NULL
 		WHERE ticket_id IN (SELECT id FROM tickets WHERE person_id = ? AND keep_text = ?)`, personID, false)
 	if err != nil {
@@ -302,6 +302,12 @@ func (c conn) forgetTickets(ctx context.Context, personID int64) error {
 	_, err = c.exec(ctx, "UPDATE tickets SET rating_comment = '' WHERE person_id = ? AND keep_text = ?", personID, false)
 	if err != nil {
 		return fmt.Errorf("erase rating comments: %w", err)
+	}
+	// Nobody is left to answer: the member's unclosed questions are withdrawn.
+	_, err = c.exec(ctx, "UPDATE tickets SET status = ?, closed_at = ? WHERE person_id = ? AND status <> ?",
+		storage.TicketClosed, c.d.t(at), personID, storage.TicketClosed)
+	if err != nil {
+		return fmt.Errorf("close tickets: %w", err)
 	}
 	if _, err := c.exec(ctx, "UPDATE tickets SET person_id = NULL WHERE person_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink tickets: %w", err)

@@ -242,6 +242,29 @@ func (db *DB) MoveTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due 
 	return t, nil
 }
 
+// EscalateTicket moves an overdue ticket up: only while it is still at
+// fromOrgID, unanswered and due by now, so a reply or another sweep in
+// between wins.
+func (db *DB) EscalateTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due, now time.Time) (storage.Ticket, error) {
+	step := 0
+	if toOrgID != fromOrgID {
+		step = 1
+	}
+	c := db.conn()
+	var t storage.Ticket
+	err := c.row(ctx, `UPDATE tickets SET level_org_id = ?, due_at = ?, status = ?, assignee_id = NULL, escalations = escalations + ?
+		WHERE id = ? AND level_org_id = ? AND status <> ? AND first_response_at IS NULL AND due_at <= ? RETURNING `+ticketCols,
+		toOrgID, c.d.t(due), storage.TicketOpen, step, id, fromOrgID, storage.TicketClosed, c.d.t(now)).Scan(ticketDest(&t)...)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = c.unchanged(ctx, id, fmt.Sprintf("not overdue at org %d", fromOrgID), storage.ErrConflict)
+	}
+	if err != nil {
+		return storage.Ticket{}, fmt.Errorf("escalate ticket %d to org %d: %w", id, toOrgID, c.d.classify(err, storage.ErrConflict))
+	}
+	db.logger.InfoContext(ctx, "ticket escalated", "ticket_id", id, "from_org_id", fromOrgID, "to_org_id", toOrgID)
+	return t, nil
+}
+
 // unchanged explains why a guarded UPDATE of ticket id touched nothing: the
 // ticket is unknown (ErrNotFound) or not in the state it needed (state).
 func (c conn) unchanged(ctx context.Context, id int64, why string, state error) error {

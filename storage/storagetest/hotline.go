@@ -349,6 +349,39 @@ func testMoveTicket(x *suite) {
 	}
 }
 
+func testEscalateTicket(x *suite) {
+	o := x.tree()
+	p, _ := x.register("25101", o["P1"].ID, storage.RoleMember, "")
+	r, _ := x.register("25102", o["P1"].ID, storage.RoleChair, "")
+	t := x.ask(p, o["P1"].ID, T0, false) // due T0+24h
+	_, err := x.s.TakeTicket(x.ctx, t.ID, r.ID, T0)
+	x.must(err)
+
+	_, err = x.s.EscalateTicket(x.ctx, t.ID, o["P1"].ID, o["B11"].ID, T0.Add(48*time.Hour), T0.Add(time.Hour))
+	x.wantErr(err, storage.ErrConflict) // not due yet
+	got, err := x.s.EscalateTicket(x.ctx, t.ID, o["P1"].ID, o["B11"].ID, T0.Add(48*time.Hour), T0.Add(25*time.Hour))
+	x.must(err)
+	if got.LevelOrgID != o["B11"].ID || got.Escalations != 1 || got.Status != storage.TicketOpen || got.AssigneeID != 0 {
+		x.t.Errorf("escalated %+v", got)
+	}
+	// A second sweep with the same view of the world moves nothing.
+	_, err = x.s.EscalateTicket(x.ctx, t.ID, o["P1"].ID, o["B11"].ID, T0.Add(48*time.Hour), T0.Add(25*time.Hour))
+	x.wantErr(err, storage.ErrConflict)
+	// At the top the deadline moves, no escalation is counted, and a sweep
+	// that read the old deadline finds nothing to do.
+	got, err = x.s.EscalateTicket(x.ctx, t.ID, o["B11"].ID, o["B11"].ID, T0.Add(96*time.Hour), T0.Add(50*time.Hour))
+	x.must(err)
+	if got.Escalations != 1 || !got.DueAt.Equal(T0.Add(96*time.Hour)) {
+		x.t.Errorf("re-due at the top %+v", got)
+	}
+	_, err = x.s.EscalateTicket(x.ctx, t.ID, o["B11"].ID, o["B11"].ID, T0.Add(97*time.Hour), T0.Add(51*time.Hour))
+	x.wantErr(err, storage.ErrConflict)
+	// An answer between the overdue scan and the move wins.
+	x.reply(t.ID, r.ID, false, "answer", T0.Add(100*time.Hour))
+	_, err = x.s.EscalateTicket(x.ctx, t.ID, o["B11"].ID, o["B1"].ID, T0.Add(200*time.Hour), T0.Add(150*time.Hour))
+	x.wantErr(err, storage.ErrConflict)
+}
+
 func testMoveRace(x *suite) {
 	o := x.tree()
 	p, _ := x.register("26001", o["P1"].ID, storage.RoleMember, "")
@@ -581,7 +614,11 @@ func testForgetTickets(x *suite) {
 		x.must(x.s.RateTicket(x.ctx, t.ID, 5, "my words"))
 	}
 
+	pending := x.ask(p, o["P1"].ID, T0, false) // still unanswered when they leave
 	x.must(x.s.Forget(x.ctx, p.ID, T0.Add(24*time.Hour)))
+	if t, err := x.s.Ticket(x.ctx, pending.ID); err != nil || t.Status != storage.TicketClosed || t.ClosedAt == nil || !t.ClosedAt.Equal(T0.Add(24*time.Hour)) {
+		x.t.Errorf("an unclosed ticket of a forgotten member: %+v, %v; want it closed then", t, err)
+	}
 	if mine, err := x.s.TicketsOf(x.ctx, p.ID); err != nil || len(mine) != 0 {
 		x.t.Errorf("tickets still linked after Forget: %v, %v", ticketIDs(mine), err)
 	}
@@ -620,13 +657,13 @@ func testForgetTickets(x *suite) {
 
 	// A responder forgotten: their answers stay, unsigned; they answer no
 	// more, and what they had taken is open for others again.
-	pending, err := x.s.CreateTicket(x.ctx, storage.Ticket{PersonID: other.ID, OrgID: o["P1"].ID, LevelOrgID: o["P1"].ID,
+	taken, err := x.s.CreateTicket(x.ctx, storage.Ticket{PersonID: other.ID, OrgID: o["P1"].ID, LevelOrgID: o["P1"].ID,
 		Topic: "wages", CreatedAt: T0, DueAt: T0.Add(time.Hour)}, storage.TicketMessage{Text: "later"})
 	x.must(err)
-	_, err = x.s.TakeTicket(x.ctx, pending.ID, r.ID, T0)
+	_, err = x.s.TakeTicket(x.ctx, taken.ID, r.ID, T0)
 	x.must(err)
 	x.must(x.s.Forget(x.ctx, r.ID, T0.Add(48*time.Hour)))
-	if t, err := x.s.Ticket(x.ctx, pending.ID); err != nil || t.Status != storage.TicketOpen || t.AssigneeID != 0 {
+	if t, err := x.s.Ticket(x.ctx, taken.ID); err != nil || t.Status != storage.TicketOpen || t.AssigneeID != 0 {
 		x.t.Errorf("a ticket taken by a forgotten responder: %+v, %v; want it open and unassigned", t, err)
 	}
 	if got, want := thread(theirs.ID), []msg{{other.ID, "question of " + fmt.Sprint(other.ID), 0}, {0, "answer", 0}, {other.ID, "thanks", 0}}; !reflect.DeepEqual(got, want) {

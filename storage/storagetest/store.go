@@ -131,6 +131,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"TakeRace", testTakeRace},
 		{"MoveTicket", testMoveTicket},
 		{"MoveRace", testMoveRace},
+		{"EscalateTicket", testEscalateTicket},
 		{"CloseTicket", testCloseTicket},
 		{"RateTicket", testRateTicket},
 		{"OverdueTickets", testOverdueTickets},
