@@ -233,8 +233,10 @@ func (h *Hub) submitTicket(ctx context.Context, s *session, c *conversation) err
 	if err != nil {
 		return fmt.Errorf("create ticket: %w", err)
 	}
+	// The ticket is committed: what follows is logged, not returned, so that
+	// a retried "Send" cannot create it twice.
 	if err := s.endConversation(ctx); err != nil {
-		return err
+		h.Logger.WarnContext(ctx, "end ask conversation", "ticket", t.ID, "err", err)
 	}
 	h.Logger.InfoContext(ctx, "ticket created", "ticket", t.ID, "org", org.ID, "level", level.ID, "topic", t.Topic)
 	if err := h.dispatchTicket(ctx, t, level, "ticket.card_new"); err != nil {
@@ -353,6 +355,10 @@ func (h *Hub) dispatchTicket(ctx context.Context, t storage.Ticket, level storag
 			return err
 		}
 		return h.postToDesk(ctx, *desk, t, card, fmt.Sprintf("desk:%d:%d:%s:%d", t.ID, level.ID, headKey, t.DueAt.Unix()))
+	}
+	if len(recipients) == 0 {
+		// Only the top of the tree ends up here: the Union must name someone.
+		h.Logger.WarnContext(ctx, "nobody answers the hot line here", "ticket", t.ID, "org", level.ID)
 	}
 	var errs []error
 	for _, r := range recipients {
