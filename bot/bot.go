@@ -182,3 +182,22 @@ func ValidateMessage(m Message) error {
 	}
 	return nil
 }
+
+// BulkSender sends one message to many chats in one call, where the
+// platform allows it (VK's messages.send with peer_ids).
+type BulkSender interface {
+	// MaxBulk is the most chats one call may take.
+	MaxBulk() int
+	// SendBulk sends m to every chat; per-chat failures come back in the
+	// results (mapped like Send's errors), a failure of the whole call as
+	// the error. Repeating a call with the same m.Key to the same chats
+	// delivers nothing twice.
+	SendBulk(ctx context.Context, chatIDs []string, m Message) ([]BulkResult, error)
+}
+
+// BulkResult is the outcome of a bulk send for one chat.
+type BulkResult struct {
+	ChatID    string
+	MessageID string
+	Err       error
+}

@@ -6,34 +6,33 @@ import (
 	"fmt"
 	"time"
 
-	"golang.org/x/time/rate"
+	"github.com/unionhub/unionhub/storage"
 )
 
 // maxRateLimitRetries bounds how often one call waits out a platform's 429.
 const maxRateLimitRetries = 3
 
-// throttled paces a platform's new messages under its documented rate and
-// waits out the platform's "too many requests" before trying again.
+// throttled paces a platform's new messages and waits out the platform's
+// "too many requests" before trying again.
 type throttled struct {
 	Sender
-	limiter *rate.Limiter // nil: no pacing, only 429s are waited out
+	limiter storage.RateLimiter
+	key     string
+	rate    storage.Rate // zero: no pacing, only 429s are waited out
 }
 
-// Throttle wraps s so that new messages stay under perSecond (0: no pacing)
-// and any call refused for its rate is retried after the wait the platform
-// asked for, as long as ctx allows. Edits and button answers are not paced:
-// the platforms' message limits are about new messages.
-func Throttle(s Sender, perSecond float64) Sender {
-	t := &throttled{Sender: s}
-	if perSecond > 0 {
-		t.limiter = rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))
-	}
-	return t
+// Throttle wraps s so that new messages stay under r on key, shared with the
+// broadcast engine's bulk sends (which yield to these), and any call refused
+// for its rate is retried after the wait the platform asked for, as long as
+// ctx allows. Edits and button answers are not paced: the platforms'
+// message limits are about new messages.
+func Throttle(s Sender, l storage.RateLimiter, key string, r storage.Rate) Sender {
+	return &throttled{Sender: s, limiter: l, key: key, rate: r}
 }
 
 func (t *throttled) Send(ctx context.Context, m Message) (Sent, error) {
 	var sent Sent
-	err := t.call(ctx, t.limiter, func() error {
+	err := t.call(ctx, true, func() error {
 		var err error
 		sent, err = t.Sender.Send(ctx, m)
 		return err
@@ -42,17 +41,19 @@ func (t *throttled) Send(ctx context.Context, m Message) (Sent, error) {
 }
 
 func (t *throttled) Edit(ctx context.Context, s Sent, m Message) error {
-	return t.call(ctx, nil, func() error { return t.Sender.Edit(ctx, s, m) })
+	return t.call(ctx, false, func() error { return t.Sender.Edit(ctx, s, m) })
 }
 
 func (t *throttled) AnswerCallback(ctx context.Context, u *Update, text string) error {
-	return t.call(ctx, nil, func() error { return t.Sender.AnswerCallback(ctx, u, text) })
+	return t.call(ctx, false, func() error { return t.Sender.AnswerCallback(ctx, u, text) })
 }
 
-func (t *throttled) call(ctx context.Context, limiter *rate.Limiter, do func() error) error {
+func (t *throttled) call(ctx context.Context, paced bool, do func() error) error {
 	for attempt := 0; ; attempt++ {
-		if limiter != nil {
-			if err := limiter.Wait(ctx); err != nil {
+		if paced && t.rate.PerPeriod > 0 {
+			// With the shared limiter away (Redis restarting) an answer still
+			// goes: the platform's own 429 is the backstop.
+			if err := t.limiter.Wait(ctx, t.key, t.rate, false); err != nil && ctx.Err() != nil {
 				return fmt.Errorf("wait for rate limit: %w", err)
 			}
 		}

@@ -6,6 +6,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/redis"
 )
 
 // flakySender fails its first calls with a platform rate limit.
@@ -42,7 +45,7 @@ func (f *flakySender) AnswerCallback(ctx context.Context, _ *Update, _ string) e
 func TestThrottleWaitsOutARateLimit(t *testing.T) {
 	t.Parallel()
 	f := &flakySender{limited: 2, retryFor: 50 * time.Millisecond}
-	s := Throttle(f, 1000)
+	s := Throttle(f, redis.NewMemory(nil), "telegram", storage.Rate{})
 	start := time.Now()
 	if _, err := s.Send(context.Background(), Message{Text: "x"}); err != nil {
 		t.Fatalf("send after two 429s: %v", err)
@@ -57,7 +60,7 @@ func TestThrottleGivesUpWhenTheWaitOutlastsTheContext(t *testing.T) {
 	f := &flakySender{limited: 1, retryFor: time.Hour}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	err := Throttle(f, 1000).Edit(ctx, Sent{}, Message{})
+	err := Throttle(f, redis.NewMemory(nil), "telegram", storage.Rate{}).Edit(ctx, Sent{}, Message{})
 	var limited *RateLimitError
 	if !errors.As(err, &limited) || len(f.calls) != 1 {
 		t.Fatalf("err %v after %d calls: want the rate limit error at once", err, len(f.calls))
@@ -67,7 +70,7 @@ func TestThrottleGivesUpWhenTheWaitOutlastsTheContext(t *testing.T) {
 func TestThrottleKeepsNewMessagesUnderTheRate(t *testing.T) {
 	t.Parallel()
 	f := &flakySender{}
-	s := Throttle(f, 20)
+	s := Throttle(f, redis.NewMemory(nil), "telegram", storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 20})
 	for range 30 {
 		if _, err := s.Send(context.Background(), Message{}); err != nil {
 			t.Fatal(err)

@@ -22,6 +22,10 @@ const (
 	flowAnswer   = "answer"   // a responder writes a reply to TicketID
 	flowFollowUp = "followup" // a member adds to TicketID
 	flowRate     = "rate"     // a member may comment the Rating of TicketID
+	flowNews     = "news"     // composing a broadcast
+	flowSuggest  = "suggest"  // a member sends news or a call for support up
+	flowNote     = "note"     // a relay level writes its note to BroadcastID
+	flowDecline  = "decline"  // an information worker gives the reason to decline SuggestionID
 
 	stepPick          = "pick"
 	stepConsent       = "consent"
@@ -35,6 +39,9 @@ const (
 	stepEdit           = "edit"
 	stepPersonalAccept = "personal_accept"
 
+	stepSettings = "settings"
+	stepOrgs     = "orgs"
+	stepSchedule = "schedule"
 	stepTopic    = "topic"
 	stepQuestion = "question"
 	stepAttach   = "attach"
@@ -72,6 +79,16 @@ type conversation struct {
 	ShareName   bool                 `json:"share_name,omitempty"`
 	KeepText    bool                 `json:"keep_text,omitempty"`
 	Rating      int                  `json:"rating,omitempty"`
+
+	// News.
+	SenderOrgID  int64   `json:"sender_org,omitempty"`
+	Roles        string  `json:"roles,omitempty"` // "", "activists" or "leaders"
+	Where        string  `json:"where,omitempty"` // "", "private" or "chats"
+	Relay        bool    `json:"relay,omitempty"`
+	ChosenOrgs   []int64 `json:"chosen_orgs,omitempty"`
+	BroadcastID  int64   `json:"broadcast,omitempty"`
+	SuggestionID int64   `json:"suggestion,omitempty"`
+	Kind         string  `json:"kind,omitempty"`
 }
 
 func conversationKey(u *bot.Update) string {
@@ -137,6 +154,10 @@ func (h *Hub) continueConversation(ctx context.Context, s *session, c *conversat
 		return h.askText(ctx, s, c)
 	case flowAnswer, flowFollowUp, flowRate:
 		return h.ticketText(ctx, s, c)
+	case flowNews:
+		return h.newsText(ctx, s, c)
+	case flowSuggest, flowNote, flowDecline:
+		return h.itemText(ctx, s, c)
 	}
 	return s.endConversation(ctx)
 }

@@ -199,16 +199,25 @@ func (h *Hub) askText(ctx context.Context, s *session, c *conversation) error {
 	return h.askPrompt(ctx, s, c)
 }
 
-// cleanTicketText is cleanText for questions and answers: line breaks and
-// tabs are welcome there, other control characters are not.
+// cleanTicketText is cleanLongText for questions and answers.
 func cleanTicketText(text string) (string, *inputError) {
+	return cleanLongText(text, maxTicketText, false)
+}
+
+// cleanLongText is cleanText for messages of several lines: line breaks
+// and tabs are welcome, other control characters are not; the limit counts
+// UTF-16 units, as Telegram does (an emoji takes two). With emptyOK an
+// empty text passes (a photo without a caption).
+func cleanLongText(text string, limit int, emptyOK bool) (string, *inputError) {
 	text = strings.TrimSpace(strings.ReplaceAll(text, "\r\n", "\n"))
-	if _, bad := cleanText(strings.NewReplacer("\n", " ", "\t", " ").Replace(text), maxTicketText); bad != nil {
+	if text == "" && emptyOK {
+		return "", nil
+	}
+	if _, bad := cleanText(strings.NewReplacer("\n", " ", "\t", " ").Replace(text), limit); bad != nil {
 		return "", bad
 	}
-	// Telegram counts UTF-16 units: an emoji takes two of the limit.
-	if len(utf16.Encode([]rune(text))) > maxTicketText {
-		return "", &inputError{key: "input.too_long", limit: maxTicketText}
+	if len(utf16.Encode([]rune(text))) > limit {
+		return "", &inputError{key: "input.too_long", limit: limit}
 	}
 	return text, nil
 }

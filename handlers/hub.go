@@ -25,13 +25,18 @@ type Deps struct {
 	Links   Links
 	// Hotline is the deployment's hot-line data; empty means the default.
 	Hotline HotlineConfig
-	Clock   func() time.Time
-	Logger  *slog.Logger
+	// Broadcaster is told when an outbox was built; nil in tests of the
+	// conversations alone.
+	Broadcaster Broadcaster
+	Clock       func() time.Time
+	Logger      *slog.Logger
 }
 
 // Hub routes updates to the conversations.
 type Hub struct {
 	Deps
+	notes    noteCache
+	progress progressWatch
 }
 
 // New returns a hub; a nil Clock or Logger gets a default.
@@ -73,6 +78,8 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("stats", h.handle(h.cmdStats))
 	r.Command("desk", h.handle(h.cmdDesk))
 	r.Command("responders", h.handle(h.cmdResponders))
+	r.Command("news", h.handle(h.cmdNews))
+	r.Command("suggest", h.handle(h.cmdSuggest))
 	r.Command("unbind", h.handle(h.cmdUnbind))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
@@ -86,6 +93,9 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbAsk, h.handle(h.onAskButton))
 	r.Callback(cbTicket, h.handle(h.onTicketButton))
 	r.Callback(cbResponders, h.handle(h.onRespondersButton))
+	r.Callback(cbNews, h.handle(h.onNewsButton))
+	r.Callback(cbRelay, h.handle(h.onRelayButton))
+	r.Callback(cbSuggest, h.handle(h.onSuggestButton))
 	return r
 }
 

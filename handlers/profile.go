@@ -16,6 +16,7 @@ func mainMenu(h *Hub, lang string) bot.Keyboard {
 	return bot.Keyboard{
 		{{Text: t("menu.button_ask"), Data: cbMenu + ":ask"}, {Text: t("menu.button_my"), Data: cbMenu + ":my"}},
 		{{Text: t("menu.button_profile"), Data: cbMenu + ":profile"}, {Text: t("menu.button_lang"), Data: cbMenu + ":lang"}},
+		{{Text: t("menu.button_suggest"), Data: cbMenu + ":suggest"}, {Text: t("menu.button_news"), Data: cbMenu + ":news"}},
 		{{Text: t("menu.button_link"), Data: cbMenu + ":link"}, {Text: t("menu.button_help"), Data: cbMenu + ":help"}},
 		{{Text: t("menu.button_forget"), Data: cbMenu + ":forget"}},
 	}
@@ -67,6 +68,10 @@ func (h *Hub) onMenuButton(ctx context.Context, s *session) error {
 		return h.cmdAsk(ctx, s)
 	case "my":
 		return h.cmdMy(ctx, s)
+	case "suggest":
+		return h.cmdSuggest(ctx, s)
+	case "news":
+		return h.cmdNews(ctx, s)
 	case "lang":
 		return h.cmdLang(ctx, s)
 	case "link":

@@ -17,6 +17,9 @@ const (
 	ActNameResponders Action = "name_responders"
 	// ActHotlineStats reads the org's hot-line statistics.
 	ActHotlineStats Action = "hotline_stats"
+	// ActPublish sends news down the org's subtree, relays items from above
+	// and decides news suggested from below.
+	ActPublish Action = "publish"
 )
 
 // rolesFor lists, per action, the roles that grant it. A role held in an org
@@ -28,6 +31,7 @@ var rolesFor = map[Action][]Role{
 	ActAnswerTicket:   {RoleChair},
 	ActNameResponders: {RoleChair},
 	ActHotlineStats:   {RoleChair, RoleInfoworker},
+	ActPublish:        {RoleChair, RoleInfoworker},
 }
 
 // RolesFor lists the roles that grant act.

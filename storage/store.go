@@ -14,6 +14,7 @@ type Store interface {
 	PersonStore
 	ChatStore
 	TicketStore
+	BroadcastStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -147,6 +148,95 @@ type TicketStore interface {
 	DeskPost(ctx context.Context, p Platform, chatID, messageID string) (DeskPost, error)
 }
 
+// OutboxScope says whose deliveries BuildOutbox creates.
+type OutboxScope struct {
+	// Orgs whose people and bound chats receive it.
+	Orgs []Org
+	// Subtree extends each org to everything below it; without it only the
+	// org's own people and chats (a relay level publishing for itself).
+	Subtree bool
+}
+
+// BroadcastStore keeps broadcasts, their outbox, relay steps and the news
+// members send up the tree.
+type BroadcastStore interface {
+	CreateBroadcast(ctx context.Context, b Broadcast) (Broadcast, error)
+	Broadcast(ctx context.Context, id int64) (Broadcast, error)
+	// Broadcasts lists the broadcasts sent by an org, newest first.
+	Broadcasts(ctx context.Context, orgID int64, limit int) ([]Broadcast, error)
+	// CountAudience counts whom b's audience reaches within scope: people
+	// (one each, however many accounts) and bound group chats.
+	CountAudience(ctx context.Context, b Broadcast, scope OutboxScope) (people, chats int, err error)
+	// BuildOutbox creates, by SQL in bulk, one queued delivery per recipient
+	// of b within scope: each person active in a scope org with one of the
+	// audience's roles, on the account seen last that is not blocked, and
+	// each bound (non-desk) chat of a scope org. Activists get
+	// PriorityActivist, other people PriorityMember, chats PriorityChat.
+	// A recipient already in the outbox is skipped, so it is idempotent. It
+	// returns how many rows it created.
+	BuildOutbox(ctx context.Context, b Broadcast, scope OutboxScope, at time.Time) (int, error)
+	// SetBroadcastStatus moves a broadcast from one status to another, or
+	// fails with ErrConflict when it is not in from.
+	SetBroadcastStatus(ctx context.Context, id int64, from, to BroadcastStatus, at time.Time) (Broadcast, error)
+	// DueBroadcasts lists scheduled broadcasts whose time has come.
+	DueBroadcasts(ctx context.Context, now time.Time) ([]Broadcast, error)
+	SetBroadcastProgress(ctx context.Context, id int64, p DeskPost) error
+	// CancelBroadcast stops a broadcast that is scheduled or sending: its
+	// queued deliveries become cancelled. It returns how many were.
+	CancelBroadcast(ctx context.Context, id int64, at time.Time) (int, error)
+
+	// ClaimDeliveries leases up to n deliveries to worker until leaseUntil:
+	// queued ones due by now, lowest priority first, and those whose lease
+	// ran out (a worker died). Several replicas never claim the same row.
+	ClaimDeliveries(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]Delivery, error)
+	// CompleteDeliveries records what workers did, in one transaction; only
+	// rows still leased (sending) change.
+	CompleteDeliveries(ctx context.Context, results []DeliveryResult, at time.Time) error
+	// FinishBroadcasts marks sending broadcasts with nothing queued or being
+	// sent as done, and returns them.
+	FinishBroadcasts(ctx context.Context, at time.Time) ([]Broadcast, error)
+	// DeliveryCounts counts a broadcast's deliveries by org and status.
+	DeliveryCounts(ctx context.Context, broadcastID int64) ([]DeliveryCount, error)
+
+	// AddRelaySteps records that orgs received a relayed item (idempotent).
+	AddRelaySteps(ctx context.Context, steps []RelayStep) error
+	RelaySteps(ctx context.Context, broadcastID int64) ([]RelayStep, error)
+	// CompleteRelayStep records an org's action once; a second gives
+	// ErrAlreadyDecided.
+	CompleteRelayStep(ctx context.Context, broadcastID, orgID int64, action RelayAction, note string, at time.Time) (RelayStep, error)
+	// PendingRelaySteps lists steps without an action, oldest first.
+	PendingRelaySteps(ctx context.Context) ([]RelayStep, error)
+	MarkRelayReminded(ctx context.Context, broadcastID, orgID int64, at time.Time) error
+
+	CreateSuggestion(ctx context.Context, s Suggestion) (Suggestion, error)
+	Suggestion(ctx context.Context, id int64) (Suggestion, error)
+	// PassSuggestionUp moves a pending suggestion from fromOrgID to toOrgID;
+	// ErrConflict when it is no longer pending at fromOrgID.
+	PassSuggestionUp(ctx context.Context, id, fromOrgID, toOrgID int64) (Suggestion, error)
+	// DecideSuggestion publishes (with the broadcast it became) or declines
+	// a pending suggestion at atOrgID; ErrConflict when already decided or
+	// no longer there.
+	DecideSuggestion(ctx context.Context, id, atOrgID int64, status SuggestionStatus, reason string, broadcastID int64, at time.Time) (Suggestion, error)
+	// Suggestions lists the pending suggestions at an org, oldest first.
+	Suggestions(ctx context.Context, atOrgID int64) ([]Suggestion, error)
+}
+
+// Rate is a sending limit: PerPeriod calls per Period, with bursts up to Burst.
+type Rate struct {
+	PerPeriod int
+	Period    time.Duration
+	Burst     int
+}
+
+// RateLimiter paces calls under limits shared by every replica (Redis) or
+// one process (its twin), with GCRA. Interactive calls may use the whole
+// burst; bulk calls only what interactive ones leave, so a big broadcast
+// never delays an answer to a question.
+type RateLimiter interface {
+	// Wait blocks until one call under r on key may go, or ctx ends.
+	Wait(ctx context.Context, key string, r Rate, bulk bool) error
+}
+
 // ChatStore keeps group chats bound to organisations.
 type ChatStore interface {
 	// BindChat attaches a chat to an org, replacing an earlier binding.
@@ -174,6 +264,7 @@ type State interface {
 	Delete(ctx context.Context, key string) error
 
 	Locker
+	RateLimiter
 	Ping(ctx context.Context) error
 	Close() error
 }

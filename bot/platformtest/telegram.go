@@ -217,6 +217,19 @@ type Telegram struct {
 	files       map[string]*tgFile // by file_id; every size of a photo
 	updFiles    map[int64]TGAttachment
 	onSent      []func(TGMessage, time.Time)
+	limits      TGLimits
+	allSends    *window           // nil without a PerSecond limit
+	chatSends   map[int64]*window // per chat, made on a chat's first send
+	tooMany     int               // 429s answered for exceeding limits
+	everyNth    map[string]*everyNth
+}
+
+// TGLimits are the rates EnforceLimits holds the bot to; a zero field sets
+// no limit. Every rate is a sliding window.
+type TGLimits struct {
+	PerSecond         int // sends to all chats together in any second
+	PerChatPerSecond  int // sends to one private chat in any second
+	PerGroupPerMinute int // sends to one group or supergroup in any minute
 }
 
 type tgMethod func(ctx context.Context, p map[string]string) (any, *tgAPIError)
@@ -248,8 +261,9 @@ type tgChat struct {
 	title  string
 	user   TGUser // private chats only
 	lastID int
+	sent   int // messages the bot sent, deleted ones included
 	msgs   []*tgStored
-	byID   map[int]*tgStored
+	byID   map[int]*tgStored // made on the first message: most met chats get few
 }
 
 type tgStored struct {
@@ -397,6 +411,8 @@ func NewTelegram(t testing.TB) *Telegram {
 		faults:     map[string]*tgFault{},
 		files:      map[string]*tgFile{},
 		updFiles:   map[int64]TGAttachment{},
+		chatSends:  map[int64]*window{},
+		everyNth:   map[string]*everyNth{},
 	}
 	f.methods = map[string]tgMethod{
 		"getme":                  f.getMe,
@@ -430,6 +446,70 @@ func (f *Telegram) FailNext(method string, n, code int, description string, retr
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults[strings.ToLower(method)] = &tgFault{left: n, code: code, desc: description, retryAfter: retryAfter}
+}
+
+// EnforceLimits holds sendMessage, sendPhoto and sendDocument to limits,
+// starting afresh: a send that would exceed one is answered 429 with
+// parameters.retry_after, the whole seconds (at least 1) until it would
+// fit, and does not count towards the limits. Every send admitted counts,
+// also one the method then refuses (a blocked user) or FailRandomly fails.
+// TGLimits{} lifts them.
+func (f *Telegram) EnforceLimits(l TGLimits) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limits, f.allSends = l, nil
+	clear(f.chatSends)
+	if l.PerSecond > 0 {
+		f.allSends = newWindow(l.PerSecond, time.Second, time.Now())
+	}
+}
+
+// TooManyCount counts the 429s answered for exceeding the limits of
+// EnforceLimits (not those of FailNext).
+func (f *Telegram) TooManyCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tooMany
+}
+
+// FailRandomly makes every every-th call of method, counted from now, fail
+// with HTTP status (500, 502...) and an error body as Telegram sends one (a
+// 429 with retry_after 1); every <= 0 stops it. The failed calls do
+// nothing else.
+func (f *Telegram) FailRandomly(method string, every, status int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.everyNth[strings.ToLower(method)] = &everyNth{every: every, code: status}
+}
+
+// Meet makes the bot known to each of userIDs as if they had written to it
+// (which also unblocks it), without queuing updates, so that the bot may
+// send to their private chats: for audiences larger than a test can greet.
+func (f *Telegram) Meet(userIDs ...int64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range userIDs {
+		if id <= 0 {
+			f.t.Errorf("telegram fake: Meet: user id %d is not positive", id)
+			continue
+		}
+		delete(f.blocked, id)
+		if f.chats[id] == nil {
+			f.chats[id] = &tgChat{id: id, kind: "private", user: TGUser{ID: id, FirstName: "Member"}}
+		}
+	}
+	f.notifyLocked()
+}
+
+// SentCount counts the messages the bot sent to chatID, deleted ones
+// included.
+func (f *Telegram) SentCount(chatID int64) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if c := f.chats[chatID]; c != nil {
+		return c.sent
+	}
+	return 0
 }
 
 // SendText makes u write text to the bot in private (chat id = user id) and
@@ -793,6 +873,16 @@ func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		fl.left--
 		fault = &tgAPIError{code: fl.code, desc: fl.desc, retryAfter: fl.retryAfter}
 	}
+	if fault == nil {
+		fault = f.admitLocked(name, params["chat_id"], time.Now())
+	}
+	if fl := f.everyNth[name]; fault == nil && fl.hit() {
+		retryAfter := 0
+		if fl.code == http.StatusTooManyRequests {
+			retryAfter = 1
+		}
+		fault = &tgAPIError{code: fl.code, desc: tgDefaultDescription(fl.code, retryAfter), retryAfter: retryAfter}
+	}
 	f.notifyLocked()
 	f.mu.Unlock()
 	if fault != nil {
@@ -805,6 +895,58 @@ func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tgWriteJSON(w, http.StatusOK, map[string]any{"ok": true, "result": result})
+}
+
+// admitLocked checks a call against the limits of EnforceLimits and counts
+// it when it fits; only sends are limited.
+func (f *Telegram) admitLocked(method, rawChat string, now time.Time) *tgAPIError {
+	switch method {
+	case "sendmessage", "sendphoto", "senddocument":
+	default:
+		return nil
+	}
+	var wait time.Duration
+	if f.allSends != nil {
+		wait = f.allSends.wait(now)
+	}
+	chat := f.chatWindowLocked(rawChat)
+	if chat != nil {
+		wait = max(wait, chat.wait(now))
+	}
+	if wait > 0 {
+		f.tooMany++
+		retryAfter := max(int((wait+time.Second-1)/time.Second), 1)
+		return &tgAPIError{code: http.StatusTooManyRequests, desc: tgDefaultDescription(http.StatusTooManyRequests, retryAfter), retryAfter: retryAfter}
+	}
+	if f.allSends != nil {
+		f.allSends.add(now)
+	}
+	if chat != nil {
+		chat.add(now)
+	}
+	return nil
+}
+
+// chatWindowLocked returns the limit of the chat, nil when none applies.
+func (f *Telegram) chatWindowLocked(rawChat string) *window {
+	id, err := strconv.ParseInt(rawChat, 10, 64)
+	if err != nil || id == 0 {
+		return nil
+	}
+	if w := f.chatSends[id]; w != nil {
+		return w
+	}
+	var w *window
+	switch {
+	case id > 0 && f.limits.PerChatPerSecond > 0:
+		w = newWindow(f.limits.PerChatPerSecond, time.Second, time.Now())
+	case id < 0 && f.limits.PerGroupPerMinute > 0:
+		w = newWindow(f.limits.PerGroupPerMinute, time.Minute, time.Now())
+	default:
+		return nil
+	}
+	f.chatSends[id] = w
+	return w
 }
 
 func (f *Telegram) getMe(context.Context, map[string]string) (any, *tgAPIError) {
@@ -1044,6 +1186,8 @@ func (f *Telegram) post(ctx context.Context, h *tgHook, body []byte) int {
 }
 
 func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	// Parsed before taking the lock, its error reported in Telegram's order.
+	buttons, markupErr := tgParseMarkup(p["reply_markup"])
 	return f.send(func(now time.Time) (*tgChat, *tgStored, *tgAPIError) {
 		c, apiErr := f.writableChatLocked(p["chat_id"])
 		if apiErr != nil {
@@ -1056,9 +1200,8 @@ func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tg
 		if utf8.RuneCountInString(text) > tgMaxTextRunes {
 			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTooLong}
 		}
-		buttons, apiErr := tgParseMarkup(p["reply_markup"])
-		if apiErr != nil {
-			return nil, nil, apiErr
+		if markupErr != nil {
+			return nil, nil, markupErr
 		}
 		return c, f.storeBotLocked(c, now, text, buttons, nil), nil
 	})
@@ -1067,6 +1210,7 @@ func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tg
 // sendFile serves sendPhoto and sendDocument, whose file parameter is named
 // after its kind.
 func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError) {
+	buttons, markupErr := tgParseMarkup(p["reply_markup"])
 	return f.send(func(now time.Time) (*tgChat, *tgStored, *tgAPIError) {
 		c, apiErr := f.writableChatLocked(p["chat_id"])
 		if apiErr != nil {
@@ -1084,9 +1228,8 @@ func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError)
 		if tgUTF16Len(caption) > tgMaxCaption {
 			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrCaptionTooLong}
 		}
-		buttons, apiErr := tgParseMarkup(p["reply_markup"])
-		if apiErr != nil {
-			return nil, nil, apiErr
+		if markupErr != nil {
+			return nil, nil, markupErr
 		}
 		att := TGAttachment{Kind: kind, FileID: id}
 		if file.doc != nil {
@@ -1119,6 +1262,7 @@ func (f *Telegram) send(body func(now time.Time) (*tgChat, *tgStored, *tgAPIErro
 
 func (f *Telegram) storeBotLocked(c *tgChat, now time.Time, text string, buttons [][]TGButton, files []TGAttachment) *tgStored {
 	c.lastID++
+	c.sent++
 	m := &tgStored{id: c.lastID, fromBot: true, date: now.Unix(), text: text, buttons: buttons, files: files}
 	c.add(m)
 	return m
@@ -1262,7 +1406,7 @@ func (f *Telegram) writableChatLocked(raw string) (*tgChat, *tgAPIError) {
 func (f *Telegram) privateChatLocked(u TGUser) *tgChat {
 	c := f.chats[u.ID]
 	if c == nil {
-		c = &tgChat{id: u.ID, kind: "private", byID: map[int]*tgStored{}}
+		c = &tgChat{id: u.ID, kind: "private"}
 		f.chats[u.ID] = c
 	}
 	c.user = u
@@ -1272,7 +1416,7 @@ func (f *Telegram) privateChatLocked(u TGUser) *tgChat {
 func (f *Telegram) groupChatLocked(g TGGroup) *tgChat {
 	c := f.chats[g.ID]
 	if c == nil {
-		c = &tgChat{id: g.ID, kind: tgChatType(g.ID), byID: map[int]*tgStored{}}
+		c = &tgChat{id: g.ID, kind: tgChatType(g.ID)}
 		f.chats[g.ID] = c
 	}
 	c.title = g.Title
@@ -1348,6 +1492,9 @@ func (f *Telegram) newFileIDLocked(prefix string) (id, unique string) {
 }
 
 func (c *tgChat) add(m *tgStored) {
+	if c.byID == nil {
+		c.byID = map[int]*tgStored{}
+	}
 	c.msgs = append(c.msgs, m)
 	c.byID[m.id] = m
 }

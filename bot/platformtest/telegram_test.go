@@ -953,3 +953,285 @@ func BenchmarkTelegramSendMessage(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sends/s")
 }
+
+func TestTelegramEnforceLimits(t *testing.T) {
+	t.Parallel()
+	group := platformtest.TGGroup{ID: -1001234567890, Title: "Branch"}
+	send := func(chat int64) url.Values {
+		return url.Values{"chat_id": {strconv.FormatInt(chat, 10)}, "text": {"news"}}
+	}
+	tests := []struct {
+		name      string
+		limits    platformtest.TGLimits
+		chats     []int64 // sent to in order, as fast as possible
+		wantFail  []int   // indexes of the sends answered 429
+		minRetry  int
+		maxRetry  int
+		refusedTo int64 // a chat whose refused send must not be stored
+	}{
+		{name: "all sends per second", limits: platformtest.TGLimits{PerSecond: 5},
+			chats: []int64{1, 2, 3, 4, 5, 6, 7}, wantFail: []int{5, 6}, minRetry: 1, maxRetry: 1, refusedTo: 6},
+		{name: "one private chat per second", limits: platformtest.TGLimits{PerSecond: 30, PerChatPerSecond: 1},
+			chats: []int64{1, 1, 2, 1}, wantFail: []int{1, 3}, minRetry: 1, maxRetry: 1},
+		{name: "two per private chat", limits: platformtest.TGLimits{PerChatPerSecond: 2},
+			chats: []int64{1, 1, 1, 2, 2}, wantFail: []int{2}, minRetry: 1, maxRetry: 1},
+		{name: "group per minute", limits: platformtest.TGLimits{PerGroupPerMinute: 3, PerChatPerSecond: 1},
+			chats: []int64{group.ID, group.ID, group.ID, group.ID, 1}, wantFail: []int{3}, minRetry: 58, maxRetry: 60},
+		{name: "no limits", chats: []int64{1, 1, 1, 1, group.ID, group.ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			f.Meet(1, 2, 3, 4, 5, 6, 7)
+			f.SendGroupText(tgAnna, group, "hello")
+			f.EnforceLimits(tt.limits)
+			var failed []int
+			for i, chat := range tt.chats {
+				status, r := tgCall(t, f, "sendMessage", send(chat))
+				switch status {
+				case http.StatusOK:
+				case http.StatusTooManyRequests:
+					failed = append(failed, i)
+					want := fmt.Sprintf("Too Many Requests: retry after %d", r.Parameters.RetryAfter)
+					if r.ErrorCode != 429 || r.Description != want {
+						t.Errorf("send %d: %+v", i, r)
+					}
+					if ra := r.Parameters.RetryAfter; ra < tt.minRetry || ra > tt.maxRetry {
+						t.Errorf("send %d: retry_after %d, want %d..%d", i, ra, tt.minRetry, tt.maxRetry)
+					}
+				default:
+					t.Fatalf("send %d: status %d %s", i, status, r.Description)
+				}
+			}
+			if !slices.Equal(failed, tt.wantFail) {
+				t.Fatalf("sends answered 429: %v, want %v", failed, tt.wantFail)
+			}
+			if got := f.TooManyCount(); got != len(tt.wantFail) {
+				t.Errorf("TooManyCount() = %d, want %d", got, len(tt.wantFail))
+			}
+			if tt.refusedTo != 0 && f.SentCount(tt.refusedTo) != 0 {
+				t.Errorf("a refused send to %d was stored", tt.refusedTo)
+			}
+		})
+	}
+}
+
+// TestTelegramLimitsFree checks that a refused send does not count and the
+// window frees after retry_after, that only sends are limited, and that
+// lifting the limits works.
+func TestTelegramLimitsFree(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	photo := f.Attachment(f.SendPhoto(tgAnna, "")).FileID
+	f.EnforceLimits(platformtest.TGLimits{PerSecond: 2})
+	if status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"one"}}); status != 200 {
+		t.Fatalf("first send: %d %s", status, r.Description)
+	}
+	status, r := tgCall(t, f, "sendPhoto", url.Values{"chat_id": {"1001"}, "photo": {photo}})
+	if status != 200 {
+		t.Fatalf("photo: %d %s", status, r.Description)
+	}
+	var sent struct {
+		MessageID int `json:"message_id"`
+	}
+	if err := json.Unmarshal(r.Result, &sent); err != nil {
+		t.Fatal(err)
+	}
+	status, r = tgCall(t, f, "sendDocument", url.Values{"chat_id": {"1001"}, "document": {photo}})
+	if status != 429 || r.Parameters.RetryAfter != 1 {
+		t.Fatalf("third send in a second: %d %+v", status, r)
+	}
+	edit := url.Values{"chat_id": {"1001"}, "message_id": {strconv.Itoa(sent.MessageID)}, "caption": {"edited"}}
+	if status, r := tgCall(t, f, "editMessageCaption", edit); status != 200 {
+		t.Fatalf("an edit was limited: %d %s", status, r.Description)
+	}
+	// Hammering while refused must not push the window out.
+	for range 5 {
+		tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"x"}})
+	}
+	time.Sleep(time.Duration(r.Parameters.RetryAfter) * time.Second)
+	if status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"after"}}); status != 200 {
+		t.Fatalf("send after retry_after: %d %s", status, r.Description)
+	}
+	if got := f.TooManyCount(); got != 6 {
+		t.Errorf("TooManyCount() = %d, want 6", got)
+	}
+	f.EnforceLimits(platformtest.TGLimits{})
+	for i := range 5 {
+		if status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"free"}}); status != 200 {
+			t.Fatalf("send %d without limits: %d %s", i, status, r.Description)
+		}
+	}
+}
+
+// TestTelegramLimitsPaced sends just under the limits and expects no 429.
+func TestTelegramLimitsPaced(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	const chats, sends = 8, 16
+	for i := range chats {
+		f.Meet(int64(100 + i))
+	}
+	f.EnforceLimits(platformtest.TGLimits{PerSecond: 10, PerChatPerSecond: 1})
+	// One send every 150 ms (at most 7 in a second), each chat every 1.2 s.
+	tick := time.NewTicker(150 * time.Millisecond)
+	defer tick.Stop()
+	for i := range sends {
+		<-tick.C
+		status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {strconv.Itoa(100 + i%chats)}, "text": {"paced"}})
+		if status != 200 {
+			t.Fatalf("send %d: %d %s", i, status, r.Description)
+		}
+	}
+	if got := f.TooManyCount(); got != 0 {
+		t.Errorf("TooManyCount() = %d, want 0", got)
+	}
+}
+
+func TestTelegramFailRandomly(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		status int
+		desc   string
+	}{
+		{http.StatusInternalServerError, "Internal Server Error"},
+		{http.StatusBadGateway, "Bad Gateway"},
+	}
+	for _, tt := range tests {
+		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			f.Meet(1001)
+			f.FailRandomly("sendMessage", 3, tt.status)
+			var failed []int
+			for i := 1; i <= 9; i++ {
+				status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {strconv.Itoa(i)}})
+				if status == 200 {
+					continue
+				}
+				failed = append(failed, i)
+				if status != tt.status || r.OK || r.ErrorCode != tt.status || r.Description != tt.desc {
+					t.Errorf("call %d: %d %+v", i, status, r)
+				}
+			}
+			if !slices.Equal(failed, []int{3, 6, 9}) {
+				t.Fatalf("failed calls %v, want [3 6 9]", failed)
+			}
+			var texts []string
+			for _, m := range f.Messages(1001) {
+				texts = append(texts, m.Text)
+			}
+			if want := []string{"1", "2", "4", "5", "7", "8"}; !slices.Equal(texts, want) {
+				t.Errorf("stored %v, want %v", texts, want)
+			}
+			if f.Calls("sendMessage") != 9 || f.SentCount(1001) != 6 {
+				t.Errorf("calls %d, sent %d", f.Calls("sendMessage"), f.SentCount(1001))
+			}
+			if status, _ := tgCall(t, f, "getMe", nil); status != 200 {
+				t.Errorf("another method failed: %d", status)
+			}
+			f.FailRandomly("sendMessage", 0, tt.status)
+			for i := range 4 {
+				if status, _ := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"on"}}); status != 200 {
+					t.Fatalf("call %d after stopping: %d", i, status)
+				}
+			}
+		})
+	}
+}
+
+func TestTelegramMeetAndSentCount(t *testing.T) {
+	t.Parallel()
+	rec := &tgRecordingTB{TB: t}
+	f := platformtest.NewTelegram(rec)
+	f.Meet(7001, 7002)
+	if f.PendingUpdates() != 0 {
+		t.Fatalf("Meet queued %d updates", f.PendingUpdates())
+	}
+	status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"7001"}, "text": {"hello"}})
+	if status != 200 {
+		t.Fatalf("send to a met user: %d %s", status, r.Description)
+	}
+	var msg struct {
+		MessageID int `json:"message_id"`
+		Chat      struct {
+			ID        int64  `json:"id"`
+			Type      string `json:"type"`
+			FirstName string `json:"first_name"`
+		} `json:"chat"`
+	}
+	if err := json.Unmarshal(r.Result, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if msg.MessageID != 1 || msg.Chat.ID != 7001 || msg.Chat.Type != "private" || msg.Chat.FirstName == "" {
+		t.Errorf("sent message = %+v", msg)
+	}
+	if status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"7003"}, "text": {"hello"}}); status != 400 || r.Description != "Bad Request: chat not found" {
+		t.Errorf("send to a stranger: %d %s", status, r.Description)
+	}
+	f.Block(7002)
+	if status, _ := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"7002"}, "text": {"x"}}); status != 403 {
+		t.Errorf("send to a blocker: %d", status)
+	}
+	f.Meet(7002)
+	if status, _ := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"7002"}, "text": {"again"}}); status != 200 {
+		t.Errorf("send after meeting again: %d", status)
+	}
+	tgCall(t, f, "sendMessage", url.Values{"chat_id": {"7001"}, "text": {"second"}})
+	tgCall(t, f, "deleteMessage", url.Values{"chat_id": {"7001"}, "message_id": {"1"}})
+	if f.SentCount(7001) != 2 || len(f.Messages(7001)) != 1 || f.SentCount(7002) != 1 || f.SentCount(7003) != 0 {
+		t.Errorf("sent counts %d (messages %d), %d, %d", f.SentCount(7001), len(f.Messages(7001)), f.SentCount(7002), f.SentCount(7003))
+	}
+	// Meeting keeps what a person told about themselves.
+	f.SendText(tgAnna, "hi")
+	f.Meet(tgAnna.ID, 0)
+	_, r = tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"x"}})
+	if err := json.Unmarshal(r.Result, &msg); err != nil || msg.Chat.FirstName != "Anna" {
+		t.Errorf("chat after Meet = %+v, %v", msg.Chat, err)
+	}
+	if len(rec.errors) != 1 {
+		t.Errorf("Meet(0) recorded errors %v, want one", rec.errors)
+	}
+}
+
+// BenchmarkTelegramSendMessageLimited measures sendMessage to 100,000 met
+// people, one after another, with limits enforced that the load stays under
+// (each chat gets a send every 100,000 sends), so every check runs and none
+// refuses.
+func BenchmarkTelegramSendMessageLimited(b *testing.B) {
+	const people = 100000
+	f := platformtest.NewTelegram(b)
+	ids := make([]int64, people)
+	for i := range ids {
+		ids[i] = int64(1 + i)
+	}
+	f.Meet(ids...)
+	f.OnSent(func(platformtest.TGMessage, time.Time) {})
+	f.EnforceLimits(platformtest.TGLimits{PerSecond: 100000, PerChatPerSecond: 1, PerGroupPerMinute: 20})
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	endpoint := f.URL() + "/bot" + platformtest.TelegramToken + "/sendMessage"
+	var next atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			form := url.Values{"chat_id": {strconv.FormatInt(1+next.Add(1)%people, 10)}, "text": {"notice"}}
+			resp, err := client.PostForm(endpoint, form)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "sends/s")
+	if n := f.TooManyCount(); n != 0 {
+		b.Errorf("%d sends refused", n)
+	}
+}

@@ -50,8 +50,12 @@ const (
 
 // VK error codes the fake returns; the numbers are VK's own.
 const (
+	vkErrUnknown   = 1
 	vkErrMethod    = 3
 	vkErrAuth      = 5
+	vkErrTooMany   = 6
+	vkErrFlood     = 9
+	vkErrInternal  = 10
 	vkErrRequest   = 8
 	vkErrAccess    = 15
 	vkErrParam     = 100
@@ -153,8 +157,13 @@ type VK struct {
 	changed chan struct{} // closed and replaced on every change, to wake waiters
 	seq     int           // source of event ids, keys and message ids
 
-	calls  map[string]int
-	faults map[string]vkFault
+	calls    map[string]int
+	faults   map[string]vkFault
+	everyNth map[string]*everyNth
+	limit    *window // nil without EnforceLimits
+	tooMany  int
+	onSent   []func(VKMessage, time.Time)
+	fresh    []vkSent // messages stored by the current call, for the hooks
 
 	users   map[int]VKUser
 	allowed map[int]bool // users who allowed messages from the community
@@ -203,6 +212,11 @@ type vkStored struct {
 	date      int64
 }
 
+type vkSent struct {
+	msg VKMessage
+	at  time.Time
+}
+
 type vkRandKey struct{ peer, random int }
 
 type vkMsgKey struct{ peer, cmid int }
@@ -238,6 +252,7 @@ func NewVK(t testing.TB) *VK {
 		changed:   make(chan struct{}),
 		calls:     map[string]int{},
 		faults:    map[string]vkFault{},
+		everyNth:  map[string]*everyNth{},
 		users:     map[int]VKUser{},
 		allowed:   map[int]bool{},
 		chats:     map[int]bool{},
@@ -275,6 +290,72 @@ func (f *VK) FailNext(method string, n int, code int, msg string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.faults[method] = vkFault{n: n, code: code, msg: msg}
+}
+
+// EnforceLimits answers error 6 "Too many requests per second" to a method
+// call of the community token beyond perSecond in any second (a sliding
+// window), starting afresh; refused calls do not count, every other does.
+// perSecond <= 0 lifts the limit.
+func (f *VK) EnforceLimits(perSecond int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.limit = nil
+	if perSecond > 0 {
+		f.limit = newWindow(perSecond, time.Second, time.Now())
+	}
+}
+
+// TooManyCount counts the calls refused with error 6 for exceeding the
+// limit of EnforceLimits (not those of FailNext).
+func (f *VK) TooManyCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.tooMany
+}
+
+// FailRandomly makes every every-th call of method, counted from now, fail
+// whole with VK error code (10 internal server error, 9 flood control...);
+// every <= 0 stops it. The failed calls do nothing else.
+func (f *VK) FailRandomly(method string, every, code int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.everyNth[method] = &everyNth{every: every, code: code}
+}
+
+// OnSent adds a hook called with each message messages.send delivers (not
+// the repeats a random_id drops) and the time the fake recorded it, outside
+// the fake's lock and before the bot gets the answer. Hooks may run
+// concurrently.
+func (f *VK) OnSent(hook func(VKMessage, time.Time)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.onSent = append(f.onSent, hook)
+}
+
+// Meet lets the community write to each of peerIDs without events: users
+// allow its messages (as after Unblock), chat peers (≥ 2000000000) get the
+// bot as a member. For audiences larger than a test can greet.
+func (f *VK) Meet(peerIDs ...int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, id := range peerIDs {
+		switch {
+		case id >= vkChatPeerBase:
+			f.chats[id] = true
+		case id > 0:
+			f.allowed[id] = true
+		default:
+			f.t.Errorf("platformtest: Meet: peer id %d is not positive", id)
+		}
+	}
+	f.vkNotifyLocked()
+}
+
+// SentCount counts the messages delivered to peerID.
+func (f *VK) SentCount(peerID int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent[peerID])
 }
 
 // ExpireKey invalidates the long poll keys handed out, so the next check
@@ -750,13 +831,35 @@ func (f *VK) vkServeMethod(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// vkCall runs method name under the lock, then tells the OnSent hooks about
+// the messages it delivered.
 func (f *VK) vkCall(name, token string, form url.Values) (any, *vkError) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	defer f.vkNotifyLocked()
+	result, apiErr := f.vkCallLocked(name, token, form)
+	sent, hooks := f.fresh, f.onSent
+	f.fresh = nil
+	f.vkNotifyLocked()
+	f.mu.Unlock()
+	for _, s := range sent {
+		for _, h := range hooks {
+			h(s.msg, s.at)
+		}
+	}
+	return result, apiErr
+}
+
+func (f *VK) vkCallLocked(name, token string, form url.Values) (any, *vkError) {
 	f.calls[name]++
 	if token != VKToken {
 		return nil, &vkError{vkErrAuth, "User authorization failed: invalid access_token (4)."}
+	}
+	if f.limit != nil {
+		now := time.Now()
+		if f.limit.wait(now) > 0 {
+			f.tooMany++
+			return nil, &vkError{vkErrTooMany, vkErrorText(vkErrTooMany)}
+		}
+		f.limit.add(now)
 	}
 	if form.Get("v") == "" {
 		return nil, &vkError{vkErrRequest, "Invalid request: v (version) is required"}
@@ -765,6 +868,9 @@ func (f *VK) vkCall(name, token string, form url.Values) (any, *vkError) {
 		fault.n--
 		f.faults[name] = fault
 		return nil, &vkError{fault.code, fault.msg}
+	}
+	if fault := f.everyNth[name]; fault.hit() {
+		return nil, &vkError{fault.code, vkErrorText(fault.code)}
 	}
 	switch name {
 	case "groups.getById":
@@ -783,6 +889,22 @@ func (f *VK) vkCall(name, token string, form url.Values) (any, *vkError) {
 		return f.vkUsersGet(form)
 	default:
 		return nil, &vkError{vkErrMethod, "Unknown method passed"}
+	}
+}
+
+// vkErrorText is VK's message for an error code FailRandomly injects.
+func vkErrorText(code int) string {
+	switch code {
+	case vkErrUnknown:
+		return "Unknown error occurred"
+	case vkErrTooMany:
+		return "Too many requests per second"
+	case vkErrFlood:
+		return "Flood control"
+	case vkErrInternal:
+		return "Internal server error"
+	default:
+		return "Error " + strconv.Itoa(code)
 	}
 }
 
@@ -1075,22 +1197,27 @@ func (f *VK) vkMessagesSend(form url.Values) (any, *vkError) {
 }
 
 // vkStoreLocked records a message to peer, or returns the one already sent
-// with the same non-zero random_id.
+// to peer with the same non-zero random_id: that message was delivered, so
+// its ids come back even if the peer can no longer be written to.
 func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton, atts []string) (*vkStored, *vkError) {
-	if apiErr := f.vkCanSendLocked(peer); apiErr != nil {
-		return nil, apiErr
-	}
 	key := vkRandKey{peer: peer, random: randomID}
 	if s, ok := f.byRand[key]; ok && randomID != 0 {
 		return s, nil
 	}
+	if apiErr := f.vkCanSendLocked(peer); apiErr != nil {
+		return nil, apiErr
+	}
+	now := time.Now()
 	f.cmids[peer]++
 	f.seq++
 	s := &vkStored{
 		msg: VKMessage{ConversationMessageID: f.cmids[peer], PeerID: peer, Text: text, RandomID: randomID,
 			Buttons: buttons, Attachments: atts},
 		messageID: f.seq,
-		date:      time.Now().Unix(),
+		date:      now.Unix(),
+	}
+	if len(f.onSent) > 0 {
+		f.fresh = append(f.fresh, vkSent{msg: s.msg.clone(), at: now})
 	}
 	if peer >= vkChatPeerBase {
 		s.messageID = 0

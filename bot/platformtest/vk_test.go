@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -689,4 +690,272 @@ func TestVKUserMediaAndReplies(t *testing.T) {
 	if id := f.ReplyInChat(other, 501, 1, "?"); id != "" || len(rec.errors) != 2 {
 		t.Fatalf("reply in another's dialog = %q, errors %v", id, rec.errors)
 	}
+}
+
+// vkTestSendPeers sends text to peers with messages.send and peer_ids and
+// returns the per-peer answers.
+func vkTestSendPeers(t *testing.T, f *VK, peers, randomID, text string) []map[string]any {
+	t.Helper()
+	resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_ids", peers, "random_id", randomID, "message", text))
+	if resp.Error != nil {
+		t.Fatalf("messages.send to %s: error %d %s", peers, resp.Error.Code, resp.Error.Msg)
+	}
+	var out []map[string]any
+	if err := json.Unmarshal(resp.Response, &out); err != nil {
+		t.Fatalf("response %s: %v", resp.Response, err)
+	}
+	return out
+}
+
+func TestVKRandomIDIsPerPeer(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Meet(601, 602, 603, vkChatPeerBase+5)
+	first := vkTestSendPeers(t, f, "601,602,2000000005", "42", "news")
+	// The same random_id: 601 and the chat already have it, 603 does not.
+	again := vkTestSendPeers(t, f, "603,601,2000000005", "42", "news")
+	if again[1]["message_id"] != first[0]["message_id"] || again[1]["conversation_message_id"] != first[0]["conversation_message_id"] {
+		t.Errorf("repeat to 601 = %v, first = %v", again[1], first[0])
+	}
+	if again[2]["conversation_message_id"] != first[2]["conversation_message_id"] {
+		t.Errorf("repeat to the chat = %v, first = %v", again[2], first[2])
+	}
+	if again[0]["error"] != nil || again[0]["conversation_message_id"] != float64(1) {
+		t.Errorf("first send to 603 = %v", again[0])
+	}
+	// A delivered message stays delivered: its repeat answers its ids even
+	// after the person withdrew permission.
+	f.Block(602)
+	if late := vkTestSendPeers(t, f, "602", "42", "news"); late[0]["message_id"] != first[1]["message_id"] {
+		t.Errorf("repeat to 602 after blocking = %v, first = %v", late[0], first[1])
+	}
+	if late := vkTestSendPeers(t, f, "602", "43", "news"); late[0]["error"] == nil {
+		t.Errorf("a new random_id to a blocker = %v", late[0])
+	}
+	for peer, want := range map[int]int{601: 1, 602: 1, 603: 1, vkChatPeerBase + 5: 1, 604: 0} {
+		if got := f.SentCount(peer); got != want {
+			t.Errorf("SentCount(%d) = %d, want %d", peer, got, want)
+		}
+	}
+}
+
+func TestVKMeet(t *testing.T) {
+	t.Parallel()
+	rec := &vkRecordingTB{TB: t}
+	f := NewVK(rec)
+	f.Meet(701, vkChatPeerBase+9, -5)
+	out := vkTestSendPeers(t, f, "701,702,2000000009,2000000010", "1", "hi")
+	codes := make([]any, len(out))
+	for i, r := range out {
+		if e, ok := r["error"].(map[string]any); ok {
+			codes[i] = e["code"]
+		}
+	}
+	if want := []any{nil, float64(901), nil, float64(917)}; !reflect.DeepEqual(codes, want) {
+		t.Errorf("per-peer error codes %v, want %v", codes, want)
+	}
+	if len(rec.errors) != 1 {
+		t.Errorf("Meet(-5) recorded %v, want one error", rec.errors)
+	}
+	f.mu.Lock()
+	events := len(f.events) // every event published, whether delivered or not
+	f.mu.Unlock()
+	if events != 0 {
+		t.Errorf("Meet published %d events", events)
+	}
+}
+
+func TestVKEnforceLimits(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Meet(801)
+	f.EnforceLimits(4)
+	hundred := make([]string, 100)
+	for i := range hundred {
+		hundred[i] = strconv.Itoa(900 + i)
+	}
+	calls := []struct {
+		method string
+		params url.Values
+	}{
+		{"users.get", vkTestParams("user_ids", "801")},
+		{"messages.send", vkTestParams("peer_ids", strings.Join(hundred, ","), "random_id", "1", "message", "one call")},
+		{"groups.getById", vkTestParams()},
+		{"messages.send", vkTestParams("peer_id", "801", "random_id", "0", "message", "hi")},
+	}
+	for i, c := range calls {
+		if resp := vkTestCall(t, f, VKToken, c.method, c.params); resp.Error != nil {
+			t.Fatalf("call %d (%s): %+v", i, c.method, resp.Error)
+		}
+	}
+	over := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", "0", "message", "over"))
+	if over.code() != 6 || over.Error.Msg != "Too many requests per second" {
+		t.Fatalf("fifth call in a second: %+v", over.Error)
+	}
+	// Another token's calls are neither limited nor counted.
+	if resp := vkTestCall(t, f, "other-token", "users.get", vkTestParams("user_ids", "801")); resp.code() != 5 {
+		t.Errorf("call with another token: code %d", resp.code())
+	}
+	for range 3 {
+		vkTestCall(t, f, VKToken, "users.get", vkTestParams("user_ids", "801"))
+	}
+	if got := f.TooManyCount(); got != 4 {
+		t.Errorf("TooManyCount() = %d, want 4", got)
+	}
+	if got := f.SentCount(801); got != 1 {
+		t.Errorf("refused sends delivered: %d messages", got)
+	}
+	time.Sleep(time.Second)
+	if resp := vkTestCall(t, f, VKToken, "users.get", vkTestParams("user_ids", "801")); resp.Error != nil {
+		t.Fatalf("call after a second: %+v", resp.Error)
+	}
+	f.EnforceLimits(0)
+	for i := range 8 {
+		if resp := vkTestCall(t, f, VKToken, "users.get", vkTestParams("user_ids", "801")); resp.Error != nil {
+			t.Fatalf("call %d without a limit: %+v", i, resp.Error)
+		}
+	}
+}
+
+// TestVKLimitsPaced calls just under the limit and expects no error 6.
+func TestVKLimitsPaced(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Meet(801)
+	f.EnforceLimits(7)
+	tick := time.NewTicker(150 * time.Millisecond) // at most 7 in any second
+	defer tick.Stop()
+	for i := range 14 {
+		<-tick.C
+		resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", strconv.Itoa(i+1), "message", "paced"))
+		if resp.Error != nil {
+			t.Fatalf("call %d: %+v", i, resp.Error)
+		}
+	}
+	if got, sent := f.TooManyCount(), f.SentCount(801); got != 0 || sent != 14 {
+		t.Errorf("TooManyCount() = %d, sent %d", got, sent)
+	}
+}
+
+func TestVKFailRandomly(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Meet(801)
+	f.FailRandomly("messages.send", 3, 10)
+	var failed []int
+	for i := 1; i <= 7; i++ {
+		resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", strconv.Itoa(i), "message", strconv.Itoa(i)))
+		if resp.Error == nil {
+			continue
+		}
+		failed = append(failed, i)
+		if resp.Error.Code != 10 || resp.Error.Msg != "Internal server error" {
+			t.Errorf("call %d: %+v", i, resp.Error)
+		}
+	}
+	if !slices.Equal(failed, []int{3, 6}) {
+		t.Fatalf("failed calls %v, want [3 6]", failed)
+	}
+	var texts []string
+	for _, m := range f.Messages(801) {
+		texts = append(texts, m.Text)
+	}
+	if want := []string{"1", "2", "4", "5", "7"}; !slices.Equal(texts, want) {
+		t.Errorf("delivered %v, want %v", texts, want)
+	}
+	if resp := vkTestCall(t, f, VKToken, "users.get", vkTestParams("user_ids", "801")); resp.Error != nil {
+		t.Errorf("another method failed: %+v", resp.Error)
+	}
+	f.FailRandomly("messages.send", 0, 10)
+	for i := range 3 {
+		if resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", "0", "message", "x")); resp.Error != nil {
+			t.Fatalf("call %d after stopping: %+v", i, resp.Error)
+		}
+	}
+}
+
+func TestVKOnSent(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.Meet(801, 802)
+	type seen struct {
+		msg VKMessage
+		at  time.Time
+	}
+	var (
+		mu  sync.Mutex
+		got []seen
+	)
+	f.OnSent(func(m VKMessage, at time.Time) {
+		// The hook runs outside the fake's lock: it may call the fake.
+		n := f.SentCount(m.PeerID)
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, seen{m, at})
+		if n == 0 {
+			t.Error("the hook ran before the message was recorded")
+		}
+	})
+	start := time.Now()
+	vkTestSendPeers(t, f, "801,803,802", "5", "news") // 803 never allowed messages
+	vkTestSendPeers(t, f, "801,802", "5", "news")     // repeats: dropped
+	vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", "6", "message", "one"))
+	vkTestCall(t, f, VKToken, "messages.edit", vkTestParams("peer_id", "801", "conversation_message_id", "1", "message", "edited"))
+	end := time.Now()
+	mu.Lock()
+	defer mu.Unlock()
+	var peers []int
+	for _, s := range got {
+		peers = append(peers, s.msg.PeerID)
+		if s.at.Before(start) || s.at.After(end) {
+			t.Errorf("message to %d at %s, outside [%s, %s]", s.msg.PeerID, s.at, start, end)
+		}
+	}
+	if !slices.Equal(peers, []int{801, 802, 801}) {
+		t.Fatalf("hooks saw sends to %v, want [801 802 801]", peers)
+	}
+	if got[0].msg.Text != "news" || got[0].msg.RandomID != 5 || got[2].msg.Text != "one" || got[2].msg.ConversationMessageID != 2 {
+		t.Errorf("hooked messages %+v", got)
+	}
+}
+
+// BenchmarkVKMessagesSend measures the fake's messages.send over HTTP with
+// 100 peer_ids a call, a new random_id each.
+func BenchmarkVKMessagesSend(b *testing.B) {
+	f := NewVK(b)
+	peers := make([]string, 100)
+	for i := range peers {
+		peers[i] = strconv.Itoa(10000 + i)
+		f.Meet(10000 + i)
+	}
+	f.OnSent(func(VKMessage, time.Time) {})
+	joined := strings.Join(peers, ",")
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var next atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			form := vkTestParams("peer_ids", joined, "random_id", strconv.FormatInt(next.Add(1), 10), "message", "notice")
+			req, err := http.NewRequest(http.MethodPost, f.APIURL()+"messages.send", strings.NewReader(form.Encode()))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			req.Header.Set("Authorization", "Bearer "+VKToken)
+			resp, err := client.Do(req)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			var out vkTestResp
+			err = json.NewDecoder(resp.Body).Decode(&out)
+			resp.Body.Close()
+			if err != nil || out.Error != nil {
+				b.Errorf("messages.send: %v %+v", err, out.Error)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
+	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "deliveries/s")
 }

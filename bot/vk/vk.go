@@ -27,6 +27,7 @@ const (
 	chatPeerBase    = 2000000000 // VK peer ids of group chats start here
 	maxInlineButton = 10         // VK inline keyboards hold at most 10 buttons
 	maxAttachments  = 10         // VK messages carry at most 10 attachments
+	maxPeers        = 100        // messages.send takes at most 100 peer_ids
 	maxSnackbar     = 90         // VK snackbar text
 	maxSecret       = 50         // VK Callback API secret
 	rateLimitWait   = time.Second
@@ -65,7 +66,10 @@ type Adapter struct {
 	clock        func() time.Time
 }
 
-var _ bot.Sender = (*Adapter)(nil)
+var (
+	_ bot.Sender     = (*Adapter)(nil)
+	_ bot.BulkSender = (*Adapter)(nil)
+)
 
 // New checks the token with groups.getById and returns an adapter for the
 // community it belongs to.
@@ -159,6 +163,80 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 		return bot.Sent{}, mapError("send message", err)
 	}
 	return bot.Sent{ChatID: strconv.Itoa(peer), MessageID: strconv.Itoa(results[0].ConversationMessageID)}, nil
+}
+
+// MaxBulk implements bot.BulkSender: messages.send takes 100 peer_ids.
+func (a *Adapter) MaxBulk() int { return maxPeers }
+
+// SendBulk implements bot.BulkSender with one messages.send to every chat
+// and the random_id of m.Key, which VK keeps per peer: repeating the call
+// delivers nothing twice, and the repeat gets the first delivery's ids.
+// Results follow chatIDs; a chat listed twice is sent to once. Every chat
+// counts as one send in the metrics.
+func (a *Adapter) SendBulk(ctx context.Context, chatIDs []string, m bot.Message) ([]bot.BulkResult, error) {
+	results, err := a.sendBulk(ctx, chatIDs, m)
+	if err != nil {
+		for range chatIDs {
+			a.metrics.CountSend(bot.VK, err)
+		}
+		return nil, err
+	}
+	for _, r := range results {
+		a.metrics.CountSend(bot.VK, r.Err)
+	}
+	return results, nil
+}
+
+func (a *Adapter) sendBulk(ctx context.Context, chatIDs []string, m bot.Message) ([]bot.BulkResult, error) {
+	if len(chatIDs) > maxPeers {
+		return nil, fmt.Errorf("send bulk: %d chats exceed %d", len(chatIDs), maxPeers)
+	}
+	if len(chatIDs) == 0 {
+		return []bot.BulkResult{}, nil
+	}
+	peers := make([]int, len(chatIDs))
+	unique := make([]int, 0, len(chatIDs))
+	seen := make(map[int]bool, len(chatIDs))
+	for i, id := range chatIDs {
+		peer, err := parseID("chat", id)
+		if err != nil {
+			return nil, fmt.Errorf("send bulk: %w", err)
+		}
+		peers[i] = peer
+		if !seen[peer] {
+			seen[peer] = true
+			unique = append(unique, peer)
+		}
+	}
+	params, err := messageParams(m)
+	if err != nil {
+		return nil, fmt.Errorf("send bulk: %w", err)
+	}
+	params["peer_ids"] = unique
+	params["random_id"] = randomID(m.Key)
+	var answers []sendResult
+	if err := a.api.RequestUnmarshal("messages.send", &answers, params.WithContext(ctx)); err != nil {
+		return nil, mapError("send bulk", err)
+	}
+	byPeer := make(map[int]sendResult, len(answers))
+	for _, r := range answers {
+		byPeer[r.PeerID] = r
+	}
+	out := make([]bot.BulkResult, len(chatIDs))
+	for i, peer := range peers {
+		out[i].ChatID = chatIDs[i]
+		r, ok := byPeer[peer]
+		if !ok {
+			out[i].Err = fmt.Errorf("send bulk: no result for peer %d", peer)
+			continue
+		}
+		if err := r.err(); err != nil {
+			out[i].Err = mapError("send bulk", err)
+			continue
+		}
+		out[i].MessageID = strconv.Itoa(r.ConversationMessageID)
+	}
+	return out, nil
 }
 
 // Edit implements bot.Sender with messages.edit by conversation_message_id.

@@ -876,3 +876,270 @@ func TestSendWithAttachments(t *testing.T) {
 		t.Fatalf("unknown attachment: %v, want VK error 100", err)
 	}
 }
+
+func TestSendBulkToAHundredPeers(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	reg := prometheus.NewRegistry()
+	a := newAdapter(t, f, vk.Config{Metrics: bot.NewMetrics(reg)})
+	if a.MaxBulk() != 100 {
+		t.Fatalf("MaxBulk() = %d, want 100", a.MaxBulk())
+	}
+	photo := f.Attachment(f.SendPhoto(ivan, ""))
+	chats := make([]string, 100)
+	for i := range chats {
+		peer := 10100 - i // not in ascending order: results must follow chats
+		f.Meet(peer)
+		chats[i] = strconv.Itoa(peer)
+	}
+	m := bot.Message{Text: "Новости профсоюза", Key: "bc:1",
+		Keyboard:    bot.Keyboard{{{Text: "Прочитано", Data: "r:1"}}},
+		Attachments: []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: photo}}}
+	results, err := a.SendBulk(t.Context(), chats, m)
+	if err != nil {
+		t.Fatalf("send bulk: %v", err)
+	}
+	if len(results) != len(chats) {
+		t.Fatalf("%d results for %d chats", len(results), len(chats))
+	}
+	randomIDs := map[int]bool{}
+	for i, r := range results {
+		if r.ChatID != chats[i] || r.Err != nil || r.MessageID != "1" {
+			t.Fatalf("result %d = %+v, want chat %s delivered as message 1", i, r, chats[i])
+		}
+		peer, _ := strconv.Atoi(chats[i])
+		msgs := f.Messages(peer)
+		if len(msgs) != 1 || msgs[0].Text != m.Text || !msgs[0].HasPayload(`{"d":"r:1"}`) || !reflect.DeepEqual(msgs[0].Attachments, []string{photo}) {
+			t.Fatalf("peer %d got %+v", peer, msgs)
+		}
+		randomIDs[msgs[0].RandomID] = true
+	}
+	if calls := f.Calls("messages.send"); calls != 1 {
+		t.Errorf("messages.send called %d times, want once", calls)
+	}
+	if len(randomIDs) != 1 || randomIDs[0] {
+		t.Errorf("random ids %v, want one non-zero for the whole call", randomIDs)
+	}
+	if got := sendCount(t, reg, "ok"); got != 100 {
+		t.Errorf("ok sends counted = %v, want 100", got)
+	}
+}
+
+func TestSendBulkPerPeerFailures(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	reg := prometheus.NewRegistry()
+	a := newAdapter(t, f, vk.Config{Metrics: bot.NewMetrics(reg)})
+	f.Meet(501, 502, chatPeer)
+	f.Block(502)
+	chats := []string{"502", "501", "2000000009", "503", strconv.Itoa(chatPeer), "501"}
+	results, err := a.SendBulk(t.Context(), chats, bot.Message{Text: "Собрание в пятницу", Key: "bc:2"})
+	if err != nil {
+		t.Fatalf("send bulk: %v", err)
+	}
+	want := []struct {
+		err  error
+		code api.ErrorType
+	}{
+		{bot.ErrBlocked, 901}, // blocked the community
+		{nil, 0},
+		{bot.ErrChatGone, 917}, // a chat the bot is not in
+		{bot.ErrBlocked, 901},  // never allowed messages
+		{nil, 0},
+		{nil, 0}, // listed twice: sent once
+	}
+	for i, w := range want {
+		r := results[i]
+		if r.ChatID != chats[i] {
+			t.Errorf("result %d is for chat %s, want %s", i, r.ChatID, chats[i])
+		}
+		if w.err == nil {
+			if r.Err != nil || r.MessageID == "" {
+				t.Errorf("result %d = %+v, want delivered", i, r)
+			}
+			continue
+		}
+		var apiErr *api.Error
+		if !errors.Is(r.Err, w.err) || !errors.As(r.Err, &apiErr) || apiErr.Code != w.code || r.MessageID != "" {
+			t.Errorf("result %d = %+v, want %v with VK code %d", i, r, w.err, w.code)
+		}
+	}
+	if results[1].MessageID != results[5].MessageID || f.SentCount(501) != 1 || f.SentCount(chatPeer) != 1 {
+		t.Errorf("a chat listed twice: results %+v and %+v, %d messages", results[1], results[5], f.SentCount(501))
+	}
+	if ok, failed := sendCount(t, reg, "ok"), sendCount(t, reg, "error"); ok != 3 || failed != 3 {
+		t.Errorf("sends counted ok %v, error %v; want 3 and 3", ok, failed)
+	}
+}
+
+// TestSendBulkMapsEveryPeerError answers messages.send from a canned VK
+// response, for the per-peer errors the fake does not produce.
+func TestSendBulkMapsEveryPeerError(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch r.URL.Path {
+		case "/method/groups.getById":
+			_, _ = io.WriteString(w, `{"response":{"groups":[{"id":1001,"screen_name":"unionhub_test"}],"profiles":[]}}`)
+		case "/method/messages.send":
+			_, _ = io.WriteString(w, `{"response":[
+				{"peer_id":1,"message_id":11,"conversation_message_id":5},
+				{"peer_id":2,"error":{"code":900,"description":"Can't send messages for users from blacklist"}},
+				{"peer_id":3,"error":{"code":902,"description":"Can't send messages to this user due to their privacy settings"}},
+				{"peer_id":4,"error":{"code":7,"description":"Permission to perform this action is denied"}},
+				{"peer_id":5,"error":{"error_code":917,"error_msg":"You don't have access to this chat"}},
+				{"peer_id":6,"error":{"code":10,"description":"Internal server error"}},
+				{"peer_id":7,"error":{"code":9,"description":"Flood control"}},
+				{"peer_id":8}
+			]}`)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	a, err := vk.New(t.Context(), vk.Config{Token: "t", APIURL: srv.URL + "/method/"})
+	if err != nil {
+		t.Fatalf("new adapter: %v", err)
+	}
+	results, err := a.SendBulk(t.Context(), []string{"9", "8", "7", "6", "5", "4", "3", "2", "1"}, bot.Message{Text: "x", Key: "k"})
+	if err != nil {
+		t.Fatalf("send bulk: %v", err)
+	}
+	tests := []struct {
+		chat string
+		is   error // nil: any error; a delivered chat is checked apart
+		rate bool
+	}{
+		{chat: "9"},             // missing from the answer
+		{chat: "8"},             // neither ids nor an error
+		{chat: "7", rate: true}, // flood control
+		{chat: "6"},             // internal error: retry later
+		{chat: "5", is: bot.ErrChatGone},
+		{chat: "4", is: bot.ErrChatGone},
+		{chat: "3", is: bot.ErrBlocked},
+		{chat: "2", is: bot.ErrBlocked},
+	}
+	for i, tt := range tests {
+		r := results[i]
+		var rate *bot.RateLimitError
+		switch {
+		case r.ChatID != tt.chat || r.Err == nil || r.MessageID != "":
+			t.Errorf("chat %s: result %+v, want a failure", tt.chat, r)
+		case tt.is != nil && !errors.Is(r.Err, tt.is):
+			t.Errorf("chat %s: %v is not %v", tt.chat, r.Err, tt.is)
+		case tt.is == nil && (errors.Is(r.Err, bot.ErrBlocked) || errors.Is(r.Err, bot.ErrChatGone)):
+			t.Errorf("chat %s: %v marks the chat unreachable", tt.chat, r.Err)
+		case errors.As(r.Err, &rate) != tt.rate:
+			t.Errorf("chat %s: %v, rate limit %v", tt.chat, r.Err, tt.rate)
+		}
+	}
+	if last := results[8]; last.ChatID != "1" || last.Err != nil || last.MessageID != "5" {
+		t.Errorf("delivered chat: %+v", last)
+	}
+}
+
+func TestSendBulkWithTheSameKeyIsDeliveredOnce(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.Meet(601, 602, 603)
+	m := bot.Message{Text: "Митинг в субботу", Key: "bc:7"}
+	first, err := a.SendBulk(t.Context(), []string{"601", "602"}, m)
+	if err != nil {
+		t.Fatalf("first: %v", err)
+	}
+	// The engine lost the answer and sends the batch again, with a new chat.
+	again, err := a.SendBulk(t.Context(), []string{"603", "602", "601"}, m)
+	if err != nil {
+		t.Fatalf("again: %v", err)
+	}
+	if again[1] != first[1] || again[2] != first[0] || again[0].Err != nil {
+		t.Fatalf("repeat = %+v, first = %+v", again, first)
+	}
+	for _, peer := range []int{601, 602, 603} {
+		if n := f.SentCount(peer); n != 1 {
+			t.Errorf("peer %d got %d messages, want 1", peer, n)
+		}
+	}
+	if _, err := a.SendBulk(t.Context(), []string{"601"}, bot.Message{Text: "Новость", Key: "bc:8"}); err != nil {
+		t.Fatalf("another broadcast: %v", err)
+	}
+	if n := f.SentCount(601); n != 2 {
+		t.Errorf("a new key delivered %d messages in all, want 2", n)
+	}
+}
+
+func TestSendBulkRefusedBeforeCalling(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	many := make([]string, 101)
+	for i := range many {
+		many[i] = strconv.Itoa(1000 + i)
+		f.Meet(1000 + i)
+	}
+	tests := []struct {
+		name  string
+		chats []string
+		msg   bot.Message
+	}{
+		{"101 chats", many, bot.Message{Text: "x"}},
+		{"bad chat id", []string{"501", "abc"}, bot.Message{Text: "x"}},
+		{"empty text", []string{"1000"}, bot.Message{Text: " "}},
+		{"text too long", []string{"1000"}, bot.Message{Text: strings.Repeat("я", 4097)}},
+	}
+	for _, tt := range tests {
+		if _, err := a.SendBulk(t.Context(), tt.chats, tt.msg); err == nil {
+			t.Errorf("%s: sent", tt.name)
+		}
+	}
+	results, err := a.SendBulk(t.Context(), nil, bot.Message{Text: "x"})
+	if err != nil || len(results) != 0 {
+		t.Errorf("no chats: %v, %v", results, err)
+	}
+	if n := f.Calls("messages.send"); n != 0 {
+		t.Errorf("messages.send called %d times", n)
+	}
+	if _, err := a.SendBulk(t.Context(), many[:100], bot.Message{Text: "x"}); err != nil {
+		t.Errorf("100 chats: %v", err)
+	}
+}
+
+func TestSendBulkWholeCallErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		prepare func(f *platformtest.VK)
+		warmUp  bool // one call first, to use up the limit
+		rate    bool
+		code    api.ErrorType
+	}{
+		{name: "too many requests", prepare: func(f *platformtest.VK) { f.FailNext("messages.send", 1, 6, "Too many requests per second") },
+			rate: true, code: 6},
+		{name: "internal error", prepare: func(f *platformtest.VK) { f.FailRandomly("messages.send", 1, 10) }, code: 10},
+		{name: "over the enforced limit", prepare: func(f *platformtest.VK) { f.EnforceLimits(1) }, warmUp: true, rate: true, code: 6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewVK(t)
+			a := newAdapter(t, f, vk.Config{})
+			f.Meet(501, 502)
+			tt.prepare(f)
+			if tt.warmUp {
+				if _, err := a.SendBulk(t.Context(), []string{"502"}, bot.Message{Text: "first", Key: "k0"}); err != nil {
+					t.Fatalf("first call: %v", err)
+				}
+			}
+			results, err := a.SendBulk(t.Context(), []string{"501"}, bot.Message{Text: "x", Key: "k"})
+			var rate *bot.RateLimitError
+			var apiErr *api.Error
+			if err == nil || results != nil || errors.As(err, &rate) != tt.rate || !errors.As(err, &apiErr) || apiErr.Code != tt.code {
+				t.Fatalf("results %v, error %v; want VK code %d, rate limit %v", results, err, tt.code, tt.rate)
+			}
+			if f.SentCount(501) != 0 {
+				t.Error("a failed call delivered")
+			}
+		})
+	}
+}

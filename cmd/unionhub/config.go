@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unionhub/unionhub/storage"
 )
 
 // Config is the effective configuration, read from the environment.
@@ -39,8 +41,10 @@ type Config struct {
 
 	HotlineFile        string
 	EscalationInterval time.Duration
-	TelegramRate       float64
-	VKRate             float64
+	TelegramRate       storage.Rate
+	TelegramChatRate   storage.Rate
+	TelegramGroupRate  storage.Rate
+	VKRate             storage.Rate
 }
 
 // setting describes one environment variable: the README's config table is
@@ -56,14 +60,16 @@ var settings = []setting{
 	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server (a self-hosted telegram-bot-api server works too)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
 	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL of the webhook; empty = long polling", false, func(c *Config) *string { return &c.TelegramWebhookURL }},
 	{"TELEGRAM_WEBHOOK_SECRET", "", "Webhook secret_token (1-256 of A-Z a-z 0-9 _ -); required with a webhook", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
-	{"TELEGRAM_RATE", "30", "New messages per second the bot sends at most (0: unpaced, e.g. with paid broadcasts or a test server)", false, nil},
+	{"TELEGRAM_RATE", "30/s", "New messages the bot sends at most, as N/s or N/m (0: unpaced, e.g. paid broadcasts or a test server)", false, nil},
+	{"TELEGRAM_CHAT_RATE", "1/s", "Messages to one private chat at most (broadcasts)", false, nil},
+	{"TELEGRAM_GROUP_RATE", "20/m", "Messages to one group chat at most (broadcasts)", false, nil},
 	{"TELEGRAM_BOT_USERNAME", "", "Bot username for invite links printed by the CLI (serve asks getMe)", false, func(c *Config) *string { return &c.TelegramBotUsername }},
 	{"VK_TOKEN", "", "Community access token with messages rights; enables VK", true, func(c *Config) *string { return &c.VKToken }},
 	{"VK_GROUP_ID", "", "Community id (a positive number); required with VK_TOKEN", false, nil},
 	{"VK_API_URL", "https://api.vk.ru/method/", "VK API method URL, ending with /", false, func(c *Config) *string { return &c.VKAPIURL }},
 	{"VK_CALLBACK_CONFIRMATION", "", "Callback API confirmation string; set = Callback API instead of Long Poll", false, func(c *Config) *string { return &c.VKCallbackConfirmation }},
 	{"VK_CALLBACK_SECRET", "", "Callback API secret key (up to 50 characters); required with the Callback API", true, func(c *Config) *string { return &c.VKCallbackSecret }},
-	{"VK_RATE", "20", "Messages per second at most on the community token (0: unpaced)", false, nil},
+	{"VK_RATE", "20/s", "API calls at most on the community token, as N/s or N/m (0: unpaced); one call sends to up to 100 people", false, nil},
 	{"VK_GROUP_SCREEN_NAME", "", "Community short name for vk.me links; default club<VK_GROUP_ID>", false, func(c *Config) *string { return &c.VKGroupScreenName }},
 	{"DATABASE_URL", "", "PostgreSQL URL; empty = embedded SQLite file in UNIONHUB_DATA_DIR", true, func(c *Config) *string { return &c.DatabaseURL }},
 	{"REDIS_URL", "", "Redis URL for shared state; empty = in-process state (one replica only)", true, func(c *Config) *string { return &c.RedisURL }},
@@ -103,16 +109,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				errs = append(errs, fmt.Errorf("UNIONHUB_WORKERS: %q is not a number from 1 to 1024", v))
 			}
 			c.Workers = n
-		case s.name == "TELEGRAM_RATE" || s.name == "VK_RATE":
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil || f < 0 || f > 10000 {
-				errs = append(errs, fmt.Errorf("%s: %q is not a number from 0 to 10000", s.name, v))
+		case strings.HasSuffix(s.name, "_RATE"):
+			r, err := parseRate(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
 			}
-			if s.name == "VK_RATE" {
-				c.VKRate = f
-			} else {
-				c.TelegramRate = f
-			}
+			*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
+				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name] = r
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 10*time.Millisecond || d > time.Hour {
@@ -226,10 +229,9 @@ func (c Config) Print(w func(format string, args ...any)) {
 			v = strconv.Itoa(c.Workers)
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			v = c.EscalationInterval.String()
-		case s.name == "TELEGRAM_RATE":
-			v = strconv.FormatFloat(c.TelegramRate, 'g', -1, 64)
-		case s.name == "VK_RATE":
-			v = strconv.FormatFloat(c.VKRate, 'g', -1, 64)
+		case strings.HasSuffix(s.name, "_RATE"):
+			v = formatRate(*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
+				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name])
 		}
 		if s.secret && v != "" {
 			v = redact(s.name, v)
@@ -247,4 +249,40 @@ func redact(name, v string) string {
 		}
 	}
 	return "***"
+}
+
+// parseRate reads "30/s", "20/m" or a bare number of calls per second; 0
+// means unpaced.
+func parseRate(v string) (storage.Rate, error) {
+	n, unit, found := strings.Cut(strings.TrimSpace(v), "/")
+	period := time.Second
+	if found {
+		switch unit {
+		case "s":
+		case "m":
+			period = time.Minute
+		default:
+			return storage.Rate{}, fmt.Errorf("%q: the unit is s or m, as in 30/s or 20/m", v)
+		}
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 0 || count > 100000 {
+		return storage.Rate{}, fmt.Errorf("%q is not a rate such as 30/s or 20/m", v)
+	}
+	if count == 0 {
+		return storage.Rate{}, nil
+	}
+	// Answers to people may burst a little over the pace the bulk of a
+	// broadcast keeps, which is how they go first.
+	return storage.Rate{PerPeriod: count, Period: period, Burst: max(count, 2)}, nil
+}
+
+func formatRate(r storage.Rate) string {
+	switch {
+	case r.PerPeriod == 0:
+		return "0"
+	case r.Period == time.Minute:
+		return strconv.Itoa(r.PerPeriod) + "/m"
+	}
+	return strconv.Itoa(r.PerPeriod) + "/s"
 }

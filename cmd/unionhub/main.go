@@ -50,6 +50,8 @@ Usage:
   unionhub invite revoke CODE            revoke an invite
   unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]
                                          hot-line figures of an organisation's subtree
+  unionhub report broadcast ID [--format table|csv|json]
+                                         how far a broadcast got
   unionhub config                        print the effective configuration (secrets redacted)
   unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok
 

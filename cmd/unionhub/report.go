@@ -17,8 +17,11 @@ import (
 )
 
 func (a *app) report(ctx context.Context, args []string) error {
+	if len(args) > 0 && args[0] == "broadcast" {
+		return a.reportBroadcast(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "hotline" {
-		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]"}
+		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json] | report broadcast ID [--format table|csv|json]"}
 	}
 	fs := flag.NewFlagSet("report hotline", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -130,6 +133,72 @@ func writeReportCSV(w io.Writer, r handlers.HotlineReport) error {
 func writeReportTable(w io.Writer, r handlers.HotlineReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range reportRows(r) {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+func (a *app) reportBroadcast(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"usage: unionhub report broadcast ID [--format table|csv|json]"}
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usageError{fmt.Sprintf("%q is not a broadcast number", args[0])}
+	}
+	fs := flag.NewFlagSet("report broadcast", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "table", "table, csv or json")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return usageError{"report broadcast takes ID and --format only"}
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := db.Broadcast(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no broadcast № %d", id)}
+	}
+	if err != nil {
+		return fmt.Errorf("load broadcast: %w", err)
+	}
+	r, err := handlers.BuildBroadcastReport(ctx, db, b)
+	if err != nil {
+		return err
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	rows := [][2]string{
+		{"id", strconv.FormatInt(r.ID, 10)}, {"org", r.Org}, {"mode", r.Mode}, {"status", r.Status},
+		{"audience", strconv.Itoa(r.Audience)}, {"delivered", strconv.Itoa(r.Delivered)}, {"failed", strconv.Itoa(r.Failed)},
+		{"unreachable", strconv.Itoa(r.Unreachable)}, {"queued", strconv.Itoa(r.Queued)}, {"cancelled", strconv.Itoa(r.Cancelled)},
+		{"relay_steps", strconv.Itoa(r.RelaySteps)}, {"relayed", strconv.Itoa(r.Relayed)},
+	}
+	for _, o := range r.ByOrg {
+		rows = append(rows, [2]string{"org_" + o.Code, fmt.Sprintf("%d/%d", o.Delivered, o.Audience)})
+	}
+	for _, l := range r.RelayLevels {
+		rows = append(rows, [2]string{fmt.Sprintf("relay_depth_%d_median_hours", l.Depth), strconv.FormatFloat(l.Median.Hours(), 'f', 2, 64)})
+	}
+	if *format == "csv" {
+		cw := csv.NewWriter(a.stdout)
+		_ = cw.Write([]string{"metric", "value"})
+		for _, row := range rows {
+			_ = cw.Write(row[:])
+		}
+		cw.Flush()
+		return cw.Error()
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
 	}
 	return tw.Flush()

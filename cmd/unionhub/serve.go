@@ -18,6 +18,7 @@ import (
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/bot/telegram"
 	"github.com/unionhub/unionhub/bot/vk"
+	"github.com/unionhub/unionhub/broadcast"
 	"github.com/unionhub/unionhub/handlers"
 	"github.com/unionhub/unionhub/locales"
 	"github.com/unionhub/unionhub/storage"
@@ -30,6 +31,20 @@ const (
 	dedupeKeep      = 48 * time.Hour
 	chatLockTTL     = time.Minute
 )
+
+// progressInterval is how often senders' progress messages are refreshed.
+const progressInterval = 2 * time.Second
+
+// ratesOf keeps the limits that pace (a zero rate means unpaced).
+func ratesOf(rs map[bot.Platform]storage.Rate) map[bot.Platform]storage.Rate {
+	out := map[bot.Platform]storage.Rate{}
+	for p, r := range rs {
+		if r.PerPeriod > 0 {
+			out[p] = r
+		}
+	}
+	return out
+}
 
 // Webhook paths on UNIONHUB_HTTP_ADDR.
 const (
@@ -70,6 +85,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	metrics := bot.NewMetrics(reg)
 
 	senders := map[bot.Platform]bot.Sender{}
+	raw := map[bot.Platform]bot.Sender{} // the engine paces itself, in the bulk class
 	var intakes []intake
 	webhooks := http.NewServeMux()
 	var mountWebhooks []func(bot.Sink)
@@ -83,7 +99,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("start telegram: %w", err)
 		}
-		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, a.cfg.TelegramRate), tg.Username()
+		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, state, string(bot.Telegram), a.cfg.TelegramRate), tg.Username()
+		raw[bot.Telegram] = tg
 		intakes = append(intakes, tg)
 		if a.cfg.TelegramWebhookURL != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -104,7 +121,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		if links.VKGroup == "" {
 			links.VKGroup = v.ScreenName()
 		}
-		senders[bot.VK] = bot.Throttle(v, a.cfg.VKRate)
+		senders[bot.VK] = bot.Throttle(v, state, string(bot.VK), a.cfg.VKRate)
+		raw[bot.VK] = v
 		intakes = append(intakes, v)
 		if a.cfg.VKCallbackConfirmation != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -123,6 +141,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
 		Hotline: hotline, Clock: a.clock, Logger: a.logger,
 	})
+	engine := broadcast.New(broadcast.Config{
+		Rates:       ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramRate, bot.VK: a.cfg.VKRate}),
+		PrivateRate: ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramChatRate}),
+		GroupRate:   ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramGroupRate}),
+	}, db, raw, state, hub.ComposeDelivery, a.clock, a.logger.With("component", "broadcast"))
+	engine.OnFinish = hub.OnBroadcastFinished
+	hub.Broadcaster = engine
 	var router *bot.Router
 	router = hub.Router(
 		bot.Recover(),
@@ -162,11 +187,18 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			}
 		}()
 	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		hub.RunEscalations(intakeCtx, a.cfg.EscalationInterval)
-	}()
+	for _, run := range []func(context.Context){
+		func(ctx context.Context) { hub.RunEscalations(ctx, a.cfg.EscalationInterval) },
+		func(ctx context.Context) { hub.RunBroadcastTimers(ctx, a.cfg.EscalationInterval) },
+		func(ctx context.Context) { hub.RunProgress(ctx, progressInterval) },
+		engine.Run,
+	} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			run(intakeCtx)
+		}()
+	}
 	a.logger.InfoContext(ctx, "serving", "platforms", len(intakes), "workers", a.cfg.Workers)
 
 	var failure error

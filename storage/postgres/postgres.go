@@ -28,6 +28,10 @@ var Dialect = sqlstore.Dialect{
 	Goose:     goose.DialectPostgres,
 	Numbered:  true,
 	ForUpdate: " FOR UPDATE",
+	// Replicas claiming outbox rows at once each take different rows.
+	SkipLocked: " FOR UPDATE SKIP LOCKED",
+	AmongIDs:   "= ANY(ARRAY(%s))",
+	TimeType:   "TIMESTAMPTZ",
 	// Readers and the foreign-key checks of other writes go on; a second
 	// import waits for the first to commit.
 	LockOrgs: "LOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE",

@@ -14,7 +14,7 @@ import (
 	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
-func open(t *testing.T, dsn string) *sqlstore.DB {
+func open(t testing.TB, dsn string) *sqlstore.DB {
 	t.Helper()
 	db, err := postgres.Open(t.Context(), dsn, slog.New(slog.DiscardHandler))
 	if err != nil {

@@ -11,13 +11,15 @@ import (
 )
 
 // Memory is storage.State in process memory for a single replica; TTLs
-// count on the injected clock.
+// and rates count on the injected clock.
 type Memory struct {
 	now func() time.Time
 
 	mu      sync.Mutex
 	entries map[string]entry
-	writes  int
+	// rates holds each rate key's theoretical arrival time (GCRA).
+	rates  map[string]time.Time
+	writes int
 }
 
 var _ storage.State = (*Memory)(nil)
@@ -35,7 +37,7 @@ func NewMemory(now func() time.Time) *Memory {
 	if now == nil {
 		now = time.Now
 	}
-	return &Memory{now: now, entries: map[string]entry{}}
+	return &Memory{now: now, entries: map[string]entry{}, rates: map[string]time.Time{}}
 }
 
 // get returns the live entry under key; the caller holds mu.

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/go-redis/redis_rate/v10"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/unionhub/unionhub/storage"
@@ -36,8 +37,9 @@ const (
 // Client is storage.State on Redis. Every key carries the prefix, so that
 // deployments and tests can share one Redis.
 type Client struct {
-	rdb    *goredis.Client
-	prefix string
+	rdb     *goredis.Client
+	limiter *redis_rate.Limiter
+	prefix  string
 }
 
 var _ storage.State = (*Client)(nil)
@@ -48,7 +50,8 @@ func Open(ctx context.Context, url, prefix string) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
-	c := &Client{rdb: goredis.NewClient(opts), prefix: prefix}
+	rdb := goredis.NewClient(opts)
+	c := &Client{rdb: rdb, limiter: redis_rate.NewLimiter(rdb), prefix: prefix}
 	if err := c.Ping(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open redis: %w", err), c.rdb.Close())
 	}

@@ -143,3 +143,80 @@ func TestLockNeedsTTL(t *testing.T) {
 		t.Error("Lock without ttl succeeded")
 	}
 }
+
+func TestClientLimiter(t *testing.T) {
+	t.Parallel()
+	storagetest.RunLimiter(t, func(t *testing.T) storage.RateLimiter {
+		url, prefix := storagetest.RedisURL(t)
+		c, err := redis.Open(t.Context(), url, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := c.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		return c
+	})
+}
+
+func TestMemoryLimiter(t *testing.T) {
+	t.Parallel()
+	storagetest.RunLimiter(t, func(t *testing.T) storage.RateLimiter { return redis.NewMemory(nil) })
+}
+
+// Two replicas on one Redis share a key's rate.
+func TestClientLimiterShared(t *testing.T) {
+	t.Parallel()
+	url, prefix := storagetest.RedisURL(t)
+	a, err := redis.Open(t.Context(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := redis.Open(t.Context(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	r := storage.Rate{PerPeriod: 1, Period: time.Minute, Burst: 1}
+	if err := a.Wait(t.Context(), "bot", r, false); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(ctx, "bot", r, false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the second replica was let through: %v", err)
+	}
+}
+
+// The Memory's GCRA counts on its clock: with the clock still, a spent key
+// stays spent; moved by one interval, it lets one call through.
+func TestMemoryRateHonoursItsClock(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := &fakeClock{now: storagetest.T0}
+	m := redis.NewMemory(clock.Now)
+	r := storage.Rate{PerPeriod: 10, Period: time.Second, Burst: 3}
+	for range r.Burst {
+		if err := m.Wait(ctx, "k", r, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spent := func() bool {
+		wctx, cancel := context.WithTimeout(ctx, 30*time.Millisecond)
+		defer cancel()
+		return errors.Is(m.Wait(wctx, "k", r, false), context.DeadlineExceeded)
+	}
+	if !spent() {
+		t.Fatal("a call beyond the burst went through with the clock still")
+	}
+	clock.Advance(100 * time.Millisecond)
+	if spent() {
+		t.Fatal("no call went through one interval later")
+	}
+	if !spent() {
+		t.Fatal("two calls went through in one interval")
+	}
+}

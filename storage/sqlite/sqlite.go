@@ -32,6 +32,8 @@ var Dialect = sqlstore.Dialect{
 	Name:     "sqlite",
 	Goose:    goose.DialectSQLite3,
 	TextTime: true,
+	TimeType: "TEXT",
+	AmongIDs: "IN (%s)",
 	Classify: classify,
 }
 

@@ -39,6 +39,16 @@ type Dialect struct {
 	// ForUpdate ends a SELECT that locks its rows inside a transaction; empty
 	// where write transactions already exclude each other.
 	ForUpdate string
+	// SkipLocked ends the SELECT of a claim so that concurrent claimers pass
+	// over each other's rows; empty where writers exclude each other anyway.
+	SkipLocked string
+	// AmongIDs matches id against the ids a subquery picks, as a format
+	// with one %s: "= ANY(ARRAY(%s))" makes Postgres run the subquery once
+	// and fetch the rows by key, where IN would leave that to its estimates.
+	AmongIDs string
+	// TimeType is the SQL type times are stored as, for casts of parameters
+	// whose type the database cannot infer (in a VALUES list).
+	TimeType string
 	// LockOrgs runs first in an import transaction so that imports serialise;
 	// empty where write transactions already exclude each other.
 	LockOrgs string

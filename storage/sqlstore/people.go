@@ -251,8 +251,8 @@ func (db *DB) UpdateProfile(ctx context.Context, personID int64, patch storage.P
 }
 
 // Forget erases a person's personal data, accounts and link codes, ends
-// their memberships and unlinks their tickets; the rows stay for the
-// anonymous aggregates.
+// their memberships and unlinks their tickets, news and deliveries; the
+// rows stay for the anonymous aggregates.
 func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 	err := db.inTx(ctx, func(c conn) error {
 		err := c.execOne(ctx, `UPDATE people SET full_name = '', position = '', work_email = '', personal_email = '', locale = '',
@@ -273,7 +273,10 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("end memberships: %w", err)
 		}
-		return c.forgetTickets(ctx, personID, at)
+		if err := c.forgetTickets(ctx, personID, at); err != nil {
+			return err
+		}
+		return c.forgetBroadcasts(ctx, personID, at)
 	})
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)

@@ -139,6 +139,19 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DeskPosts", testDeskPosts},
 		{"DeskOf", testDeskOf},
 		{"ForgetTickets", testForgetTickets},
+		{"BuildOutbox", testBuildOutbox},
+		{"ClaimOrder", testClaimOrder},
+		{"ClaimConcurrently", testClaimConcurrently},
+		{"LeaseExpiry", testLeaseExpiry},
+		{"CompleteDeliveries", testCompleteDeliveries},
+		{"FinishBroadcasts", testFinishBroadcasts},
+		{"CancelBroadcast", testCancelBroadcast},
+		{"BroadcastRoundTrip", testBroadcastRoundTrip},
+		{"BroadcastStatus", testBroadcastStatus},
+		{"DeliveryCounts", testDeliveryCounts},
+		{"RelaySteps", testRelaySteps},
+		{"Suggestions", testSuggestions},
+		{"ForgetBroadcasts", testForgetBroadcasts},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// newsCrew is a tree of people to send news to.
+type newsCrew struct {
+	union, edu, korsakov, fish                                 person // who publish at each level
+	member, activist, korsakovMember, healthMember, fishMember person
+	group                                                      *groupChat
+}
+
+func newCrew(t *testing.T, r *rig, plat storage.Platform) newsCrew {
+	c := newsCrew{
+		union:          r.person(plat, 3001, "Союз"),
+		edu:            r.person(plat, 3002, "Обком"),
+		korsakov:       r.person(plat, 3003, "Корсаков"),
+		fish:           r.person(plat, 3004, "Рыбаки"),
+		member:         r.person(plat, 3005, "Учитель"),
+		activist:       r.person(plat, 3006, "Активист"),
+		korsakovMember: r.person(plat, 3007, "Корсаковец"),
+		healthMember:   r.person(plat, 3008, "Врач"),
+		fishMember:     r.person(plat, 3009, "Рыбак"),
+	}
+	register(t, c.union, r.invite("union", "infoworker"), "Союзная Инна")
+	register(t, c.edu, r.invite("edu", "infoworker"), "Обкомова Ева")
+	register(t, c.korsakov, r.invite("edu-korsakov", "chair"), "Корсакова Кира")
+	register(t, c.fish, r.invite("fish", "chair"), "Рыбина Фаина")
+	register(t, c.member, r.invite("edu-school-5", "member"), "Учителева Мария")
+	register(t, c.activist, r.invite("edu-school-5", "activist"), "Активистов Антон")
+	register(t, c.korsakovMember, r.invite("edu-korsakov-school-2", "member"), "Корсаковцев Кирилл")
+	register(t, c.healthMember, r.invite("health-hospital-1", "member"), "Врачева Вера")
+	register(t, c.fishMember, r.invite("fish-port-korsakov", "member"), "Рыбаков Роман")
+	c.group = c.edu.group(55, "Чат СОШ № 5")
+	c.group.say("/bind edu-school-5")
+	c.group.expect("Чат привязан")
+	return c
+}
+
+// compose walks p through /news up to the settings screen.
+func compose(t *testing.T, p person, text string) botMsg {
+	t.Helper()
+	p.say("/news")
+	p.dm().expect("Напишите новость")
+	p.say(text)
+	return p.dm().expect("Новость от «", "Получат")
+}
+
+func broadcastIDOf(t *testing.T, m botMsg) int64 {
+	t.Helper()
+	var id int64
+	i := strings.Index(m.text, "№ ")
+	if i < 0 {
+		t.Fatalf("no number in %q", m.text)
+	}
+	if _, err := fmt.Sscanf(m.text[i:], "№ %d", &id); err != nil {
+		t.Fatalf("no number in %q", m.text)
+	}
+	return id
+}
+
+func TestBroadcastDirectReachesEveryoneOnce(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		c := newCrew(t, r, plat)
+		settings := compose(t, c.union, "Профсоюз добился индексации зарплаты на 7%!")
+		if !strings.Contains(settings.text, "Получат 9 человек") || !strings.Contains(settings.text, "и 1 чат.") {
+			t.Fatalf("preview %q: want 9 people and 1 chat", settings.text)
+		}
+		c.union.press(settings, "Отправить сейчас")
+		progress := c.union.dm().expect("Рассылка №")
+		id := broadcastIDOf(t, progress)
+		for _, p := range []person{c.member, c.korsakovMember, c.healthMember, c.fishMember, c.edu} {
+			p.dm().expect("📰 Сахалинский областной союз", "индексации зарплаты")
+		}
+		share := c.activist.dm().expect("индексации зарплаты")
+		if !share.hasButton("Поделиться") || !strings.Contains(share.button(t, "Поделиться").url, "share") {
+			t.Fatalf("the activist's copy has no share link: %+v", share.buttons)
+		}
+		c.group.expect("индексации зарплаты")
+		c.union.dm().expect(fmt.Sprintf("Рассылка № %d завершена: доставлено 10 из 10", id))
+
+		out := r.mustRun("report", "broadcast", fmt.Sprint(id), "--format", "json")
+		var rep struct {
+			Audience, Delivered, Queued int
+			ByOrg                       []struct{ Code string } `json:"by_org"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Audience != 10 || rep.Delivered != 10 || rep.Queued != 0 || len(rep.ByOrg) < 5 {
+			t.Fatalf("report %s (%v)", out, err)
+		}
+		// Exactly once, even as the engine keeps polling.
+		time.Sleep(300 * time.Millisecond)
+		for _, p := range []person{c.member, c.activist, c.fishMember} {
+			n := 0
+			for _, m := range p.dm().list() {
+				if strings.Contains(m.text, "индексации зарплаты") {
+					n++
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%s got the item %d times", p.id(), n)
+			}
+		}
+	})
+}
+
+func TestBroadcastRelayAndUpwardNews(t *testing.T) {
+	t.Parallel()
+	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
+		r.stop()
+		r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+		r.serve()
+		c := newCrew(t, r, plat)
+		settings := compose(t, c.union, "Приглашаем на областной семинар информационных работников.")
+		c.union.press(settings, "Как")
+		settings = c.union.dm().expect("по цепочке")
+		c.union.press(settings, "Отправить сейчас")
+		id := broadcastIDOf(t, c.union.dm().expect("Рассылка №"))
+
+		// The branch adds a note and publishes; its own people get it with the note.
+		offer := c.edu.dm().expect(fmt.Sprintf("Новость № %d от «Сахалинский областной союз", id), "работников образования")
+		c.edu.press(offer, "Добавить примечание")
+		c.edu.dm().expect("Напишите примечание")
+		c.edu.say("Обязательно для всех школ района.")
+		c.edu.dm().expect(fmt.Sprintf("Новость № %d опубликована", id))
+		c.member.dm().expect("✏️ «Областная организация профсоюза работников образования»: Обязательно для всех школ района.", "семинар")
+		c.group.expect("семинар")
+		// The sub-branch skips: its school hears nothing.
+		c.korsakov.press(c.korsakov.dm().expect(fmt.Sprintf("Новость № %d", id)), "Пропустить")
+		c.korsakov.dm().expect("пропущена")
+		// Health has nobody who could relay: it is published there at once.
+		c.healthMember.dm().expect("семинар")
+		// The fish branch does nothing: reminded halfway, published at the deadline.
+		c.fish.dm().expect(fmt.Sprintf("Новость № %d", id))
+		c.fishMember.dm().quiet(200 * time.Millisecond)
+		r.clock.Advance(13 * time.Hour)
+		c.fish.dm().expect("Напоминание: новость №")
+		r.clock.Advance(12 * time.Hour)
+		c.fishMember.dm().expect("семинар")
+		c.korsakovMember.dm().quiet(200 * time.Millisecond)
+
+		out := r.mustRun("report", "broadcast", fmt.Sprint(id), "--format", "json")
+		var rep struct {
+			RelaySteps int `json:"relay_steps"`
+			Relayed    int `json:"relayed"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.RelaySteps < 5 || rep.Relayed < 3 {
+			t.Fatalf("relay report %s (%v)", out, err)
+		}
+
+		// Upward: a call for support is declined by the branch, seen by the Union.
+		c.member.say("/suggest")
+		c.member.press(c.member.dm().expect("Что вы хотите сообщить"), "Призыв к поддержке")
+		c.member.dm().expect("Опишите")
+		c.member.say("Администрация отказывается начинать переговоры по коллективному договору.")
+		c.member.dm().expect("Отправлено в «Областная организация профсоюза работников образования»")
+		card := c.edu.dm().expect("Призыв к поддержке №", "Солидарность", "коллективному договору")
+		c.union.dm().expect("Призыв к поддержке №", "Солидарность")
+		c.edu.press(card, "Отклонить")
+		c.edu.dm().expect("Почему отклоняете")
+		c.edu.say("Сначала обсудим на профкоме школы.")
+		c.member.dm().expect("не опубликует", "Сначала обсудим")
+
+		// News passed up and published down by the Union.
+		c.member.say("/suggest")
+		c.member.press(c.member.dm().expect("Что вы хотите сообщить"), "Новость")
+		c.member.dm().expect("Опишите")
+		c.member.say("Наша школа выиграла конкурс «Учитель года».")
+		card = c.edu.dm().expect("Предложена новость №", "Учитель года")
+		c.edu.press(card, "Передать выше")
+		c.edu.dm().expect("передан в «Сахалинский областной союз")
+		c.union.press(c.union.dm().expect("Предложена новость №", "Учитель года"), "Опубликовать вниз")
+		c.union.dm().expect("опубликован: рассылка №")
+		c.member.dm().expect("опубликовала «Сахалинский областной союз")
+		c.fishMember.dm().expect("Из «ППО МАОУ СОШ № 5", "Учитель года")
+	})
+}
+
+func TestBroadcastScheduleAndCancel(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onPostgres)
+			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+			r.importExample()
+			r.serve()
+			c := newCrew(t, r, plat)
+
+			settings := compose(t, c.union, "Завтра — собрание актива.")
+			c.union.press(settings, "Запланировать")
+			c.union.dm().expect("Когда отправить")
+			when := r.clock.Now().Add(26 * time.Hour).In(time.FixedZone("Sakhalin", 11*3600)).Format("02.01 15:04")
+			c.union.say(when)
+			c.union.dm().expect("запланирована на")
+			c.member.dm().quiet(300 * time.Millisecond)
+			r.clock.Advance(27 * time.Hour)
+			c.member.dm().expect("собрание актива")
+
+			if plat == storage.VK {
+				return // a VK call takes 100 people at once: nothing to stop midway here
+			}
+			// Slow the bot down so that the broadcast can be stopped midway.
+			r.stop()
+			r.setenv("TELEGRAM_CHAT_RATE", "0")
+			r.setenv("TELEGRAM_RATE", "1/s")
+			r.serve()
+			settings = compose(t, c.union, "Эта рассылка будет остановлена.")
+			c.union.press(settings, "Отправить сейчас")
+			progress := c.union.dm().expect("Рассылка №")
+			id := broadcastIDOf(t, progress)
+			c.union.press(progress, "Остановить")
+			c.union.dm().expect(fmt.Sprintf("Рассылка № %d остановлена", id))
+			// Sends already waiting for their turn see the stop and give up.
+			var rep struct{ Delivered, Cancelled, Queued int }
+			var out string
+			for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+				out = r.mustRun("report", "broadcast", fmt.Sprint(id), "--format", "json")
+				if err := json.Unmarshal([]byte(out), &rep); err != nil {
+					t.Fatal(err)
+				}
+				if rep.Queued == 0 {
+					break
+				}
+			}
+			if rep.Cancelled == 0 || rep.Queued != 0 || rep.Delivered >= 10 || rep.Delivered+rep.Cancelled != 10 {
+				t.Fatalf("after stopping: %s", out)
+			}
+		})
+	}
+}

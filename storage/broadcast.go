@@ -1,0 +1,170 @@
+package storage
+
+import "time"
+
+// BroadcastMode says how an item travels down the tree.
+type BroadcastMode string
+
+// Modes: direct reaches the whole audience at once; relay goes level by
+// level, each organisation publishing it to its own people and passing it on.
+const (
+	ModeDirect BroadcastMode = "direct"
+	ModeRelay  BroadcastMode = "relay"
+)
+
+// BroadcastStatus is where a broadcast stands.
+type BroadcastStatus string
+
+// Broadcast states.
+const (
+	BroadcastScheduled BroadcastStatus = "scheduled" // waits for ScheduledAt
+	BroadcastSending   BroadcastStatus = "sending"   // outbox built, being delivered
+	BroadcastDone      BroadcastStatus = "done"      // nothing left to deliver
+	BroadcastCancelled BroadcastStatus = "cancelled" // stopped; undelivered rows dropped
+)
+
+// Audience selects who receives a broadcast within the sender's subtree.
+type Audience struct {
+	// OrgIDs are the organisations whose subtrees receive it; empty means
+	// the sender's whole subtree.
+	OrgIDs []int64
+	// Roles keeps only people holding one of them (active); empty means all.
+	Roles []Role
+	// Private sends to people's private chats; Chats to the bound group chats.
+	Private, Chats bool
+}
+
+// Broadcast is an item of news sent down the tree.
+type Broadcast struct {
+	ID          int64
+	AuthorID    int64 // who composed it; 0 once anonymised
+	OrgID       int64 // the organisation that sends it
+	Text        string
+	Attachments []Attachment
+	Mode        BroadcastMode
+	Audience    Audience
+	Status      BroadcastStatus
+	CreatedAt   time.Time
+	ScheduledAt *time.Time // when to start; nil: at once
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	// RelayDeadline: in relay mode, an organisation that has not acted by
+	// then publishes automatically.
+	RelayDeadline *time.Time
+	// Progress is the sender's message that shows live progress, if any.
+	Progress *DeskPost
+}
+
+// DeliveryStatus is where one recipient of a broadcast stands.
+type DeliveryStatus string
+
+// Delivery states.
+const (
+	DeliveryQueued      DeliveryStatus = "queued"
+	DeliverySending     DeliveryStatus = "sending" // claimed by a worker
+	DeliverySent        DeliveryStatus = "sent"
+	DeliveryFailed      DeliveryStatus = "failed"      // gave up after retries
+	DeliveryUnreachable DeliveryStatus = "unreachable" // blocked the bot, or chat gone
+	DeliveryCancelled   DeliveryStatus = "cancelled"
+)
+
+// Delivery is one row of the outbox: one recipient of one broadcast.
+type Delivery struct {
+	ID          int64
+	BroadcastID int64
+	OrgID       int64 // the recipient's organisation, for reach per org
+	PersonID    int64 // 0 for a group chat
+	Platform    Platform
+	ChatID      string
+	// Priority orders claims: lower first. Activists get theirs first.
+	Priority  int
+	Status    DeliveryStatus
+	Attempts  int
+	NextAt    time.Time // not to be tried before
+	MessageID string    // the platform's id once sent
+	Error     string    // the last failure, for reports
+}
+
+// Delivery priorities; member-facing sends of the hot line and surveys do
+// not go through the outbox and come before all of these.
+const (
+	PriorityActivist = 10
+	PriorityMember   = 20
+	PriorityChat     = 30
+)
+
+// DeliveryResult is what a worker reports about a claimed delivery.
+type DeliveryResult struct {
+	ID        int64
+	Status    DeliveryStatus // sent, queued (retry at NextAt), failed or unreachable
+	MessageID string
+	Error     string
+	NextAt    time.Time
+}
+
+// DeliveryCount is how many deliveries of a broadcast are in a status for
+// an organisation.
+type DeliveryCount struct {
+	OrgID  int64
+	Status DeliveryStatus
+	Count  int
+}
+
+// RelayAction is what an organisation did with a relayed item.
+type RelayAction string
+
+// Relay actions; auto is the deadline publishing for a level that did nothing.
+const (
+	RelayPublished RelayAction = "published"
+	RelayNoted     RelayAction = "noted" // published with a note of its own
+	RelaySkipped   RelayAction = "skipped"
+	RelayAuto      RelayAction = "auto"
+)
+
+// RelayStep records one organisation's part in a relayed broadcast.
+type RelayStep struct {
+	BroadcastID int64
+	OrgID       int64
+	ReceivedAt  time.Time
+	RelayedAt   *time.Time
+	Action      RelayAction // "" while pending
+	Note        string
+	RemindedAt  *time.Time
+}
+
+// SuggestionKind is what a member sends up the tree.
+type SuggestionKind string
+
+// Kinds of upward items.
+const (
+	SuggestNews SuggestionKind = "news"
+	SuggestCall SuggestionKind = "call" // a call for support: bargaining, protest, conflict
+)
+
+// SuggestionStatus is where an upward item stands.
+type SuggestionStatus string
+
+// Suggestion states.
+const (
+	SuggestionPending   SuggestionStatus = "pending"
+	SuggestionPublished SuggestionStatus = "published"
+	SuggestionDeclined  SuggestionStatus = "declined"
+)
+
+// Suggestion is news or a call for support sent up the tree.
+type Suggestion struct {
+	ID          int64
+	AuthorID    int64 // 0 once anonymised
+	FromOrgID   int64 // the author's organisation
+	AtOrgID     int64 // the organisation whose information worker decides now
+	Kind        SuggestionKind
+	Text        string
+	Attachments []Attachment
+	Status      SuggestionStatus
+	// Solidarity flags a call for support for the union newspaper «Солидарность».
+	Solidarity  bool
+	Reason      string // why it was declined
+	BroadcastID int64  // the broadcast it became, if published
+	CreatedAt   time.Time
+	DecidedAt   *time.Time
+}

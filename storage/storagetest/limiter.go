@@ -1,0 +1,167 @@
+package storagetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// RunLimiter runs the conformance suite for storage.RateLimiter on the real
+// clock; open returns a fresh limiter for each subtest.
+func RunLimiter(t *testing.T, open func(t *testing.T) storage.RateLimiter) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, ctx context.Context, l storage.RateLimiter)
+	}{
+		{"NeverExceeded", testRateNeverExceeded},
+		{"BurstIsInteractiveOnly", testBurstIsInteractiveOnly},
+		{"InteractiveFirst", testInteractiveFirst},
+		{"WaitEndsWithContext", testRateWaitEndsWithContext},
+		{"KeysIndependent", testRateKeysIndependent},
+		{"InvalidRate", func(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+			for _, r := range []storage.Rate{{Period: time.Second}, {PerPeriod: 1}, {PerPeriod: -1, Period: time.Second}} {
+				if err := l.Wait(ctx, "k", r, false); err == nil {
+					t.Errorf("Wait under %+v succeeded", r)
+				}
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, t.Context(), open(t))
+		})
+	}
+}
+
+func wait(t *testing.T, ctx context.Context, l storage.RateLimiter, key string, r storage.Rate, bulk bool) time.Duration {
+	t.Helper()
+	start := time.Now()
+	if err := l.Wait(ctx, key, r, bulk); err != nil {
+		t.Error(err)
+	}
+	return time.Since(start)
+}
+
+// Over a window, the calls let through never exceed the rate plus the burst,
+// however many goroutines of either kind ask, and the rate is reached.
+func testRateNeverExceeded(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 50, Period: time.Second, Burst: 5}
+	const window = time.Second
+	deadline := time.Now().Add(window)
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	var passed atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			for {
+				err := l.Wait(wctx, "send", r, i < 4) // four bulk goroutines, two interactive
+				if err != nil || time.Now().After(deadline) {
+					if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+						t.Error(err)
+					}
+					return
+				}
+				passed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	// GCRA lets through at most the burst at once plus one per interval.
+	if n, most := int(passed.Load()), r.PerPeriod+r.Burst; n > most || n < r.PerPeriod*4/5 {
+		t.Errorf("%d calls in %v under %d/s with a burst of %d; want %d to %d", n, window, r.PerPeriod, r.Burst, r.PerPeriod*4/5, most)
+	}
+}
+
+// A fresh key lets the whole burst through at once for interactive calls,
+// but bulk calls go one interval apart from the start.
+func testBurstIsInteractiveOnly(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 10, Period: time.Second, Burst: 5}
+	start := time.Now()
+	for range r.Burst {
+		wait(t, ctx, l, "interactive", r, false)
+	}
+	if took := time.Since(start); took > 80*time.Millisecond {
+		t.Errorf("a burst of %d interactive calls took %v, want no wait", r.Burst, took)
+	}
+	start = time.Now()
+	for range 3 {
+		wait(t, ctx, l, "bulk", r, true)
+	}
+	if took := time.Since(start); took < 180*time.Millisecond {
+		t.Errorf("3 bulk calls at 10/s took %v, want at least 2 intervals", took)
+	}
+}
+
+// While bulk calls saturate a key, an interactive call still goes at once.
+func testInteractiveFirst(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 4}
+	interval := r.Period / time.Duration(r.PerPeriod)
+	bctx, stop := context.WithCancel(ctx)
+	var (
+		wg         sync.WaitGroup
+		bulkCalls  atomic.Int64
+		bulkWaited atomic.Int64
+	)
+	for range 8 {
+		wg.Go(func() {
+			for {
+				start := time.Now()
+				if err := l.Wait(bctx, "send", r, true); err != nil {
+					return
+				}
+				bulkWaited.Add(int64(time.Since(start)))
+				bulkCalls.Add(1)
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond) // let the bulk calls saturate the key
+	var worst time.Duration
+	for range 5 {
+		worst = max(worst, wait(t, ctx, l, "send", r, false))
+		time.Sleep(2 * interval)
+	}
+	stop()
+	wg.Wait()
+	calls := bulkCalls.Load()
+	if calls == 0 {
+		t.Fatal("no bulk call went through")
+	}
+	meanBulk := time.Duration(bulkWaited.Load() / calls)
+	if worst >= interval || meanBulk < 2*interval {
+		t.Errorf("interactive calls waited up to %v, bulk calls %v on average; want interactive under %v while bulk queue", worst, meanBulk, interval)
+	}
+}
+
+func testRateWaitEndsWithContext(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 1, Period: time.Minute, Burst: 1}
+	wait(t, ctx, l, "slow", r, false)
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := l.Wait(wctx, "slow", r, false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait on a spent key: %v, want the context's deadline", err)
+	}
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("Wait returned %v after its context ended", took-50*time.Millisecond)
+	}
+}
+
+func testRateKeysIndependent(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 1, Period: time.Minute, Burst: 1}
+	wait(t, ctx, l, "chat:1", r, true)
+	if took := wait(t, ctx, l, "chat:2", r, true); took > 100*time.Millisecond {
+		t.Errorf("a fresh key waited %v behind another", took)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(wctx, "chat:1", r, true); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a spent key let a call through: %v", err)
+	}
+}
