@@ -43,6 +43,8 @@ type Config struct {
 	// MaxAttempts bounds retries of a delivery that fails for other reasons
 	// than the platform's rate limit.
 	MaxAttempts int
+	// Backoff is the first wait after a failure; it doubles with each attempt.
+	Backoff time.Duration
 	// Rates are the platforms' overall sending limits; a platform without
 	// one is not paced (a test server, or paid broadcasts).
 	Rates map[bot.Platform]storage.Rate
@@ -65,6 +67,9 @@ func (c *Config) defaults() {
 	}
 	if c.MaxAttempts <= 0 {
 		c.MaxAttempts = 8
+	}
+	if c.Backoff <= 0 {
+		c.Backoff = time.Second
 	}
 }
 
@@ -404,8 +409,7 @@ func (e *Engine) outcome(ctx context.Context, p bot.Platform, d storage.Delivery
 		}
 		return storage.DeliveryResult{ID: d.ID, Status: storage.DeliveryUnreachable, Error: err.Error()}
 	}
-	backoff := time.Second << min(d.Attempts, 8)
-	return e.retry(d, err, backoff)
+	return e.retry(d, err, e.cfg.Backoff<<min(d.Attempts, 8))
 }
 
 // retry queues a delivery again after wait, or fails it once its attempts
