@@ -20,14 +20,27 @@ const cbRelay = "rl"
 
 // publishLevel publishes b for org: its own people and chats get it, and
 // each organisation one level down in the audience receives it to relay.
+// The writes come first and are idempotent; the relay step of org, when it
+// has one, is completed by the caller only after them, so that a sweep never
+// sees a relay broadcast with nothing pending and nothing queued in between.
 func (h *Hub) publishLevel(ctx context.Context, b storage.Broadcast, org storage.Org) error {
+	children, err := h.prepareLevel(ctx, b, org)
+	if err != nil {
+		return err
+	}
+	return h.offerLevel(ctx, b, children)
+}
+
+// prepareLevel builds org's outbox and the relay steps of its children in
+// the audience, and returns those children.
+func (h *Hub) prepareLevel(ctx context.Context, b storage.Broadcast, org storage.Org) ([]storage.Org, error) {
 	now := h.Clock()
 	if _, err := h.Store.BuildOutbox(ctx, b, storage.OutboxScope{Orgs: []storage.Org{org}}, now); err != nil {
-		return fmt.Errorf("build outbox: %w", err)
+		return nil, fmt.Errorf("build outbox: %w", err)
 	}
 	children, err := h.Store.ChildOrgs(ctx, org.ID)
 	if err != nil {
-		return fmt.Errorf("list orgs: %w", err)
+		return nil, fmt.Errorf("list orgs: %w", err)
 	}
 	var steps []storage.RelayStep
 	var next []storage.Org
@@ -37,24 +50,25 @@ func (h *Hub) publishLevel(ctx context.Context, b storage.Broadcast, org storage
 			next = append(next, c)
 		}
 	}
-	if len(steps) == 0 {
-		return nil
+	if len(steps) > 0 {
+		if err := h.Store.AddRelaySteps(ctx, steps); err != nil {
+			return nil, fmt.Errorf("add relay steps: %w", err)
+		}
 	}
-	if err := h.Store.AddRelaySteps(ctx, steps); err != nil {
-		return fmt.Errorf("add relay steps: %w", err)
-	}
-	for _, c := range next {
+	return next, nil
+}
+
+// offerLevel offers the item to each child; a child with nobody who could
+// act publishes at once: waiting for the deadline would only delay the news
+// for its members.
+func (h *Hub) offerLevel(ctx context.Context, b storage.Broadcast, children []storage.Org) error {
+	for _, c := range children {
 		publishers, err := h.publishers(ctx, c.ID)
 		if err != nil {
 			return err
 		}
 		if len(publishers) == 0 {
-			// Nobody there could act: waiting for the deadline would only
-			// delay the news for its members.
-			if _, err := h.Store.CompleteRelayStep(ctx, b.ID, c.ID, storage.RelayAuto, "", now); err != nil && !errors.Is(err, storage.ErrAlreadyDecided) {
-				return fmt.Errorf("complete relay step: %w", err)
-			}
-			if err := h.publishLevel(ctx, b, c); err != nil {
+			if err := h.relayAs(ctx, b, c, storage.RelayAuto, ""); err != nil {
 				return err
 			}
 			continue
@@ -62,6 +76,33 @@ func (h *Hub) publishLevel(ctx context.Context, b storage.Broadcast, org storage
 		if err := h.offerRelay(ctx, b, c, "relay.offer"); err != nil {
 			h.Logger.WarnContext(ctx, "offer relay", "broadcast", b.ID, "org", c.ID, "err", err)
 		}
+	}
+	return nil
+}
+
+// relayAs records org's action on b and, unless it skips, publishes for it:
+// the outbox and the next steps first, the action last, and only the action's
+// winner goes on down. It reports ErrAlreadyDecided when someone was first.
+func (h *Hub) relayAs(ctx context.Context, b storage.Broadcast, org storage.Org, action storage.RelayAction, note string) error {
+	var children []storage.Org
+	if action != storage.RelaySkipped {
+		// The note must exist before any of org's deliveries is composed.
+		if note != "" {
+			h.notes.set(b.ID, org.ID, note)
+		}
+		var err error
+		if children, err = h.prepareLevel(ctx, b, org); err != nil {
+			return err
+		}
+	}
+	if _, err := h.Store.CompleteRelayStep(ctx, b.ID, org.ID, action, note, h.Clock()); err != nil {
+		return fmt.Errorf("complete relay step: %w", err)
+	}
+	if err := h.offerLevel(ctx, b, children); err != nil {
+		return err
+	}
+	if h.Broadcaster != nil {
+		h.Broadcaster.Kick()
 	}
 	return nil
 }
@@ -182,19 +223,16 @@ func (h *Hub) relayTarget(ctx context.Context, s *session, bid, orgID int64) (st
 
 // completeRelay records a level's action and, unless it skips, publishes.
 func (h *Hub) completeRelay(ctx context.Context, s *session, b storage.Broadcast, org storage.Org, action storage.RelayAction, note string) error {
-	if _, err := h.Store.CompleteRelayStep(ctx, b.ID, org.ID, action, note, h.Clock()); errors.Is(err, storage.ErrAlreadyDecided) {
+	err := h.relayAs(ctx, b, org, action, note)
+	switch {
+	case errors.Is(err, storage.ErrAlreadyDecided):
 		return s.reply(ctx, s.t("relay.already", "ID", b.ID, "Org", org.Name), nil)
-	} else if err != nil {
-		return fmt.Errorf("complete relay step: %w", err)
-	}
-	if action == storage.RelaySkipped {
-		return s.reply(ctx, s.t("relay.skipped", "ID", b.ID, "Org", org.Name), nil)
-	}
-	if err := h.publishLevel(ctx, b, org); err != nil {
+	case errors.Is(err, storage.ErrConflict):
+		return s.reply(ctx, s.t("relay.cancelled", "ID", b.ID), nil)
+	case err != nil:
 		return err
-	}
-	if h.Broadcaster != nil {
-		h.Broadcaster.Kick()
+	case action == storage.RelaySkipped:
+		return s.reply(ctx, s.t("relay.skipped", "ID", b.ID, "Org", org.Name), nil)
 	}
 	return s.reply(ctx, s.t("relay.published", "ID", b.ID, "Org", org.Name), nil)
 }
@@ -261,16 +299,8 @@ func (h *Hub) relayTimer(ctx context.Context, st storage.RelayStep, now time.Tim
 	}
 	switch {
 	case !now.Before(*b.RelayDeadline):
-		if _, err := h.Store.CompleteRelayStep(ctx, b.ID, org.ID, storage.RelayAuto, "", now); errors.Is(err, storage.ErrAlreadyDecided) {
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("complete relay step: %w", err)
-		}
-		if err := h.publishLevel(ctx, b, org); err != nil {
+		if err := h.relayAs(ctx, b, org, storage.RelayAuto, ""); err != nil && !errors.Is(err, storage.ErrAlreadyDecided) {
 			return err
-		}
-		if h.Broadcaster != nil {
-			h.Broadcaster.Kick()
 		}
 	case st.RemindedAt == nil && now.After(st.ReceivedAt.Add(b.RelayDeadline.Sub(st.ReceivedAt)/2)):
 		if err := h.offerRelay(ctx, b, org, "relay.reminder"); err != nil {
@@ -286,6 +316,15 @@ func (h *Hub) relayTimer(ctx context.Context, st storage.RelayStep, now time.Tim
 type noteCache struct {
 	mu    sync.Mutex
 	notes map[[2]int64]string
+}
+
+func (c *noteCache) set(bid, orgID int64, note string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.notes == nil {
+		c.notes = map[[2]int64]string{}
+	}
+	c.notes[[2]int64{bid, orgID}] = note
 }
 
 // ComposeDelivery builds the message of one outbox row: the sending org,

@@ -436,6 +436,9 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []storage.Delivery
 			return fmt.Errorf("complete deliveries: delivery %d cannot end %q", r.ID, r.Status)
 		}
 	}
+	if len(results) == 0 {
+		return nil
+	}
 	err := db.inTx(ctx, func(c conn) error {
 		for chunk := range slices.Chunk(results, completeChunk) {
 			if err := c.completeChunk(ctx, chunk, at); err != nil {
