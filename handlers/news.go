@@ -367,6 +367,19 @@ func (h *Hub) startBroadcast(ctx context.Context, s *session, c *conversation, a
 // audience at once, or in relay mode the sender's own people and a relay
 // step for each organisation one level down), then marks it sending.
 func (h *Hub) launch(ctx context.Context, b storage.Broadcast) error {
+	// The sender's process and the timers (which resume a launch a crash
+	// cut short) may both try: one launches, the other finds it started.
+	unlock, err := h.State.Lock(ctx, fmt.Sprintf("broadcast:launch:%d", b.ID), time.Minute)
+	if err != nil {
+		return fmt.Errorf("lock launch: %w", err)
+	}
+	defer func() { _ = unlock(context.WithoutCancel(ctx)) }()
+	if b, err = h.Store.Broadcast(ctx, b.ID); err != nil {
+		return fmt.Errorf("load broadcast: %w", err)
+	}
+	if b.Status != storage.BroadcastScheduled {
+		return nil
+	}
 	org, err := h.Store.Org(ctx, b.OrgID)
 	if err != nil {
 		return fmt.Errorf("load org: %w", err)

@@ -68,7 +68,7 @@ func (h *Hub) offerLevel(ctx context.Context, b storage.Broadcast, children []st
 			return err
 		}
 		if len(publishers) == 0 {
-			if err := h.relayAs(ctx, b, c, storage.RelayAuto, ""); err != nil {
+			if err := h.relayAs(ctx, b, c, storage.RelayAuto, ""); err != nil && !errors.Is(err, storage.ErrAlreadyDecided) {
 				return err
 			}
 			continue

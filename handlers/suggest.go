@@ -276,7 +276,7 @@ func (h *Hub) publishSuggestion(ctx context.Context, s *session, sg storage.Sugg
 	now := h.Clock()
 	text := h.Catalog.T(locales.Default, "suggest.published_text", "From", h.orgName(ctx, sg.FromOrgID), "Text", sg.Text)
 	b, err := h.Store.CreateBroadcast(ctx, storage.Broadcast{AuthorID: s.person.ID, OrgID: at.ID, Text: text, Attachments: sg.Attachments,
-		Mode: storage.ModeDirect, Audience: storage.Audience{Private: true, Chats: true}, Status: storage.BroadcastSending, CreatedAt: now})
+		Mode: storage.ModeDirect, Audience: storage.Audience{Private: true, Chats: true}, Status: storage.BroadcastScheduled, CreatedAt: now})
 	if err != nil {
 		return fmt.Errorf("create broadcast: %w", err)
 	}
