@@ -369,7 +369,7 @@ func (e *Engine) pace(ctx context.Context, p bot.Platform, d storage.Delivery) e
 		}
 	}
 	if r, ok := e.cfg.Rates[p]; ok {
-		if err := e.limiter.Wait(ctx, string(p), r, true); err != nil {
+		if err := e.limiter.Wait(ctx, string(p), underCap(r), true); err != nil {
 			return fmt.Errorf("wait for %s limit: %w", p, err)
 		}
 	}
@@ -381,11 +381,25 @@ func (e *Engine) pace(ctx context.Context, p bot.Platform, d storage.Delivery) e
 		rates = e.cfg.GroupRate
 	}
 	if r, ok := rates[p]; ok {
-		if err := e.limiter.Wait(ctx, string(p)+":chat:"+d.ChatID, r, true); err != nil {
+		if err := e.limiter.Wait(ctx, string(p)+":chat:"+d.ChatID, underCap(r), true); err != nil {
 			return fmt.Errorf("wait for chat limit: %w", err)
 		}
 	}
 	return nil
+}
+
+// capMargin is how far under a configured limit the bulk keeps: the
+// platforms count in sliding windows on their own clocks, and requests
+// arrive with jitter, so pacing exactly at the cap would earn the odd 429.
+const capMargin = 0.98
+
+// underCap paces the bulk capMargin under a limit, with a small burst that
+// fits in the margin: a burst of one makes many senders queue for the exact
+// instant each is due, and that loses more than the margin.
+func underCap(r storage.Rate) storage.Rate {
+	r.Period = time.Duration(float64(r.Period) / capMargin)
+	r.BulkBurst = max(1, int(float64(r.PerPeriod)*(1-capMargin)/2))
+	return r
 }
 
 // outcome turns a send error into what happens to the delivery.

@@ -221,11 +221,13 @@ type BroadcastStore interface {
 	Suggestions(ctx context.Context, atOrgID int64) ([]Suggestion, error)
 }
 
-// Rate is a sending limit: PerPeriod calls per Period, with bursts up to Burst.
+// Rate is a sending limit: PerPeriod calls per Period, with bursts up to
+// Burst for interactive calls and BulkBurst (at least 1) for bulk ones.
 type Rate struct {
 	PerPeriod int
 	Period    time.Duration
 	Burst     int
+	BulkBurst int
 }
 
 // RateLimiter paces calls under limits shared by every replica (Redis) or

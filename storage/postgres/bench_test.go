@@ -11,66 +11,27 @@ import (
 	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
-// The benchmark tree: a union, 10 branches of 100 primaries, 100 members in each.
-const (
-	benchBranches  = 10
-	benchPrimaries = 1000
-	benchMembers   = 100000
+// The benchmark tree: the issue's 100,000 members in 1,000 primaries.
+var (
+	benchMembers   = storagetest.ProgrammeScale.Members
+	benchPrimaries = storagetest.ProgrammeScale.Primaries
 )
 
-// benchStore opens a migrated store on a fresh schema, imports the tree and
-// seeds the members with set-based SQL: every tenth an activist, every tenth
-// also on VK and seen there last, one bound chat per primary.
+// benchStore opens a migrated store on a fresh schema seeded at the
+// programme's scale.
 func benchStore(b *testing.B) (*sqlstore.DB, *sql.DB, storage.Org) {
 	b.Helper()
-	ctx := b.Context()
 	dsn := storagetest.PostgresDSN(b)
 	db := open(b, dsn)
-	if _, err := db.Migrate(ctx); err != nil {
+	if _, err := db.Migrate(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	in := []storage.OrgInput{{Code: "U", Name: "Union", Level: storage.LevelUnion, Source: "bench"}}
-	for br := range benchBranches {
-		in = append(in, storage.OrgInput{Code: fmt.Sprint("B", br), Name: fmt.Sprint("Branch ", br), ParentCode: "U",
-			Level: storage.LevelBranch, Source: "bench"})
-		for p := range benchPrimaries / benchBranches {
-			in = append(in, storage.OrgInput{Code: fmt.Sprint("P", br, "-", p), Name: fmt.Sprint("Primary ", br, "-", p),
-				ParentCode: fmt.Sprint("B", br), Level: storage.LevelPrimary, Source: "bench"})
-		}
-	}
-	if _, err := db.ImportOrgs(ctx, in, storagetest.T0); err != nil {
-		b.Fatal(err)
-	}
+	u := storagetest.SeedPostgres(b, db, dsn, storagetest.ProgrammeScale)
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { raw.Close() })
-	for _, s := range []struct {
-		query string
-		args  []any
-	}{
-		{`INSERT INTO people (full_name, position, work_email, personal_email, locale, created_at)
-			SELECT 'Member ' || g, '', '', '', 'ru', now() FROM generate_series(1, $1::int) g`, []any{benchMembers}},
-		{`INSERT INTO accounts (platform, external_id, person_id, last_seen_at) SELECT 'telegram', id::text, id, now() FROM people`, nil},
-		{`INSERT INTO accounts (platform, external_id, person_id, last_seen_at)
-			SELECT 'vk', id::text, id, now() + interval '1 minute' FROM people WHERE id % 10 = 1`, nil},
-		{`INSERT INTO memberships (person_id, org_id, role, status, created_at)
-			SELECT p.id, o.id, CASE WHEN p.id % 10 = 0 THEN 'activist' ELSE 'member' END, 'active', now()
-			FROM people p JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM orgs WHERE level = 'primary') o
-				ON o.n = p.id % $1::int`, []any{benchPrimaries}},
-		{`INSERT INTO chat_bindings (platform, chat_id, org_id, title, desk, bound_at)
-			SELECT 'telegram', '-' || id, id, 'Chat', false, now() FROM orgs WHERE level = 'primary'`, nil},
-		{`ANALYZE`, nil},
-	} {
-		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
-			b.Fatalf("seed: %v", err)
-		}
-	}
-	u, err := db.OrgByCode(ctx, "U")
-	if err != nil {
-		b.Fatal(err)
-	}
 	return db, raw, u
 }
 

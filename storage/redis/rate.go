@@ -18,7 +18,10 @@ const rateNS = "rate:"
 // bulk call waits while interactive ones use the burst, and the rate
 // itself is never exceeded by more than the burst.
 func tolerance(r storage.Rate, bulk bool) int {
-	if bulk || r.Burst < 1 {
+	if bulk {
+		return max(1, r.BulkBurst)
+	}
+	if r.Burst < 1 {
 		return 1
 	}
 	return r.Burst

@@ -142,7 +142,7 @@ func (db *DB) Broadcasts(ctx context.Context, orgID int64, limit int) ([]storage
 // chat_id, priority), person_id NULL for a group chat. BuildOutbox inserts
 // it and CountAudience counts it, so the preview is what gets sent. ok is
 // false when the audience takes neither people nor chats.
-func recipientsSQL(a storage.Audience, scope storage.OutboxScope) (query string, args []any, ok bool, err error) {
+func recipientsSQL(a storage.Audience, scope storage.OutboxScope, chosen []storage.Org) (query string, args []any, ok bool, err error) {
 	if len(scope.Orgs) == 0 {
 		return "", nil, false, errors.New("no organisation in scope")
 	}
@@ -150,20 +150,29 @@ func recipientsSQL(a storage.Audience, scope storage.OutboxScope) (query string,
 		return "", nil, false, nil
 	}
 	var b strings.Builder
-	// The stored paths count, so a stale Org value still selects the tree as it is.
+	// Subtrees are path prefixes given as constants, so that the planner can
+	// estimate them: a prefix taken from a joined row looks like a handful of
+	// orgs to it, and a nested loop over 30,000 members took minutes.
 	b.WriteString("WITH scope AS (SELECT o.id FROM orgs o WHERE ")
 	if scope.Subtree {
-		b.WriteString("EXISTS (SELECT 1 FROM orgs s WHERE s.id IN (" + placeholders(len(scope.Orgs)) + ") AND o.path LIKE (s.path || '%'))")
+		b.WriteString(pathPrefixes("o.path", len(scope.Orgs)))
+		for _, o := range scope.Orgs {
+			args = append(args, o.Path+"%")
+		}
 	} else {
 		b.WriteString("o.id IN (" + placeholders(len(scope.Orgs)) + ")")
-	}
-	for _, o := range scope.Orgs {
-		args = append(args, o.ID)
+		for _, o := range scope.Orgs {
+			args = append(args, o.ID)
+		}
 	}
 	if len(a.OrgIDs) > 0 {
-		b.WriteString(" AND EXISTS (SELECT 1 FROM orgs u WHERE u.id IN (" + placeholders(len(a.OrgIDs)) + ") AND o.path LIKE (u.path || '%'))")
-		for _, id := range a.OrgIDs {
-			args = append(args, id)
+		if len(chosen) == 0 {
+			b.WriteString(" AND false")
+		} else {
+			b.WriteString(" AND " + pathPrefixes("o.path", len(chosen)))
+			for _, o := range chosen {
+				args = append(args, o.Path+"%")
+			}
 		}
 	}
 	b.WriteString(")")
@@ -186,11 +195,12 @@ func recipientsSQL(a storage.Audience, scope storage.OutboxScope) (query string,
 			}
 		}
 		// One account per person: the one seen last that does not block the bot.
+		// A join, not IN (subquery): the planner may loop over an IN per row.
 		b.WriteString(`), reach AS (
 			SELECT a.person_id, a.platform, a.external_id,
 				ROW_NUMBER() OVER (PARTITION BY a.person_id ORDER BY a.last_seen_at DESC, a.platform, a.external_id) AS n
-			FROM accounts a
-			WHERE a.blocked_at IS NULL AND a.person_id IN (SELECT person_id FROM picked))`)
+			FROM accounts a JOIN picked pk ON pk.person_id = a.person_id AND pk.n = 1
+			WHERE a.blocked_at IS NULL)`)
 		parts = append(parts, fmt.Sprintf(`SELECT m.org_id, m.person_id, a.platform, a.external_id AS chat_id,
 				CASE WHEN m.role = ? THEN %d ELSE %d END AS priority
 			FROM picked m JOIN reach a ON a.person_id = m.person_id AND a.n = 1
@@ -209,16 +219,69 @@ func recipientsSQL(a storage.Audience, scope storage.OutboxScope) (query string,
 	return b.String(), append(args, tail...), true, nil
 }
 
+// pathPrefixes is "(col LIKE ? OR …)" for n path prefixes.
+func pathPrefixes(col string, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = col + " LIKE ?"
+	}
+	return "(" + strings.Join(parts, " OR ") + ")"
+}
+
+// resolvePaths reads the stored paths of the scope's orgs and of the
+// audience's chosen orgs, so that a stale Org value selects the tree as it is.
+func (c conn) resolvePaths(ctx context.Context, a storage.Audience, scope storage.OutboxScope) (storage.OutboxScope, []storage.Org, error) {
+	ids := make([]int64, len(scope.Orgs))
+	for i, o := range scope.Orgs {
+		ids[i] = o.ID
+	}
+	fresh, err := c.orgsByID(ctx, ids)
+	if err != nil {
+		return scope, nil, err
+	}
+	if len(fresh) != len(ids) {
+		return scope, nil, fmt.Errorf("an organisation of the scope: %w", storage.ErrNotFound)
+	}
+	scope.Orgs = fresh
+	var chosen []storage.Org
+	if len(a.OrgIDs) > 0 {
+		if chosen, err = c.orgsByID(ctx, a.OrgIDs); err != nil {
+			return scope, nil, err
+		}
+	}
+	return scope, chosen, nil
+}
+
+func (c conn) orgsByID(ctx context.Context, ids []int64) ([]storage.Org, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	os, err := c.orgs(ctx, "WHERE o.id IN ("+placeholders(len(ids))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("read org paths: %w", err)
+	}
+	return os, nil
+}
+
 // CountAudience counts whom BuildOutbox would reach now: people and chats.
 func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope storage.OutboxScope) (people, chats int, err error) {
-	with, args, ok, err := recipientsSQL(b.Audience, scope)
+	c := db.conn()
+	scope, chosen, err := c.resolvePaths(ctx, b.Audience, scope)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
+	}
+	with, args, ok, err := recipientsSQL(b.Audience, scope, chosen)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
 	}
 	if !ok {
 		return 0, 0, nil
 	}
-	err = db.conn().row(ctx, with+"SELECT COUNT(person_id), COUNT(*) - COUNT(person_id) FROM recipients", args...).Scan(&people, &chats)
+	err = c.row(ctx, with+"SELECT COUNT(person_id), COUNT(*) - COUNT(person_id) FROM recipients", args...).Scan(&people, &chats)
 	if err != nil {
 		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
 	}
@@ -229,11 +292,15 @@ func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope stor
 // in one statement; recipients already there are skipped. A broadcast that
 // is done or cancelled gets none: ErrConflict.
 func (db *DB) BuildOutbox(ctx context.Context, b storage.Broadcast, scope storage.OutboxScope, at time.Time) (int, error) {
-	with, args, ok, err := recipientsSQL(b.Audience, scope)
+	c := db.conn()
+	scope, chosen, err := c.resolvePaths(ctx, b.Audience, scope)
 	if err != nil {
 		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, err)
 	}
-	c := db.conn()
+	with, args, ok, err := recipientsSQL(b.Audience, scope, chosen)
+	if err != nil {
+		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, err)
+	}
 	cur, err := c.broadcast(ctx, b.ID)
 	if err != nil {
 		return 0, fmt.Errorf("build outbox: %w", err)

@@ -1,0 +1,80 @@
+package storagetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for raw seeding
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// BenchTree is the shape of the benchmarks' organisation: a union, branches
+// of primaries, and members spread evenly over the primaries.
+type BenchTree struct {
+	Branches, Primaries, Members int
+	// OnVK puts every member on VK only (with the person id as user id).
+	OnVK bool
+	// AlsoVK puts every tenth Telegram member on VK too, seen there last.
+	AlsoVK bool
+}
+
+// ProgrammeScale is the issue's benchmark size: 100,000 members in 1,000
+// primaries under 10 branches.
+var ProgrammeScale = BenchTree{Branches: 10, Primaries: 1000, Members: 100000, AlsoVK: true}
+
+// SeedPostgres imports tree into a migrated store on dsn and seeds its
+// members with set-based SQL: person ids 1..Members, each on Telegram with
+// the person id as account id (on VK with OnVK), every tenth an activist,
+// with AlsoVK every tenth also on VK (seen there last), and one bound
+// Telegram chat ("-<org id>") per primary. It returns the union.
+func SeedPostgres(tb testing.TB, st storage.OrgStore, dsn string, tree BenchTree) storage.Org {
+	tb.Helper()
+	ctx := context.Background()
+	in := []storage.OrgInput{{Code: "U", Name: "Union", Level: storage.LevelUnion, Source: "bench"}}
+	for br := range tree.Branches {
+		in = append(in, storage.OrgInput{Code: fmt.Sprint("B", br), Name: fmt.Sprint("Branch ", br), ParentCode: "U",
+			Level: storage.LevelBranch, Source: "bench"})
+		for p := range tree.Primaries / tree.Branches {
+			in = append(in, storage.OrgInput{Code: fmt.Sprint("P", br, "-", p), Name: fmt.Sprint("Primary ", br, "-", p),
+				ParentCode: fmt.Sprint("B", br), Level: storage.LevelPrimary, Source: "bench"})
+		}
+	}
+	if _, err := st.ImportOrgs(ctx, in, T0); err != nil {
+		tb.Fatal(err)
+	}
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	for _, s := range []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO people (full_name, position, work_email, personal_email, locale, created_at)
+			SELECT 'Member ' || g, '', '', '', 'ru', now() FROM generate_series(1, $1::int) g`, []any{tree.Members}},
+		{`INSERT INTO accounts (platform, external_id, person_id, last_seen_at)
+			SELECT CASE WHEN $1 THEN 'vk' ELSE 'telegram' END, id::text, id, now() FROM people`, []any{tree.OnVK}},
+		{`INSERT INTO accounts (platform, external_id, person_id, last_seen_at)
+			SELECT 'vk', id::text, id, now() + interval '1 minute' FROM people WHERE id % 10 = 1 AND $1`, []any{tree.AlsoVK && !tree.OnVK}},
+		{`INSERT INTO memberships (person_id, org_id, role, status, created_at)
+			SELECT p.id, o.id, CASE WHEN p.id % 10 = 0 THEN 'activist' ELSE 'member' END, 'active', now()
+			FROM people p JOIN (SELECT id, ROW_NUMBER() OVER (ORDER BY id) - 1 AS n FROM orgs WHERE level = 'primary') o
+				ON o.n = p.id % $1::int`, []any{tree.Primaries}},
+		{`INSERT INTO chat_bindings (platform, chat_id, org_id, title, desk, bound_at)
+			SELECT 'telegram', '-' || id, id, 'Chat', false, now() FROM orgs WHERE level = 'primary'`, nil},
+		{`ANALYZE`, nil},
+	} {
+		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
+			tb.Fatalf("seed: %v", err)
+		}
+	}
+	u, err := st.OrgByCode(ctx, "U")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
+}
