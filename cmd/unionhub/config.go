@@ -41,6 +41,7 @@ type Config struct {
 
 	HotlineFile        string
 	EscalationInterval time.Duration
+	BroadcastLease     time.Duration
 	TelegramRate       storage.Rate
 	TelegramChatRate   storage.Rate
 	TelegramGroupRate  storage.Rate
@@ -81,7 +82,8 @@ var settings = []setting{
 	{"UNIONHUB_LOG_FORMAT", "json", "json or text", false, func(c *Config) *string { return &c.LogFormat }},
 	{"UNIONHUB_WORKERS", "16", "Updates handled in parallel (one chat is always handled in order)", false, nil},
 	{"UNIONHUB_HOTLINE_FILE", "", "Hot-line topics, response target, working hours and hand-up rules (YAML); empty = the programme's defaults", false, func(c *Config) *string { return &c.HotlineFile }},
-	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions are looked for", false, nil},
+	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts and silent relay levels are looked for", false, nil},
+	{"UNIONHUB_BROADCAST_LEASE", "30s", "How long a replica holds the recipients it took; after a crash another takes them over then", false, nil},
 }
 
 // LoadConfig reads the configuration; a secret may come from NAME_FILE.
@@ -116,12 +118,16 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
 				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name] = r
-		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
+		case s.name == "UNIONHUB_ESCALATION_INTERVAL" || s.name == "UNIONHUB_BROADCAST_LEASE":
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 10*time.Millisecond || d > time.Hour {
-				errs = append(errs, fmt.Errorf("UNIONHUB_ESCALATION_INTERVAL: %q is not a duration from 10ms to 1h", v))
+				errs = append(errs, fmt.Errorf("%s: %q is not a duration from 10ms to 1h", s.name, v))
 			}
-			c.EscalationInterval = d
+			if s.name == "UNIONHUB_BROADCAST_LEASE" {
+				c.BroadcastLease = d
+			} else {
+				c.EscalationInterval = d
+			}
 		}
 	}
 	return c, errors.Join(errs...)
@@ -229,6 +235,8 @@ func (c Config) Print(w func(format string, args ...any)) {
 			v = strconv.Itoa(c.Workers)
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			v = c.EscalationInterval.String()
+		case s.name == "UNIONHUB_BROADCAST_LEASE":
+			v = c.BroadcastLease.String()
 		case strings.HasSuffix(s.name, "_RATE"):
 			v = formatRate(*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
 				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name])

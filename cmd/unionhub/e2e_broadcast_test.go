@@ -50,7 +50,7 @@ func compose(t *testing.T, p person, text string) botMsg {
 	p.say("/news")
 	p.dm().expect("Напишите новость")
 	p.say(text)
-	return p.dm().expect("Новость от «", "Получат")
+	return p.dm().expect("Новость от «", "Получ")
 }
 
 func broadcastIDOf(t *testing.T, m botMsg) int64 {

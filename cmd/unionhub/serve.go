@@ -142,6 +142,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		Hotline: hotline, Clock: a.clock, Logger: a.logger,
 	})
 	engine := broadcast.New(broadcast.Config{
+		Lease:       a.cfg.BroadcastLease,
 		Rates:       ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramRate, bot.VK: a.cfg.VKRate}),
 		PrivateRate: ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramChatRate}),
 		GroupRate:   ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramGroupRate}),
