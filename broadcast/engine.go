@@ -32,11 +32,10 @@ type Store interface {
 type Config struct {
 	// Batch is how many deliveries one claim takes.
 	Batch int
-	// Senders is how many sends run at once per platform.
+	// Senders is how many sends run at once per platform (DefaultSenders).
 	Senders int
 	// Lease is how long a claim holds before another worker may take the
-	// rows over: the window in which a crash can make a Telegram message go
-	// twice (VK drops the repeat by random_id).
+	// rows over: how long the rows of a crashed replica wait.
 	Lease time.Duration
 	// Idle is the wait between empty claims.
 	Idle time.Duration
@@ -57,7 +56,7 @@ func (c *Config) defaults() {
 		c.Batch = 500
 	}
 	if c.Senders <= 0 {
-		c.Senders = 32
+		c.Senders = DefaultSenders
 	}
 	if c.Lease <= 0 {
 		c.Lease = 30 * time.Second
@@ -171,7 +170,9 @@ func (e *Engine) Step(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
-	results := make(chan storage.DeliveryResult, len(batch))
+	// Senders block once flushSize outcomes wait behind the one being
+	// written: that, not the batch, bounds what a crash forgets.
+	results := make(chan storage.DeliveryResult, flushSize)
 	go func() {
 		e.send(ctx, batch, results)
 		close(results)
@@ -207,12 +208,21 @@ func (e *Engine) Step(ctx context.Context) (bool, error) {
 }
 
 // Outcomes are recorded every flushEvery or flushSize results, whichever
-// comes first: the most a crash can send twice on Telegram is what went out
-// since the last flush plus the sends in flight.
+// comes first. The most a crash can send twice on Telegram is what it had
+// not recorded: flushSize being written, flushSize waiting in the channel
+// and one send in flight per sender (DuplicateBound).
 const (
 	flushEvery = 250 * time.Millisecond
 	flushSize  = 100
 )
+
+// DefaultSenders is enough parallel sends to saturate a platform's overall
+// limit over a link with tens of milliseconds of latency.
+const DefaultSenders = 32
+
+// DuplicateBound is the most recipients a crash can make the next claim send
+// to again on a platform without idempotency keys (Telegram).
+func DuplicateBound(senders int) int { return 2*flushSize + senders }
 
 // send delivers a batch: VK in calls of up to 100 peers, others one by one,
 // each platform with its own senders; every outcome goes to out.
