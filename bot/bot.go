@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 	"unicode/utf16"
 
@@ -200,4 +201,14 @@ type BulkResult struct {
 	ChatID    string
 	MessageID string
 	Err       error
+}
+
+// APIClient is the HTTP client the adapters use by default: it keeps
+// enough idle connections to the platform for the broadcast engine's
+// parallel sends, where the standard two per host would open (and
+// TLS-handshake) a new connection for most of them.
+func APIClient(timeout time.Duration) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = 128
+	return &http.Client{Timeout: timeout, Transport: t}
 }

@@ -36,6 +36,7 @@ type Deps struct {
 type Hub struct {
 	Deps
 	notes    noteCache
+	orgs     orgCache
 	progress progressWatch
 }
 

@@ -327,16 +327,66 @@ func (c *noteCache) set(bid, orgID int64, note string) {
 	c.notes[[2]int64{bid, orgID}] = note
 }
 
+// orgCache keeps organisations for composing deliveries for a while: the
+// thousands of rows of a broadcast name the same few organisations, and a
+// rename may show a minute late.
+type orgCache struct {
+	mu   sync.Mutex
+	orgs map[int64]cachedOrg
+}
+
+type cachedOrg struct {
+	org   storage.Org
+	until time.Time
+}
+
+const orgCacheFor = time.Minute
+
+// cachedOrg returns the organisation id, from the cache while it is fresh.
+func (h *Hub) cachedOrg(ctx context.Context, id int64) (storage.Org, error) {
+	now := h.Clock()
+	h.orgs.mu.Lock()
+	c, ok := h.orgs.orgs[id]
+	h.orgs.mu.Unlock()
+	if ok && now.Before(c.until) {
+		return c.org, nil
+	}
+	org, err := h.Store.Org(ctx, id)
+	if err != nil {
+		return storage.Org{}, err
+	}
+	h.orgs.mu.Lock()
+	defer h.orgs.mu.Unlock()
+	if h.orgs.orgs == nil {
+		h.orgs.orgs = map[int64]cachedOrg{}
+	}
+	for k, c := range h.orgs.orgs { // the stale go, so the cache stays as small as a broadcast's orgs
+		if !now.Before(c.until) {
+			delete(h.orgs.orgs, k)
+		}
+	}
+	h.orgs.orgs[id] = cachedOrg{org: org, until: now.Add(orgCacheFor)}
+	return org, nil
+}
+
+// composedOrgName names an organisation in a delivery.
+func (h *Hub) composedOrgName(ctx context.Context, id int64) string {
+	if o, err := h.cachedOrg(ctx, id); err == nil {
+		return o.Name
+	}
+	return strconv.FormatInt(id, 10)
+}
+
 // ComposeDelivery builds the message of one outbox row: the sending org,
 // a relaying org's note, the text and files; activists get a button to
 // share it where the bot is not.
 func (h *Hub) ComposeDelivery(b storage.Broadcast, d storage.Delivery) bot.Message {
 	ctx := context.Background()
 	lang := locales.Default
-	text := h.Catalog.T(lang, "news.header", "Org", h.orgName(ctx, b.OrgID)) + "\n\n" + b.Text
+	text := h.Catalog.T(lang, "news.header", "Org", h.composedOrgName(ctx, b.OrgID)) + "\n\n" + b.Text
 	if b.Mode == storage.ModeRelay && d.OrgID != b.OrgID {
 		if orgID, note := h.nearestNote(ctx, b, d.OrgID); note != "" {
-			text = h.Catalog.T(lang, "relay.note_header", "Org", h.orgName(ctx, orgID), "Note", note) + "\n\n" + text
+			text = h.Catalog.T(lang, "relay.note_header", "Org", h.composedOrgName(ctx, orgID), "Note", note) + "\n\n" + text
 		}
 	}
 	m := bot.Message{Text: text, Attachments: b.Attachments}
@@ -351,7 +401,7 @@ func (h *Hub) ComposeDelivery(b storage.Broadcast, d storage.Delivery) bot.Messa
 // nearestNote is the note of the relaying org closest above the recipient
 // (or its own), below the sender: the level that knows the recipient best.
 func (h *Hub) nearestNote(ctx context.Context, b storage.Broadcast, orgID int64) (int64, string) {
-	org, err := h.Store.Org(ctx, orgID)
+	org, err := h.cachedOrg(ctx, orgID)
 	if err != nil {
 		return 0, ""
 	}

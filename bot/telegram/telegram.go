@@ -76,7 +76,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	cfg.PollTimeout = max(cfg.PollTimeout.Truncate(time.Second), minPollTimeout)
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: sendTimeout}
+		cfg.HTTPClient = bot.APIClient(sendTimeout)
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

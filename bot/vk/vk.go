@@ -93,7 +93,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		clock:        cfg.Clock,
 	}
 	if a.client == nil {
-		a.client = &http.Client{Timeout: clientTimeout}
+		a.client = bot.APIClient(clientTimeout)
 	}
 	if a.logger == nil {
 		a.logger = slog.New(slog.DiscardHandler)

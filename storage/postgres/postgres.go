@@ -10,6 +10,7 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -52,12 +53,20 @@ func classify(err error) sqlstore.Violation {
 	return sqlstore.NoViolation
 }
 
+// idleConns is how many connections stay open between queries: as many as
+// the broadcast engine's parallel senders.
+const idleConns = 32
+
 // Open connects to the database at dsn. It does not migrate: call Migrate.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.DB, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	// With database/sql's default of two idle connections, most parallel
+	// queries would each start a new server process.
+	db.SetMaxIdleConns(idleConns)
+	db.SetConnMaxIdleTime(5 * time.Minute)
 	locker, err := migrationLocker(ctx, db)
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open postgres: %w", err), db.Close())
