@@ -11,6 +11,7 @@ import (
 
 	"github.com/unionhub/unionhub/bot/platformtest"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
 // BenchmarkHotlineAskToNotify measures the hot line's busiest path: a
@@ -126,5 +127,32 @@ func benchAsk(b *testing.B, rate float64) {
 	b.ReportMetric(0, "ns/op") // wall time per op says nothing here; the three above do
 	if n, err := db.FindTickets(ctx, storage.TicketQuery{Under: school}); err != nil || len(n) != b.N {
 		b.Fatalf("%d tickets committed, want %d (%v)", len(n), b.N, err)
+	}
+}
+
+// BenchmarkServeBroadcast sends one news item from the Union to 100,000
+// members in 1,000 primaries through the built `serve` binary on Postgres
+// and Redis, against a fake platform without limits, and reports the
+// deliveries per second and the peak resident memory of the process.
+//
+//	go test ./cmd/unionhub -run '^$' -bench ServeBroadcast -benchtime 1x -timeout 30m
+func BenchmarkServeBroadcast(b *testing.B) {
+	for _, plat := range platforms {
+		b.Run(string(plat), func(b *testing.B) {
+			for range b.N {
+				b.StopTimer()
+				bb := newBigBroadcast(b, plat, storagetest.BenchTree{Branches: 10, Primaries: 1000, Members: 100000})
+				rep := startReplica(b, bb.env)
+				b.StartTimer()
+				start := time.Now()
+				bb.send(b)
+				bb.waitAll(b, 20*time.Minute)
+				elapsed := time.Since(start)
+				b.StopTimer()
+				b.ReportMetric(float64(bb.members)/elapsed.Seconds(), "deliveries/s")
+				b.ReportMetric(peakRSS(b, rep.cmd.Process.Pid), "peak-RSS-MiB")
+				b.ReportMetric(0, "ns/op")
+			}
+		})
 	}
 }

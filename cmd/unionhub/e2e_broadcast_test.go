@@ -45,7 +45,7 @@ func newCrew(t *testing.T, r *rig, plat storage.Platform) newsCrew {
 }
 
 // compose walks p through /news up to the settings screen.
-func compose(t *testing.T, p person, text string) botMsg {
+func compose(t testing.TB, p person, text string) botMsg {
 	t.Helper()
 	p.say("/news")
 	p.dm().expect("Напишите новость")

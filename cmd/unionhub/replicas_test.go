@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 }
 
 // hubBinary builds the binary the way `make build` and the Dockerfile do.
-func hubBinary(t *testing.T) string {
+func hubBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		binDir, buildErr = os.MkdirTemp("", "unionhub-bin-")
@@ -66,7 +66,7 @@ type replica struct {
 	done  chan error
 }
 
-func startReplica(t *testing.T, env map[string]string) *replica {
+func startReplica(t testing.TB, env map[string]string) *replica {
 	t.Helper()
 	rep := &replica{admin: freeAddr(t), hooks: freeAddr(t), logs: &syncBuffer{}, done: make(chan error, 1)}
 	rep.cmd = exec.Command(hubBinary(t), "serve")
