@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"time"
-	"unicode/utf16"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -78,6 +77,8 @@ type Update struct {
 	Command  string
 	Args     string
 	Callback *Callback
+	// Format is the formatting the author applied to Text (Telegram).
+	Format []Span
 	// Attachments are the photos and documents of the message.
 	Attachments []Attachment
 	// HasMedia is set when the message carries media the core does not take
@@ -91,6 +92,29 @@ type Update struct {
 // Attachment is a photo or document by its platform's own reference; it can
 // be sent again on the same platform only.
 type Attachment = storage.Attachment
+
+// Span is formatting over part of a text, in UTF-16 units.
+type Span = storage.Span
+
+// SpanKind is a kind of formatting, by Telegram's names.
+type SpanKind = storage.SpanKind
+
+// SpanQuote is a quotation block.
+const SpanQuote = storage.SpanQuote
+
+// Prefixed is text with prefix before it and its formatting moved along.
+func Prefixed(prefix, text string, format []Span) (string, []Span) {
+	if len(format) == 0 {
+		return prefix + text, nil
+	}
+	shift := storage.UTF16Len(prefix)
+	moved := make([]Span, len(format))
+	for i, s := range format {
+		s.Offset += shift
+		moved[i] = s
+	}
+	return prefix + text, moved
+}
 
 // Attachment kinds.
 const (
@@ -113,8 +137,10 @@ type Keyboard [][]Button
 
 // Message is an outgoing message.
 type Message struct {
-	ChatID   string
-	Text     string
+	ChatID string
+	Text   string
+	// Format is formatting over Text; platforms without it send the text plain.
+	Format   []Span
 	Keyboard Keyboard
 	// Attachments go with the text: on Telegram as photos or documents with
 	// the text as caption or after them, on VK in the same message.
@@ -165,8 +191,14 @@ func (e *RateLimitError) Error() string {
 // that a message is refused whole instead of being cut by a platform.
 func ValidateMessage(m Message) error {
 	// Telegram counts UTF-16 units, the stricter reading: an emoji takes two.
-	if n := len(utf16.Encode([]rune(m.Text))); n > MaxTextRunes {
+	n := storage.UTF16Len(m.Text)
+	if n > MaxTextRunes {
 		return fmt.Errorf("validate message: text of %d UTF-16 units exceeds %d", n, MaxTextRunes)
+	}
+	for _, s := range m.Format {
+		if !s.Valid(n) {
+			return fmt.Errorf("validate message: format %+v does not fit the text", s)
+		}
 	}
 	if len(m.Keyboard) > MaxKeyboardRows {
 		return fmt.Errorf("validate message: %d keyboard rows exceed %d", len(m.Keyboard), MaxKeyboardRows)

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -173,6 +174,20 @@ func TestDispatcherReturnsTheHandlersOutcome(t *testing.T) {
 	}
 }
 
+func TestPrefixedMovesFormatAlong(t *testing.T) {
+	t.Parallel()
+	text, format := Prefixed("📰 Союз\n\n", "Сбор подписей", []Span{{Kind: "bold", Offset: 0, Length: 4}})
+	if text != "📰 Союз\n\nСбор подписей" || len(format) != 1 || format[0].Offset != 9 || format[0].Length != 4 {
+		t.Fatalf("Prefixed = %q, %+v", text, format)
+	}
+	if units := utf16.Encode([]rune(text)); string(utf16.Decode(units[9:13])) != "Сбор" {
+		t.Errorf("the span covers %q", string(utf16.Decode(units[9:13])))
+	}
+	if _, none := Prefixed("a", "b", nil); none != nil {
+		t.Errorf("plain text got format %+v", none)
+	}
+}
+
 func TestValidateMessage(t *testing.T) {
 	t.Parallel()
 	row := func(n int) []Button {
@@ -196,6 +211,14 @@ func TestValidateMessage(t *testing.T) {
 		{"7 rows", Message{Text: "x", Keyboard: Keyboard{row(1), row(1), row(1), row(1), row(1), row(1), row(1)}}, false},
 		{"6 in a row", Message{Text: "x", Keyboard: Keyboard{row(6)}}, false},
 		{"65-byte data", Message{Text: "x", Keyboard: Keyboard{{{Text: "b", Data: strings.Repeat("a", 65)}}}}, false},
+		{"bold over an emoji", Message{Text: "Сбор 📣", Format: []Span{{Kind: "bold", Offset: 5, Length: 2}}}, true},
+		{"span past the end in UTF-16", Message{Text: "Сбор 📣", Format: []Span{{Kind: "bold", Offset: 5, Length: 3}}}, false},
+		{"empty span", Message{Text: "x", Format: []Span{{Kind: "italic", Offset: 0, Length: 0}}}, false},
+		{"negative offset", Message{Text: "x", Format: []Span{{Kind: "italic", Offset: -1, Length: 1}}}, false},
+		{"unknown kind", Message{Text: "x", Format: []Span{{Kind: "mention", Offset: 0, Length: 1}}}, false},
+		{"link", Message{Text: "сайт", Format: []Span{{Kind: "text_link", Offset: 0, Length: 4, URL: "https://example.org"}}}, true},
+		{"link to a script", Message{Text: "сайт", Format: []Span{{Kind: "text_link", Offset: 0, Length: 4, URL: "javascript:alert(1)"}}}, false},
+		{"bold with a URL", Message{Text: "x", Format: []Span{{Kind: "bold", Offset: 0, Length: 1, URL: "https://example.org"}}}, false},
 	}
 	for _, tt := range tests {
 		if err := ValidateMessage(tt.m); (err == nil) != tt.ok {

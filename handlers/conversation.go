@@ -75,6 +75,7 @@ type conversation struct {
 	TicketID    int64                `json:"ticket,omitempty"`
 	Topic       string               `json:"topic,omitempty"`
 	Question    string               `json:"question,omitempty"`
+	Format      []storage.Span       `json:"format,omitempty"` // of Question (news)
 	Attachments []storage.Attachment `json:"attachments,omitempty"`
 	ShareName   bool                 `json:"share_name,omitempty"`
 	KeepText    bool                 `json:"keep_text,omitempty"`

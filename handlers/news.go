@@ -84,11 +84,29 @@ func (h *Hub) newsText(ctx context.Context, s *session, c *conversation) error {
 	if bad != nil {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 	}
-	c.Question, c.Attachments, c.Step = text, s.u.Attachments, stepSettings
+	c.Question, c.Format, c.Attachments, c.Step = text, keepFormat(s.u.Text, text, s.u.Format), s.u.Attachments, stepSettings
 	if err := s.saveConversation(ctx, c); err != nil {
 		return err
 	}
 	return h.newsSettings(ctx, s, c)
+}
+
+// keepFormat moves the formatting of raw onto text, which is raw with the
+// white space around it trimmed; what falls outside text is cut off.
+func keepFormat(raw, text string, format []storage.Span) []storage.Span {
+	lead := strings.Index(raw, text)
+	if lead < 0 || text == "" { // not a trimmed raw (line ends changed): keep the words, not the looks
+		return nil
+	}
+	shift, n := storage.UTF16Len(raw[:lead]), storage.UTF16Len(text)
+	var out []storage.Span
+	for _, f := range format {
+		start, end := max(f.Offset-shift, 0), min(f.Offset+f.Length-shift, n)
+		if f.Offset, f.Length = start, end-start; f.Valid(n) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // draft is the broadcast the conversation describes.
@@ -104,7 +122,7 @@ func (h *Hub) draft(s *session, c *conversation) storage.Broadcast {
 	if c.Relay {
 		mode = storage.ModeRelay
 	}
-	return storage.Broadcast{AuthorID: s.person.ID, OrgID: c.SenderOrgID, Text: c.Question, Attachments: c.Attachments, Mode: mode, Audience: a}
+	return storage.Broadcast{AuthorID: s.person.ID, OrgID: c.SenderOrgID, Text: c.Question, Format: c.Format, Attachments: c.Attachments, Mode: mode, Audience: a}
 }
 
 // newsSettings shows the item with its audience, where it goes, the mode

@@ -383,13 +383,13 @@ func (h *Hub) composedOrgName(ctx context.Context, id int64) string {
 func (h *Hub) ComposeDelivery(b storage.Broadcast, d storage.Delivery) bot.Message {
 	ctx := context.Background()
 	lang := locales.Default
-	text := h.Catalog.T(lang, "news.header", "Org", h.composedOrgName(ctx, b.OrgID)) + "\n\n" + b.Text
+	text, format := bot.Prefixed(h.Catalog.T(lang, "news.header", "Org", h.composedOrgName(ctx, b.OrgID))+"\n\n", b.Text, b.Format)
 	if b.Mode == storage.ModeRelay && d.OrgID != b.OrgID {
 		if orgID, note := h.nearestNote(ctx, b, d.OrgID); note != "" {
-			text = h.Catalog.T(lang, "relay.note_header", "Org", h.composedOrgName(ctx, orgID), "Note", note) + "\n\n" + text
+			text, format = bot.Prefixed(h.Catalog.T(lang, "relay.note_header", "Org", h.composedOrgName(ctx, orgID), "Note", note)+"\n\n", text, format)
 		}
 	}
-	m := bot.Message{Text: text, Attachments: b.Attachments}
+	m := bot.Message{Text: text, Format: format, Attachments: b.Attachments}
 	if d.Priority == storage.PriorityActivist {
 		if link := shareLink(bot.Platform(d.Platform), h.Links, b.Text); link != "" {
 			m.Keyboard = bot.Keyboard{{{Text: h.Catalog.T(lang, "news.button_share"), URL: link}}}

@@ -1,6 +1,10 @@
 package storage
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode/utf16"
+)
 
 // BroadcastMode says how an item travels down the tree.
 type BroadcastMode string
@@ -34,12 +38,67 @@ type Audience struct {
 	Private, Chats bool
 }
 
+// SpanKind is a kind of formatting.
+type SpanKind string
+
+// The formatting a news item may carry: what Telegram's clients let an
+// author apply, by Telegram's names.
+const (
+	SpanBold      SpanKind = "bold"
+	SpanItalic    SpanKind = "italic"
+	SpanUnderline SpanKind = "underline"
+	SpanStrike    SpanKind = "strikethrough"
+	SpanSpoiler   SpanKind = "spoiler"
+	SpanCode      SpanKind = "code"
+	SpanPre       SpanKind = "pre"
+	SpanQuote     SpanKind = "blockquote"
+	SpanLink      SpanKind = "text_link" // a word that links to URL
+)
+
+// Span is formatting over part of a text. Offset and Length count UTF-16
+// code units, as Telegram does. Platforms without formatting (VK) show the
+// text plain.
+type Span struct {
+	Kind   SpanKind `json:"kind"`
+	Offset int      `json:"offset"`
+	Length int      `json:"length"`
+	URL    string   `json:"url,omitempty"`
+}
+
+// Valid reports whether s is a known kind over a non-empty part of a text
+// of textLen UTF-16 units, a link with an http(s) or tg URL.
+func (s Span) Valid(textLen int) bool {
+	switch s.Kind {
+	case SpanBold, SpanItalic, SpanUnderline, SpanStrike, SpanSpoiler, SpanCode, SpanPre, SpanQuote:
+		if s.URL != "" {
+			return false
+		}
+	case SpanLink:
+		if !strings.HasPrefix(s.URL, "https://") && !strings.HasPrefix(s.URL, "http://") && !strings.HasPrefix(s.URL, "tg://") {
+			return false
+		}
+	default:
+		return false
+	}
+	return s.Offset >= 0 && s.Length > 0 && s.Offset+s.Length <= textLen
+}
+
+// UTF16Len is the length of s in UTF-16 code units, Telegram's measure.
+func UTF16Len(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
+	}
+	return n
+}
+
 // Broadcast is an item of news sent down the tree.
 type Broadcast struct {
 	ID          int64
 	AuthorID    int64 // who composed it; 0 once anonymised
 	OrgID       int64 // the organisation that sends it
 	Text        string
+	Format      []Span // formatting of Text
 	Attachments []Attachment
 	Mode        BroadcastMode
 	Audience    Audience

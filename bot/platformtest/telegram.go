@@ -61,6 +61,7 @@ const (
 	tgErrBlocked        = "Forbidden: bot was blocked by the user"
 	tgErrTextEmpty      = "Bad Request: message text is empty"
 	tgErrTooLong        = "Bad Request: message is too long"
+	tgErrEntities       = "Bad Request: can't parse entities: "
 	tgErrEditTooLong    = "Bad Request: MESSAGE_TOO_LONG"
 	tgErrButtonData     = "Bad Request: BUTTON_DATA_INVALID"
 	tgErrButtonURL      = "Bad Request: BUTTON_URL_INVALID"
@@ -131,8 +132,26 @@ type TGMessage struct {
 	ID          int
 	ChatID      int64
 	Text        string
+	Entities    []TGEntity // formatting of Text (of the caption with attachments)
 	Buttons     [][]TGButton
 	Attachments []TGAttachment
+}
+
+// TGEntity is formatting over part of a text, in UTF-16 units.
+type TGEntity struct {
+	Type   string `json:"type"`
+	Offset int    `json:"offset"`
+	Length int    `json:"length"`
+	URL    string `json:"url,omitempty"`
+}
+
+// Covered is the part of text the entity covers.
+func (e TGEntity) Covered(text string) string {
+	units := utf16.Encode([]rune(text))
+	if e.Offset < 0 || e.Length < 0 || e.Offset+e.Length > len(units) {
+		return ""
+	}
+	return string(utf16.Decode(units[e.Offset : e.Offset+e.Length]))
 }
 
 // HasButton reports whether the message has a button with callback data.
@@ -272,6 +291,7 @@ type tgStored struct {
 	date     int64
 	editDate int64
 	text     string // a caption when files are set
+	entities []TGEntity
 	buttons  [][]TGButton
 	files    []TGAttachment
 	userMsg  *tgMessageJSON // a person's message as delivered
@@ -322,11 +342,7 @@ type tgChatJSON struct {
 	Username  string `json:"username,omitempty"`
 }
 
-type tgEntityJSON struct {
-	Type   string `json:"type"`
-	Offset int    `json:"offset"`
-	Length int    `json:"length"`
-}
+type tgEntityJSON = TGEntity
 
 type tgPhotoJSON struct {
 	FileID       string `json:"file_id"`
@@ -375,6 +391,7 @@ type tgMessageJSON struct {
 	Photo          []tgPhotoJSON   `json:"photo,omitempty"`
 	Voice          *tgVoiceJSON    `json:"voice,omitempty"`
 	Caption        string          `json:"caption,omitempty"`
+	CaptionEnts    []tgEntityJSON  `json:"caption_entities,omitempty"`
 	ReplyMarkup    *tgMarkupJSON   `json:"reply_markup,omitempty"`
 }
 
@@ -522,6 +539,17 @@ func (f *Telegram) SendText(u TGUser, text string) int64 {
 	msg := f.userMessageLocked(f.privateChatLocked(u), u)
 	msg.Text = text
 	msg.Entities = tgCommandEntities(text)
+	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
+}
+
+// SendFormattedText is SendText with formatting the author applied.
+func (f *Telegram) SendFormattedText(u TGUser, text string, entities ...TGEntity) int64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.blocked, u.ID)
+	msg := f.userMessageLocked(f.privateChatLocked(u), u)
+	msg.Text = text
+	msg.Entities = append(tgCommandEntities(text), entities...)
 	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
 }
 
@@ -1194,6 +1222,10 @@ func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tg
 			return nil, nil, apiErr
 		}
 		text := p["text"]
+		entities, apiErr := tgParseEntities(p["entities"], text)
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
 		if strings.TrimSpace(text) == "" {
 			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrTextEmpty}
 		}
@@ -1203,7 +1235,7 @@ func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tg
 		if markupErr != nil {
 			return nil, nil, markupErr
 		}
-		return c, f.storeBotLocked(c, now, text, buttons, nil), nil
+		return c, f.storeBotLocked(c, now, text, entities, buttons, nil), nil
 	})
 }
 
@@ -1228,6 +1260,10 @@ func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError)
 		if tgUTF16Len(caption) > tgMaxCaption {
 			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrCaptionTooLong}
 		}
+		entities, apiErr := tgParseEntities(p["caption_entities"], caption)
+		if apiErr != nil {
+			return nil, nil, apiErr
+		}
 		if markupErr != nil {
 			return nil, nil, markupErr
 		}
@@ -1235,7 +1271,7 @@ func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError)
 		if file.doc != nil {
 			att.FileName = file.doc.FileName
 		}
-		return c, f.storeBotLocked(c, now, caption, buttons, []TGAttachment{att}), nil
+		return c, f.storeBotLocked(c, now, caption, entities, buttons, []TGAttachment{att}), nil
 	})
 }
 
@@ -1260,10 +1296,10 @@ func (f *Telegram) send(body func(now time.Time) (*tgChat, *tgStored, *tgAPIErro
 	return result, nil
 }
 
-func (f *Telegram) storeBotLocked(c *tgChat, now time.Time, text string, buttons [][]TGButton, files []TGAttachment) *tgStored {
+func (f *Telegram) storeBotLocked(c *tgChat, now time.Time, text string, entities []TGEntity, buttons [][]TGButton, files []TGAttachment) *tgStored {
 	c.lastID++
 	c.sent++
-	m := &tgStored{id: c.lastID, fromBot: true, date: now.Unix(), text: text, buttons: buttons, files: files}
+	m := &tgStored{id: c.lastID, fromBot: true, date: now.Unix(), text: text, entities: entities, buttons: buttons, files: files}
 	c.add(m)
 	return m
 }
@@ -1285,12 +1321,16 @@ func (f *Telegram) editMessageText(_ context.Context, p map[string]string) (any,
 	if utf8.RuneCountInString(text) > tgMaxTextRunes {
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditTooLong}
 	}
+	entities, apiErr := tgParseEntities(p["entities"], text)
+	if apiErr != nil {
+		return nil, apiErr
+	}
 	// Without reply_markup the inline keyboard is removed, as on Telegram.
 	buttons, apiErr := tgParseMarkup(p["reply_markup"])
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return f.applyEditLocked(c, m, text, buttons)
+	return f.applyEditLocked(c, m, text, entities, buttons)
 }
 
 func (f *Telegram) editMessageCaption(_ context.Context, p map[string]string) (any, *tgAPIError) {
@@ -1307,11 +1347,15 @@ func (f *Telegram) editMessageCaption(_ context.Context, p map[string]string) (a
 	if tgUTF16Len(caption) > tgMaxCaption {
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEditCaption}
 	}
+	entities, apiErr := tgParseEntities(p["caption_entities"], caption)
+	if apiErr != nil {
+		return nil, apiErr
+	}
 	buttons, apiErr := tgParseMarkup(p["reply_markup"])
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return f.applyEditLocked(c, m, caption, buttons)
+	return f.applyEditLocked(c, m, caption, entities, buttons)
 }
 
 func (f *Telegram) editMessageReplyMarkup(_ context.Context, p map[string]string) (any, *tgAPIError) {
@@ -1325,7 +1369,7 @@ func (f *Telegram) editMessageReplyMarkup(_ context.Context, p map[string]string
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	return f.applyEditLocked(c, m, m.text, buttons)
+	return f.applyEditLocked(c, m, m.text, m.entities, buttons)
 }
 
 func (f *Telegram) editableLocked(p map[string]string) (*tgChat, *tgStored, *tgAPIError) {
@@ -1347,11 +1391,11 @@ func (f *Telegram) editableLocked(p map[string]string) (*tgChat, *tgStored, *tgA
 	return c, m, nil
 }
 
-func (f *Telegram) applyEditLocked(c *tgChat, m *tgStored, text string, buttons [][]TGButton) (any, *tgAPIError) {
-	if text == m.text && tgSameButtons(buttons, m.buttons) {
+func (f *Telegram) applyEditLocked(c *tgChat, m *tgStored, text string, entities []TGEntity, buttons [][]TGButton) (any, *tgAPIError) {
+	if text == m.text && slices.Equal(entities, m.entities) && tgSameButtons(buttons, m.buttons) {
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrNotModified}
 	}
-	m.text, m.buttons, m.editDate = text, buttons, time.Now().Unix()
+	m.text, m.entities, m.buttons, m.editDate = text, entities, buttons, time.Now().Unix()
 	f.notifyLocked()
 	return f.botMessageLocked(c, m), nil
 }
@@ -1447,9 +1491,9 @@ func (f *Telegram) messageJSONLocked(c *tgChat, m *tgStored) *tgMessageJSON {
 
 func (f *Telegram) botMessageLocked(c *tgChat, m *tgStored) *tgMessageJSON {
 	from := tgBotUser()
-	out := &tgMessageJSON{MessageID: m.id, From: &from, Chat: c.json(), Date: m.date, EditDate: m.editDate, Text: m.text}
+	out := &tgMessageJSON{MessageID: m.id, From: &from, Chat: c.json(), Date: m.date, EditDate: m.editDate, Text: m.text, Entities: m.entities}
 	if len(m.files) > 0 {
-		out.Text, out.Caption = "", m.text
+		out.Text, out.Caption, out.Entities, out.CaptionEnts = "", m.text, nil, m.entities
 		file := f.files[m.files[0].FileID]
 		out.Photo, out.Document = file.photo, file.doc
 	}
@@ -1502,7 +1546,7 @@ func (c *tgChat) add(m *tgStored) {
 func (c *tgChat) find(id int) *tgStored { return c.byID[id] }
 
 func (m *tgStored) export(chatID int64) TGMessage {
-	return TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Buttons: tgCloneButtons(m.buttons), Attachments: slices.Clone(m.files)}
+	return TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Entities: slices.Clone(m.entities), Buttons: tgCloneButtons(m.buttons), Attachments: slices.Clone(m.files)}
 }
 
 func (c *tgChat) json() tgChatJSON {
@@ -1529,6 +1573,39 @@ func tgBotUser() tgUserJSON {
 
 func tgUserToJSON(u TGUser) tgUserJSON {
 	return tgUserJSON{ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Username: u.Username, LanguageCode: u.LanguageCode}
+}
+
+// tgEntityTypes are the entities a bot may send.
+var tgEntityTypes = map[string]bool{
+	"mention": true, "hashtag": true, "cashtag": true, "bot_command": true, "url": true, "email": true,
+	"phone_number": true, "bold": true, "italic": true, "underline": true, "strikethrough": true, "spoiler": true,
+	"blockquote": true, "expandable_blockquote": true, "code": true, "pre": true, "text_link": true,
+	"text_mention": true, "custom_emoji": true,
+}
+
+// tgParseEntities reads the entities parameter of a text, refusing what
+// Telegram refuses: bad JSON, unknown types, spans outside the text, links
+// without a URL.
+func tgParseEntities(raw, text string) ([]TGEntity, *tgAPIError) {
+	if raw == "" {
+		return nil, nil
+	}
+	var entities []TGEntity
+	if err := json.Unmarshal([]byte(raw), &entities); err != nil {
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEntities + "can't parse entities JSON object"}
+	}
+	n := tgUTF16Len(text)
+	for _, e := range entities {
+		switch {
+		case !tgEntityTypes[e.Type]:
+			return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEntities + "unsupported entity type " + e.Type}
+		case e.Offset < 0 || e.Length <= 0 || e.Offset+e.Length > n:
+			return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEntities + "entity beyond the end of the text"}
+		case e.Type == "text_link" && e.URL == "":
+			return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEntities + "text_link without a URL"}
+		}
+	}
+	return entities, nil
 }
 
 // tgCommandEntities marks a leading /command the way Telegram does, with its

@@ -1235,3 +1235,32 @@ func BenchmarkTelegramSendMessageLimited(b *testing.B) {
 		b.Errorf("%d sends refused", n)
 	}
 }
+
+func TestTelegramEntities(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	f.SendText(tgAnna, "hi")
+	text := "Сбор 📣" // 7 UTF-16 units
+	cases := []struct {
+		name, entities string
+		ok             bool
+	}{
+		{"bold over the emoji", `[{"type":"bold","offset":5,"length":2}]`, true},
+		{"link", `[{"type":"text_link","offset":0,"length":4,"url":"https://example.org"}]`, true},
+		{"past the end in UTF-16", `[{"type":"bold","offset":5,"length":3}]`, false},
+		{"empty", `[{"type":"bold","offset":0,"length":0}]`, false},
+		{"unknown type", `[{"type":"blink","offset":0,"length":1}]`, false},
+		{"link without a URL", `[{"type":"text_link","offset":0,"length":1}]`, false},
+		{"not JSON", `bold`, false},
+	}
+	for _, tc := range cases {
+		status, r := tgCall(t, f, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {text}, "entities": {tc.entities}})
+		if (status == http.StatusOK) != tc.ok || (!tc.ok && !strings.HasPrefix(r.Description, "Bad Request: can't parse entities")) {
+			t.Errorf("%s: %d %s", tc.name, status, r.Description)
+		}
+	}
+	msgs := f.Messages(tgAnna.ID)
+	if len(msgs) != 2 || msgs[0].Entities[0].Covered(text) != "📣" || msgs[1].Entities[0].URL != "https://example.org" {
+		t.Errorf("stored %+v", msgs)
+	}
+}

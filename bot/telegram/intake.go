@@ -162,8 +162,9 @@ func (a *Adapter) fromMessage(id int64, m *models.Message) bot.Update {
 			m.Voice != nil || m.Sticker != nil || m.Story != nil || m.PaidMedia != nil,
 		At: time.Unix(int64(m.Date), 0).UTC(),
 	}
+	u.Format = format(m.Entities)
 	if u.Text == "" {
-		u.Text = m.Caption
+		u.Text, u.Format = m.Caption, format(m.CaptionEntities)
 	}
 	// In a forum every message of a topic replies to the topic's creation; that is no reply to a post.
 	if r := m.ReplyToMessage; r != nil && r.ForumTopicCreated == nil {
@@ -176,6 +177,24 @@ func (a *Adapter) fromMessage(id int64, m *models.Message) bot.Update {
 		u.Command, u.Args = bot.ParseCommand(u.Text)
 	}
 	return u
+}
+
+// format keeps the entities an author applies (bold, a link on a word...);
+// those Telegram finds by itself (mentions, URLs, commands) it finds again
+// when the text is sent on, and the rest cannot be sent by a bot.
+func format(entities []models.MessageEntity) []bot.Span {
+	var out []bot.Span
+	for _, e := range entities {
+		kind := bot.SpanKind(e.Type)
+		if e.Type == models.MessageEntityTypeExpandableBlockquote {
+			kind = bot.SpanQuote
+		}
+		s := bot.Span{Kind: kind, Offset: e.Offset, Length: e.Length, URL: e.URL}
+		if s.Valid(s.Offset + s.Length) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // attachments returns the photo, at its largest size, or the document of m.

@@ -33,6 +33,20 @@ func TestTranslate(t *testing.T) {
 		{"private text", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
 			return f.SendText(anna, "Hello, union"), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: "Hello, union"}
 		}},
+		{"formatted text keeps what the author applied", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
+			text := "Сбор 📣 подписей @union https://t.me/u"
+			return f.SendFormattedText(anna, text,
+					platformtest.TGEntity{Type: "bold", Offset: 0, Length: 4},
+					platformtest.TGEntity{Type: "expandable_blockquote", Offset: 5, Length: 11},
+					platformtest.TGEntity{Type: "text_link", Offset: 8, Length: 8, URL: "https://example.org/a"},
+					platformtest.TGEntity{Type: "mention", Offset: 17, Length: 6},
+					platformtest.TGEntity{Type: "url", Offset: 24, Length: 14},
+					platformtest.TGEntity{Type: "custom_emoji", Offset: 5, Length: 2},
+				), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: text, Format: []bot.Span{
+					{Kind: "bold", Offset: 0, Length: 4}, {Kind: "blockquote", Offset: 5, Length: 11},
+					{Kind: "text_link", Offset: 8, Length: 8, URL: "https://example.org/a"},
+				}}
+		}},
 		{"private command", func(_ *testing.T, f *platformtest.Telegram, _ *telegram.Adapter) (int64, bot.Update) {
 			return f.SendText(anna, "/Help  me"), bot.Update{Chat: annaChat, From: annaUser, MessageID: "1", Text: "/Help  me", Command: "help", Args: "me"}
 		}},

@@ -154,14 +154,11 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 	captioned := len(files) > 0 && captionFits(m.Text)
 	var lead *models.Message
 	for i, f := range files {
-		var (
-			caption string
-			kb      bot.Keyboard
-		)
+		var caption bot.Message
 		if i == 0 && captioned {
-			caption, kb = m.Text, m.Keyboard
+			caption = m
 		}
-		msg, err := a.sendFile(ctx, chatID, f, caption, kb)
+		msg, err := a.sendFile(ctx, chatID, f, caption)
 		if err != nil {
 			return nil, mapError("send "+f.Kind, err)
 		}
@@ -175,6 +172,7 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 	msg, err := a.api.SendMessage(ctx, &tgbot.SendMessageParams{
 		ChatID:      chatID,
 		Text:        m.Text,
+		Entities:    entities(m.Format),
 		ReplyMarkup: markup(m.Keyboard),
 	})
 	if err != nil {
@@ -183,12 +181,25 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 	return msg, nil
 }
 
-func (a *Adapter) sendFile(ctx context.Context, chatID int64, f bot.Attachment, caption string, kb bot.Keyboard) (*models.Message, error) {
+// sendFile sends one photo or document with caption's text, formatting and
+// keyboard.
+func (a *Adapter) sendFile(ctx context.Context, chatID int64, f bot.Attachment, caption bot.Message) (*models.Message, error) {
 	file := &models.InputFileString{Data: f.FileID}
 	if f.Kind == bot.AttachPhoto {
-		return a.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: file, Caption: caption, ReplyMarkup: markup(kb)})
+		return a.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: file, Caption: caption.Text,
+			CaptionEntities: entities(caption.Format), ReplyMarkup: markup(caption.Keyboard)})
 	}
-	return a.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Document: file, Caption: caption, ReplyMarkup: markup(kb)})
+	return a.api.SendDocument(ctx, &tgbot.SendDocumentParams{ChatID: chatID, Document: file, Caption: caption.Text,
+		CaptionEntities: entities(caption.Format), ReplyMarkup: markup(caption.Keyboard)})
+}
+
+// entities is the formatting as Telegram takes it.
+func entities(format []bot.Span) []models.MessageEntity {
+	var out []models.MessageEntity
+	for _, s := range format {
+		out = append(out, models.MessageEntity{Type: models.MessageEntityType(s.Kind), Offset: s.Offset, Length: s.Length, URL: s.URL})
+	}
+	return out
 }
 
 // ownFiles returns the attachments Telegram can send again, refusing kinds
@@ -239,6 +250,7 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 		ChatID:      chatID,
 		MessageID:   msgID,
 		Text:        m.Text,
+		Entities:    entities(m.Format),
 		ReplyMarkup: markup(m.Keyboard),
 	})
 	// Sent does not say whether the message has media: Telegram does.
@@ -247,10 +259,11 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 			return fmt.Errorf("edit message: text too long for the caption of a media message (limit %d)", maxCaption)
 		}
 		_, err = a.api.EditMessageCaption(ctx, &tgbot.EditMessageCaptionParams{
-			ChatID:      chatID,
-			MessageID:   msgID,
-			Caption:     m.Text,
-			ReplyMarkup: markup(m.Keyboard),
+			ChatID:          chatID,
+			MessageID:       msgID,
+			Caption:         m.Text,
+			CaptionEntities: entities(m.Format),
+			ReplyMarkup:     markup(m.Keyboard),
 		})
 	}
 	if err != nil && !badRequest(err, "message is not modified") {

@@ -395,6 +395,47 @@ func TestSendAttachments(t *testing.T) {
 	}
 }
 
+func TestSendFormat(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	photo := f.Attachment(f.SendPhoto(boris, ""))
+	text := "📰 Союз\n\nСбор подписей"
+	format := []bot.Span{{Kind: "bold", Offset: 9, Length: 4}, {Kind: "text_link", Offset: 14, Length: 8, URL: "https://example.org"}}
+	want := []platformtest.TGEntity{{Type: "bold", Offset: 9, Length: 4}, {Type: "text_link", Offset: 14, Length: 8, URL: "https://example.org"}}
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: text, Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: text, Format: format,
+		Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: photo.FileID}}}); err != nil {
+		t.Fatal(err)
+	}
+	msgs := f.Messages(anna.ID)
+	if len(msgs) != 2 || !reflect.DeepEqual(msgs[0].Entities, want) || !reflect.DeepEqual(msgs[1].Entities, want) || len(msgs[1].Attachments) != 1 {
+		t.Fatalf("sent %+v", msgs)
+	}
+	if got := msgs[0].Entities[0].Covered(msgs[0].Text); got != "Сбор" {
+		t.Errorf("bold covers %q", got)
+	}
+	// An edit carries its own formatting; plain drops it.
+	if err := a.Edit(t.Context(), sent, bot.Message{Text: text}); err != nil {
+		t.Fatal(err)
+	}
+	if m := f.Messages(anna.ID)[0]; m.Entities != nil {
+		t.Errorf("edited to plain, still %+v", m.Entities)
+	}
+	// Formatting that does not fit is refused before any call.
+	calls := f.Calls("sendMessage")
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Format: []bot.Span{{Kind: "bold", Offset: 0, Length: 2}}}); err == nil {
+		t.Error("a span past the text was sent")
+	}
+	if f.Calls("sendMessage") != calls {
+		t.Error("a refused message reached the server")
+	}
+}
+
 func TestSendAttachmentErrors(t *testing.T) {
 	t.Parallel()
 	f := platformtest.NewTelegram(t)

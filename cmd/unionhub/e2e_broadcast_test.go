@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionhub/unionhub/bot/platformtest"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -234,5 +235,62 @@ func TestBroadcastScheduleAndCancel(t *testing.T) {
 				t.Fatalf("after stopping: %s", out)
 			}
 		})
+	}
+}
+
+// TestBroadcastKeepsTheAuthorsFormatting sends relayed news with bold and a
+// link from Telegram: a Telegram member gets it formatted under the header
+// and the branch's note, a VK member (VK has no formatting) the same words
+// plain.
+func TestBroadcastKeepsTheAuthorsFormatting(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onPostgres)
+	r.importExample()
+	r.serve()
+	edu := r.person(storage.Telegram, 3002, "Обком")
+	author := newTGPerson(t, r.tg, 3001, "Союз")
+	tgMember, vkMember := newTGPerson(t, r.tg, 3005, "Учитель"), r.person(storage.VK, 3006, "Учитель")
+	register(t, author, r.invite("union", "infoworker"), "Союзная Инна")
+	register(t, edu, r.invite("edu", "infoworker"), "Обкомова Ева")
+	register(t, tgMember, r.invite("edu-school-5", "member"), "Учителева Мария")
+	register(t, vkMember, r.invite("edu-school-5", "member"), "Учителев Марк")
+
+	author.say("/news")
+	author.dm().expect("Напишите новость")
+	text := "  Семинар 📣 информационных работников: программа на сайте  "
+	r.tg.SendFormattedText(author.u, text,
+		platformtest.TGEntity{Type: "bold", Offset: 2, Length: 7},
+		platformtest.TGEntity{Type: "text_link", Offset: 53, Length: 5, URL: "https://example.org/seminar"},
+	)
+	settings := author.dm().expect("Новость от «", "Получ")
+	author.press(settings, "Как")
+	author.press(author.dm().expect("по цепочке"), "Отправить сейчас")
+	author.dm().expect("Рассылка №")
+	edu.press(edu.dm().expect("Новость №", "Семинар"), "Добавить примечание")
+	edu.dm().expect("Напишите примечание")
+	edu.say("Для всех школ 🏫.")
+
+	got := tgMember.dm().expect("Для всех школ", "Семинар")
+	var sent platformtest.TGMessage
+	for _, m := range r.tg.Messages(3005) {
+		if m.ID == got.id {
+			sent = m
+		}
+	}
+	want := map[string]string{"bold": "Семинар", "text_link": "сайте"}
+	if len(sent.Entities) != len(want) {
+		t.Fatalf("formatting %+v of %q", sent.Entities, sent.Text)
+	}
+	for _, e := range sent.Entities {
+		if e.Covered(sent.Text) != want[e.Type] {
+			t.Errorf("%s covers %q, want %q", e.Type, e.Covered(sent.Text), want[e.Type])
+		}
+	}
+	if sent.Entities[1].URL != "https://example.org/seminar" {
+		t.Errorf("link to %q", sent.Entities[1].URL)
+	}
+	plain := vkMember.dm().expect("Для всех школ", "Семинар 📣 информационных работников: программа на сайте")
+	if strings.Contains(plain.text, "example.org") {
+		t.Errorf("the VK copy carries the hidden link: %q", plain.text)
 	}
 }

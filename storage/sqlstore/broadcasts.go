@@ -14,7 +14,7 @@ import (
 	"github.com/unionhub/unionhub/storage"
 )
 
-const broadcastCols = "id, author_id, org_id, text, attachments, mode, audience, status, created_at, scheduled_at, " +
+const broadcastCols = "id, author_id, org_id, text, format, attachments, mode, audience, status, created_at, scheduled_at, " +
 	"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id"
 
 // broadcastRow is a broadcast as scanned: the progress message is three
@@ -26,7 +26,7 @@ type broadcastRow struct {
 
 func broadcastDest(r *broadcastRow) []any {
 	b := &r.b
-	return []any{&b.ID, idCol{&b.AuthorID}, &b.OrgID, &b.Text, attachmentsCol{&b.Attachments}, &b.Mode, audienceCol{&b.Audience},
+	return []any{&b.ID, idCol{&b.AuthorID}, &b.OrgID, &b.Text, spansCol{&b.Format}, attachmentsCol{&b.Attachments}, &b.Mode, audienceCol{&b.Audience},
 		&b.Status, timeCol{&b.CreatedAt}, nullTimeCol{&b.ScheduledAt}, nullTimeCol{&b.StartedAt}, nullTimeCol{&b.FinishedAt},
 		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID}
 }
@@ -90,6 +90,10 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 			return storage.Broadcast{}, fmt.Errorf("create broadcast: unknown role %q", r)
 		}
 	}
+	format, err := marshalSpans(b.Text, b.Format)
+	if err != nil {
+		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
+	}
 	atts, err := marshalAttachments(b.Attachments)
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
@@ -103,9 +107,9 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		pl, chat, msg = p.Platform, p.ChatID, p.MessageID
 	}
 	c := db.conn()
-	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+strings.TrimPrefix(broadcastCols, "id, ")+") VALUES ("+placeholders(15)+
+	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+strings.TrimPrefix(broadcastCols, "id, ")+") VALUES ("+placeholders(16)+
 		") RETURNING "+broadcastCols,
-		nullID(b.AuthorID), b.OrgID, b.Text, atts, b.Mode, aud, b.Status, c.d.t(b.CreatedAt), c.d.tp(b.ScheduledAt),
+		nullID(b.AuthorID), b.OrgID, b.Text, format, atts, b.Mode, aud, b.Status, c.d.t(b.CreatedAt), c.d.tp(b.ScheduledAt),
 		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg)
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", c.d.classify(err, storage.ErrConflict))
@@ -623,6 +627,47 @@ func marshalAudience(a storage.Audience) (string, error) {
 		return "", fmt.Errorf("encode audience: %w", err)
 	}
 	return string(b), nil
+}
+
+// marshalSpans encodes the formatting of text, refusing spans that do not
+// fit it; no formatting is NULL.
+func marshalSpans(text string, spans []storage.Span) (any, error) {
+	if len(spans) == 0 {
+		return nil, nil
+	}
+	n := storage.UTF16Len(text)
+	for _, s := range spans {
+		if !s.Valid(n) {
+			return nil, fmt.Errorf("encode format: span %+v does not fit a text of %d units", s, n)
+		}
+	}
+	b, err := json.Marshal(spans)
+	if err != nil {
+		return nil, fmt.Errorf("encode format: %w", err)
+	}
+	return string(b), nil
+}
+
+// spansCol scans the JSON format column.
+type spansCol struct{ dst *[]storage.Span }
+
+func (c spansCol) Scan(src any) error {
+	var raw []byte
+	switch v := src.(type) {
+	case nil:
+		*c.dst = nil
+		return nil
+	case string:
+		raw = []byte(v)
+	case []byte:
+		raw = v
+	default:
+		return fmt.Errorf("scan format from %T", src)
+	}
+	if err := json.Unmarshal(raw, c.dst); err != nil {
+		return fmt.Errorf("scan format: %w", err)
+	}
+	return nil
 }
 
 // audienceCol scans the JSON audience column.

@@ -533,6 +533,7 @@ func testBroadcastRoundTrip(x *suite) {
 	author, _ := x.register("40001", o["B1"].ID, storage.RoleInfoworker, "")
 	when, deadline := T0.Add(time.Hour), T0.Add(48*time.Hour)
 	in := storage.Broadcast{AuthorID: author.ID, OrgID: o["B1"].ID, Text: "<b>Собрание</b> 📣 — مرحبا",
+		Format:      []storage.Span{{Kind: storage.SpanBold, Offset: 3, Length: 7}, {Kind: storage.SpanLink, Offset: 15, Length: 2, URL: "https://t.me/union"}},
 		Attachments: []storage.Attachment{{Platform: storage.Telegram, Kind: "document", FileID: "BQAC", Name: "повестка.pdf"}},
 		Mode:        storage.ModeRelay,
 		Audience:    storage.Audience{OrgIDs: []int64{o["B11"].ID}, Roles: []storage.Role{storage.RoleActivist, storage.RoleChair}, Private: true},
@@ -548,9 +549,18 @@ func testBroadcastRoundTrip(x *suite) {
 	if stored, err := x.s.Broadcast(x.ctx, got.ID); err != nil || !reflect.DeepEqual(stored, want) {
 		x.t.Errorf("Broadcast = %+v, %v", stored, err)
 	}
+	for _, bad := range [][]storage.Span{
+		{{Kind: storage.SpanBold, Offset: 20, Length: 10}}, // past the end
+		{{Kind: "mention", Offset: 0, Length: 1}},
+		{{Kind: storage.SpanLink, Offset: 0, Length: 1, URL: "ftp://x"}},
+	} {
+		if _, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{OrgID: o["B1"].ID, Text: "Собрание", Format: bad, Mode: storage.ModeDirect, CreatedAt: T0}); err == nil {
+			x.t.Errorf("a broadcast with format %+v was stored", bad)
+		}
+	}
 	plain, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{OrgID: o["B1"].ID, Mode: storage.ModeDirect, CreatedAt: T0.Add(time.Minute)})
 	x.must(err)
-	if plain.AuthorID != 0 || plain.Progress != nil || plain.Attachments != nil || plain.ScheduledAt != nil || plain.Audience.OrgIDs != nil {
+	if plain.AuthorID != 0 || plain.Format != nil || plain.Progress != nil || plain.Attachments != nil || plain.ScheduledAt != nil || plain.Audience.OrgIDs != nil {
 		x.t.Errorf("a bare broadcast read back %+v", plain)
 	}
 	x.must(x.s.SetBroadcastProgress(x.ctx, plain.ID, storage.DeskPost{Platform: storage.VK, ChatID: "1", MessageID: "2"}))
