@@ -30,6 +30,8 @@ const (
 	MaxButtonLabel   = 40   // VK button label runes
 	MaxButtonsPerRow = 5
 	MaxKeyboardRows  = 6 // VK inline keyboards
+	// MaxUploadBytes is Telegram's limit for a photo, the stricter one (VK takes 50 MB).
+	MaxUploadBytes = 10 << 20
 )
 
 // ChatKind tells a private chat from a group.
@@ -145,9 +147,28 @@ type Message struct {
 	// Attachments go with the text: on Telegram as photos or documents with
 	// the text as caption or after them, on VK in the same message.
 	Attachments []Attachment
+	// Upload is a new photo sent from bytes (a generated chart), ahead of
+	// the Attachments: the text is its caption on Telegram when it fits the
+	// caption limit, otherwise it follows as a message of its own; on VK
+	// photo and text go in one message. Edit leaves the photo in place.
+	Upload *Upload
 	// Key identifies the message across retries of the work that sends it;
 	// platforms that deduplicate sends (VK's random_id) derive their id from it.
 	Key string
+}
+
+// Upload is a file sent from its bytes rather than by a platform's reference.
+type Upload struct {
+	Name string // file name, like "chart.png"; "" means "image.png"
+	Data []byte // PNG, JPEG or GIF: what both platforms take as a photo
+}
+
+// FileName is the name to upload under.
+func (u *Upload) FileName() string {
+	if u.Name == "" {
+		return "image.png"
+	}
+	return u.Name
 }
 
 // Sent identifies a message the bot sent, so that it can be edited.
@@ -194,6 +215,14 @@ func ValidateMessage(m Message) error {
 	n := storage.UTF16Len(m.Text)
 	if n > MaxTextRunes {
 		return fmt.Errorf("validate message: text of %d UTF-16 units exceeds %d", n, MaxTextRunes)
+	}
+	if u := m.Upload; u != nil {
+		if len(u.Data) == 0 {
+			return errors.New("validate message: upload without data")
+		}
+		if len(u.Data) > MaxUploadBytes {
+			return fmt.Errorf("validate message: upload of %d bytes exceeds %d", len(u.Data), MaxUploadBytes)
+		}
 	}
 	for _, s := range m.Format {
 		if !s.Valid(n) {

@@ -219,10 +219,23 @@ func TestValidateMessage(t *testing.T) {
 		{"link", Message{Text: "сайт", Format: []Span{{Kind: "text_link", Offset: 0, Length: 4, URL: "https://example.org"}}}, true},
 		{"link to a script", Message{Text: "сайт", Format: []Span{{Kind: "text_link", Offset: 0, Length: 4, URL: "javascript:alert(1)"}}}, false},
 		{"bold with a URL", Message{Text: "x", Format: []Span{{Kind: "bold", Offset: 0, Length: 1, URL: "https://example.org"}}}, false},
+		{"upload without text", Message{Upload: &Upload{Name: "chart.png", Data: []byte{1}}}, true},
+		{"upload without data", Message{Text: "x", Upload: &Upload{Name: "chart.png"}}, false},
+		{"upload of 10 MiB", Message{Upload: &Upload{Data: make([]byte, MaxUploadBytes)}}, true},
+		{"upload over 10 MiB", Message{Upload: &Upload{Data: make([]byte, MaxUploadBytes+1)}}, false},
 	}
 	for _, tt := range tests {
 		if err := ValidateMessage(tt.m); (err == nil) != tt.ok {
 			t.Errorf("%s: ValidateMessage = %v, want ok=%v", tt.name, err, tt.ok)
+		}
+	}
+}
+
+func TestUploadFileName(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ name, want string }{{"", "image.png"}, {"chart.png", "chart.png"}} {
+		if got := (&Upload{Name: tt.name}).FileName(); got != tt.want {
+			t.Errorf("FileName of %q = %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }

@@ -11,6 +11,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	_ "image/gif" // photos may be uploaded as GIF, JPEG or PNG
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"mime"
 	"net/http"
@@ -84,7 +88,21 @@ const (
 	tgErrFileType       = "Bad Request: type of file mismatch"
 	tgErrNoTextToEdit   = "Bad Request: there is no text in the message to edit"
 	tgErrNoCaption      = "Bad Request: there is no caption in the message to edit"
+	tgErrEmptyFile      = "Bad Request: file must be non-empty"
+	tgErrImageProcess   = "Bad Request: IMAGE_PROCESS_FAILED"
+	tgErrPhotoDims      = "Bad Request: PHOTO_INVALID_DIMENSIONS"
 )
+
+// Telegram's rules for an uploaded photo: width and height together at
+// most 10,000 pixels, the longer side at most 20 times the shorter.
+const (
+	tgMaxPhotoSides = 10000
+	tgMaxPhotoRatio = 20
+)
+
+// tgPhotoSides are the longer sides of the sizes Telegram makes of an
+// uploaded photo, each made only when the photo is larger.
+var tgPhotoSides = []int{90, 320, 800, 1280}
 
 // Prefixes of file ids by kind, as Telegram's ids begin.
 const (
@@ -135,6 +153,10 @@ type TGMessage struct {
 	Entities    []TGEntity // formatting of Text (of the caption with attachments)
 	Buttons     [][]TGButton
 	Attachments []TGAttachment
+	// Upload is the file the bot uploaded with the message (sendPhoto or
+	// sendDocument with a multipart file), byte for byte; nil when it sent
+	// a file by id. Attachments then names the file id Telegram gave it.
+	Upload []byte
 }
 
 // TGEntity is formatting over part of a text, in UTF-16 units.
@@ -202,8 +224,8 @@ type TGWebhook struct {
 // any port, the bot sees every group message (as with privacy mode off),
 // webhook deliveries go one at a time, retried after 50 ms, 100 ms, 200 ms...
 // (at most 500 ms apart) and dropped after 8 failed attempts, and the bot
-// sends photos and documents only by the file ids of files people sent (no
-// uploads, no URLs).
+// sends photos and documents by the file ids of files people sent or of its
+// own uploads, or uploads them (photos as GIF, JPEG or PNG), never by URL.
 type Telegram struct {
 	t       testing.TB
 	srv     *httptest.Server
@@ -294,10 +316,12 @@ type tgStored struct {
 	entities []TGEntity
 	buttons  [][]TGButton
 	files    []TGAttachment
+	upload   []byte         // the bytes the bot uploaded, never changed once stored
 	userMsg  *tgMessageJSON // a person's message as delivered
 }
 
-// tgFile is a file a person sent, which the bot may send again by its id.
+// tgFile is a file a person sent or the bot uploaded, which the bot may
+// send again by its id.
 type tgFile struct {
 	kind  string // photo, document or voice
 	photo []tgPhotoJSON
@@ -437,8 +461,8 @@ func NewTelegram(t testing.TB) *Telegram {
 		"setwebhook":             f.setWebhook,
 		"deletewebhook":          f.deleteWebhook,
 		"sendmessage":            f.sendMessage,
-		"sendphoto":              func(_ context.Context, p map[string]string) (any, *tgAPIError) { return f.sendFile("photo", p) },
-		"senddocument":           func(_ context.Context, p map[string]string) (any, *tgAPIError) { return f.sendFile("document", p) },
+		"sendphoto":              f.sendPhoto,
+		"senddocument":           f.sendDocument,
 		"editmessagetext":        f.editMessageText,
 		"editmessagecaption":     f.editMessageCaption,
 		"editmessagereplymarkup": f.editMessageReplyMarkup,
@@ -889,10 +913,14 @@ func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		tgWriteError(w, &tgAPIError{code: http.StatusNotFound, desc: "Not Found"})
 		return
 	}
-	params, err := tgReadParams(w, r)
+	params, uploads, err := tgReadParams(w, r)
 	if err != nil {
 		tgWriteError(w, &tgAPIError{code: http.StatusBadRequest, desc: "Bad Request: " + err.Error()})
 		return
+	}
+	ctx := r.Context()
+	if len(uploads) > 0 {
+		ctx = context.WithValue(ctx, tgUploadsKey{}, uploads)
 	}
 	f.mu.Lock()
 	f.calls[name]++
@@ -917,7 +945,7 @@ func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		tgWriteError(w, fault)
 		return
 	}
-	result, apiErr := handle(r.Context(), params)
+	result, apiErr := handle(ctx, params)
 	if apiErr != nil {
 		tgWriteError(w, apiErr)
 		return
@@ -1239,22 +1267,50 @@ func (f *Telegram) sendMessage(_ context.Context, p map[string]string) (any, *tg
 	})
 }
 
+func (f *Telegram) sendPhoto(ctx context.Context, p map[string]string) (any, *tgAPIError) {
+	return f.sendFile(ctx, "photo", p)
+}
+
+func (f *Telegram) sendDocument(ctx context.Context, p map[string]string) (any, *tgAPIError) {
+	return f.sendFile(ctx, "document", p)
+}
+
 // sendFile serves sendPhoto and sendDocument, whose file parameter is named
-// after its kind.
-func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError) {
+// after its kind: a file id, or a file uploaded in a multipart part of that
+// name.
+func (f *Telegram) sendFile(ctx context.Context, kind string, p map[string]string) (any, *tgAPIError) {
 	buttons, markupErr := tgParseMarkup(p["reply_markup"])
+	up, uploaded := tgUploadsFrom(ctx)[kind]
+	var (
+		img       image.Config
+		uploadErr *tgAPIError
+	)
+	if uploaded {
+		img, uploadErr = tgCheckUpload(kind, up.data)
+	}
 	return f.send(func(now time.Time) (*tgChat, *tgStored, *tgAPIError) {
 		c, apiErr := f.writableChatLocked(p["chat_id"])
 		if apiErr != nil {
 			return nil, nil, apiErr
 		}
-		id := p[kind]
-		file := f.files[id]
-		switch {
-		case file == nil:
-			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrWrongFile}
-		case file.kind != kind:
-			return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrFileType}
+		var att TGAttachment
+		if uploaded {
+			if uploadErr != nil {
+				return nil, nil, uploadErr
+			}
+		} else {
+			id := p[kind]
+			file := f.files[id]
+			switch {
+			case file == nil:
+				return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrWrongFile}
+			case file.kind != kind:
+				return nil, nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrFileType}
+			}
+			att = TGAttachment{Kind: kind, FileID: id}
+			if file.doc != nil {
+				att.FileName = file.doc.FileName
+			}
 		}
 		caption := p["caption"]
 		if tgUTF16Len(caption) > tgMaxCaption {
@@ -1267,12 +1323,85 @@ func (f *Telegram) sendFile(kind string, p map[string]string) (any, *tgAPIError)
 		if markupErr != nil {
 			return nil, nil, markupErr
 		}
-		att := TGAttachment{Kind: kind, FileID: id}
-		if file.doc != nil {
-			att.FileName = file.doc.FileName
+		if uploaded {
+			// Only a file that is sent gets ids.
+			att = f.storeUploadLocked(kind, up, img)
 		}
-		return c, f.storeBotLocked(c, now, caption, entities, buttons, []TGAttachment{att}), nil
+		m := f.storeBotLocked(c, now, caption, entities, buttons, []TGAttachment{att})
+		if uploaded {
+			m.upload = up.data
+		}
+		return c, m, nil
 	})
+}
+
+// tgUpload is a file part of a multipart request.
+type tgUpload struct {
+	name string
+	data []byte
+}
+
+// tgUploadsKey carries a request's file parts to its method in the
+// context, so that the methods keep one signature.
+type tgUploadsKey struct{}
+
+func tgUploadsFrom(ctx context.Context) map[string]tgUpload {
+	uploads, _ := ctx.Value(tgUploadsKey{}).(map[string]tgUpload)
+	return uploads
+}
+
+// tgCheckUpload refuses an uploaded file as Telegram does: an empty one, a
+// photo that is no image or has sides out of proportion; a photo's size
+// comes back.
+func tgCheckUpload(kind string, data []byte) (image.Config, *tgAPIError) {
+	if len(data) == 0 {
+		return image.Config{}, &tgAPIError{code: http.StatusBadRequest, desc: tgErrEmptyFile}
+	}
+	if kind != "photo" {
+		return image.Config{}, nil
+	}
+	img, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || img.Width <= 0 || img.Height <= 0 {
+		return image.Config{}, &tgAPIError{code: http.StatusBadRequest, desc: tgErrImageProcess}
+	}
+	long, short := max(img.Width, img.Height), min(img.Width, img.Height)
+	if img.Width+img.Height > tgMaxPhotoSides || long > short*tgMaxPhotoRatio {
+		return image.Config{}, &tgAPIError{code: http.StatusBadRequest, desc: tgErrPhotoDims}
+	}
+	return img, nil
+}
+
+// storeUploadLocked keeps an uploaded file under new file ids, as Telegram
+// does, so that the bot may send it again by id, and returns it as the
+// message's attachment: a photo by its largest size.
+func (f *Telegram) storeUploadLocked(kind string, up tgUpload, img image.Config) TGAttachment {
+	if kind == "document" {
+		id, unique := f.newFileIDLocked(tgDocumentPrefix)
+		mimeType := mime.TypeByExtension(filepath.Ext(up.name))
+		if mimeType == "" {
+			mimeType = "application/octet-stream"
+		}
+		doc := &tgDocumentJSON{FileID: id, FileUniqueID: unique, FileName: up.name, MimeType: mimeType, FileSize: len(up.data)}
+		f.files[id] = &tgFile{kind: "document", doc: doc}
+		return TGAttachment{Kind: kind, FileID: id, FileName: up.name}
+	}
+	file := &tgFile{kind: "photo"}
+	w, h := img.Width, img.Height
+	long := max(w, h)
+	for _, side := range tgPhotoSides {
+		sw, sh, size := w, h, len(up.data)
+		if long > side {
+			sw, sh = max(w*side/long, 1), max(h*side/long, 1)
+			size = max(int(int64(size)*int64(sw*sh)/int64(w*h)), 1)
+		}
+		id, unique := f.newFileIDLocked(tgPhotoPrefix)
+		file.photo = append(file.photo, tgPhotoJSON{FileID: id, FileUniqueID: unique, Width: sw, Height: sh, FileSize: size})
+		f.files[id] = file
+		if long <= side {
+			break // the photo itself is the largest size
+		}
+	}
+	return TGAttachment{Kind: kind, FileID: file.photo[len(file.photo)-1].FileID}
 }
 
 // send runs the body of a sending method under the lock and then, outside
@@ -1546,7 +1675,8 @@ func (c *tgChat) add(m *tgStored) {
 func (c *tgChat) find(id int) *tgStored { return c.byID[id] }
 
 func (m *tgStored) export(chatID int64) TGMessage {
-	return TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Entities: slices.Clone(m.entities), Buttons: tgCloneButtons(m.buttons), Attachments: slices.Clone(m.files)}
+	return TGMessage{ID: m.id, ChatID: chatID, Text: m.text, Entities: slices.Clone(m.entities), Buttons: tgCloneButtons(m.buttons),
+		Attachments: slices.Clone(m.files), Upload: slices.Clone(m.upload)}
 }
 
 func (c *tgChat) json() tgChatJSON {
@@ -1750,8 +1880,9 @@ func tgSplitPath(path string) (token, method string, ok bool) {
 
 // tgReadParams reads parameters from the query string and a multipart,
 // urlencoded or JSON body into strings; JSON objects and arrays stay JSON
-// text, as they arrive in form fields.
-func tgReadParams(w http.ResponseWriter, r *http.Request) (map[string]string, error) {
+// text, as they arrive in form fields. The file parts of a multipart body
+// come back by field name.
+func tgReadParams(w http.ResponseWriter, r *http.Request) (map[string]string, map[string]tgUpload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, tgMaxRequestBody)
 	out := map[string]string{}
 	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -1762,7 +1893,7 @@ func tgReadParams(w http.ResponseWriter, r *http.Request) (map[string]string, er
 		}
 		var body map[string]json.RawMessage
 		if err := json.NewDecoder(r.Body).Decode(&body); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("can't parse JSON body: %w", err)
+			return nil, nil, fmt.Errorf("can't parse JSON body: %w", err)
 		}
 		for k, v := range body {
 			var s string
@@ -1772,20 +1903,46 @@ func tgReadParams(w http.ResponseWriter, r *http.Request) (map[string]string, er
 				out[k] = string(v)
 			}
 		}
-		return out, nil
+		return out, nil, nil
 	case "multipart/form-data":
 		// go-telegram/bot sends an empty body, not even a closing boundary, for
 		// methods without parameters; Telegram takes it.
 		if err := r.ParseMultipartForm(tgMaxRequestBody); err != nil && !errors.Is(err, io.EOF) {
-			return nil, fmt.Errorf("can't parse multipart body: %w", err)
+			return nil, nil, fmt.Errorf("can't parse multipart body: %w", err)
 		}
 	default:
 		if err := r.ParseForm(); err != nil {
-			return nil, fmt.Errorf("can't parse form body: %w", err)
+			return nil, nil, fmt.Errorf("can't parse form body: %w", err)
 		}
 	}
 	for k, v := range r.Form {
 		out[k] = v[0]
+	}
+	uploads, err := tgReadFiles(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	return out, uploads, nil
+}
+
+// tgReadFiles reads the first file of each field of a parsed multipart form.
+func tgReadFiles(r *http.Request) (map[string]tgUpload, error) {
+	if r.MultipartForm == nil || len(r.MultipartForm.File) == 0 {
+		return nil, nil
+	}
+	out := make(map[string]tgUpload, len(r.MultipartForm.File))
+	for field, headers := range r.MultipartForm.File {
+		fh := headers[0]
+		file, err := fh.Open()
+		if err != nil {
+			return nil, fmt.Errorf("can't read file %s: %w", field, err)
+		}
+		data, err := io.ReadAll(file)
+		_ = file.Close()
+		if err != nil {
+			return nil, fmt.Errorf("can't read file %s: %w", field, err)
+		}
+		out[field] = tgUpload{name: fh.Filename, data: data}
 	}
 	return out, nil
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -577,6 +579,7 @@ type tgTestFile struct {
 	FileUniqueID string `json:"file_unique_id"`
 	FileName     string `json:"file_name"`
 	Width        int    `json:"width"`
+	Height       int    `json:"height"`
 }
 
 type tgTestMediaMessage struct {
@@ -1262,5 +1265,154 @@ func TestTelegramEntities(t *testing.T) {
 	msgs := f.Messages(tgAnna.ID)
 	if len(msgs) != 2 || msgs[0].Entities[0].Covered(text) != "📣" || msgs[1].Entities[0].URL != "https://example.org" {
 		t.Errorf("stored %+v", msgs)
+	}
+}
+
+// tgTestPNG encodes a w×h image as PNG.
+func tgTestPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// tgUpload calls method with a multipart body as go-telegram/bot sends an
+// upload: the fields, then the file in a part named field.
+func tgUpload(t *testing.T, f *platformtest.Telegram, method string, fields map[string]string, field, name string, data []byte) (int, tgReply) {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	for k, v := range fields {
+		if err := mw.WriteField(k, v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if field != "" {
+		part, err := mw.CreateFormFile(field, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := part.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(f.URL()+"/bot"+platformtest.TelegramToken+"/"+method, mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatalf("call %s: %v", method, err)
+	}
+	return tgDecode(t, resp)
+}
+
+func TestTelegramUpload(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	boris := platformtest.TGUser{ID: 2002, FirstName: "Boris"}
+	f.SendText(tgAnna, "hi")
+	f.SendText(boris, "hi")
+	f.Block(boris.ID)
+	chart := tgTestPNG(t, 640, 420)
+	big := tgTestPNG(t, 2000, 1000)
+	markup := `{"inline_keyboard":[[{"text":"More","callback_data":"m:1"}]]}`
+	anna := "1001"
+	cases := []struct {
+		name, method string
+		fields       map[string]string
+		field, file  string
+		data         []byte
+		status       int
+		desc         string
+		sizes        [][2]int // of a photo sent
+	}{
+		{"photo", "sendPhoto", map[string]string{"chat_id": anna, "caption": "Нормы", "reply_markup": markup}, "photo", "chart.png", chart, 200, "",
+			[][2]int{{90, 59}, {320, 210}, {640, 420}}},
+		{"large photo scaled", "sendPhoto", map[string]string{"chat_id": anna}, "photo", "big.png", big, 200, "",
+			[][2]int{{90, 45}, {320, 160}, {800, 400}, {1280, 640}}},
+		{"document", "sendDocument", map[string]string{"chat_id": anna}, "document", "report.csv", []byte("org,percent\n"), 200, "", nil},
+		{"empty file", "sendPhoto", map[string]string{"chat_id": anna}, "photo", "chart.png", nil, 400, "Bad Request: file must be non-empty", nil},
+		{"not an image", "sendPhoto", map[string]string{"chat_id": anna}, "photo", "chart.png", []byte("not a png"), 400, "Bad Request: IMAGE_PROCESS_FAILED", nil},
+		{"too narrow", "sendPhoto", map[string]string{"chat_id": anna}, "photo", "strip.png", tgTestPNG(t, 420, 20), 400, "Bad Request: PHOTO_INVALID_DIMENSIONS", nil},
+		{"file in another field", "sendPhoto", map[string]string{"chat_id": anna}, "document", "chart.png", chart, 400, "Bad Request: wrong file identifier/HTTP URL specified", nil},
+		{"caption too long", "sendPhoto", map[string]string{"chat_id": anna, "caption": strings.Repeat("ж", 1025)}, "photo", "chart.png", chart, 400, "Bad Request: message caption is too long", nil},
+		{"blocked", "sendPhoto", map[string]string{"chat_id": "2002"}, "photo", "chart.png", chart, 403, "Forbidden: bot was blocked by the user", nil},
+		{"never wrote", "sendPhoto", map[string]string{"chat_id": "3003"}, "photo", "chart.png", chart, 400, "Bad Request: chat not found", nil},
+	}
+	var largest []string // file ids of the photos sent, largest sizes
+	for _, tc := range cases {
+		status, r := tgUpload(t, f, tc.method, tc.fields, tc.field, tc.file, tc.data)
+		if status != tc.status || r.Description != tc.desc {
+			t.Errorf("%s: got %d %q, want %d %q", tc.name, status, r.Description, tc.status, tc.desc)
+			continue
+		}
+		if status != http.StatusOK {
+			continue
+		}
+		var m tgTestMediaMessage
+		if err := json.Unmarshal(r.Result, &m); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if tc.method == "sendDocument" {
+			if m.Document == nil || m.Document.FileName != "report.csv" || !strings.HasPrefix(m.Document.FileID, "BQAC") {
+				t.Errorf("%s: result %s", tc.name, r.Result)
+			}
+			continue
+		}
+		var got [][2]int
+		for _, p := range m.Photo {
+			got = append(got, [2]int{p.Width, p.Height})
+			if !strings.HasPrefix(p.FileID, "AgAC") || p.FileUniqueID == "" {
+				t.Errorf("%s: photo size %+v", tc.name, p)
+			}
+		}
+		if !reflect.DeepEqual(got, tc.sizes) || m.Caption != tc.fields["caption"] || !m.From.IsBot {
+			t.Errorf("%s: sizes %v caption %q, want %v %q", tc.name, got, m.Caption, tc.sizes, tc.fields["caption"])
+		}
+		largest = append(largest, m.Photo[len(m.Photo)-1].FileID)
+	}
+	if t.Failed() {
+		return
+	}
+	// The bot may send its upload again by file id, like any photo.
+	if status, r := tgCall(t, f, "sendPhoto", url.Values{"chat_id": {anna}, "photo": {largest[0]}}); status != http.StatusOK {
+		t.Fatalf("photo again by id: %d %s", status, r.Description)
+	}
+	sent := f.Messages(tgAnna.ID)
+	if len(sent) != 4 {
+		t.Fatalf("%d messages sent, want 4: %+v", len(sent), sent)
+	}
+	want := []struct {
+		text   string
+		upload []byte
+		file   string
+	}{{"Нормы", chart, largest[0]}, {"", big, largest[1]}, {"", []byte("org,percent\n"), ""}, {"", nil, largest[0]}}
+	for i, w := range want {
+		m := sent[i]
+		if m.Text != w.text || !bytes.Equal(m.Upload, w.upload) || len(m.Attachments) != 1 || (w.file != "" && m.Attachments[0].FileID != w.file) {
+			t.Errorf("message %d = text %q, %d bytes uploaded, attachments %+v; want %q, %d bytes, %s", i, m.Text, len(m.Upload), m.Attachments, w.text, len(w.upload), w.file)
+		}
+	}
+	if sent[0].ButtonData("More") != "m:1" || sent[2].Attachments[0].FileName != "report.csv" {
+		t.Errorf("buttons %+v, document %+v", sent[0].Buttons, sent[2].Attachments)
+	}
+	// The recorded bytes are the test's own copy.
+	sent[0].Upload[0] ^= 0xff
+	if !bytes.Equal(f.Messages(tgAnna.ID)[0].Upload, chart) {
+		t.Error("changing a returned upload changed the fake's record")
+	}
+	// A photo message keeps its photo through a caption edit.
+	id := strconv.Itoa(sent[0].ID)
+	if status, r := tgCall(t, f, "editMessageCaption", url.Values{"chat_id": {anna}, "message_id": {id}, "caption": {"Нормы за май"}}); status != http.StatusOK {
+		t.Fatalf("edit caption: %d %s", status, r.Description)
+	}
+	if m := f.Messages(tgAnna.ID)[0]; m.Text != "Нормы за май" || !bytes.Equal(m.Upload, chart) {
+		t.Errorf("after the edit: %q, %d bytes", m.Text, len(m.Upload))
 	}
 }

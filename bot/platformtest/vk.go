@@ -7,6 +7,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"image"
+	_ "image/gif" // VK takes message photos as GIF, JPEG or PNG
+	_ "image/jpeg"
+	_ "image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -46,6 +50,10 @@ const (
 	vkCallbackBackoff = 50 * time.Millisecond
 	vkCallbackTimeout = 10 * time.Second
 	vkLangEN          = 3
+	vkMaxUpload       = 50 << 20 // VK's limit for a photo
+	vkMaxPhotoSides   = 14000    // width and height together
+	vkMaxPhotoRatio   = 20       // the longer side to the shorter
+	vkMessagesAlbum   = -64      // the album_id VK reports for photos uploaded to messages
 )
 
 // VK error codes the fake returns; the numbers are VK's own.
@@ -59,6 +67,8 @@ const (
 	vkErrRequest   = 8
 	vkErrAccess    = 15
 	vkErrParam     = 100
+	vkErrServer    = 118 // photos.saveMessagesPhoto: invalid server
+	vkErrHash      = 121 // photos.saveMessagesPhoto: invalid hash
 	vkErrDenySend  = 901
 	vkErrKeyboard  = 911
 	vkErrTooLong   = 914
@@ -90,6 +100,10 @@ type VKMessage struct {
 	RandomID              int
 	Buttons               [][]VKButton
 	Attachments           []string // as sent: "photo<owner>_<id>_<key>", "doc..."
+	// Upload is the bytes of the first attached photo the bot uploaded
+	// (photos.getMessagesUploadServer, the upload, photos.saveMessagesPhoto),
+	// byte for byte; nil when it attached none.
+	Upload []byte
 }
 
 // HasPayload reports whether a button of m carries exactly payload p.
@@ -119,6 +133,7 @@ func (m VKMessage) PayloadFor(labelSubstring string) string {
 
 func (m VKMessage) clone() VKMessage {
 	m.Attachments = slices.Clone(m.Attachments)
+	m.Upload = slices.Clone(m.Upload)
 	if m.Buttons == nil {
 		return m
 	}
@@ -145,7 +160,8 @@ type VKDelivery struct {
 // the long poll when no callback is set, otherwise they are POSTed to it.
 // As on VK, events that happen before groups.getLongPollServer is first
 // called are never delivered by the long poll: call WaitLongPoll first.
-// The bot may attach only the photos and documents people sent (no uploads).
+// The bot may attach the photos and documents people sent and photos it
+// uploaded (GIF, JPEG or PNG); documents it cannot upload.
 type VK struct {
 	t      testing.TB
 	srv    *httptest.Server
@@ -174,6 +190,9 @@ type VK struct {
 	inbox   map[vkMsgKey]map[string]any // people's messages as published
 	media   map[string]string           // "photo<owner>_<id>" → access key, of media people sent
 	evMedia map[string]string           // event id → the attachment string of its photo or document
+	upURLs  map[string]bool             // keys of the upload URLs handed out
+	upDone  map[string]*vkUpload        // by hash, uploads awaiting or past photos.saveMessagesPhoto
+	upBytes map[string][]byte           // "photo<owner>_<id>" → the bytes of a photo the bot uploaded
 	byRand  map[vkRandKey]*vkStored
 	presses map[string]vkPress // by the event_id inside message_event
 	answers []vkAnswer
@@ -262,6 +281,9 @@ func NewVK(t testing.TB) *VK {
 		inbox:     map[vkMsgKey]map[string]any{},
 		media:     map[string]string{},
 		evMedia:   map[string]string{},
+		upURLs:    map[string]bool{},
+		upDone:    map[string]*vkUpload{},
+		upBytes:   map[string][]byte{},
 		byRand:    map[vkRandKey]*vkStored{},
 		presses:   map[string]vkPress{},
 		events:    map[string]vkEvent{},
@@ -272,6 +294,7 @@ func NewVK(t testing.TB) *VK {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/method/{name}", f.vkServeMethod)
 	mux.HandleFunc("/lp", f.vkServeLongPoll)
+	mux.HandleFunc("/upload", f.vkServeUpload)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		cancel()
@@ -887,6 +910,10 @@ func (f *VK) vkCallLocked(name, token string, form url.Values) (any, *vkError) {
 		return f.vkSendMessageEventAnswer(form)
 	case "users.get":
 		return f.vkUsersGet(form)
+	case "photos.getMessagesUploadServer":
+		return f.vkGetMessagesUploadServer(form)
+	case "photos.saveMessagesPhoto":
+		return f.vkSaveMessagesPhoto(form)
 	default:
 		return nil, &vkError{vkErrMethod, "Unknown method passed"}
 	}
@@ -1212,7 +1239,7 @@ func (f *VK) vkStoreLocked(peer, randomID int, text string, buttons [][]VKButton
 	f.seq++
 	s := &vkStored{
 		msg: VKMessage{ConversationMessageID: f.cmids[peer], PeerID: peer, Text: text, RandomID: randomID,
-			Buttons: buttons, Attachments: atts},
+			Buttons: buttons, Attachments: atts, Upload: f.vkUploadOfLocked(atts)},
 		messageID: f.seq,
 		date:      now.Unix(),
 	}
@@ -1265,6 +1292,7 @@ func (f *VK) vkMessagesEdit(form url.Values) (any, *vkError) {
 	}
 	// The edit replaces the message whole, attachments included.
 	target.msg.Text, target.msg.Buttons, target.msg.Attachments = text, buttons, atts
+	target.msg.Upload = f.vkUploadOfLocked(atts)
 	return 1, nil
 }
 
@@ -1484,4 +1512,180 @@ func (f *VK) vkPost(target string, body []byte, retry int) (status int, text str
 		return 0, err.Error()
 	}
 	return resp.StatusCode, string(raw)
+}
+
+// vkUpload is a file the upload server took, as photos.saveMessagesPhoto
+// will find it by its hash.
+type vkUpload struct {
+	server int
+	photo  string // the upload's "photo" field, "[]" when no photo was taken
+	data   []byte
+	img    image.Config
+	saved  map[string]any // the photo once saved; saving again returns it
+}
+
+// vkGetMessagesUploadServer hands out an upload URL on the fake itself;
+// peer_id is optional, as on VK.
+func (f *VK) vkGetMessagesUploadServer(form url.Values) (any, *vkError) {
+	if raw := form.Get("peer_id"); raw != "" {
+		if _, err := strconv.Atoi(raw); err != nil {
+			return nil, vkParamError("peer_id is invalid")
+		}
+	}
+	f.seq++
+	key := vkHash("upload-url", f.seq)[:24]
+	f.upURLs[key] = true
+	return map[string]any{
+		"album_id":   vkMessagesAlbum,
+		"upload_url": fmt.Sprintf("%s/upload?act=do_add&gid=%d&key=%s", f.srv.URL, VKGroupID, key),
+		"user_id":    0,
+		"group_id":   VKGroupID,
+	}, nil
+}
+
+// vkServeUpload is the upload server: it takes a multipart POST with the
+// file in the field "photo" and answers with server, photo and hash for
+// photos.saveMessagesPhoto. Like VK's, it answers "photo":"[]" for a
+// missing field or a file that is no photo VK takes, which saving then
+// refuses.
+func (f *VK) vkServeUpload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	f.mu.Lock()
+	known := f.upURLs[r.URL.Query().Get("key")]
+	f.mu.Unlock()
+	if !known {
+		f.vkWriteJSON(w, map[string]any{"error": "ERR_UPLOAD_BAD_SIGNATURE: bad signature"})
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, vkMaxUpload+1<<20)
+	data, err := vkFormFile(r, "photo")
+	if err != nil {
+		f.vkWriteJSON(w, map[string]any{"error": "ERR_UPLOAD_FILE_NOT_UPLOADED: " + err.Error()})
+		return
+	}
+	up := &vkUpload{photo: "[]", data: data}
+	if img, ok := vkCheckPhoto(data); ok {
+		up.img = img
+		f.mu.Lock()
+		f.seq++
+		n := f.seq
+		f.mu.Unlock()
+		inner, err := json.Marshal([]map[string]any{{"photo": vkHash("photo", n)[:32] + ":w", "sizes": []any{}, "kid": vkHash("kid", n)[:32]}})
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		up.photo = string(inner)
+	}
+	f.mu.Lock()
+	f.seq++
+	up.server = 850000 + f.seq
+	hash := vkHash("upload", f.seq)
+	f.upDone[hash] = up
+	f.vkNotifyLocked()
+	f.mu.Unlock()
+	f.vkWriteJSON(w, map[string]any{"server": up.server, "photo": up.photo, "hash": hash})
+}
+
+// vkFormFile reads the file in field of a multipart body; a missing field
+// is no error, the upload server then has no photo.
+func vkFormFile(r *http.Request, field string) ([]byte, error) {
+	if err := r.ParseMultipartForm(32 << 20); err != nil {
+		return nil, fmt.Errorf("parse multipart body: %w", err)
+	}
+	defer func() { _ = r.MultipartForm.RemoveAll() }()
+	headers := r.MultipartForm.File[field]
+	if len(headers) == 0 {
+		return nil, nil
+	}
+	file, err := headers[0].Open()
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", field, err)
+	}
+	defer file.Close()
+	data, err := io.ReadAll(file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", field, err)
+	}
+	return data, nil
+}
+
+// vkCheckPhoto reports whether data is a photo VK takes: GIF, JPEG or PNG
+// of at most 50 MB, width and height together at most 14,000 pixels, the
+// longer side at most 20 times the shorter.
+func vkCheckPhoto(data []byte) (image.Config, bool) {
+	if len(data) == 0 || len(data) > vkMaxUpload {
+		return image.Config{}, false
+	}
+	img, _, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil || img.Width <= 0 || img.Height <= 0 {
+		return image.Config{}, false
+	}
+	long, short := max(img.Width, img.Height), min(img.Width, img.Height)
+	return img, img.Width+img.Height <= vkMaxPhotoSides && long <= short*vkMaxPhotoRatio
+}
+
+// vkSaveMessagesPhoto saves an upload as a photo of the community, which
+// messages.send may then attach with its access key.
+func (f *VK) vkSaveMessagesPhoto(form url.Values) (any, *vkError) {
+	up := f.upDone[form.Get("hash")]
+	switch {
+	case up == nil:
+		return nil, &vkError{vkErrHash, "Invalid hash"}
+	case form.Get("server") != strconv.Itoa(up.server):
+		return nil, &vkError{vkErrServer, "Invalid server"}
+	case form.Get("photo") != up.photo || up.photo == "[]":
+		return nil, vkParamError("photos_list is invalid")
+	}
+	if up.saved != nil {
+		return []any{up.saved}, nil
+	}
+	owner := -VKGroupID
+	id, key := f.vkNewMediaLocked("photo", owner)
+	f.upBytes[fmt.Sprintf("photo%d_%d", owner, id)] = up.data
+	up.saved = map[string]any{
+		"album_id": vkMessagesAlbum, "date": time.Now().Unix(), "id": id, "owner_id": owner,
+		"access_key": key, "sizes": vkPhotoSizes(up.img, id), "text": "", "has_tags": false,
+	}
+	return []any{up.saved}, nil
+}
+
+// vkPhotoSizes lists the copies VK makes of a photo, each only when the
+// photo is larger, the last the photo's own size.
+func vkPhotoSizes(img image.Config, id int) []map[string]any {
+	var out []map[string]any
+	w, h := img.Width, img.Height
+	long := max(w, h)
+	for _, s := range []struct {
+		typ  string
+		side int
+	}{{"s", 75}, {"m", 130}, {"x", 604}, {"y", 807}, {"z", 1080}, {"w", 2560}} {
+		sw, sh := w, h
+		if long > s.side {
+			sw, sh = max(w*s.side/long, 1), max(h*s.side/long, 1)
+		}
+		out = append(out, map[string]any{
+			"type": s.typ, "width": sw, "height": sh,
+			"url": fmt.Sprintf("https://sun9-1.userapi.com/impg/%d.png?size=%dx%d&type=%s", id, sw, sh, s.typ),
+		})
+		if long <= s.side {
+			break
+		}
+	}
+	return out
+}
+
+// vkUploadOfLocked returns the bytes of the first of atts the bot uploaded.
+func (f *VK) vkUploadOfLocked(atts []string) []byte {
+	for _, ref := range atts {
+		if m := vkMediaRef.FindStringSubmatch(ref); m != nil {
+			if data, ok := f.upBytes[m[1]+m[2]+"_"+m[3]]; ok {
+				return data
+			}
+		}
+	}
+	return nil
 }

@@ -1,9 +1,13 @@
 package platformtest
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -958,4 +962,168 @@ func BenchmarkVKMessagesSend(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "calls/s")
 	b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "deliveries/s")
+}
+
+// vkTestPNG encodes a w×h image as PNG.
+func vkTestPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 3)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+type vkTestUploaded struct {
+	Server int    `json:"server"`
+	Photo  string `json:"photo"`
+	Hash   string `json:"hash"`
+	Error  string `json:"error"`
+}
+
+// vkTestUpload posts data as the multipart field to uploadURL, as vksdk's
+// UploadFile does.
+func vkTestUpload(t *testing.T, uploadURL, field string, data []byte) vkTestUploaded {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	part, err := mw.CreateFormFile(field, "chart.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := part.Write(data); err != nil {
+		t.Fatal(err)
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(uploadURL, mw.FormDataContentType(), &buf)
+	if err != nil {
+		t.Fatalf("upload: %v", err)
+	}
+	defer resp.Body.Close()
+	var out vkTestUploaded
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("upload: decode: %v", err)
+	}
+	return out
+}
+
+func TestVKUploadPhoto(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "hi")
+	chart := vkTestPNG(t, 640, 420)
+	uploadURL := func(t *testing.T) string {
+		t.Helper()
+		resp := vkTestCall(t, f, VKToken, "photos.getMessagesUploadServer", vkTestParams("peer_id", "501"))
+		var server struct {
+			AlbumID   int    `json:"album_id"`
+			UploadURL string `json:"upload_url"`
+			GroupID   int    `json:"group_id"`
+		}
+		if resp.code() != 0 || json.Unmarshal(resp.Response, &server) != nil {
+			t.Fatalf("getMessagesUploadServer: %+v %s", resp.Error, resp.Response)
+		}
+		if !strings.HasPrefix(server.UploadURL, f.srv.URL+"/upload?") || server.GroupID != VKGroupID || server.AlbumID != vkMessagesAlbum {
+			t.Fatalf("upload server %+v", server)
+		}
+		return server.UploadURL
+	}
+	save := func(up vkTestUploaded) vkTestResp {
+		return vkTestCall(t, f, VKToken, "photos.saveMessagesPhoto",
+			vkTestParams("server", strconv.Itoa(up.Server), "photo", up.Photo, "hash", up.Hash))
+	}
+
+	up := vkTestUpload(t, uploadURL(t), "photo", chart)
+	if up.Error != "" || up.Server == 0 || up.Hash == "" || up.Photo == "[]" {
+		t.Fatalf("upload answered %+v", up)
+	}
+	// Saving checks what the upload server issued.
+	bad := []struct {
+		name string
+		up   vkTestUploaded
+		code int
+	}{
+		{"unknown hash", vkTestUploaded{Server: up.Server, Photo: up.Photo, Hash: "forged"}, vkErrHash},
+		{"other server", vkTestUploaded{Server: up.Server + 1, Photo: up.Photo, Hash: up.Hash}, vkErrServer},
+		{"other photo", vkTestUploaded{Server: up.Server, Photo: `[{"photo":"x"}]`, Hash: up.Hash}, vkErrParam},
+	}
+	for _, b := range bad {
+		if resp := save(b.up); resp.code() != b.code {
+			t.Errorf("%s: error %+v, want code %d", b.name, resp.Error, b.code)
+		}
+	}
+	resp := save(up)
+	var photos []struct {
+		ID        int    `json:"id"`
+		OwnerID   int    `json:"owner_id"`
+		AccessKey string `json:"access_key"`
+		Sizes     []struct {
+			Type   string `json:"type"`
+			Width  int    `json:"width"`
+			Height int    `json:"height"`
+		} `json:"sizes"`
+	}
+	if resp.code() != 0 || json.Unmarshal(resp.Response, &photos) != nil || len(photos) != 1 {
+		t.Fatalf("save: %+v %s", resp.Error, resp.Response)
+	}
+	p := photos[0]
+	if last := p.Sizes[len(p.Sizes)-1]; p.ID == 0 || p.OwnerID != -VKGroupID || p.AccessKey == "" || last.Width != 640 || last.Height != 420 {
+		t.Fatalf("saved photo %+v", p)
+	}
+	if again := save(up); again.code() != 0 || string(again.Response) != string(resp.Response) {
+		t.Errorf("saving again: %+v %s", again.Error, again.Response)
+	}
+
+	// Attached, with its access key, the photo records its bytes.
+	ref := fmt.Sprintf("photo%d_%d_%s", p.OwnerID, p.ID, p.AccessKey)
+	if resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "501", "random_id", "7", "message", "Нормы", "attachment", ref)); resp.code() != 0 {
+		t.Fatalf("send: %+v", resp.Error)
+	}
+	if resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "501", "random_id", "8", "attachment", fmt.Sprintf("photo%d_%d", p.OwnerID, p.ID))); resp.code() != vkErrParam {
+		t.Errorf("attached without its access key: %+v", resp.Error)
+	}
+	got := f.Messages(501)
+	if len(got) != 1 || got[0].Text != "Нормы" || !reflect.DeepEqual(got[0].Attachments, []string{ref}) || !bytes.Equal(got[0].Upload, chart) {
+		t.Fatalf("messages %+v", got)
+	}
+	got[0].Upload[0] ^= 0xff
+	if !bytes.Equal(f.Messages(501)[0].Upload, chart) {
+		t.Error("changing a returned upload changed the fake's record")
+	}
+	// An edit without the photo drops it, as the message is replaced whole.
+	cmid := strconv.Itoa(got[0].ConversationMessageID)
+	if resp := vkTestCall(t, f, VKToken, "messages.edit", vkTestParams("peer_id", "501", "conversation_message_id", cmid, "message", "Нормы за май")); resp.code() != 0 {
+		t.Fatalf("edit: %+v", resp.Error)
+	}
+	if m := f.Messages(501)[0]; m.Upload != nil || m.Attachments != nil {
+		t.Errorf("after an edit without the photo: %+v", m)
+	}
+
+	// What the upload server takes no photo from, saving refuses.
+	for _, tc := range []struct {
+		name, field string
+		data        []byte
+	}{
+		{"wrong field", "file1", chart},
+		{"not an image", "photo", []byte("no png")},
+		{"empty", "photo", nil},
+		{"too narrow", "photo", vkTestPNG(t, 420, 20)},
+	} {
+		up := vkTestUpload(t, uploadURL(t), tc.field, tc.data)
+		if up.Photo != "[]" {
+			t.Errorf("%s: upload answered %+v", tc.name, up)
+		}
+		if resp := save(up); resp.code() != vkErrParam {
+			t.Errorf("%s: save answered %+v", tc.name, resp.Error)
+		}
+	}
+	if up := vkTestUpload(t, f.srv.URL+"/upload?act=do_add&key=forged", "photo", chart); up.Error == "" {
+		t.Errorf("an upload URL the fake never issued: %+v", up)
+	}
 }

@@ -3,6 +3,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -117,10 +118,11 @@ func (a *Adapter) Username() string { return a.username }
 // Platform implements bot.Sender.
 func (a *Adapter) Platform() bot.Platform { return bot.Telegram }
 
-// Send implements bot.Sender. Attachments of this platform go by file_id,
-// a photo or document message each; the text rides as the caption of the
-// first when it fits Telegram's caption limit, otherwise it follows them as
-// a message of its own. The keyboard travels with the text, and Sent names
+// Send implements bot.Sender. An upload goes first as a photo sent from its
+// bytes, then attachments of this platform by file_id, a photo or document
+// message each; the text rides as the caption of the first when it fits
+// Telegram's caption limit, otherwise it follows them as a message of its
+// own. The keyboard travels with the text, and Sent names
 // that message (the first attachment's when the text is its caption or
 // empty), so that Edit reaches both. Attachments of another platform cannot
 // be sent here and are skipped: bringing them across is the caller's job.
@@ -140,6 +142,10 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if skipped := len(m.Attachments) - len(files); skipped > 0 {
 		a.log.DebugContext(ctx, "telegram send: attachments of another platform skipped", "chat", chatID, "skipped", skipped)
 	}
+	if m.Upload != nil {
+		// The upload leads so that the caption, the text, describes it.
+		files = append([]outgoing{{kind: bot.AttachPhoto, upload: m.Upload}}, files...)
+	}
 	msg, err := a.deliver(ctx, chatID, m, files)
 	a.cfg.Metrics.CountSend(bot.Telegram, err)
 	if err != nil {
@@ -150,7 +156,7 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 
 // deliver sends the files and the text and returns the message that carries
 // the text and keyboard.
-func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, files []bot.Attachment) (*models.Message, error) {
+func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, files []outgoing) (*models.Message, error) {
 	captioned := len(files) > 0 && captionFits(m.Text)
 	var lead *models.Message
 	for i, f := range files {
@@ -160,7 +166,7 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 		}
 		msg, err := a.sendFile(ctx, chatID, f, caption)
 		if err != nil {
-			return nil, mapError("send "+f.Kind, err)
+			return nil, mapError("send "+f.kind, err)
 		}
 		if i == 0 && captioned {
 			lead = msg
@@ -181,11 +187,27 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 	return msg, nil
 }
 
+// outgoing is one photo or document to send: by file_id, or uploaded.
+type outgoing struct {
+	kind   string
+	fileID string
+	upload *bot.Upload
+}
+
+// input is the file as the SDK sends it; a fresh reader each time, so that
+// an upload could be sent twice.
+func (o outgoing) input() models.InputFile {
+	if o.upload != nil {
+		return &models.InputFileUpload{Filename: o.upload.FileName(), Data: bytes.NewReader(o.upload.Data)}
+	}
+	return &models.InputFileString{Data: o.fileID}
+}
+
 // sendFile sends one photo or document with caption's text, formatting and
 // keyboard.
-func (a *Adapter) sendFile(ctx context.Context, chatID int64, f bot.Attachment, caption bot.Message) (*models.Message, error) {
-	file := &models.InputFileString{Data: f.FileID}
-	if f.Kind == bot.AttachPhoto {
+func (a *Adapter) sendFile(ctx context.Context, chatID int64, f outgoing, caption bot.Message) (*models.Message, error) {
+	file := f.input()
+	if f.kind == bot.AttachPhoto {
 		return a.api.SendPhoto(ctx, &tgbot.SendPhotoParams{ChatID: chatID, Photo: file, Caption: caption.Text,
 			CaptionEntities: entities(caption.Format), ReplyMarkup: markup(caption.Keyboard)})
 	}
@@ -204,8 +226,8 @@ func entities(format []bot.Span) []models.MessageEntity {
 
 // ownFiles returns the attachments Telegram can send again, refusing kinds
 // it does not know.
-func ownFiles(all []bot.Attachment) ([]bot.Attachment, error) {
-	var own []bot.Attachment
+func ownFiles(all []bot.Attachment) ([]outgoing, error) {
+	var own []outgoing
 	for _, f := range all {
 		if f.Platform != bot.Telegram {
 			continue
@@ -216,7 +238,7 @@ func ownFiles(all []bot.Attachment) ([]bot.Attachment, error) {
 		if f.FileID == "" {
 			return nil, errors.New("validate message: attachment without a file id")
 		}
-		own = append(own, f)
+		own = append(own, outgoing{kind: f.Kind, fileID: f.FileID})
 	}
 	return own, nil
 }
@@ -233,7 +255,8 @@ func captionFits(text string) bool {
 
 // Edit implements bot.Sender; an empty keyboard removes the buttons, and an
 // edit that changes nothing succeeds. A photo or document message has its
-// caption edited instead, which must then fit the caption limit.
+// caption edited instead, which must then fit the caption limit; its file,
+// an upload's too, stays as it is, so m.Upload is not sent again.
 func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	if err := bot.ValidateMessage(m); err != nil {
 		return fmt.Errorf("edit message: %w", err)

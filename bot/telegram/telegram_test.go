@@ -1,8 +1,11 @@
 package telegram_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image"
+	"image/png"
 	"reflect"
 	"strconv"
 	"strings"
@@ -492,5 +495,118 @@ func TestEditMediaMessage(t *testing.T) {
 	}
 	if got := f.Messages(anna.ID); got[0].Text != "Ticket 7: taken by Boris" {
 		t.Fatalf("a refused edit changed the message: %+v", got[0])
+	}
+}
+
+// testPNG encodes a w×h image as PNG.
+func testPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 7)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestSendUpload(t *testing.T) {
+	t.Parallel()
+	chart := testPNG(t, 640, 420)
+	kb := bot.Keyboard{{{Text: "More", Data: "m:1"}}}
+	buttons := [][]platformtest.TGButton{{{Text: "More", Data: "m:1"}}}
+	long := strings.Repeat("a", 1025)
+	type sentMsg struct {
+		text    string
+		buttons bool
+		upload  bool // the chart's bytes, else a photo by file id or none
+		files   int
+	}
+	cases := []struct {
+		name  string
+		text  string
+		photo bool // a person's photo goes along as an attachment
+		want  []sentMsg
+		lead  int
+	}{
+		{"caption and keyboard", "Нормы по организациям", false, []sentMsg{{"Нормы по организациям", true, true, 1}}, 0},
+		{"no text", "", false, []sentMsg{{"", true, true, 1}}, 0},
+		{"upload before attachments", "Нормы", true, []sentMsg{{"Нормы", true, true, 1}, {"", false, false, 1}}, 0},
+		{"text too long for a caption", long, false, []sentMsg{{"", false, true, 1}, {long, true, false, 0}}, 1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			a := newAdapter(t, testConfig(t, f))
+			f.SendText(anna, "hi")
+			m := bot.Message{ChatID: "1001", Text: tc.text, Keyboard: kb, Upload: &bot.Upload{Name: "chart.png", Data: chart}}
+			if tc.photo {
+				photo := f.Attachment(f.SendPhoto(boris, ""))
+				m.Attachments = []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: photo.FileID}}
+			}
+			sent, err := a.Send(t.Context(), m)
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			msgs := f.Messages(anna.ID)
+			if len(msgs) != len(tc.want) {
+				t.Fatalf("%d messages, want %d: %+v", len(msgs), len(tc.want), msgs)
+			}
+			for i, w := range tc.want {
+				got := msgs[i]
+				var wantButtons [][]platformtest.TGButton
+				if w.buttons {
+					wantButtons = buttons
+				}
+				if got.Text != w.text || !reflect.DeepEqual(got.Buttons, wantButtons) || bytes.Equal(got.Upload, chart) != w.upload ||
+					len(got.Attachments) != w.files || (w.files > 0 && got.Attachments[0].Kind != "photo") {
+					t.Errorf("message %d = text %q buttons %v %d bytes uploaded attachments %+v, want %+v", i, got.Text, got.Buttons, len(got.Upload), got.Attachments, w)
+				}
+			}
+			if want := (bot.Sent{ChatID: "1001", MessageID: strconv.Itoa(msgs[tc.lead].ID)}); sent != want {
+				t.Errorf("sent %+v, want %+v", sent, want)
+			}
+		})
+	}
+}
+
+func TestUploadErrorsAndEdit(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	chart := testPNG(t, 320, 200)
+
+	// Refused before any call.
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Upload: &bot.Upload{Name: "chart.png"}}); err == nil || f.Calls("sendPhoto") != 0 {
+		t.Fatalf("empty upload: err %v, sendPhoto calls %d", err, f.Calls("sendPhoto"))
+	}
+	// Telegram refuses what is no image; the text is not sent alone.
+	_, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Upload: &bot.Upload{Name: "chart.png", Data: []byte("no png")}})
+	if !errors.Is(err, tgbot.ErrorBadRequest) || !strings.Contains(err.Error(), "IMAGE_PROCESS_FAILED") || len(f.Messages(anna.ID)) != 0 {
+		t.Fatalf("not an image: %v, messages %+v", err, f.Messages(anna.ID))
+	}
+	f.Block(anna.ID)
+	if _, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Upload: &bot.Upload{Data: chart}}); !errors.Is(err, bot.ErrBlocked) {
+		t.Fatalf("blocked: %v", err)
+	}
+	f.Unblock(anna.ID)
+
+	// An edit changes the caption and leaves the photo.
+	m := bot.Message{ChatID: "1001", Text: "Нормы", Keyboard: bot.Keyboard{{{Text: "More", Data: "m:1"}}}, Upload: &bot.Upload{Data: chart}}
+	sent, err := a.Send(t.Context(), m)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	m.Text, m.Keyboard = "Нормы за май", nil
+	if err := a.Edit(t.Context(), sent, m); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	got := f.Messages(anna.ID)
+	if len(got) != 1 || got[0].Text != "Нормы за май" || got[0].Buttons != nil || !bytes.Equal(got[0].Upload, chart) || f.Calls("sendPhoto") != 3 {
+		t.Fatalf("after edit: %+v, sendPhoto calls %d", got, f.Calls("sendPhoto"))
 	}
 }

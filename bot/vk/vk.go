@@ -4,6 +4,7 @@
 package vk
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/binary"
@@ -11,7 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"log/slog"
+	"mime/multipart"
 	"net/http"
 	"strconv"
 	"strings"
@@ -32,6 +35,7 @@ const (
 	maxSecret       = 50         // VK Callback API secret
 	rateLimitWait   = time.Second
 	clientTimeout   = 60 * time.Second // above the long poll wait
+	maxUploadAnswer = 1 << 20          // the upload server's JSON answer, which is small
 )
 
 // Config configures the adapter.
@@ -130,9 +134,11 @@ func (a *Adapter) ScreenName() string { return a.screenName }
 func (a *Adapter) Platform() bot.Platform { return bot.VK }
 
 // Send implements bot.Sender with messages.send and a random_id derived
-// from the message's Key. Attachments of this platform go in the same
-// message; those of another platform cannot be sent here and are skipped:
-// bringing them across is the caller's job.
+// from the message's Key. An upload is put in the community's message
+// photos first and goes in the same message ahead of the attachments of
+// this platform; those of another platform cannot be sent here and are
+// skipped: bringing them across is the caller's job. A retried send uploads
+// again, but VK drops the repeated message by its random_id.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	sent, err := a.send(ctx, m)
 	a.metrics.CountSend(bot.VK, err)
@@ -146,6 +152,9 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	}
 	params, err := messageParams(m)
 	if err != nil {
+		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	if err := a.attachUpload(ctx, params, peer, m.Upload); err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
 	}
 	params["peer_ids"] = []int{peer}
@@ -171,7 +180,8 @@ func (a *Adapter) MaxBulk() int { return maxPeers }
 // SendBulk implements bot.BulkSender with one messages.send to every chat
 // and the random_id of m.Key, which VK keeps per peer: repeating the call
 // delivers nothing twice, and the repeat gets the first delivery's ids.
-// Results follow chatIDs; a chat listed twice is sent to once. Every chat
+// An upload is made once, for the first chat, and goes to all. Results
+// follow chatIDs; a chat listed twice is sent to once. Every chat
 // counts as one send in the metrics.
 func (a *Adapter) SendBulk(ctx context.Context, chatIDs []string, m bot.Message) ([]bot.BulkResult, error) {
 	results, err := a.sendBulk(ctx, chatIDs, m)
@@ -212,6 +222,9 @@ func (a *Adapter) sendBulk(ctx context.Context, chatIDs []string, m bot.Message)
 	if err != nil {
 		return nil, fmt.Errorf("send bulk: %w", err)
 	}
+	if err := a.attachUpload(ctx, params, unique[0], m.Upload); err != nil {
+		return nil, fmt.Errorf("send bulk: %w", err)
+	}
 	params["peer_ids"] = unique
 	params["random_id"] = randomID(m.Key)
 	var answers []sendResult
@@ -240,7 +253,8 @@ func (a *Adapter) sendBulk(ctx context.Context, chatIDs []string, m bot.Message)
 }
 
 // Edit implements bot.Sender with messages.edit by conversation_message_id.
-// The edit replaces the message whole: attachments to keep must come again.
+// The edit replaces the message whole: attachments to keep must come again,
+// and an upload is uploaded again so that the photo stays.
 func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	peer, err := parseID("chat", s.ChatID)
 	if err != nil {
@@ -252,6 +266,9 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	}
 	params, err := messageParams(m)
 	if err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	if err := a.attachUpload(ctx, params, peer, m.Upload); err != nil {
 		return fmt.Errorf("edit message: %w", err)
 	}
 	params["peer_id"] = peer
@@ -351,10 +368,14 @@ func messageParams(m bot.Message) (api.Params, error) {
 		}
 		refs = append(refs, f.FileID)
 	}
-	if len(refs) > maxAttachments {
-		return nil, fmt.Errorf("validate message: %d attachments exceed %d", len(refs), maxAttachments)
+	n := len(refs)
+	if m.Upload != nil {
+		n++ // attached by attachUpload once uploaded
 	}
-	if strings.TrimSpace(m.Text) == "" && len(refs) == 0 {
+	if n > maxAttachments {
+		return nil, fmt.Errorf("validate message: %d attachments exceed %d", n, maxAttachments)
+	}
+	if strings.TrimSpace(m.Text) == "" && n == 0 {
 		return nil, errors.New("validate message: text is empty")
 	}
 	params := api.Params{"message": m.Text}
@@ -369,6 +390,104 @@ func messageParams(m bot.Message) (api.Params, error) {
 		params["keyboard"] = kb
 	}
 	return params, nil
+}
+
+// attachUpload puts u, when set, in the community's message photos for
+// peer and its attachment string first in params' attachments.
+func (a *Adapter) attachUpload(ctx context.Context, params api.Params, peer int, u *bot.Upload) error {
+	if u == nil {
+		return nil
+	}
+	ref, err := a.uploadPhoto(ctx, peer, u)
+	if err != nil {
+		return err
+	}
+	if refs, _ := params["attachment"].(string); refs != "" {
+		ref += "," + refs
+	}
+	params["attachment"] = ref
+	return nil
+}
+
+// uploadPhoto runs VK's three steps of a message photo and returns its
+// attachment string. vksdk's UploadMessagesPhoto does the same without a
+// context, so the steps are ours: the calls through vksdk, the upload with
+// the adapter's client.
+func (a *Adapter) uploadPhoto(ctx context.Context, peer int, u *bot.Upload) (string, error) {
+	server, err := a.api.PhotosGetMessagesUploadServer(api.Params{"peer_id": peer}.WithContext(ctx))
+	if err != nil {
+		return "", mapError("get upload server", err)
+	}
+	up, err := a.postPhoto(ctx, server.UploadURL, u)
+	if err != nil {
+		return "", fmt.Errorf("upload photo: %w", err)
+	}
+	saved, err := a.api.PhotosSaveMessagesPhoto(api.Params{"server": up.Server, "photo": up.Photo, "hash": up.Hash}.WithContext(ctx))
+	if err != nil {
+		return "", mapError("save photo", err)
+	}
+	if len(saved) == 0 {
+		return "", errors.New("save photo: no photo in the answer")
+	}
+	p := saved[0]
+	ref := fmt.Sprintf("photo%d_%d", p.OwnerID, p.ID)
+	if p.AccessKey != "" {
+		ref += "_" + p.AccessKey
+	}
+	return ref, nil
+}
+
+// uploadAnswer is the upload server's answer, for photos.saveMessagesPhoto.
+type uploadAnswer struct {
+	Server int    `json:"server"`
+	Photo  string `json:"photo"`
+	Hash   string `json:"hash"`
+	Error  string `json:"error"`
+}
+
+// postPhoto sends u to the upload server in the multipart field "photo".
+func (a *Adapter) postPhoto(ctx context.Context, uploadURL string, u *bot.Upload) (uploadAnswer, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	part, err := mw.CreateFormFile("photo", u.FileName())
+	if err != nil {
+		return uploadAnswer{}, fmt.Errorf("encode: %w", err)
+	}
+	if _, err := part.Write(u.Data); err != nil {
+		return uploadAnswer{}, fmt.Errorf("encode: %w", err)
+	}
+	if err := mw.Close(); err != nil {
+		return uploadAnswer{}, fmt.Errorf("encode: %w", err)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, uploadURL, &body)
+	if err != nil {
+		return uploadAnswer{}, fmt.Errorf("request: %w", err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return uploadAnswer{}, fmt.Errorf("post: %w", err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxUploadAnswer))
+	if err != nil {
+		return uploadAnswer{}, fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return uploadAnswer{}, fmt.Errorf("upload server answered HTTP %d", resp.StatusCode)
+	}
+	var ans uploadAnswer
+	if err := json.Unmarshal(raw, &ans); err != nil {
+		return uploadAnswer{}, fmt.Errorf("decode answer: %w", err)
+	}
+	switch {
+	case ans.Error != "":
+		return uploadAnswer{}, fmt.Errorf("upload server: %s", ans.Error)
+	case ans.Photo == "" || ans.Photo == "[]":
+		// Saving would fail with "photos_list is invalid"; say why here.
+		return uploadAnswer{}, errors.New("upload server took no photo: not a JPEG, PNG or GIF, or out of proportion")
+	}
+	return ans, nil
 }
 
 // keyboard builds an inline keyboard: callback buttons carry {"d":Data},

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"io"
 	"log/slog"
 	"net/http"
@@ -1141,5 +1143,184 @@ func TestSendBulkWholeCallErrors(t *testing.T) {
 				t.Error("a failed call delivered")
 			}
 		})
+	}
+}
+
+// testPNG encodes a w×h image as PNG.
+func testPNG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for i := range img.Pix {
+		img.Pix[i] = byte(i * 5)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestSendUpload(t *testing.T) {
+	t.Parallel()
+	chart := testPNG(t, 640, 420)
+	tests := []struct {
+		name   string
+		msg    bot.Message
+		photo  bool // a person's photo goes along as an attachment
+		attach int  // attachments stored with the message, the upload first
+	}{
+		{"caption and keyboard", bot.Message{Text: "Нормы по организациям", Keyboard: bot.Keyboard{{{Text: "Ещё", Data: "m:1"}}}}, false, 1},
+		{"no text", bot.Message{}, false, 1},
+		{"upload before attachments", bot.Message{Text: "Нормы"}, true, 2},
+		{"text beyond a Telegram caption", bot.Message{Text: strings.Repeat("н", 2000)}, false, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewVK(t)
+			a := newAdapter(t, f, vk.Config{})
+			m := tt.msg
+			m.ChatID, m.Key, m.Upload = "501", "chart:1", &bot.Upload{Name: "chart.png", Data: chart}
+			var photo string
+			if tt.photo {
+				photo = f.Attachment(f.SendPhoto(ivan, ""))
+				m.Attachments = []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: photo}}
+			} else {
+				f.SendText(ivan, "hi")
+			}
+			sent, err := a.Send(t.Context(), m)
+			if err != nil {
+				t.Fatalf("send: %v", err)
+			}
+			msgs := f.Messages(501)
+			if len(msgs) != 1 {
+				t.Fatalf("%d messages: %+v", len(msgs), msgs)
+			}
+			got := msgs[0]
+			if strconv.Itoa(got.ConversationMessageID) != sent.MessageID || got.Text != m.Text || !bytes.Equal(got.Upload, chart) ||
+				len(got.Attachments) != tt.attach || !strings.HasPrefix(got.Attachments[0], fmt.Sprintf("photo%d_", -platformtest.VKGroupID)) ||
+				(tt.photo && got.Attachments[1] != photo) || len(got.Buttons) != len(m.Keyboard) {
+				t.Fatalf("stored text %.20q, %d bytes uploaded, attachments %v, buttons %v; sent %+v", got.Text, len(got.Upload), got.Attachments, got.Buttons, sent)
+			}
+			for method, want := range map[string]int{"photos.getMessagesUploadServer": 1, "photos.saveMessagesPhoto": 1, "messages.send": 1} {
+				if n := f.Calls(method); n != want {
+					t.Errorf("%s called %d times, want %d", method, n, want)
+				}
+			}
+		})
+	}
+}
+
+func TestUploadEditAndBulk(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.SendText(ivan, "hi")
+	chart, chart2 := testPNG(t, 320, 200), testPNG(t, 320, 210)
+
+	// The edit replaces the message whole: the photo given again stays.
+	m := bot.Message{ChatID: "501", Text: "Нормы", Keyboard: bot.Keyboard{{{Text: "Ещё", Data: "m:1"}}}, Upload: &bot.Upload{Data: chart}}
+	sent, err := a.Send(t.Context(), m)
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if err := a.Edit(t.Context(), sent, bot.Message{Text: "Нормы за май", Upload: &bot.Upload{Data: chart2}}); err != nil {
+		t.Fatalf("edit: %v", err)
+	}
+	if got := f.Messages(501)[0]; got.Text != "Нормы за май" || !bytes.Equal(got.Upload, chart2) || len(got.Attachments) != 1 || len(got.Buttons) != 0 {
+		t.Fatalf("after edit: %q, %d bytes, %v, %v", got.Text, len(got.Upload), got.Attachments, got.Buttons)
+	}
+
+	// A bulk send uploads once for all.
+	peers := []string{"601", "602", "603"}
+	for _, p := range peers {
+		id, _ := strconv.Atoi(p)
+		f.Meet(id)
+	}
+	uploads := f.Calls("photos.saveMessagesPhoto")
+	results, err := a.SendBulk(t.Context(), peers, bot.Message{Text: "Нормы", Key: "bc:chart", Upload: &bot.Upload{Name: "chart.png", Data: chart}})
+	if err != nil {
+		t.Fatalf("send bulk: %v", err)
+	}
+	for i, r := range results {
+		peer, _ := strconv.Atoi(peers[i])
+		if msgs := f.Messages(peer); r.Err != nil || len(msgs) != 1 || !bytes.Equal(msgs[0].Upload, chart) {
+			t.Errorf("peer %d: %+v, messages %+v", peer, r, msgs)
+		}
+	}
+	if n := f.Calls("photos.saveMessagesPhoto") - uploads; n != 1 {
+		t.Errorf("%d uploads for one bulk send, want 1", n)
+	}
+}
+
+func TestUploadErrors(t *testing.T) {
+	t.Parallel()
+	chart := testPNG(t, 320, 200)
+	tests := []struct {
+		name      string
+		prep      func(f *platformtest.VK)
+		upload    *bot.Upload
+		rateLimit bool
+		apiCode   int    // > 0: a VK error of that code in the chain
+		text      string // in the error otherwise
+	}{
+		{"not an image", nil, &bot.Upload{Data: []byte("no png")}, false, 0, "upload server took no photo"},
+		{"out of proportion", nil, &bot.Upload{Data: testPNG(t, 420, 20)}, false, 0, "upload server took no photo"},
+		{"upload server rate limited", func(f *platformtest.VK) {
+			f.FailNext("photos.getMessagesUploadServer", 1, 6, "Too many requests per second")
+		},
+			&bot.Upload{Data: chart}, true, 6, ""},
+		{"save refused", func(f *platformtest.VK) { f.FailNext("photos.saveMessagesPhoto", 1, 121, "Invalid hash") },
+			&bot.Upload{Data: chart}, false, 121, ""},
+		{"not allowed to write", func(f *platformtest.VK) { f.Block(ivan.ID) }, &bot.Upload{Data: chart}, false, 901, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewVK(t)
+			a := newAdapter(t, f, vk.Config{})
+			f.SendText(ivan, "hi")
+			if tt.prep != nil {
+				tt.prep(f)
+			}
+			_, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Нормы", Upload: tt.upload})
+			var (
+				apiErr  *api.Error
+				limited *bot.RateLimitError
+			)
+			switch {
+			case err == nil:
+				t.Fatal("sent")
+			case tt.apiCode > 0 && (!errors.As(err, &apiErr) || int(apiErr.Code) != tt.apiCode):
+				t.Fatalf("error %v, want VK error %d", err, tt.apiCode)
+			case errors.As(err, &limited) != tt.rateLimit:
+				t.Fatalf("error %v, rate limit %v", err, tt.rateLimit)
+			case !strings.Contains(err.Error(), tt.text):
+				t.Fatalf("error %v, want %q", err, tt.text)
+			}
+			if tt.apiCode != 901 && len(f.Messages(501)) != 0 {
+				t.Fatalf("sent %+v", f.Messages(501))
+			}
+		})
+	}
+
+	// Refused before any call.
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.SendText(ivan, "hi")
+	ten := make([]bot.Attachment, 10) // the upload makes eleven
+	for i := range ten {
+		ten[i] = bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: f.Attachment(f.SendPhoto(ivan, ""))}
+	}
+	for i, m := range []bot.Message{
+		{ChatID: "501", Text: "x", Upload: &bot.Upload{Name: "chart.png"}},
+		{ChatID: "501", Text: "x", Upload: &bot.Upload{Data: chart}, Attachments: ten},
+	} {
+		if _, err := a.Send(t.Context(), m); err == nil {
+			t.Errorf("refused message %d was sent", i)
+		}
+	}
+	if n := f.Calls("photos.getMessagesUploadServer"); n != 0 {
+		t.Fatalf("%d upload servers fetched for refused messages", n)
 	}
 }

@@ -1,0 +1,141 @@
+package handlers
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"math"
+	"testing"
+)
+
+func decodeChart(t *testing.T, data []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("decode chart: %v", err)
+	}
+	return img
+}
+
+func chartBars(n int) []ChartBar {
+	bars := make([]ChartBar, n)
+	for i := range bars {
+		bars[i] = ChartBar{Label: fmt.Sprintf("ORG-%02d", i), Percent: float64(i) * 100 / float64(max(n-1, 1))}
+	}
+	return bars
+}
+
+func sameColor(c color.Color, want color.RGBA) bool {
+	r, g, b, a := c.RGBA()
+	wr, wg, wb, wa := want.RGBA()
+	return r == wr && g == wg && b == wb && a == wa
+}
+
+func TestRenderComplianceChartSizes(t *testing.T) {
+	t.Parallel()
+	prev := image.Rectangle{}
+	for _, n := range []int{1, 5, 20, MaxComplianceBars} {
+		data, err := RenderCompliance(chartBars(n))
+		if err != nil {
+			t.Fatalf("%d bars: %v", n, err)
+		}
+		b := decodeChart(t, data).Bounds()
+		if b.Dy() <= prev.Dy() || (prev.Dx() != 0 && b.Dx() != prev.Dx()) {
+			t.Errorf("%d bars: %v after %v, want taller and as wide", n, b.Size(), prev.Size())
+		}
+		// Both platforms refuse photos out of proportion (1:20) or over 10,000 px of sides.
+		if long, short := max(b.Dx(), b.Dy()), min(b.Dx(), b.Dy()); long > 20*short || b.Dx()+b.Dy() > 10000 {
+			t.Errorf("%d bars: %v is no photo Telegram or VK takes", n, b.Size())
+		}
+		prev = b
+	}
+}
+
+func TestRenderComplianceChartBands(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		percent float64
+		want    color.RGBA
+	}{
+		{100, chartGreen},
+		{130, chartGreen}, // clamped
+		{99.9, chartAmber},
+		{50, chartAmber},
+		{49.9, chartRed},
+		{0, chartRed},
+		{-5, chartRed},
+		{math.NaN(), chartRed},
+	}
+	bars := make([]ChartBar, len(cases))
+	for i, tc := range cases {
+		bars[i] = ChartBar{Label: "ORG", Percent: tc.percent}
+	}
+	img := decodeChart(t, mustRender(t, bars))
+	l := newChartLayout(len(bars), len("ORG"))
+	for i, tc := range cases {
+		r := l.bar(i, chartPercent(tc.percent))
+		end := image.Pt(r.Max.X-1, (r.Min.Y+r.Max.Y)/2)
+		if got := img.At(end.X, end.Y); !sameColor(got, tc.want) {
+			t.Errorf("bar of %v%% ends in %v at %v, want %v", tc.percent, got, end, tc.want)
+		}
+		if after := img.At(r.Max.X+1, end.Y); tc.percent < 49 && !sameColor(after, color.RGBA{0xff, 0xff, 0xff, 0xff}) {
+			t.Errorf("bar of %v%% goes on past %d: %v", tc.percent, r.Max.X, after)
+		}
+	}
+	// A full bar spans the whole scale.
+	if r := l.bar(0, 100); r.Dx() != chartBarW {
+		t.Errorf("a 100%% bar is %d px wide, want %d", r.Dx(), chartBarW)
+	}
+}
+
+func TestRenderComplianceChartRefuses(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name string
+		bars []ChartBar
+		is   error
+	}{
+		{"no bars", nil, ErrNoChartBars},
+		{"over the maximum", chartBars(MaxComplianceBars + 1), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			data, err := RenderCompliance(tc.bars)
+			if err == nil || data != nil || (tc.is != nil && !errors.Is(err, tc.is)) {
+				t.Fatalf("RenderCompliance = %d bytes, %v", len(data), err)
+			}
+		})
+	}
+}
+
+func TestChartLabel(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ in, want string }{
+		{"MET-12", "MET-12"},
+		{"Завод-1", "?????-1"},
+		{"tab\there", "tab?here"},
+		{"ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP"},
+		{"ABCDEFGHIJKLMNOPQ", "ABCDEFGHIJKLMNO~"},
+		{"", ""},
+	}
+	for _, tc := range cases {
+		if got := chartLabel(tc.in); got != tc.want {
+			t.Errorf("chartLabel(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	// Any label renders, however long or foreign.
+	mustRender(t, []ChartBar{{Label: "Первичная профсоюзная организация №7", Percent: 42}, {Label: "", Percent: 100}})
+}
+
+func mustRender(t *testing.T, bars []ChartBar) []byte {
+	t.Helper()
+	data, err := RenderCompliance(bars)
+	if err != nil {
+		t.Fatalf("render: %v", err)
+	}
+	return data
+}
