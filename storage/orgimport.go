@@ -8,6 +8,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/robfig/cron/v3"
 )
 
 // Limits of an imported org's fields.
@@ -142,7 +144,7 @@ func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
 		case !ok:
 			plan.Steps = append(plan.Steps, ImportStep{Input: *o})
 		case cur.Name == o.Name && codeByID[cur.ParentID] == o.ParentCode && cur.Level == o.Level &&
-			cur.MemberCount == o.MemberCount && cur.TimeZone == o.TimeZone:
+			cur.MemberCount == o.MemberCount && cur.TimeZone == o.TimeZone && cur.BoardCron == o.BoardCron:
 			plan.Unchanged++
 		default:
 			plan.Steps = append(plan.Steps, ImportStep{ID: cur.ID, Input: *o})
@@ -187,7 +189,27 @@ func validateOrgInput(o OrgInput, fail func(src, format string, args ...any)) bo
 	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "Local" {
 		bad("invalid time zone %q for %q", o.TimeZone, o.Code)
 	}
+	if err := validBoardCron(o.BoardCron); err != nil {
+		bad("invalid board_reminder %q for %q: %v", o.BoardCron, o.Code, err)
+	}
 	return ok
+}
+
+// validBoardCron accepts "" (the default) or a standard cron schedule. The
+// org's time zone applies, so a TZ prefix would only mislead (and the parser
+// panics on one without a space); an @every interval is no weekly reminder.
+func validBoardCron(spec string) error {
+	if spec == "" {
+		return nil
+	}
+	if strings.HasPrefix(spec, "TZ=") || strings.HasPrefix(spec, "CRON_TZ=") {
+		return errors.New("no time zone prefix: the org's timezone applies")
+	}
+	if strings.HasPrefix(spec, "@every") {
+		return errors.New("a schedule, not an interval")
+	}
+	_, err := cron.ParseStandard(spec)
+	return err
 }
 
 func validOrgCode(code string) bool {

@@ -20,6 +20,9 @@ const (
 	// ActPublish sends news down the org's subtree, relays items from above
 	// and decides news suggested from below.
 	ActPublish Action = "publish"
+	// ActMonitoring reads the org's monitoring reports and starts and
+	// follows its surveys.
+	ActMonitoring Action = "monitoring"
 )
 
 // rolesFor lists, per action, the roles that grant it. A role held in an org
@@ -32,6 +35,7 @@ var rolesFor = map[Action][]Role{
 	ActNameResponders: {RoleChair},
 	ActHotlineStats:   {RoleChair, RoleInfoworker},
 	ActPublish:        {RoleChair, RoleInfoworker},
+	ActMonitoring:     {RoleChair, RoleInfoworker},
 }
 
 // RolesFor lists the roles that grant act.

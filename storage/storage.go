@@ -78,7 +78,10 @@ type Org struct {
 	TimeZone    string
 	// Path lists the ids from the root down to this org, as "/1/7/42/", so that
 	// "is A above B" is a prefix test both in Go and in SQL.
-	Path      string
+	Path string
+	// BoardCron schedules the org's weekly notice-board reminder (standard
+	// cron, in TimeZone); "" leaves it to the deployment's default.
+	BoardCron string
 	UpdatedAt time.Time
 }
 
@@ -238,6 +241,7 @@ type OrgInput struct {
 	Level       Level
 	MemberCount int
 	TimeZone    string
+	BoardCron   string // "" for the deployment's default
 	Source      string // "file:line", for error messages
 }
 

@@ -15,6 +15,7 @@ type Store interface {
 	ChatStore
 	TicketStore
 	BroadcastStore
+	MonitoringStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -219,6 +220,72 @@ type BroadcastStore interface {
 	DecideSuggestion(ctx context.Context, id, atOrgID int64, status SuggestionStatus, reason string, broadcastID int64, at time.Time) (Suggestion, error)
 	// Suggestions lists the pending suggestions at an org, oldest first.
 	Suggestions(ctx context.Context, atOrgID int64) ([]Suggestion, error)
+}
+
+// MonitoringStore keeps survey runs and answers, weekly notice-board checks,
+// targets, the contact base and the scheduled jobs' runs.
+type MonitoringStore interface {
+	// OpenSurveyRun creates run (status open) with one target per org, once
+	// per (Job, FiredFor): a second call returns the existing run and false.
+	OpenSurveyRun(ctx context.Context, run SurveyRun, orgIDs []int64) (SurveyRun, bool, error)
+	SurveyRun(ctx context.Context, id int64) (SurveyRun, error)
+	// SurveyRuns lists the runs of a survey ("" for all), newest first.
+	SurveyRuns(ctx context.Context, surveyID string) ([]SurveyRun, error)
+	// OpenSurveyRuns lists the runs still open, oldest first.
+	OpenSurveyRuns(ctx context.Context) ([]SurveyRun, error)
+	// CloseSurveyRun closes an open run; false when it already was.
+	CloseSurveyRun(ctx context.Context, id int64, at time.Time) (bool, error)
+	SurveyTargets(ctx context.Context, runID int64) ([]SurveyTarget, error)
+	SurveyTarget(ctx context.Context, runID, orgID int64) (SurveyTarget, error)
+	// SaveSurveyAnswer upserts an org's answer; ErrClosed when the run is
+	// closed or a.At is at or past its deadline, ErrNotFound when the org is
+	// not a target of the run.
+	SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) error
+	// DeleteSurveyAnswer drops an answer a changed skip rule made moot; the
+	// same ErrClosed rule holds.
+	DeleteSurveyAnswer(ctx context.Context, runID, orgID int64, questionID string, at time.Time) error
+	// SurveyAnswers lists an org's answers to a run.
+	SurveyAnswers(ctx context.Context, runID, orgID int64) ([]SurveyAnswer, error)
+	// SubmitSurvey marks the org's answers confirmed (the first submission
+	// stays recorded); ErrClosed as for SaveSurveyAnswer.
+	SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (SurveyTarget, error)
+	// ClaimSurveyReminder records reminder n (1-based) of an unsubmitted
+	// target of an open run, once: false when it was sent already, or the
+	// org submitted, or the run closed.
+	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
+
+	// ClaimBoardCheck creates an org's weekly reminder for week, once: false
+	// when it exists already.
+	ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Time) (bool, error)
+	// AnswerBoardCheck records an answer to the org's reminder of week
+	// (a later answer replaces an earlier one; it clears a snooze).
+	AnswerBoardCheck(ctx context.Context, orgID int64, week time.Time, a BoardAnswer, personID int64, at time.Time) (BoardCheck, error)
+	// SnoozeBoardCheck asks for the reminder again at until, unless answered.
+	SnoozeBoardCheck(ctx context.Context, orgID int64, week, until time.Time) error
+	// ClaimDueBoardSnoozes clears and returns the snoozes due by now, each
+	// once across replicas.
+	ClaimDueBoardSnoozes(ctx context.Context, now time.Time) ([]BoardCheck, error)
+	// BoardChecks lists the checks of orgs in under's subtree whose week
+	// starts in [from, to), oldest first.
+	BoardChecks(ctx context.Context, under Org, from, to time.Time) ([]BoardCheck, error)
+
+	// SetTarget stores (or replaces) a target.
+	SetTarget(ctx context.Context, t Target) error
+	// Targets lists the targets of a period.
+	Targets(ctx context.Context, period string) ([]Target, error)
+
+	// ContactBase lists the active activists, information workers and
+	// chairs of under's subtree with their accounts, by org path then name;
+	// erased people are left out.
+	ContactBase(ctx context.Context, under Org) ([]ContactRow, error)
+
+	// StartJobRun records that job fires for firedFor, once across replicas
+	// and restarts: false when it was started already.
+	StartJobRun(ctx context.Context, job string, firedFor, at time.Time) (bool, error)
+	// FinishJobRun records the outcome ("ok" or the error) of a started run.
+	FinishJobRun(ctx context.Context, job string, firedFor time.Time, outcome string, at time.Time) error
+	// LastJobRuns lists the newest run of every job that ever ran.
+	LastJobRuns(ctx context.Context) ([]JobRun, error)
 }
 
 // Rate is a sending limit: PerPeriod calls per Period, with bursts up to

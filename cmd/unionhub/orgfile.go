@@ -15,7 +15,7 @@ import (
 )
 
 // orgColumns are the fields of an organisation in a YAML item or CSV header.
-var orgColumns = []string{"code", "name", "parent", "level", "members", "timezone"}
+var orgColumns = []string{"code", "name", "parent", "level", "members", "timezone", "board_reminder"}
 
 // parseOrgFile reads an organisation tree from YAML (a top-level "orgs" list)
 // or CSV (a header row naming the columns). Every problem is reported with
@@ -141,7 +141,7 @@ func isOrgColumn(s string) bool {
 func orgInput(src string, f map[string]string) (storage.OrgInput, error) {
 	in := storage.OrgInput{
 		Code: f["code"], Name: f["name"], ParentCode: f["parent"],
-		Level: storage.Level(f["level"]), TimeZone: f["timezone"], Source: src,
+		Level: storage.Level(f["level"]), TimeZone: f["timezone"], BoardCron: f["board_reminder"], Source: src,
 	}
 	if m := f["members"]; m != "" {
 		n, err := strconv.Atoi(m)

@@ -20,8 +20,9 @@ func TestParseOrgFileYAMLAndCSVAgree(t *testing.T) {
     parent: union
     level: branch
     timezone: Asia/Magadan
+    board_reminder: "0 9 * * 1"
 `
-	csvText := "\ufeffcode,name,parent,level,members,timezone\nunion,Союз,,union,100,\nedu,\"Образование, обком\",union,branch,,Asia/Magadan\n"
+	csvText := "\ufeffcode,name,parent,level,members,timezone,board_reminder\nunion,Союз,,union,100,,\nedu,\"Образование, обком\",union,branch,,Asia/Magadan,0 9 * * 1\n"
 	y, err := parseOrgFile("tree.yaml", strings.NewReader(yamlText))
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +33,7 @@ func TestParseOrgFileYAMLAndCSVAgree(t *testing.T) {
 	}
 	want := []storage.OrgInput{
 		{Code: "union", Name: "Союз", Level: storage.LevelUnion, MemberCount: 100},
-		{Code: "edu", Name: "Образование, обком", ParentCode: "union", Level: storage.LevelBranch, TimeZone: "Asia/Magadan"},
+		{Code: "edu", Name: "Образование, обком", ParentCode: "union", Level: storage.LevelBranch, TimeZone: "Asia/Magadan", BoardCron: "0 9 * * 1"},
 	}
 	for name, got := range map[string][]storage.OrgInput{"yaml": y, "csv": c} {
 		if len(got) != len(want) {
@@ -63,9 +64,15 @@ func TestParseOrgFileNamesTheBadLine(t *testing.T) {
 		{"a.csv", "code,name\na,A\nb,\"B\n", "a.csv:3"},
 		{"a.csv", "code,members\na,x\n", "a.csv:2: members \"x\""},
 		{"a.json", "{}", "unknown format"},
+		// Parsed fine, rejected by the import's validation at its line.
+		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    level: union\n    board_reminder: 0 9 * *\n", "a.yaml:2: invalid board_reminder"},
+		{"a.csv", "code,name,level,board_reminder\na,A,union,0 9 * * 1\nb,B,union,monday\n", "a.csv:3: invalid board_reminder"},
 	}
 	for _, tt := range tests {
-		_, err := parseOrgFile(tt.name, strings.NewReader(tt.text))
+		orgs, err := parseOrgFile(tt.name, strings.NewReader(tt.text))
+		if err == nil {
+			_, err = storage.PlanImport(nil, orgs)
+		}
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s %q: error %v, want it to contain %q", tt.name, tt.text, err, tt.want)
 		}

@@ -14,10 +14,10 @@ import (
 	"github.com/unionhub/unionhub/storage"
 )
 
-const orgCols = "o.id, o.code, o.name, o.parent_id, o.level, o.member_count, o.time_zone, o.path, o.updated_at"
+const orgCols = "o.id, o.code, o.name, o.parent_id, o.level, o.member_count, o.time_zone, o.path, o.board_cron, o.updated_at"
 
 func orgDest(o *storage.Org) []any {
-	return []any{&o.ID, &o.Code, &o.Name, idCol{&o.ParentID}, &o.Level, &o.MemberCount, &o.TimeZone, &o.Path, timeCol{&o.UpdatedAt}}
+	return []any{&o.ID, &o.Code, &o.Name, idCol{&o.ParentID}, &o.Level, &o.MemberCount, &o.TimeZone, &o.Path, &o.BoardCron, timeCol{&o.UpdatedAt}}
 }
 
 func (c conn) orgs(ctx context.Context, where string, args ...any) ([]storage.Org, error) {
@@ -126,17 +126,17 @@ func (c conn) writeOrg(ctx context.Context, s storage.ImportStep, ids map[string
 		parent = ids[o.ParentCode]
 	}
 	if s.ID != 0 {
-		_, err := c.exec(ctx, `UPDATE orgs SET name = ?, parent_id = ?, level = ?, member_count = ?, time_zone = ?, updated_at = ?
-			WHERE id = ?`, o.Name, parent, o.Level, o.MemberCount, o.TimeZone, c.d.t(at), s.ID)
+		_, err := c.exec(ctx, `UPDATE orgs SET name = ?, parent_id = ?, level = ?, member_count = ?, time_zone = ?, board_cron = ?, updated_at = ?
+			WHERE id = ?`, o.Name, parent, o.Level, o.MemberCount, o.TimeZone, o.BoardCron, c.d.t(at), s.ID)
 		if err != nil {
 			return fmt.Errorf("update org %d: %w", s.ID, err)
 		}
 		return nil
 	}
 	var id int64
-	err := c.row(ctx, `INSERT INTO orgs (code, name, parent_id, level, member_count, time_zone, path, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, '', ?, ?) RETURNING id`,
-		o.Code, o.Name, parent, o.Level, o.MemberCount, o.TimeZone, c.d.t(at), c.d.t(at)).Scan(&id)
+	err := c.row(ctx, `INSERT INTO orgs (code, name, parent_id, level, member_count, time_zone, board_cron, path, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?) RETURNING id`,
+		o.Code, o.Name, parent, o.Level, o.MemberCount, o.TimeZone, o.BoardCron, c.d.t(at), c.d.t(at)).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("insert org %s: %w", o.Source, err)
 	}

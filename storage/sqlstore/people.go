@@ -251,8 +251,8 @@ func (db *DB) UpdateProfile(ctx context.Context, personID int64, patch storage.P
 }
 
 // Forget erases a person's personal data, accounts and link codes, ends
-// their memberships and unlinks their tickets, news and deliveries; the
-// rows stay for the anonymous aggregates.
+// their memberships and unlinks their tickets, news, deliveries, survey
+// answers and board answers; the rows stay for the anonymous aggregates.
 func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 	err := db.inTx(ctx, func(c conn) error {
 		err := c.execOne(ctx, `UPDATE people SET full_name = '', position = '', work_email = '', personal_email = '', locale = '',
@@ -274,6 +274,9 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 			return fmt.Errorf("end memberships: %w", err)
 		}
 		if err := c.forgetTickets(ctx, personID, at); err != nil {
+			return err
+		}
+		if err := c.forgetMonitoring(ctx, personID); err != nil {
 			return err
 		}
 		return c.forgetBroadcasts(ctx, personID, at)

@@ -21,7 +21,8 @@ func treeFile() []storage.OrgInput {
 	return []storage.OrgInput{
 		{Code: "U", Name: "Union", Level: storage.LevelUnion, MemberCount: 5000, Source: "tree.yaml:1"},
 		{Code: "B1", Name: "Alpha branch", ParentCode: "U", Level: storage.LevelBranch, MemberCount: 1200, Source: "tree.yaml:2"},
-		{Code: "B2", Name: "Beta branch", ParentCode: "U", Level: storage.LevelBranch, MemberCount: 800, TimeZone: "Europe/Moscow", Source: "tree.yaml:3"},
+		{Code: "B2", Name: "Beta branch", ParentCode: "U", Level: storage.LevelBranch, MemberCount: 800, TimeZone: "Europe/Moscow",
+			BoardCron: "0 9 * * 1", Source: "tree.yaml:3"},
 		{Code: "B11", Name: "Sub-branch", ParentCode: "B1", Level: storage.LevelBranch, MemberCount: 300, Source: "tree.yaml:4"},
 		{Code: "P1", Name: "School 1", ParentCode: "B11", Level: storage.LevelPrimary, MemberCount: 40, Source: "tree.yaml:5"},
 		{Code: "P2", Name: "Hospital 2", ParentCode: "B2", Level: storage.LevelPrimary, MemberCount: 90, Source: "tree.yaml:6"},
@@ -152,6 +153,18 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"RelaySteps", testRelaySteps},
 		{"Suggestions", testSuggestions},
 		{"ForgetBroadcasts", testForgetBroadcasts},
+		{"ContactBase", testContactBase},
+		{"SurveyRunOnce", testSurveyRunOnce},
+		{"SurveyRunConcurrent", testSurveyRunConcurrent},
+		{"SurveyAnswers", testSurveyAnswers},
+		{"SubmitSurvey", testSubmitSurvey},
+		{"SurveyReminders", testSurveyReminders},
+		{"CloseSurveyRun", testCloseSurveyRun},
+		{"BoardChecks", testBoardChecks},
+		{"BoardSnoozes", testBoardSnoozes},
+		{"Targets", testTargets},
+		{"JobRuns", testJobRuns},
+		{"ForgetMonitoring", testForgetMonitoring},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,8 +203,8 @@ func testImportCreatesTree(x *suite) {
 	if !reflect.DeepEqual(p1, want) {
 		x.t.Errorf("P1 = %+v, want %+v", p1, want)
 	}
-	if o["B2"].TimeZone != "Europe/Moscow" || o["U"].ParentID != 0 {
-		x.t.Errorf("B2 zone %q, U parent %d", o["B2"].TimeZone, o["U"].ParentID)
+	if o["B2"].TimeZone != "Europe/Moscow" || o["B2"].BoardCron != "0 9 * * 1" || o["U"].ParentID != 0 {
+		x.t.Errorf("B2 zone %q, board reminder %q, U parent %d", o["B2"].TimeZone, o["B2"].BoardCron, o["U"].ParentID)
 	}
 
 	got, err := x.s.Org(x.ctx, p1.ID)
@@ -255,6 +268,8 @@ func testImportRejects(x *suite) {
 		{"unknown level", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: "district"})}, "bad.yaml:2"},
 		{"negative members", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, MemberCount: -5})}, "bad.yaml:2"},
 		{"bad time zone", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, TimeZone: "Sakhalin"})}, "bad.yaml:2"},
+		{"bad board reminder", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "every monday"})},
+			"bad.yaml:2: invalid board_reminder"},
 		{"duplicate code", []storage.OrgInput{line(branch("NEW", "U"))}, "bad.yaml:2: duplicate code \"NEW\" (also at bad.yaml:1)"},
 		{"unknown parent", []storage.OrgInput{line(branch("X", "GHOST"))}, "bad.yaml:2"},
 		{"union with parent", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelUnion})}, "bad.yaml:2"},
@@ -283,6 +298,18 @@ func testReimportUnchanged(x *suite) {
 	}
 	if after := x.orgs(); !reflect.DeepEqual(after, before) {
 		x.t.Errorf("re-import changed orgs:\n%v\n%v", before, after)
+	}
+	// The board reminder is a field like the others: a change updates the org.
+	file := treeFile()
+	file[2].BoardCron = ""
+	file[4].BoardCron = "30 8 * * 5"
+	res, err = x.s.ImportOrgs(x.ctx, file, T0.Add(48*time.Hour))
+	x.must(err)
+	if res != (storage.ImportResult{Updated: 2, Unchanged: 4}) {
+		x.t.Errorf("result %+v, want 2 updated, 4 unchanged", res)
+	}
+	if o := x.orgs(); o["B2"].BoardCron != "" || o["P1"].BoardCron != "30 8 * * 5" {
+		x.t.Errorf("board reminders B2 %q, P1 %q; want the default and 30 8 * * 5", o["B2"].BoardCron, o["P1"].BoardCron)
 	}
 }
 

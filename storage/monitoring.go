@@ -1,0 +1,111 @@
+package storage
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrClosed is returned for an answer to a survey run that is closed or past
+// its deadline.
+var ErrClosed = errors.New("closed")
+
+// SurveyRunStatus says whether a run takes answers.
+type SurveyRunStatus string
+
+// Survey run states.
+const (
+	RunOpen   SurveyRunStatus = "open"
+	RunClosed SurveyRunStatus = "closed"
+)
+
+// SurveyRun is one firing of a scheduled survey: the orgs that must answer
+// it (its targets) and until when.
+type SurveyRun struct {
+	ID       int64
+	SurveyID string
+	// Job names the schedule that fired it; with FiredFor it is unique, so
+	// replicas and catch-ups create a run once.
+	Job      string
+	FiredFor time.Time
+	OrgID    int64 // root of the surveyed subtree
+	Roles    []Role
+	OpenedAt time.Time
+	Deadline time.Time
+	Status   SurveyRunStatus
+	ClosedAt *time.Time
+}
+
+// SurveyTarget is one org that answers a run, with where it stands.
+type SurveyTarget struct {
+	RunID         int64
+	OrgID         int64
+	RemindersSent int
+	// SubmittedBy and SubmittedAt are set once someone confirmed the
+	// answers; a correction after that keeps them.
+	SubmittedBy int64
+	SubmittedAt *time.Time
+	UpdatedAt   time.Time
+}
+
+// SurveyAnswer is an org's answer to one question, saved as it is given.
+type SurveyAnswer struct {
+	RunID      int64
+	OrgID      int64
+	QuestionID string
+	Value      string
+	PersonID   int64
+	At         time.Time
+}
+
+// BoardAnswer is what an org said to a weekly notice-board reminder.
+type BoardAnswer string
+
+// Notice-board answers; "" means none yet.
+const (
+	BoardUpdated BoardAnswer = "updated"
+	BoardNone    BoardAnswer = "no_board"
+)
+
+// BoardCheck is one weekly notice-board reminder of an org.
+type BoardCheck struct {
+	OrgID int64
+	// Week is the reminder's scheduled time; the week runs seven days from it.
+	Week         time.Time
+	RemindedAt   time.Time
+	Answer       BoardAnswer
+	AnsweredBy   int64
+	AnsweredAt   *time.Time
+	SnoozedUntil *time.Time // "remind me tomorrow"
+}
+
+// Compliant reports whether the board was reported updated within its week.
+func (c BoardCheck) Compliant() bool {
+	return c.Answer == BoardUpdated && c.AnsweredAt != nil && c.AnsweredAt.Before(c.Week.AddDate(0, 0, 7))
+}
+
+// Target overrides the programme's norm of an indicator for an org (and the
+// orgs below it without their own) in a period ("2026").
+type Target struct {
+	OrgID     int64
+	Period    string
+	Indicator string
+	Value     float64
+}
+
+// JobRun is one firing of a scheduled job.
+type JobRun struct {
+	Job       string
+	FiredFor  time.Time
+	StartedAt time.Time
+	// Outcome is "" while running, then "ok" or the error.
+	Outcome    string
+	FinishedAt *time.Time
+}
+
+// ContactRow is one activist or leader of the contact base.
+type ContactRow struct {
+	Org      Org
+	Role     Role
+	Person   Person
+	Accounts []Account
+}

@@ -1,0 +1,530 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+const surveyRunCols = "id, survey_id, job, fired_for, org_id, roles, opened_at, deadline, status, closed_at"
+
+func surveyRunDest(r *storage.SurveyRun) []any {
+	return []any{&r.ID, &r.SurveyID, &r.Job, timeCol{&r.FiredFor}, &r.OrgID, rolesCol{&r.Roles}, timeCol{&r.OpenedAt},
+		timeCol{&r.Deadline}, &r.Status, nullTimeCol{&r.ClosedAt}}
+}
+
+const surveyTargetCols = "run_id, org_id, reminders_sent, submitted_by, submitted_at, updated_at"
+
+func surveyTargetDest(t *storage.SurveyTarget) []any {
+	return []any{&t.RunID, &t.OrgID, &t.RemindersSent, idCol{&t.SubmittedBy}, nullTimeCol{&t.SubmittedAt}, timeCol{&t.UpdatedAt}}
+}
+
+const surveyAnswerCols = "run_id, org_id, question_id, value, person_id, at"
+
+func surveyAnswerDest(a *storage.SurveyAnswer) []any {
+	return []any{&a.RunID, &a.OrgID, &a.QuestionID, &a.Value, idCol{&a.PersonID}, timeCol{&a.At}}
+}
+
+const boardCheckCols = "org_id, week, reminded_at, answer, answered_by, answered_at, snoozed_until"
+
+func boardCheckDest(b *storage.BoardCheck) []any {
+	return []any{&b.OrgID, timeCol{&b.Week}, timeCol{&b.RemindedAt}, &b.Answer, idCol{&b.AnsweredBy}, nullTimeCol{&b.AnsweredAt},
+		nullTimeCol{&b.SnoozedUntil}}
+}
+
+const targetCols = "org_id, period, indicator, value"
+
+func targetDest(t *storage.Target) []any {
+	return []any{&t.OrgID, &t.Period, &t.Indicator, &t.Value}
+}
+
+const jobRunCols = "job, fired_for, started_at, outcome, finished_at"
+
+func jobRunDest(j *storage.JobRun) []any {
+	return []any{&j.Job, timeCol{&j.FiredFor}, timeCol{&j.StartedAt}, &j.Outcome, nullTimeCol{&j.FinishedAt}}
+}
+
+// rolesCol scans comma-joined roles; "" is none.
+type rolesCol struct{ dst *[]storage.Role }
+
+func (c rolesCol) Scan(src any) error {
+	var s sql.NullString
+	if err := s.Scan(src); err != nil {
+		return err
+	}
+	*c.dst = nil
+	if s.String == "" {
+		return nil
+	}
+	for r := range strings.SplitSeq(s.String, ",") {
+		*c.dst = append(*c.dst, storage.Role(r))
+	}
+	return nil
+}
+
+func joinRoles(roles []storage.Role) (string, error) {
+	parts := make([]string, len(roles))
+	for i, r := range roles {
+		if !r.Valid() {
+			return "", fmt.Errorf("unknown role %q", r)
+		}
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, ","), nil
+}
+
+// targetRowsPerInsert keeps a run's target insert under both databases'
+// limits on bound parameters.
+const targetRowsPerInsert = 1000
+
+// OpenSurveyRun creates the run and its targets in one transaction, once
+// per (Job, FiredFor): the unique key decides between replicas, and the
+// loser gets the winner's run and false.
+func (db *DB) OpenSurveyRun(ctx context.Context, run storage.SurveyRun, orgIDs []int64) (storage.SurveyRun, bool, error) {
+	if run.SurveyID == "" || run.Job == "" || run.OrgID == 0 || run.FiredFor.IsZero() || run.Deadline.IsZero() {
+		return storage.SurveyRun{}, false, fmt.Errorf("open survey run: incomplete run (survey %q, job %q, org %d, fired for %v, deadline %v)",
+			run.SurveyID, run.Job, run.OrgID, run.FiredFor, run.Deadline)
+	}
+	roles, err := joinRoles(run.Roles)
+	if err != nil {
+		return storage.SurveyRun{}, false, fmt.Errorf("open survey run: %w", err)
+	}
+	ids := slices.Clone(orgIDs)
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+
+	var (
+		out     storage.SurveyRun
+		created bool
+	)
+	err = db.inTx(ctx, func(c conn) error {
+		err := c.row(ctx, "INSERT INTO survey_runs ("+strings.TrimPrefix(surveyRunCols, "id, ")+") VALUES ("+placeholders(9)+
+			") ON CONFLICT (job, fired_for) DO NOTHING RETURNING "+surveyRunCols,
+			run.SurveyID, run.Job, c.d.t(run.FiredFor), run.OrgID, roles, c.d.t(run.OpenedAt), c.d.t(run.Deadline),
+			storage.RunOpen, nil).Scan(surveyRunDest(&out)...)
+		if errors.Is(err, sql.ErrNoRows) {
+			err = c.row(ctx, "SELECT "+surveyRunCols+" FROM survey_runs WHERE job = ? AND fired_for = ?",
+				run.Job, c.d.t(run.FiredFor)).Scan(surveyRunDest(&out)...)
+			if err != nil {
+				return fmt.Errorf("read the existing run: %w", err)
+			}
+			return nil
+		}
+		if err != nil {
+			return c.d.classify(err, storage.ErrConflict)
+		}
+		created = true
+		for chunk := range slices.Chunk(ids, targetRowsPerInsert) {
+			args := make([]any, 0, 3*len(chunk))
+			for _, id := range chunk {
+				args = append(args, out.ID, id, c.d.t(run.OpenedAt))
+			}
+			_, err := c.exec(ctx, "INSERT INTO survey_targets (run_id, org_id, updated_at) VALUES "+
+				strings.TrimSuffix(strings.Repeat("(?, ?, ?), ", len(chunk)), ", "), args...)
+			if err != nil {
+				return fmt.Errorf("add targets: %w", c.d.classify(err, storage.ErrConflict))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.SurveyRun{}, false, fmt.Errorf("open survey run of job %s for %v: %w", run.Job, run.FiredFor, err)
+	}
+	if created {
+		db.logger.InfoContext(ctx, "survey run opened", "run_id", out.ID, "survey_id", out.SurveyID, "job", out.Job,
+			"org_id", out.OrgID, "targets", len(ids))
+	}
+	return out, created, nil
+}
+
+// SurveyRun finds a run by id.
+func (db *DB) SurveyRun(ctx context.Context, id int64) (storage.SurveyRun, error) {
+	var r storage.SurveyRun
+	err := db.conn().row(ctx, "SELECT "+surveyRunCols+" FROM survey_runs WHERE id = ?", id).Scan(surveyRunDest(&r)...)
+	if err != nil {
+		return storage.SurveyRun{}, fmt.Errorf("get survey run %d: %w", id, notFound(err))
+	}
+	return r, nil
+}
+
+// SurveyRuns lists the runs of a survey ("" for all), the last opened first.
+func (db *DB) SurveyRuns(ctx context.Context, surveyID string) ([]storage.SurveyRun, error) {
+	var (
+		out []storage.SurveyRun
+		err error
+	)
+	if surveyID == "" {
+		out, err = queryAll(ctx, db.conn(), surveyRunDest, "SELECT "+surveyRunCols+" FROM survey_runs ORDER BY opened_at DESC, id DESC")
+	} else {
+		out, err = queryAll(ctx, db.conn(), surveyRunDest, "SELECT "+surveyRunCols+
+			" FROM survey_runs WHERE survey_id = ? ORDER BY opened_at DESC, id DESC", surveyID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list survey runs of %q: %w", surveyID, err)
+	}
+	return out, nil
+}
+
+// OpenSurveyRuns lists the runs still open, the first opened first.
+func (db *DB) OpenSurveyRuns(ctx context.Context) ([]storage.SurveyRun, error) {
+	// 'open' is literal so that the partial index serves the query.
+	out, err := queryAll(ctx, db.conn(), surveyRunDest, "SELECT "+surveyRunCols+
+		" FROM survey_runs WHERE status = 'open' ORDER BY opened_at, id")
+	if err != nil {
+		return nil, fmt.Errorf("list open survey runs: %w", err)
+	}
+	return out, nil
+}
+
+// CloseSurveyRun closes an open run; the guard on the status lets one of
+// several closers win.
+func (db *DB) CloseSurveyRun(ctx context.Context, id int64, at time.Time) (bool, error) {
+	c := db.conn()
+	res, err := c.exec(ctx, "UPDATE survey_runs SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'", storage.RunClosed, c.d.t(at), id)
+	if err != nil {
+		return false, fmt.Errorf("close survey run %d: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("close survey run %d: %w", id, err)
+	}
+	if n == 0 {
+		if _, err := db.SurveyRun(ctx, id); err != nil {
+			return false, fmt.Errorf("close survey run: %w", err)
+		}
+		return false, nil
+	}
+	db.logger.InfoContext(ctx, "survey run closed", "run_id", id)
+	return true, nil
+}
+
+// SurveyTargets lists the targets of a run by org id.
+func (db *DB) SurveyTargets(ctx context.Context, runID int64) ([]storage.SurveyTarget, error) {
+	out, err := queryAll(ctx, db.conn(), surveyTargetDest, "SELECT "+surveyTargetCols+" FROM survey_targets WHERE run_id = ? ORDER BY org_id", runID)
+	if err != nil {
+		return nil, fmt.Errorf("list targets of survey run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
+// SurveyTarget finds an org's target of a run.
+func (db *DB) SurveyTarget(ctx context.Context, runID, orgID int64) (storage.SurveyTarget, error) {
+	var t storage.SurveyTarget
+	err := db.conn().row(ctx, "SELECT "+surveyTargetCols+" FROM survey_targets WHERE run_id = ? AND org_id = ?", runID, orgID).
+		Scan(surveyTargetDest(&t)...)
+	if err != nil {
+		return storage.SurveyTarget{}, fmt.Errorf("get target of survey run %d at org %d: %w", runID, orgID, notFound(err))
+	}
+	return t, nil
+}
+
+// takesAnswers fails with ErrClosed unless the run is open and at is before
+// its deadline. It locks the run's row, so a concurrent close waits for the
+// answer's commit and an answer after the close sees it closed.
+func (c conn) takesAnswers(ctx context.Context, runID int64, at time.Time) error {
+	var (
+		status   storage.SurveyRunStatus
+		deadline time.Time
+	)
+	err := c.row(ctx, "SELECT status, deadline FROM survey_runs WHERE id = ?"+c.d.ForUpdate, runID).Scan(&status, timeCol{&deadline})
+	if err != nil {
+		return fmt.Errorf("survey run %d: %w", runID, notFound(err))
+	}
+	if status != storage.RunOpen || !at.Before(deadline) {
+		return fmt.Errorf("survey run %d is %s, deadline %v: %w", runID, status, deadline, storage.ErrClosed)
+	}
+	return nil
+}
+
+// SaveSurveyAnswer upserts an org's answer while the run takes answers.
+func (db *DB) SaveSurveyAnswer(ctx context.Context, a storage.SurveyAnswer) error {
+	if a.QuestionID == "" {
+		return fmt.Errorf("save survey answer: no question (run %d, org %d)", a.RunID, a.OrgID)
+	}
+	err := db.inTx(ctx, func(c conn) error {
+		if err := c.takesAnswers(ctx, a.RunID, a.At); err != nil {
+			return err
+		}
+		err := c.execOne(ctx, "UPDATE survey_targets SET updated_at = ? WHERE run_id = ? AND org_id = ?", c.d.t(a.At), a.RunID, a.OrgID)
+		if err != nil {
+			return fmt.Errorf("org %d is no target: %w", a.OrgID, err)
+		}
+		_, err = c.exec(ctx, "INSERT INTO survey_answers ("+surveyAnswerCols+") VALUES ("+placeholders(6)+`)
+			ON CONFLICT (run_id, org_id, question_id) DO UPDATE SET value = excluded.value, person_id = excluded.person_id, at = excluded.at`,
+			a.RunID, a.OrgID, a.QuestionID, a.Value, nullID(a.PersonID), c.d.t(a.At))
+		return c.d.classify(err, storage.ErrConflict)
+	})
+	if err != nil {
+		return fmt.Errorf("save answer to %q of survey run %d at org %d: %w", a.QuestionID, a.RunID, a.OrgID, err)
+	}
+	return nil
+}
+
+// DeleteSurveyAnswer drops an answer while the run takes answers; a missing
+// answer is no error.
+func (db *DB) DeleteSurveyAnswer(ctx context.Context, runID, orgID int64, questionID string, at time.Time) error {
+	err := db.inTx(ctx, func(c conn) error {
+		if err := c.takesAnswers(ctx, runID, at); err != nil {
+			return err
+		}
+		err := c.execOne(ctx, "UPDATE survey_targets SET updated_at = ? WHERE run_id = ? AND org_id = ?", c.d.t(at), runID, orgID)
+		if err != nil {
+			return fmt.Errorf("org %d is no target: %w", orgID, err)
+		}
+		_, err = c.exec(ctx, "DELETE FROM survey_answers WHERE run_id = ? AND org_id = ? AND question_id = ?", runID, orgID, questionID)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete answer to %q of survey run %d at org %d: %w", questionID, runID, orgID, err)
+	}
+	return nil
+}
+
+// SurveyAnswers lists an org's answers to a run by question id.
+func (db *DB) SurveyAnswers(ctx context.Context, runID, orgID int64) ([]storage.SurveyAnswer, error) {
+	out, err := queryAll(ctx, db.conn(), surveyAnswerDest, "SELECT "+surveyAnswerCols+
+		" FROM survey_answers WHERE run_id = ? AND org_id = ? ORDER BY question_id", runID, orgID)
+	if err != nil {
+		return nil, fmt.Errorf("list answers of survey run %d at org %d: %w", runID, orgID, err)
+	}
+	return out, nil
+}
+
+// SubmitSurvey marks an org's answers confirmed while the run takes
+// answers; the first submitter and time stay, later ones only touch
+// updated_at.
+func (db *DB) SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (storage.SurveyTarget, error) {
+	var t storage.SurveyTarget
+	err := db.inTx(ctx, func(c conn) error {
+		if err := c.takesAnswers(ctx, runID, at); err != nil {
+			return err
+		}
+		// Every right-hand side reads the row as it was, so the CASE sees
+		// the old submitted_at.
+		err := c.row(ctx, `UPDATE survey_targets SET
+				submitted_by = CASE WHEN submitted_at IS NULL THEN ? ELSE submitted_by END,
+				submitted_at = COALESCE(submitted_at, ?),
+				updated_at = ?
+			WHERE run_id = ? AND org_id = ? RETURNING `+surveyTargetCols,
+			nullID(personID), c.d.t(at), c.d.t(at), runID, orgID).Scan(surveyTargetDest(&t)...)
+		if err != nil {
+			return fmt.Errorf("org %d is no target: %w", orgID, notFound(err))
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.SurveyTarget{}, fmt.Errorf("submit survey run %d at org %d: %w", runID, orgID, err)
+	}
+	db.logger.InfoContext(ctx, "survey submitted", "run_id", runID, "org_id", orgID, "person_id", personID)
+	return t, nil
+}
+
+// ClaimSurveyReminder moves the target's count from n-1 to n, guarded on
+// the count, the submission and the run's status, so that of several
+// replicas exactly one sends reminder n, and none after a submission or close.
+func (db *DB) ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error) {
+	if n < 1 {
+		return false, fmt.Errorf("claim survey reminder %d: reminders count from 1", n)
+	}
+	res, err := db.conn().exec(ctx, `UPDATE survey_targets SET reminders_sent = ?
+		WHERE run_id = ? AND org_id = ? AND reminders_sent = ? AND submitted_at IS NULL
+			AND EXISTS (SELECT 1 FROM survey_runs r WHERE r.id = ? AND r.status = 'open')`,
+		n, runID, orgID, n-1, runID)
+	if err != nil {
+		return false, fmt.Errorf("claim reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
+	}
+	claimed, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
+	}
+	return claimed == 1, nil
+}
+
+// ClaimBoardCheck creates the org's check of week; the primary key lets one
+// of several replicas remind.
+func (db *DB) ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Time) (bool, error) {
+	c := db.conn()
+	res, err := c.exec(ctx, "INSERT INTO board_checks (org_id, week, reminded_at) VALUES (?, ?, ?) ON CONFLICT (org_id, week) DO NOTHING",
+		orgID, c.d.t(week), c.d.t(at))
+	if err != nil {
+		return false, fmt.Errorf("claim board check of org %d for %v: %w", orgID, week, c.d.classify(err, storage.ErrConflict))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim board check of org %d for %v: %w", orgID, week, err)
+	}
+	return n == 1, nil
+}
+
+// AnswerBoardCheck records an answer, replacing an earlier one, and drops a snooze.
+func (db *DB) AnswerBoardCheck(ctx context.Context, orgID int64, week time.Time, a storage.BoardAnswer, personID int64, at time.Time) (storage.BoardCheck, error) {
+	if a != storage.BoardUpdated && a != storage.BoardNone {
+		return storage.BoardCheck{}, fmt.Errorf("answer board check: unknown answer %q", a)
+	}
+	c := db.conn()
+	var b storage.BoardCheck
+	err := c.row(ctx, "UPDATE board_checks SET answer = ?, answered_by = ?, answered_at = ?, snoozed_until = NULL WHERE org_id = ? AND week = ? RETURNING "+
+		boardCheckCols, a, nullID(personID), c.d.t(at), orgID, c.d.t(week)).Scan(boardCheckDest(&b)...)
+	if err != nil {
+		return storage.BoardCheck{}, fmt.Errorf("answer board check of org %d for %v: %w", orgID, week, notFound(err))
+	}
+	db.logger.InfoContext(ctx, "board check answered", "org_id", orgID, "answer", a, "person_id", personID)
+	return b, nil
+}
+
+// SnoozeBoardCheck asks for the reminder again at until; an answered check
+// stays as it is.
+func (db *DB) SnoozeBoardCheck(ctx context.Context, orgID int64, week, until time.Time) error {
+	c := db.conn()
+	res, err := c.exec(ctx, "UPDATE board_checks SET snoozed_until = ? WHERE org_id = ? AND week = ? AND answer = ''",
+		c.d.t(until), orgID, c.d.t(week))
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			var one int
+			err = notFound(c.row(ctx, "SELECT 1 FROM board_checks WHERE org_id = ? AND week = ?", orgID, c.d.t(week)).Scan(&one))
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("snooze board check of org %d for %v: %w", orgID, week, err)
+	}
+	return nil
+}
+
+// ClaimDueBoardSnoozes clears the snoozes due by now and returns the checks
+// with the snooze time they had. The select locks its rows and skips those
+// another replica holds, so each snooze goes to one caller; SQLite's single
+// writer does the same.
+func (db *DB) ClaimDueBoardSnoozes(ctx context.Context, now time.Time) ([]storage.BoardCheck, error) {
+	var due []storage.BoardCheck
+	err := db.inTx(ctx, func(c conn) error {
+		var err error
+		due, err = queryAll(ctx, c, boardCheckDest, "SELECT "+boardCheckCols+
+			" FROM board_checks WHERE snoozed_until IS NOT NULL AND snoozed_until <= ? ORDER BY snoozed_until, org_id, week"+c.d.SkipLocked,
+			c.d.t(now))
+		if err != nil {
+			return err
+		}
+		for _, b := range due {
+			if _, err := c.exec(ctx, "UPDATE board_checks SET snoozed_until = NULL WHERE org_id = ? AND week = ?", b.OrgID, c.d.t(b.Week)); err != nil {
+				return fmt.Errorf("clear the snooze of org %d: %w", b.OrgID, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("claim due board snoozes: %w", err)
+	}
+	return due, nil
+}
+
+// BoardChecks lists the checks of under's subtree whose week starts in
+// [from, to), oldest first; a zero bound is open.
+func (db *DB) BoardChecks(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardCheck, error) {
+	if under.Path == "" {
+		return nil, fmt.Errorf("list board checks: org %d has no path", under.ID)
+	}
+	var b strings.Builder
+	b.WriteString("SELECT " + boardCheckCols + " FROM board_checks WHERE org_id IN (SELECT o.id FROM orgs o WHERE o.path LIKE ?)")
+	args := []any{under.Path + "%"}
+	if !from.IsZero() {
+		b.WriteString(" AND week >= ?")
+		args = append(args, db.d.t(from))
+	}
+	if !to.IsZero() {
+		b.WriteString(" AND week < ?")
+		args = append(args, db.d.t(to))
+	}
+	b.WriteString(" ORDER BY week, org_id")
+	out, err := queryAll(ctx, db.conn(), boardCheckDest, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list board checks under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}
+
+// SetTarget stores or replaces a target.
+func (db *DB) SetTarget(ctx context.Context, t storage.Target) error {
+	if t.OrgID == 0 || t.Period == "" || t.Indicator == "" || math.IsNaN(t.Value) || math.IsInf(t.Value, 0) {
+		return fmt.Errorf("set target: incomplete target (org %d, period %q, indicator %q, value %v)", t.OrgID, t.Period, t.Indicator, t.Value)
+	}
+	c := db.conn()
+	_, err := c.exec(ctx, "INSERT INTO targets ("+targetCols+") VALUES ("+placeholders(4)+
+		") ON CONFLICT (org_id, period, indicator) DO UPDATE SET value = excluded.value", t.OrgID, t.Period, t.Indicator, t.Value)
+	if err != nil {
+		return fmt.Errorf("set target %s/%s of org %d: %w", t.Period, t.Indicator, t.OrgID, c.d.classify(err, storage.ErrConflict))
+	}
+	return nil
+}
+
+// Targets lists the targets of a period by org and indicator.
+func (db *DB) Targets(ctx context.Context, period string) ([]storage.Target, error) {
+	out, err := queryAll(ctx, db.conn(), targetDest, "SELECT "+targetCols+" FROM targets WHERE period = ? ORDER BY org_id, indicator", period)
+	if err != nil {
+		return nil, fmt.Errorf("list targets of %q: %w", period, err)
+	}
+	return out, nil
+}
+
+// StartJobRun records a job's firing; the primary key lets one replica run it.
+func (db *DB) StartJobRun(ctx context.Context, job string, firedFor, at time.Time) (bool, error) {
+	if job == "" {
+		return false, errors.New("start job run: no job")
+	}
+	c := db.conn()
+	res, err := c.exec(ctx, "INSERT INTO job_runs (job, fired_for, started_at) VALUES (?, ?, ?) ON CONFLICT (job, fired_for) DO NOTHING",
+		job, c.d.t(firedFor), c.d.t(at))
+	if err != nil {
+		return false, fmt.Errorf("start job %s for %v: %w", job, firedFor, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("start job %s for %v: %w", job, firedFor, err)
+	}
+	return n == 1, nil
+}
+
+// FinishJobRun records the outcome of a started run.
+func (db *DB) FinishJobRun(ctx context.Context, job string, firedFor time.Time, outcome string, at time.Time) error {
+	if outcome == "" {
+		return fmt.Errorf("finish job %s: empty outcome", job)
+	}
+	c := db.conn()
+	err := c.execOne(ctx, "UPDATE job_runs SET outcome = ?, finished_at = ? WHERE job = ? AND fired_for = ?", outcome, c.d.t(at), job, c.d.t(firedFor))
+	if err != nil {
+		return fmt.Errorf("finish job %s for %v: %w", job, firedFor, err)
+	}
+	return nil
+}
+
+// LastJobRuns lists the run of every job with the newest fired_for, by job.
+func (db *DB) LastJobRuns(ctx context.Context) ([]storage.JobRun, error) {
+	out, err := queryAll(ctx, db.conn(), jobRunDest, "SELECT "+jobRunCols+
+		" FROM job_runs j WHERE j.fired_for = (SELECT MAX(i.fired_for) FROM job_runs i WHERE i.job = j.job) ORDER BY j.job")
+	if err != nil {
+		return nil, fmt.Errorf("list last job runs: %w", err)
+	}
+	return out, nil
+}
+
+// forgetMonitoring unlinks a person from survey answers, submissions and
+// board answers; what the orgs said stays.
+func (c conn) forgetMonitoring(ctx context.Context, personID int64) error {
+	for _, q := range []string{
+		"UPDATE survey_answers SET person_id = NULL WHERE person_id = ?",
+		"UPDATE survey_targets SET submitted_by = NULL WHERE submitted_by = ?",
+		"UPDATE board_checks SET answered_by = NULL WHERE answered_by = ?",
+	} {
+		if _, err := c.exec(ctx, q, personID); err != nil {
+			return fmt.Errorf("unlink monitoring: %w", err)
+		}
+	}
+	return nil
+}
