@@ -26,6 +26,7 @@ const (
 	flowSuggest  = "suggest"  // a member sends news or a call for support up
 	flowNote     = "note"     // a relay level writes its note to BroadcastID
 	flowDecline  = "decline"  // an information worker gives the reason to decline SuggestionID
+	flowSurvey   = "survey"   // answering Question of SurveyRun for the org OrgID
 
 	stepPick          = "pick"
 	stepConsent       = "consent"
@@ -90,6 +91,10 @@ type conversation struct {
 	BroadcastID  int64   `json:"broadcast,omitempty"`
 	SuggestionID int64   `json:"suggestion,omitempty"`
 	Kind         string  `json:"kind,omitempty"`
+
+	// Surveys.
+	SurveyRun int64    `json:"survey_run,omitempty"`
+	Selected  []string `json:"selected,omitempty"` // options of a multiple choice being made
 }
 
 func conversationKey(u *bot.Update) string {
@@ -159,6 +164,8 @@ func (h *Hub) continueConversation(ctx context.Context, s *session, c *conversat
 		return h.newsText(ctx, s, c)
 	case flowSuggest, flowNote, flowDecline:
 		return h.itemText(ctx, s, c)
+	case flowSurvey:
+		return h.surveyText(ctx, s, c)
 	}
 	return s.endConversation(ctx)
 }

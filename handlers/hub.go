@@ -13,6 +13,7 @@ import (
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/surveys"
 )
 
 // Deps is what the conversations need from the outside world.
@@ -25,6 +26,8 @@ type Deps struct {
 	Links   Links
 	// Hotline is the deployment's hot-line data; empty means the default.
 	Hotline HotlineConfig
+	// Surveys are the deployment's survey definitions with their schedules.
+	Surveys []surveys.Survey
 	// Broadcaster is told when an outbox was built; nil in tests of the
 	// conversations alone.
 	Broadcaster Broadcaster
@@ -82,6 +85,8 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("news", h.handle(h.cmdNews))
 	r.Command("suggest", h.handle(h.cmdSuggest))
 	r.Command("unbind", h.handle(h.cmdUnbind))
+	r.Command("surveys", h.handle(h.cmdSurveys))
+	r.Command("monitoring", h.handle(h.cmdMonitoring))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
 	r.Callback(cbLang, h.handle(h.onLangButton))
@@ -97,6 +102,8 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbNews, h.handle(h.onNewsButton))
 	r.Callback(cbRelay, h.handle(h.onRelayButton))
 	r.Callback(cbSuggest, h.handle(h.onSuggestButton))
+	r.Callback(cbSurvey, h.handle(h.onSurveyButton))
+	r.Callback(cbBoard, h.handle(h.onBoardButton))
 	return r
 }
 

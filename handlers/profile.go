@@ -18,7 +18,7 @@ func mainMenu(h *Hub, lang string) bot.Keyboard {
 		{{Text: t("menu.button_profile"), Data: cbMenu + ":profile"}, {Text: t("menu.button_lang"), Data: cbMenu + ":lang"}},
 		{{Text: t("menu.button_suggest"), Data: cbMenu + ":suggest"}, {Text: t("menu.button_news"), Data: cbMenu + ":news"}},
 		{{Text: t("menu.button_link"), Data: cbMenu + ":link"}, {Text: t("menu.button_help"), Data: cbMenu + ":help"}},
-		{{Text: t("menu.button_forget"), Data: cbMenu + ":forget"}},
+		{{Text: t("menu.button_surveys"), Data: cbMenu + ":surveys"}, {Text: t("menu.button_forget"), Data: cbMenu + ":forget"}},
 	}
 }
 
@@ -80,6 +80,8 @@ func (h *Hub) onMenuButton(ctx context.Context, s *session) error {
 		return h.cmdHelp(ctx, s)
 	case "forget":
 		return h.cmdForget(ctx, s)
+	case "surveys":
+		return h.cmdSurveys(ctx, s)
 	case "main":
 		if err := s.endConversation(ctx); err != nil {
 			return err

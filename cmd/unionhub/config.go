@@ -40,6 +40,7 @@ type Config struct {
 	Workers     int
 
 	HotlineFile        string
+	SurveysDir         string
 	EscalationInterval time.Duration
 	BroadcastLease     time.Duration
 	TelegramRate       storage.Rate
@@ -82,7 +83,8 @@ var settings = []setting{
 	{"UNIONHUB_LOG_FORMAT", "json", "json or text", false, func(c *Config) *string { return &c.LogFormat }},
 	{"UNIONHUB_WORKERS", "16", "Updates handled in parallel (one chat is always handled in order)", false, nil},
 	{"UNIONHUB_HOTLINE_FILE", "", "Hot-line topics, response target, working hours and hand-up rules (YAML); empty = the programme's defaults", false, func(c *Config) *string { return &c.HotlineFile }},
-	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts and silent relay levels are looked for", false, nil},
+	{"UNIONHUB_SURVEYS_DIR", "", "Directory of survey definitions (YAML) added to the built-in annual monitoring survey; a file with the same id replaces it", false, func(c *Config) *string { return &c.SurveysDir }},
+	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts, silent relay levels, scheduled jobs and survey reminders are looked for", false, nil},
 	{"UNIONHUB_BROADCAST_LEASE", "30s", "How long a replica holds the recipients it took; after a crash another takes them over then", false, nil},
 }
 

@@ -52,6 +52,17 @@ Usage:
                                          hot-line figures of an organisation's subtree
   unionhub report broadcast ID [--format table|csv|json]
                                          how far a broadcast got
+  unionhub report monitoring --org CODE [--period 2026] [--format table|csv|json]
+                                         the programme's indicators of a subtree, worst first
+  unionhub survey list                   the surveys and their schedules
+  unionhub survey run ID [--org CODE]    open a survey now (the running hub invites)
+  unionhub survey status ID              runs of a survey and who answered
+  unionhub jobs                          scheduled jobs: next run, last run, outcome
+  unionhub target set --org CODE --period 2026 --norm NORM --value N
+                                         an organisation's own target for a norm
+  unionhub target list --period 2026     the targets set for a period
+  unionhub export contacts --org CODE [--format csv|xlsx] [--out FILE]
+                                         the contact base of activists and leaders of a subtree
   unionhub config                        print the effective configuration (secrets redacted)
   unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok
 
@@ -109,6 +120,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = a.invite
 	case "report":
 		cmd = a.report
+	case "export":
+		cmd = a.export
+	case "survey":
+		cmd = a.survey
+	case "jobs":
+		cmd = a.jobs
+	case "target":
+		cmd = a.target
 	case "config":
 		cmd = func(context.Context, []string) error { return nil } // printed above
 	case "healthcheck":

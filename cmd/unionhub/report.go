@@ -20,8 +20,11 @@ func (a *app) report(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "broadcast" {
 		return a.reportBroadcast(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "monitoring" {
+		return a.reportMonitoring(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "hotline" {
-		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json] | report broadcast ID [--format table|csv|json]"}
+		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json] | report broadcast ID [--format table|csv|json] | report monitoring --org CODE [--period 2026] [--format table|csv|json]"}
 	}
 	fs := flag.NewFlagSet("report hotline", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)

@@ -137,9 +137,13 @@ func (a *app) serve(ctx context.Context, args []string) error {
 			return usageError{fmt.Sprintf("UNIONHUB_HOTLINE_FILE: %v", err)}
 		}
 	}
+	defs, err := a.surveys()
+	if err != nil {
+		return err
+	}
 	hub := handlers.New(handlers.Deps{
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
-		Hotline: hotline, Clock: a.clock, Logger: a.logger,
+		Hotline: hotline, Surveys: defs, Clock: a.clock, Logger: a.logger,
 	})
 	engine := broadcast.New(broadcast.Config{
 		Lease:       a.cfg.BroadcastLease,
@@ -191,6 +195,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	for _, run := range []func(context.Context){
 		func(ctx context.Context) { hub.RunEscalations(ctx, a.cfg.EscalationInterval) },
 		func(ctx context.Context) { hub.RunBroadcastTimers(ctx, a.cfg.EscalationInterval) },
+		func(ctx context.Context) { hub.RunJobs(ctx, a.cfg.EscalationInterval) },
 		func(ctx context.Context) { hub.RunProgress(ctx, progressInterval) },
 		engine.Run,
 	} {

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// monthlySurvey replaces the built-in annual survey with a short monthly
+// one for the primaries of the education branch.
+const monthlySurvey = `id: annual
+title: {ru: "Ежемесячная проверка", en: "Monthly check"}
+questions:
+  - id: named
+    type: yes_no
+    required: true
+    indicator: infoworker
+    text: {ru: "Назначен ли информационный работник?"}
+  - id: copies
+    type: number
+    required: true
+    min: 0
+    integer: true
+    indicator: solidarnost_copies
+    text: {ru: "Сколько экземпляров «Солидарности» выписано?"}
+  - id: budget
+    type: number
+    required: true
+    min: 0
+    max: 100
+    unit: {ru: "%"}
+    indicator: budget_share
+    text: {ru: "Какая доля бюджета идёт на информработу?"}
+  - id: email
+    type: yes_no
+    required: true
+    indicator: email_list
+    text: {ru: "Есть ли рассылка по электронной почте?"}
+  - id: chats
+    type: yes_no
+    required: true
+    indicator: chats
+    text: {ru: "Есть ли чаты членов профсоюза?"}
+  - id: why
+    type: text
+    max_len: 200
+    if: {question: chats, equals: "no"}
+    text: {ru: "Почему нет чатов?"}
+schedules:
+  - name: monthly
+    cron: "0 10 1 * *"
+    org: edu
+    levels: [primary]
+    roles: [infoworker, chair]
+    deadline: 10d
+    reminders: [2d, 5d]
+    results: [chair, infoworker]
+`
+
+// sakhalin is the example tree's time zone.
+var sakhalin = func() *time.Location {
+	loc, err := time.LoadLocation("Asia/Sakhalin")
+	if err != nil {
+		panic(err)
+	}
+	return loc
+}()
+
+// monitoringRig is a hub on Postgres with the monthly survey, its clock a
+// minute before the survey's next firing.
+func monitoringRig(t *testing.T) (*rig, time.Time) {
+	t.Helper()
+	r := newRig(t, onPostgres)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "monthly.yaml"), []byte(monthlySurvey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.setenv("UNIONHUB_SURVEYS_DIR", dir)
+	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+	r.importExample()
+	now := r.clock.Now().In(sakhalin)
+	fire := time.Date(now.Year(), now.Month()+1, 1, 10, 0, 0, 0, sakhalin)
+	r.clock.Advance(fire.Add(-time.Minute).Sub(now))
+	r.serve()
+	return r, fire
+}
+
+// answerNumber types a refused answer and checks the explanation.
+func refused(t *testing.T, p person, answer, why string) {
+	t.Helper()
+	p.say(answer)
+	p.dm().expect(why)
+}
+
+func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r, fire := monitoringRig(t)
+			school := r.person(plat, 3101, "Школа")
+			register(t, school, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+			gym := r.person(plat, 3102, "Гимназия")
+			register(t, gym, r.invite("edu-gymnasium-1", "infoworker"), "Гимназистова Ольга")
+			garden := r.person(plat, 3103, "Садик")
+			register(t, garden, r.invite("edu-kindergarten-17", "infoworker"), "Садовая Вера")
+			branch := r.person(plat, 3104, "Обком")
+			register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
+
+			r.clock.Advance(2 * time.Minute) // the 1st, 10:01
+			invite := "Опрос «Ежемесячная проверка» для организации"
+			sc := school.dm()
+			school.press(sc.expect(invite, "СОШ № 5", "6 вопросов"), "Отвечать")
+			school.press(sc.expect("Вопрос 1 из 5", "Назначен ли"), "Да")
+			sc.expect("Вопрос 2 из 5", "Солидарности")
+			refused(t, school, "abc", "Это не число")
+			refused(t, school, "1e9", "Это не число")
+			refused(t, school, "-5", "не меньше 0")
+			refused(t, school, "2,5", "целое число")
+			school.say("1")
+			sc.expect("Вопрос 3 из 5", "Единица: %")
+			refused(t, school, "120", "не больше 100")
+			school.say("12,5")
+			school.press(sc.expect("Вопрос 4 из 5"), "Да")
+			school.press(sc.expect("Вопрос 5 из 5", "чаты"), "Да")
+			summary := sc.expect("Проверьте ответы", "12,5%")
+			school.press(summary, "Подтвердить")
+			sc.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+
+			// The gymnasium answers two questions, the hub restarts, and it
+			// goes on where it stopped.
+			gc := gym.dm()
+			start := gc.expect(invite, "Гимназия № 1")
+			gym.press(start, "Отвечать")
+			gym.press(gc.expect("Вопрос 1 из 5"), "Да")
+			gc.expect("Вопрос 2 из 5")
+			gym.say("1")
+			gc.expect("Вопрос 3 из 5")
+			if code := r.stop(); code != exitOK {
+				t.Fatalf("serve exited with %d", code)
+			}
+			r.serve()
+			gym.say("4,9")
+			back := gc.expect("Вопрос 4 из 5")
+			gym.press(back, "Назад") // look at the previous answer again
+			gym.press(gc.expect("Вопрос 3 из 5", "Сейчас: 4,9%"), "Оставить")
+			gym.press(gc.expect("Вопрос 4 из 5"), "Да")
+			gym.press(gc.expect("Вопрос 5 из 5"), "Нет") // a "no" asks why
+			gc.expect("Вопрос 6 из 6", "Почему нет чатов")
+			refused(t, gym, strings.Repeat("я", 201), "не больше 200 символов")
+			gym.say("Коллектив против чатов 🙂")
+			gym.press(gc.expect("Проверьте ответы", "Коллектив против чатов"), "Подтвердить")
+			gc.expect("Спасибо!")
+			// /surveys leads back to the answers given: nothing is asked twice.
+			gym.say("/surveys")
+			gym.press(gc.expect("Открытые опросы", "ответы отправлены"), "1. Ежемесячная")
+			gc.expect("Проверьте ответы", "Коллектив против чатов")
+
+			// The kindergarten never answers: reminded after 2 and 5 days,
+			// the others are not.
+			kc := garden.dm()
+			kindergartenStart := kc.expect(invite, "Детский сад № 17")
+			r.clock.Advance(2 * 24 * time.Hour)
+			kc.expect("Напоминание: опрос «Ежемесячная проверка»")
+			r.clock.Advance(3 * 24 * time.Hour)
+			kc.expect("Напоминание: опрос «Ежемесячная проверка»")
+			time.Sleep(200 * time.Millisecond)
+			if n := countWith(sc, "Напоминание"); n != 0 {
+				t.Fatalf("the school answered and still got %d reminders", n)
+			}
+
+			// The deadline closes it: the branch hears how many answered, an
+			// old button changes nothing.
+			r.clock.Advance(5*24*time.Hour + time.Minute)
+			branch.dm().expect("Опрос «Ежемесячная проверка» по «Областная организация профсоюза работников образования» закрыт: ответили 2 из")
+			garden.press(kindergartenStart, "Отвечать")
+			kc.expect("уже закрыт")
+
+			period := fmt.Sprint(fire.Year())
+			out := r.mustRun("report", "monitoring", "--org", "edu", "--period", period, "--format", "json")
+			var rep struct {
+				Surveyed, Answered int
+				Orgs               []struct {
+					Code     string
+					Answered bool
+					Results  []struct {
+						Norm        string
+						Value       float64
+						Known, Pass bool
+						Missing     []string
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			results := map[string]map[string]string{}
+			var order []string
+			for _, o := range rep.Orgs {
+				order = append(order, o.Code)
+				results[o.Code] = map[string]string{}
+				for _, res := range o.Results {
+					v := "no data"
+					if res.Known {
+						v = fmt.Sprintf("fail %g", res.Value)
+						if res.Pass {
+							v = fmt.Sprintf("pass %g", res.Value)
+						}
+					}
+					results[o.Code][res.Norm] = v
+				}
+			}
+			want := map[string]map[string]string{
+				"edu-school-5": {"infoworker": "pass 1", "solidarnost_per_100": "pass 1.1627906976744187",
+					"budget_share": "pass 12.5", "channels": "pass 100"},
+				"edu-gymnasium-1": {"infoworker": "pass 1", "solidarnost_per_100": "fail 0.8928571428571429",
+					"budget_share": "fail 4.9", "channels": "fail 50"},
+				"edu-kindergarten-17": {"infoworker": "no data", "solidarnost_per_100": "no data",
+					"budget_share": "no data", "channels": "no data"},
+			}
+			for code, norms := range want {
+				for norm, v := range norms {
+					if results[code][norm] != v {
+						t.Errorf("%s %s: %q, want %q\n%s", code, norm, results[code][norm], v, out)
+					}
+				}
+			}
+			if rep.Answered != 2 || rep.Surveyed < 3 {
+				t.Errorf("answered %d of %d", rep.Answered, rep.Surveyed)
+			}
+			if pos := indexOf(order, "edu-kindergarten-17"); pos > indexOf(order, "edu-gymnasium-1") || indexOf(order, "edu-gymnasium-1") > indexOf(order, "edu-school-5") {
+				t.Errorf("not worst first: %v", order)
+			}
+			table := r.mustRun("report", "monitoring", "--org", "edu", "--period", period)
+			csvOut := r.mustRun("report", "monitoring", "--org", "edu", "--period", period, "--format", "csv")
+			for _, s := range []string{table, csvOut} {
+				if !strings.Contains(s, "edu-gymnasium-1") || !strings.Contains(s, "fail (chats)") {
+					t.Errorf("report lacks the gymnasium's missing chats:\n%s", s)
+				}
+			}
+			if !strings.Contains(table, "response_rate") {
+				t.Errorf("table without the response rate:\n%s", table)
+			}
+			// Nobody sees sideways: the school's report holds only the school.
+			if out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--period", period, "--format", "csv"); strings.Contains(out, "gymnasium") {
+				t.Errorf("school report shows another org:\n%s", out)
+			}
+
+			// In the bot: a summary for the branch, with a chart.
+			branch.say("/monitoring")
+			branch.dm().expect("Мониторинг информационной работы", "Ответили на опрос: 2 из")
+			waitChart(t, r, plat, branch)
+			school.say("/monitoring") // an information worker of a primary sees their own org
+			sc.expect("Мониторинг информационной работы", "СОШ № 5")
+
+			status := r.mustRun("survey", "status", "annual")
+			if !strings.Contains(status, "closed") || !regexp.MustCompile(`edu-kindergarten-17 +waiting +3`).MatchString(status) {
+				t.Errorf("survey status:\n%s", status)
+			}
+			jobs := r.mustRun("jobs")
+			if !strings.Contains(jobs, "survey:annual:monthly") || !strings.Contains(jobs, "ok") || !strings.Contains(jobs, "board Asia/Sakhalin") {
+				t.Errorf("jobs:\n%s", jobs)
+			}
+		})
+	}
+}
+
+// waitChart waits for a PNG chart in p's private chat.
+func waitChart(t *testing.T, r *rig, plat storage.Platform, p person) {
+	t.Helper()
+	id, err := strconv.Atoi(p.id())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		var uploads [][]byte
+		if plat == storage.VK {
+			for _, m := range r.vk.Messages(id) {
+				uploads = append(uploads, m.Upload)
+			}
+		} else {
+			for _, m := range r.tg.Messages(int64(id)) {
+				uploads = append(uploads, m.Upload)
+			}
+		}
+		for _, u := range uploads {
+			if _, err := png.Decode(bytes.NewReader(u)); len(u) > 0 && err == nil {
+				return
+			}
+		}
+	}
+	t.Fatal("no chart arrived")
+}
+
+func indexOf(list []string, s string) int {
+	for i, x := range list {
+		if x == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onPostgres)
+			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+			r.importExample()
+			now := r.clock.Now().In(sakhalin)
+			monday := time.Date(now.Year(), now.Month(), now.Day()+(8-int(now.Weekday()))%7, 10, 0, 0, 0, sakhalin)
+			if !monday.After(now) {
+				monday = monday.AddDate(0, 0, 7)
+			}
+			r.clock.Advance(monday.Add(-time.Minute).Sub(now))
+			r.serve()
+			iw := r.person(plat, 3201, "Стенд")
+			register(t, iw, r.invite("edu-school-5", "infoworker"), "Стендова Алла")
+			c := iw.dm()
+
+			// Week 1: updated.
+			r.clock.Advance(2 * time.Minute)
+			week1 := c.expect("Обновите, пожалуйста, профсоюзный стенд «ППО МАОУ СОШ № 5")
+			iw.press(week1, "Обновили")
+			c.expect("Записано: стенд «ППО МАОУ СОШ № 5", "обновлён")
+
+			// Week 2: remind me tomorrow, then: we have no board.
+			r.clock.Advance(7 * 24 * time.Hour)
+			iw.press(c.expect("Обновите, пожалуйста, профсоюзный стенд"), "Напомнить завтра")
+			c.expect("напомним завтра")
+			c.quiet(200 * time.Millisecond)
+			r.clock.Advance(24*time.Hour + time.Minute)
+			iw.press(c.expect("Напоминаем: профсоюзный стенд"), "нет стенда")
+			c.expect("нет профсоюзного стенда")
+
+			// Week 3: silence; once week 4 has begun its button is too late.
+			r.clock.Advance(6 * 24 * time.Hour)
+			week3 := c.expect("Обновите, пожалуйста, профсоюзный стенд")
+			r.clock.Advance(7 * 24 * time.Hour)
+			c.expect("Обновите, пожалуйста, профсоюзный стенд") // week 4
+			iw.press(week3, "Обновили")
+			c.expect("Эта неделя уже прошла")
+
+			db := r.store()
+			school, err := db.OrgByCode(context.Background(), "edu-school-5")
+			if err != nil {
+				t.Fatal(err)
+			}
+			checks, err := db.BoardChecks(context.Background(), school, monday.AddDate(0, 0, -7), monday.AddDate(0, 0, 22))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ch := range checks {
+				got = append(got, fmt.Sprintf("%s:%s", ch.Week.In(sakhalin).Format("01-02"), ch.Answer))
+			}
+			w := func(d int) string { return monday.AddDate(0, 0, d).Format("01-02") }
+			want := []string{w(0) + ":updated", w(7) + ":no_board", w(14) + ":", w(21) + ":"}
+			if len(checks) < 4 || strings.Join(got[len(got)-4:], " ") != strings.Join(want, " ") {
+				t.Fatalf("board checks %v, want ... %v", got, want)
+			}
+			if !checks[len(checks)-4].Compliant() || checks[len(checks)-3].Compliant() {
+				t.Fatalf("compliance of weeks 1 and 2 wrong: %+v", checks)
+			}
+			// The month of week 1 in the report: the weeks observed in it,
+			// of which only week 1 was updated.
+			period := monday.Format("2006-01")
+			from := time.Date(monday.Year(), monday.Month(), 1, 0, 0, 0, 0, sakhalin)
+			weeks, updated := 0, 0
+			for _, ch := range checks {
+				if !ch.Week.Before(from) && ch.Week.Before(from.AddDate(0, 1, 0)) {
+					weeks++
+					if ch.Compliant() {
+						updated++
+					}
+				}
+			}
+			out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--period", period, "--format", "csv")
+			rows, err := csv.NewReader(strings.NewReader(out)).ReadAll()
+			if err != nil || len(rows) != 2 {
+				t.Fatalf("report (%v):\n%s", err, out)
+			}
+			result := "fail"
+			if updated == weeks {
+				result = "pass"
+			}
+			col := indexOf(rows[0], "board_weekly_value")
+			if col < 0 || rows[1][col] != strconv.FormatFloat(100*float64(updated)/float64(weeks), 'f', -1, 64) || rows[1][col+2] != result {
+				t.Fatalf("board over %d weeks with %d updated, report:\n%s", weeks, updated, out)
+			}
+		})
+	}
+}

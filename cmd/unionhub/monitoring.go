@@ -1,0 +1,397 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/surveys"
+)
+
+// surveys loads the built-in surveys and those of UNIONHUB_SURVEYS_DIR.
+func (a *app) surveys() ([]surveys.Survey, error) {
+	defs, err := surveys.Load(a.cfg.SurveysDir)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("UNIONHUB_SURVEYS_DIR: %v", err)}
+	}
+	return defs, nil
+}
+
+// offlineHub is a hub for commands that keep records but send nothing:
+// the serving replicas send what those records call for.
+func (a *app) offlineHub(db storage.Store) (*handlers.Hub, error) {
+	defs, err := a.surveys()
+	if err != nil {
+		return nil, err
+	}
+	return handlers.New(handlers.Deps{Store: db, Surveys: defs, Clock: a.clock, Logger: a.logger}), nil
+}
+
+const surveyUsage = "usage: unionhub survey list | survey run ID [--org CODE] | survey status ID"
+
+func (a *app) survey(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{surveyUsage}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hub, err := a.offlineHub(db)
+	if err != nil {
+		return err
+	}
+	switch {
+	case args[0] == "list" && len(args) == 1:
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "id\ttitle\tquestions\tschedules\tsource")
+		for _, sv := range hub.Surveys {
+			var sched []string
+			for _, sc := range sv.Schedules {
+				sched = append(sched, fmt.Sprintf("%s %q deadline %s", sc.Name, sc.Cron, sc.Deadline))
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", sv.ID, sv.Title.T("ru"), len(sv.Questions), strings.Join(sched, "; "), sv.Source)
+		}
+		return tw.Flush()
+	case args[0] == "run" && len(args) >= 2:
+		return a.surveyRun(ctx, hub, args[1], args[2:])
+	case args[0] == "status" && len(args) == 2:
+		return a.surveyStatus(ctx, db, hub, args[1])
+	}
+	return usageError{surveyUsage}
+}
+
+// surveyRun opens a run of a survey now, for its first schedule's audience
+// (or that audience under --org); the serving replicas invite the
+// responders.
+func (a *app) surveyRun(ctx context.Context, hub *handlers.Hub, id string, args []string) error {
+	fs := flag.NewFlagSet("survey run", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	code := fs.String("org", "", "survey the subtree of this organisation instead of the schedule's")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
+		return usageError{surveyUsage}
+	}
+	sv, ok := surveyByID(hub.Surveys, id)
+	if !ok {
+		return usageError{fmt.Sprintf("no survey %q; see unionhub survey list", id)}
+	}
+	if len(sv.Schedules) == 0 {
+		return usageError{fmt.Sprintf("survey %q has no schedule to take the audience from", id)}
+	}
+	sc := sv.Schedules[0]
+	if *code != "" {
+		if _, err := hub.Store.OrgByCode(ctx, *code); errors.Is(err, storage.ErrNotFound) {
+			return usageError{fmt.Sprintf("no organisation with code %q", *code)}
+		} else if err != nil {
+			return fmt.Errorf("load org: %w", err)
+		}
+		sc.Org = *code
+	}
+	now := a.clock()
+	run, _, err := hub.OpenSurvey(ctx, sv, sc, handlers.ManualJob(sv.ID, sc.Name, now), now)
+	if err != nil {
+		return err
+	}
+	targets, err := hub.Store.SurveyTargets(ctx, run.ID)
+	if err != nil {
+		return fmt.Errorf("list targets: %w", err)
+	}
+	a.printf("survey run %d of %q opened for %d organisations, answers until %s\n", run.ID, sv.ID, len(targets), run.Deadline.Format(time.RFC3339))
+	return nil
+}
+
+func surveyByID(defs []surveys.Survey, id string) (surveys.Survey, bool) {
+	for _, sv := range defs {
+		if sv.ID == id {
+			return sv, true
+		}
+	}
+	return surveys.Survey{}, false
+}
+
+// surveyStatus prints the runs of a survey and, for the newest, where each
+// organisation stands.
+func (a *app) surveyStatus(ctx context.Context, db storage.Store, hub *handlers.Hub, id string) error {
+	if _, ok := surveyByID(hub.Surveys, id); !ok {
+		return usageError{fmt.Sprintf("no survey %q; see unionhub survey list", id)}
+	}
+	runs, err := db.SurveyRuns(ctx, id)
+	if err != nil {
+		return fmt.Errorf("list runs: %w", err)
+	}
+	if len(runs) == 0 {
+		a.printf("survey %q has not run yet\n", id)
+		return nil
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "run\tfired for\tdeadline\tstatus\tanswered")
+	var newest []storage.SurveyTarget
+	for i, r := range runs {
+		targets, err := db.SurveyTargets(ctx, r.ID)
+		if err != nil {
+			return fmt.Errorf("list targets: %w", err)
+		}
+		if i == 0 {
+			newest = targets
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\n", r.ID, r.FiredFor.Format(time.RFC3339), r.Deadline.Format(time.RFC3339), r.Status, submitted(targets), len(targets))
+	}
+	fmt.Fprintf(tw, "\norg\tstatus\tnotices sent\n")
+	for _, t := range newest {
+		o, err := db.Org(ctx, t.OrgID)
+		if err != nil {
+			return fmt.Errorf("load org: %w", err)
+		}
+		status := "waiting"
+		if t.SubmittedAt != nil {
+			status = "answered " + t.SubmittedAt.Format(time.DateOnly)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", o.Code, status, t.RemindersSent)
+	}
+	return tw.Flush()
+}
+
+func submitted(ts []storage.SurveyTarget) int {
+	n := 0
+	for _, t := range ts {
+		if t.SubmittedAt != nil {
+			n++
+		}
+	}
+	return n
+}
+
+// jobs lists every scheduled job with its next and last run.
+func (a *app) jobs(ctx context.Context, args []string) error {
+	if len(args) != 0 {
+		return usageError{"usage: unionhub jobs"}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	hub, err := a.offlineHub(db)
+	if err != nil {
+		return err
+	}
+	jobs, err := hub.Jobs(ctx)
+	if err != nil {
+		return err
+	}
+	runs, err := db.LastJobRuns(ctx)
+	if err != nil {
+		return fmt.Errorf("list job runs: %w", err)
+	}
+	last := map[string]storage.JobRun{}
+	for _, r := range runs {
+		last[r.Job] = r
+	}
+	now := a.clock()
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "job\tschedule\tnext run\tlast run\toutcome")
+	for _, j := range jobs {
+		lastRun, outcome := "never", ""
+		if r, ok := last[j.Name]; ok {
+			lastRun, outcome = r.FiredFor.In(j.Loc).Format("2006-01-02 15:04 MST"), r.Outcome
+			if r.FinishedAt == nil {
+				outcome = "running since " + r.StartedAt.In(j.Loc).Format("2006-01-02 15:04")
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", j.Name, j.Spec, j.Next(now).In(j.Loc).Format("2006-01-02 15:04 MST"), lastRun, outcome)
+	}
+	return tw.Flush()
+}
+
+const targetUsage = "usage: unionhub target set --org CODE --period 2026 --norm NORM --value N | target list --period 2026"
+
+// target sets an organisation's own target for a norm in a period,
+// overriding the programme's default for it and the orgs below it.
+func (a *app) target(ctx context.Context, args []string) error {
+	if len(args) == 0 || (args[0] != "set" && args[0] != "list") {
+		return usageError{targetUsage}
+	}
+	fs := flag.NewFlagSet("target", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	code := fs.String("org", "", "organisation code")
+	period := fs.String("period", "", "year (2026) or month (2026-03)")
+	norm := fs.String("norm", "", "one of "+strings.Join(surveys.Norms, ", "))
+	value := fs.String("value", "", "the target value")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return usageError{targetUsage}
+	}
+	if _, err := handlers.ParsePeriod(*period, time.UTC); err != nil {
+		return usageError{err.Error()}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if args[0] == "list" {
+		ts, err := db.Targets(ctx, *period)
+		if err != nil {
+			return fmt.Errorf("list targets: %w", err)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "org\tnorm\ttarget\tdefault")
+		for _, t := range ts {
+			o, err := db.Org(ctx, t.OrgID)
+			if err != nil {
+				return fmt.Errorf("load org: %w", err)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%g\t%g\n", o.Code, t.Indicator, t.Value, surveys.DefaultTargets[t.Indicator])
+		}
+		return tw.Flush()
+	}
+	if _, ok := surveys.DefaultTargets[*norm]; !ok {
+		return usageError{fmt.Sprintf("--norm %q: use one of %s", *norm, strings.Join(surveys.Norms, ", "))}
+	}
+	v, err := strconv.ParseFloat(strings.Replace(*value, ",", ".", 1), 64)
+	if err != nil || v < 0 || v > 1e6 {
+		return usageError{fmt.Sprintf("--value %q: a number from 0", *value)}
+	}
+	org, err := db.OrgByCode(ctx, *code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
+	}
+	if err != nil {
+		return fmt.Errorf("load org: %w", err)
+	}
+	if err := db.SetTarget(ctx, storage.Target{OrgID: org.ID, Period: *period, Indicator: *norm, Value: v}); err != nil {
+		return fmt.Errorf("set target: %w", err)
+	}
+	a.printf("target of %s for %s in %s: %g (default %g)\n", org.Code, *norm, *period, v, surveys.DefaultTargets[*norm])
+	return nil
+}
+
+// reportMonitoring prints the programme's indicators for a subtree.
+func (a *app) reportMonitoring(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("report monitoring", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	code := fs.String("org", "", "organisation code; its whole subtree is reported")
+	periodS := fs.String("period", "", "year (2026) or month (2026-03); default this year")
+	format := fs.String("format", "table", "table, csv or json")
+	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *code == "" {
+		return usageError{"usage: unionhub report monitoring --org CODE [--period 2026] [--format table|csv|json]"}
+	}
+	if *format != "table" && *format != "csv" && *format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defs, err := a.surveys()
+	if err != nil {
+		return err
+	}
+	org, err := db.OrgByCode(ctx, *code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
+	}
+	if err != nil {
+		return fmt.Errorf("load org: %w", err)
+	}
+	loc, err := time.LoadLocation(org.TimeZone)
+	if err != nil {
+		loc = time.UTC
+	}
+	if *periodS == "" {
+		*periodS = strconv.Itoa(a.clock().In(loc).Year())
+	}
+	p, err := handlers.ParsePeriod(*periodS, loc)
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	r, err := handlers.BuildMonitoringReport(ctx, db, defs, org, p)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(a.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	case "csv":
+		return writeMonitoringCSV(a.stdout, r)
+	}
+	return writeMonitoringTable(a.stdout, r)
+}
+
+// monitoringHeader and monitoringRow lay out one org per row, each norm as
+// value, target and result columns.
+func monitoringHeader() []string {
+	h := []string{"org", "name", "members", "answered", "passed", "failed", "no_data", "percent", "prev_passed"}
+	for _, n := range surveys.Norms {
+		h = append(h, n+"_value", n+"_target", n+"_result")
+	}
+	return h
+}
+
+func monitoringRow(o handlers.OrgMonitoring) []string {
+	row := []string{o.Code, o.Name, strconv.Itoa(o.Members), strconv.FormatBool(o.Answered), strconv.Itoa(o.Passed),
+		strconv.Itoa(o.Failed), strconv.Itoa(o.NoData), strconv.FormatFloat(o.Percent(), 'f', 0, 64), prevPassed(o.PrevPassed)}
+	for _, res := range o.Results {
+		value, result := "", "no_data"
+		if res.Known {
+			value, result = strconv.FormatFloat(res.Value, 'f', -1, 64), "fail"
+			if res.Pass {
+				result = "pass"
+			}
+			if len(res.Missing) > 0 {
+				result += " (" + strings.Join(res.Missing, " ") + ")"
+			}
+		}
+		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
+	}
+	return row
+}
+
+func prevPassed(n int) string {
+	if n < 0 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+func writeMonitoringCSV(w io.Writer, r handlers.MonitoringReport) error {
+	cw := csv.NewWriter(w)
+	_ = cw.Write(monitoringHeader())
+	for _, o := range r.Orgs {
+		_ = cw.Write(monitoringRow(o))
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return nil
+}
+
+func writeMonitoringTable(w io.Writer, r handlers.MonitoringReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "org\t%s\nperiod\t%s (previous %s)\nsurveyed\t%d\nanswered\t%d\nresponse_rate\t%.1f%% (previous %.1f%%)\n\n",
+		r.Org, r.Period, r.Previous, r.Surveyed, r.Answered, r.ResponseRate, r.PrevResponseRate)
+	fmt.Fprintln(tw, "norm\tpassed\tfailed\tno_data\tprevious passed\tprevious failed")
+	for _, n := range r.Norms {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", n.Norm, n.Passed, n.Failed, n.NoData, n.PrevPassed, n.PrevFailed)
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, strings.Join(monitoringHeader(), "\t"))
+	for _, o := range r.Orgs {
+		fmt.Fprintln(tw, strings.Join(monitoringRow(o), "\t"))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// countWith counts the messages of a chat containing text.
+func countWith(c *chat, text string) int {
+	n := 0
+	for _, m := range c.list() {
+		if strings.Contains(m.text, text) {
+			n++
+		}
+	}
+	return n
+}
+
+// serveReplicaIn runs one more `serve` in this process, on the rig's
+// environment and clock with addresses of its own, until the test ends.
+func serveReplicaIn(t *testing.T, r *rig) (hooks string) {
+	t.Helper()
+	admin, hooks := freeAddr(t), freeAddr(t)
+	getenv := func(k string) string {
+		switch k {
+		case "UNIONHUB_ADMIN_ADDR":
+			return admin
+		case "UNIONHUB_HTTP_ADDR":
+			return hooks
+		}
+		return r.getenv(k)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	logs := &syncBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, getenv, logs, logs, r.clock.Now) }()
+	t.Cleanup(func() {
+		cancel()
+		if code := <-done; code != exitOK {
+			t.Errorf("replica exited with %d", code)
+		}
+		if t.Failed() {
+			t.Logf("replica %s logs:\n%s", admin, logs.String())
+		}
+	})
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get("http://" + admin + "/healthz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return hooks
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica not healthy:\n%s", logs.String())
+		}
+	}
+}
+
+// TestTwoReplicasSendEachSurveyNoticeAndBoardReminderOnce runs two hubs on
+// one Postgres and Redis with one clock: the survey fires once, each
+// invitation and reminder reaches each responder once, and so does the
+// weekly notice-board reminder.
+func TestTwoReplicasSendEachSurveyNoticeAndBoardReminderOnce(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onPostgres)
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "monthly.yaml"), []byte(monthlySurvey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var hooks []string
+	lb := fanOut(t, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), hooks...) })
+	for k, v := range map[string]string{
+		"UNIONHUB_SURVEYS_DIR":         dir,
+		"UNIONHUB_ESCALATION_INTERVAL": "20ms",
+		"TELEGRAM_WEBHOOK_URL":         lb.URL + "/telegram/webhook",
+		"TELEGRAM_WEBHOOK_SECRET":      "jobs-secret",
+		"VK_CALLBACK_CONFIRMATION":     "jobs-confirm",
+		"VK_CALLBACK_SECRET":           "jobs-vk-secret",
+	} {
+		r.setenv(k, v)
+	}
+	r.importExample()
+	now := r.clock.Now().In(sakhalin)
+	fire := time.Date(now.Year(), now.Month()+1, 1, 10, 0, 0, 0, sakhalin)
+	r.clock.Advance(fire.Add(-time.Minute).Sub(now))
+	for range 2 {
+		h := serveReplicaIn(t, r)
+		mu.Lock()
+		hooks = append(hooks, h)
+		mu.Unlock()
+	}
+	r.vk.SetCallback(lb.URL+"/vk/callback", "jobs-vk-secret")
+
+	school := r.person(storage.Telegram, 3301, "Школа")
+	register(t, school, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+	gym := r.person(storage.VK, 3302, "Гимназия")
+	register(t, gym, r.invite("edu-gymnasium-1", "infoworker"), "Гимназистова Ольга")
+	people := []person{school, gym}
+
+	r.clock.Advance(2 * time.Minute)
+	for _, p := range people {
+		p.dm().expect("Опрос «Ежемесячная проверка»")
+	}
+	r.clock.Advance(2 * 24 * time.Hour)
+	for _, p := range people {
+		p.dm().expect("Напоминание: опрос")
+	}
+	r.clock.Advance(3 * 24 * time.Hour)
+	for _, p := range people {
+		p.dm().expect("Напоминание: опрос")
+	}
+	// The next Monday, 10:01: the weekly reminder.
+	at := r.clock.Now().In(sakhalin)
+	monday := time.Date(at.Year(), at.Month(), at.Day()+(8-int(at.Weekday()))%7, 10, 1, 0, 0, sakhalin)
+	if !monday.After(at) {
+		monday = monday.AddDate(0, 0, 7)
+	}
+	r.clock.Advance(monday.Sub(at))
+	for _, p := range people {
+		p.dm().expect("Обновите, пожалуйста, профсоюзный стенд")
+	}
+	time.Sleep(500 * time.Millisecond) // many rounds of both replicas
+	for _, p := range people {
+		c := p.dm()
+		if n, m := countWith(c, "Опрос «Ежемесячная проверка»"), countWith(c, "Напоминание: опрос"); n != 1 || m != 2 {
+			t.Fatalf("%s got %d invitations and %d reminders; want 1 and 2", p.platform(), n, m)
+		}
+		weeks := map[string]int{} // a board reminder names its week
+		for _, m := range c.list() {
+			if strings.Contains(m.text, "Обновите, пожалуйста") {
+				weeks[m.text]++
+			}
+		}
+		for text, n := range weeks {
+			if n != 1 {
+				t.Fatalf("%s got %d times %q", p.platform(), n, text)
+			}
+		}
+	}
+	runs, err := r.store().SurveyRuns(context.Background(), "annual")
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %v (%v), want one", runs, err)
+	}
+}
