@@ -294,6 +294,15 @@ func (h *Hub) onSurveyButton(ctx context.Context, s *session) error {
 	action := parts[1]
 	switch action {
 	case "go":
+		// Answers given so far, by this person or another responder of
+		// the org, are shown first: one set of answers per org.
+		if len(answers) == 0 {
+			if q, ok := p.sv.Next(answers, -1, true); ok {
+				return h.askSurvey(ctx, s, p, q, answers, nil)
+			}
+		}
+		return h.surveySummary(ctx, s, p, answers)
+	case "c": // continue with the first question not answered yet
 		if q, ok := p.sv.Next(answers, -1, true); ok {
 			return h.askSurvey(ctx, s, p, q, answers, nil)
 		}
@@ -548,19 +557,32 @@ func (h *Hub) surveySummary(ctx context.Context, s *session, p surveyPlace, answ
 		return err
 	}
 	var text strings.Builder
-	text.WriteString(s.t("survey.summary", "Title", p.sv.Title.T(s.lang), "Org", p.org.Name))
+	heading := "survey.summary"
+	if _, left := p.sv.Next(answers, -1, true); left {
+		heading = "survey.so_far"
+	}
+	text.WriteString(s.t(heading, "Title", p.sv.Title.T(s.lang), "Org", p.org.Name))
 	for _, q := range p.sv.Questions {
 		if !p.sv.Applies(q, answers) {
 			continue
 		}
-		v := answers[q.ID]
+		v, given := answers[q.ID]
 		shown := s.t("survey.skipped")
-		if v != "" {
+		switch {
+		case !given:
+			shown = s.t("survey.unanswered")
+		case v != "":
 			shown = surveys.Display(q, v, s.lang, s.yesNo)
 		}
 		text.WriteString("\n• " + q.Text.T(s.lang) + " — " + shown)
 	}
 	data := func(a string) string { return fmt.Sprintf("%s:%s:%d:%d", cbSurvey, a, p.run.ID, p.org.ID) }
+	if _, left := p.sv.Next(answers, -1, true); left {
+		return s.reply(ctx, text.String(), bot.Keyboard{
+			{{Text: s.t("survey.button_continue"), Data: data("c")}},
+			{{Text: s.t("survey.button_change"), Data: data("e")}},
+		})
+	}
 	return s.reply(ctx, text.String(), bot.Keyboard{
 		{{Text: s.t("survey.button_confirm"), Data: data("ok")}},
 		{{Text: s.t("survey.button_change"), Data: data("e")}},

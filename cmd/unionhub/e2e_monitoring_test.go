@@ -118,6 +118,8 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			register(t, garden, r.invite("edu-kindergarten-17", "infoworker"), "Садовая Вера")
 			branch := r.person(plat, 3104, "Обком")
 			register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
+			gymChair := r.person(plat, 3105, "Председатель")
+			register(t, gymChair, r.invite("edu-gymnasium-1", "chair"), "Председателева Анна")
 
 			r.clock.Advance(2 * time.Minute) // the 1st, 10:01
 			invite := "Опрос «Ежемесячная проверка» для организации"
@@ -168,6 +170,21 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			gym.press(gc.expect("Открытые опросы", "ответы отправлены"), "1. Ежемесячная")
 			gc.expect("Проверьте ответы", "Коллектив против чатов")
 
+			// The gymnasium's chair answers for the same org: they see its
+			// answers and correct the budget share.
+			cc := gymChair.dm()
+			gymChair.press(cc.expect(invite, "Гимназия № 1"), "Отвечать")
+			gymChair.press(cc.expect("Проверьте ответы", "4,9%", "Коллектив против чатов"), "Исправить")
+			gymChair.press(cc.expect("Вопрос 1 из 6", "Сейчас: Да"), "Оставить")
+			gymChair.press(cc.expect("Вопрос 2 из 6", "Сейчас: 1"), "Оставить")
+			cc.expect("Вопрос 3 из 6", "Сейчас: 4,9%")
+			gymChair.say("5")
+			gymChair.press(cc.expect("Вопрос 4 из 6"), "Оставить")
+			gymChair.press(cc.expect("Вопрос 5 из 6", "Сейчас: Нет"), "Оставить")
+			gymChair.press(cc.expect("Вопрос 6 из 6"), "Оставить")
+			gymChair.press(cc.expect("Проверьте ответы", "5%"), "Подтвердить")
+			cc.expect("Спасибо!")
+
 			// The kindergarten never answers: reminded after 2 and 5 days,
 			// the others are not.
 			kc := garden.dm()
@@ -175,7 +192,9 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			r.clock.Advance(2 * 24 * time.Hour)
 			kc.expect("Напоминание: опрос «Ежемесячная проверка»")
 			r.clock.Advance(3 * 24 * time.Hour)
-			kc.expect("Напоминание: опрос «Ежемесячная проверка»")
+			reminder := kc.expect("Напоминание: опрос «Ежемесячная проверка»")
+			garden.press(kindergartenStart, "Отвечать")
+			kc.expect("Вопрос 1 из 5")
 			time.Sleep(200 * time.Millisecond)
 			if n := countWith(sc, "Напоминание"); n != 0 {
 				t.Fatalf("the school answered and still got %d reminders", n)
@@ -185,7 +204,9 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			// old button changes nothing.
 			r.clock.Advance(5*24*time.Hour + time.Minute)
 			branch.dm().expect("Опрос «Ежемесячная проверка» по «Областная организация профсоюза работников образования» закрыт: ответили 2 из")
-			garden.press(kindergartenStart, "Отвечать")
+			garden.say("да") // too late: nothing is saved
+			kc.expect("уже закрыт")
+			garden.press(reminder, "Отвечать")
 			kc.expect("уже закрыт")
 
 			period := fmt.Sprint(fire.Year())
@@ -226,7 +247,7 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 				"edu-school-5": {"infoworker": "pass 1", "solidarnost_per_100": "pass 1.1627906976744187",
 					"budget_share": "pass 12.5", "channels": "pass 100"},
 				"edu-gymnasium-1": {"infoworker": "pass 1", "solidarnost_per_100": "fail 0.8928571428571429",
-					"budget_share": "fail 4.9", "channels": "fail 50"},
+					"budget_share": "pass 5", "channels": "fail 50"},
 				"edu-kindergarten-17": {"infoworker": "no data", "solidarnost_per_100": "no data",
 					"budget_share": "no data", "channels": "no data"},
 			}
@@ -403,5 +424,45 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 				t.Fatalf("board over %d weeks with %d updated, report:\n%s", weeks, updated, out)
 			}
 		})
+	}
+}
+
+// TestMissedSurveyRunIsCaughtUpOnceOnStart stops the hub over the survey's
+// fire time: the next start opens the run and invites once, and further
+// restarts do not open it again.
+func TestMissedSurveyRunIsCaughtUpOnceOnStart(t *testing.T) {
+	t.Parallel()
+	r, _ := monitoringRig(t)
+	school := r.person(storage.Telegram, 3401, "Школа")
+	register(t, school, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+	if code := r.stop(); code != exitOK {
+		t.Fatalf("serve exited with %d", code)
+	}
+	r.clock.Advance(26 * time.Hour) // down over the 1st, 10:00
+	r.serve()
+	school.dm().expect("Опрос «Ежемесячная проверка»")
+	for range 2 {
+		if code := r.stop(); code != exitOK {
+			t.Fatalf("serve exited with %d", code)
+		}
+		r.serve()
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := countWith(school.dm(), "Опрос «Ежемесячная проверка»"); n != 1 {
+		t.Fatalf("%d invitations after three starts, want 1", n)
+	}
+	runs, err := r.store().SurveyRuns(context.Background(), "annual")
+	if err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v (%v), want one", runs, err)
+	}
+	// Past the deadline a missed run is not caught up: nobody could answer it.
+	if code := r.stop(); code != exitOK {
+		t.Fatalf("serve exited with %d", code)
+	}
+	r.clock.Advance(40 * 24 * time.Hour) // over the next 1st and its whole window
+	r.serve()
+	time.Sleep(300 * time.Millisecond)
+	if runs, err := r.store().SurveyRuns(context.Background(), "annual"); err != nil || len(runs) != 1 {
+		t.Fatalf("runs %+v (%v): a run whose deadline passed while down was opened", runs, err)
 	}
 }
