@@ -275,6 +275,9 @@ func (h *Hub) answers(ctx context.Context, p surveyPlace) (map[string]string, er
 // closed run refuses them all and changes nothing.
 func (h *Hub) onSurveyButton(ctx context.Context, s *session) error {
 	parts := strings.Split(s.u.Callback.Data, ":")
+	if action, first, orgID, ok := parseDeskButton(parts); ok {
+		return h.onSurveyDeskButton(ctx, s, action, first, orgID)
+	}
 	if len(parts) < 4 {
 		return s.notice(ctx, "error.stale_button")
 	}
@@ -651,8 +654,25 @@ func (h *Hub) cmdSurveys(ctx context.Context, s *session) error {
 			}
 		}
 	}
-	if len(kb) == 0 {
-		return s.reply(ctx, s.t("survey.none"), s.mainMenu())
+	desk, deskKB, err := h.surveyDesk(ctx, s, ms)
+	if err != nil {
+		return err
 	}
-	return s.reply(ctx, s.t("survey.list")+text.String(), kb)
+	var out strings.Builder
+	if len(kb) == 0 {
+		out.WriteString(s.t("survey.none"))
+	} else {
+		out.WriteString(s.t("survey.list") + text.String())
+	}
+	if desk != "" {
+		out.WriteString("\n\n" + s.t("survey.desk") + desk)
+		kb = append(kb, deskKB...)
+		if len(kb) > bot.MaxKeyboardRows {
+			kb = kb[:bot.MaxKeyboardRows]
+		}
+	}
+	if len(kb) == 0 {
+		return s.reply(ctx, out.String(), s.mainMenu())
+	}
+	return s.reply(ctx, out.String(), kb)
 }

@@ -466,3 +466,60 @@ func TestMissedSurveyRunIsCaughtUpOnceOnStart(t *testing.T) {
 		t.Fatalf("runs %+v (%v): a run whose deadline passed while down was opened", runs, err)
 	}
 }
+
+// TestUpperLevelStartsAndFollowsASurveyInTheBot has a branch's information
+// worker start the annual survey for their branch from /surveys and see who
+// has not answered; a primary's information worker may not.
+func TestUpperLevelStartsAndFollowsASurveyInTheBot(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onSQLite)
+			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+			r.importExample()
+			r.serve()
+			branch := r.person(plat, 3501, "Обком")
+			register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
+			school := r.person(plat, 3502, "Школа")
+			register(t, school, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+			bc, sc := branch.dm(), school.dm()
+
+			branch.say("/surveys")
+			desk := bc.expect("Опросы вашей структуры", "Ежегодный мониторинг информационной работы — «Областная организация профсоюза работников образования»: ещё не проводился")
+			branch.press(desk, "Провести сейчас")
+			bc.expect("Опрос «Ежегодный мониторинг информационной работы» по «Областная организация профсоюза работников образования» начат")
+			sc.expect("Опрос «Ежегодный мониторинг информационной работы» для организации «ППО МАОУ СОШ № 5")
+
+			// Pressing again starts nothing new: it shows the open run.
+			branch.say("/surveys")
+			again := bc.expect("Опросы вашей структуры", "ответили 0 из")
+			branch.press(again, "Провести сейчас")
+			status := bc.expect("ответили 0 из", "Ещё не ответили:", "ППО МАОУ СОШ № 5")
+			if !strings.Contains(status.text, "СОШ № 2 г. Корсакова") || strings.Contains(status.text, "здравоохранения") {
+				t.Fatalf("the status must list the whole branch and nothing beside it: %q", status.text)
+			}
+			if out := r.mustRun("survey", "status", "annual"); strings.Count(out, "open") != 1 {
+				t.Fatalf("one open run expected:\n%s", out)
+			}
+
+			// A primary's information worker has no desk and cannot forge one.
+			school.say("/surveys")
+			list := sc.expect("Открытые опросы", "ждёт ответа")
+			if list.hasButton("Провести сейчас") {
+				t.Fatal("a primary was offered to start surveys")
+			}
+			if plat == storage.Telegram { // VK sends only the payloads of buttons it showed
+				edu, err := r.store().OrgByCode(context.Background(), "edu")
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, data := range []string{fmt.Sprintf("srv:run:0:%d", edu.ID), fmt.Sprintf("srv:st:1:%d", edu.ID)} {
+					if n := school.notice(school.pressData(list, data)); !strings.Contains(n, "нет прав") {
+						t.Fatalf("forged %s answered %q", data, n)
+					}
+				}
+			}
+		})
+	}
+}
