@@ -31,20 +31,24 @@ func (h *Hub) remindBoards(ctx context.Context, orgs []storage.Org, week time.Ti
 			continue
 		}
 		if created {
-			errs = append(errs, h.askBoard(ctx, o, week, "board.remind"))
+			errs = append(errs, h.askBoard(ctx, o, week, "board.remind", ""))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (h *Hub) askBoard(ctx context.Context, o storage.Org, week time.Time, key string) error {
+// askBoard asks the org's publishers about the board of week; tag tells
+// apart notices of the same key, so that VK does not drop a second
+// "remind me tomorrow" of a week as a repeat.
+func (h *Hub) askBoard(ctx context.Context, o storage.Org, week time.Time, key, tag string) error {
 	leaders, err := h.publishers(ctx, o.ID)
 	if err != nil {
 		return err
 	}
 	data := func(a string) string { return fmt.Sprintf("%s:%s:%d:%d", cbBoard, a, o.ID, week.Unix()) }
+	var errs []error
 	for _, l := range leaders {
-		_, err := h.notify(ctx, fmt.Sprintf("board:%d:%d:%s", o.ID, week.Unix(), key), l.Accounts, locales.Normalize(l.Person.Locale), func(lang string) bot.Message {
+		_, err := h.notify(ctx, fmt.Sprintf("board:%d:%d:%s%s", o.ID, week.Unix(), key, tag), l.Accounts, locales.Normalize(l.Person.Locale), func(lang string) bot.Message {
 			return bot.Message{
 				Text: h.Catalog.T(lang, key, "Org", o.Name, "Week", week.In(zone(o)).Format("02.01.2006")),
 				Keyboard: bot.Keyboard{
@@ -55,10 +59,10 @@ func (h *Hub) askBoard(ctx context.Context, o storage.Org, week time.Time, key s
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("remind org %d of its board: %w", o.ID, err)
+			errs = append(errs, fmt.Errorf("remind person %d of the board of org %d: %w", l.Person.ID, o.ID, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // boardSnoozes asks again those who said "remind me tomorrow".
@@ -74,7 +78,11 @@ func (h *Hub) boardSnoozes(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("load org %d: %w", c.OrgID, err))
 			continue
 		}
-		errs = append(errs, h.askBoard(ctx, o, c.Week, "board.again"))
+		tag := ""
+		if c.SnoozedUntil != nil {
+			tag = ":" + strconv.FormatInt(c.SnoozedUntil.Unix(), 10)
+		}
+		errs = append(errs, h.askBoard(ctx, o, c.Week, "board.again", tag))
 	}
 	return errors.Join(errs...)
 }
@@ -99,11 +107,19 @@ func (h *Hub) onBoardButton(ctx context.Context, s *session) error {
 	if err != nil {
 		return fmt.Errorf("load org: %w", err)
 	}
-	ms, err := s.roles(ctx)
+	ms, err := s.activeRoles(ctx)
 	if err != nil {
 		return err
 	}
-	if !storage.Allowed(ms, storage.ActPublish, org) {
+	// Only the org's own information worker or chair reports on its board:
+	// an upper level may read the answers, not give them.
+	var own []storage.Membership
+	for _, m := range ms {
+		if m.Org.ID == org.ID {
+			own = append(own, m)
+		}
+	}
+	if !storage.Allowed(own, storage.ActPublish, org) {
 		return s.notice(ctx, "error.not_allowed")
 	}
 	week, now := time.Unix(unix, 0), h.Clock()
@@ -112,6 +128,13 @@ func (h *Hub) onBoardButton(ctx context.Context, s *session) error {
 	}
 	switch parts[1] {
 	case "t":
+		checks, err := h.Store.BoardChecks(ctx, org, week, week.Add(time.Second))
+		if err != nil {
+			return fmt.Errorf("load board check: %w", err)
+		}
+		if len(checks) == 1 && checks[0].Answer != "" {
+			return s.reply(ctx, s.t("board.already"), nil)
+		}
 		if err := h.Store.SnoozeBoardCheck(ctx, orgID, week, now.Add(snoozeFor)); err != nil {
 			return boardErr(ctx, s, err)
 		}

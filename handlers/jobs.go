@@ -82,15 +82,14 @@ func (h *Hub) Jobs(ctx context.Context) ([]Job, error) {
 	var jobs []Job
 	for _, sv := range h.Surveys {
 		for _, sc := range sv.Schedules {
-			root, ok := scheduleRoot(orgs, sc)
-			if !ok {
-				continue
-			}
-			sv, sc := sv, sc
+			// A schedule whose org is not in the tree still fires, and
+			// fails visibly in `unionhub jobs`.
+			root, _ := scheduleRoot(orgs, sc)
+			sv, sc, name := sv, sc, surveys.JobName(sv.ID, sc.Name)
 			jobs = append(jobs, Job{
-				Name: surveyJobName(sv.ID, sc.Name), Spec: sc.Cron, Loc: zone(root), Window: sc.Deadline,
+				Name: name, Spec: sc.Cron, Loc: zone(root), Window: sc.Deadline,
 				run: func(ctx context.Context, firedFor time.Time) error {
-					_, _, err := h.OpenSurvey(ctx, sv, sc, surveyJobName(sv.ID, sc.Name), firedFor)
+					_, _, err := h.OpenSurvey(ctx, sv, sc, name, firedFor)
 					return err
 				},
 			})
@@ -120,10 +119,6 @@ func (h *Hub) Jobs(ctx context.Context) ([]Job, error) {
 	}
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].Name < jobs[k].Name })
 	return jobs, nil
-}
-
-func surveyJobName(surveyID, schedule string) string {
-	return "survey:" + surveyID + ":" + schedule
 }
 
 // scheduleRoot is the org a survey schedule surveys below: its named org, or

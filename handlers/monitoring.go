@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -93,8 +94,10 @@ type MonitoringReport struct {
 
 // orgFacts is what one period says about one org.
 type orgFacts struct {
-	facts    surveys.Facts
-	answered bool
+	facts surveys.Facts
+	// targeted: a survey of the period asked the org; answered: it
+	// confirmed its answers to one.
+	targeted, answered bool
 }
 
 // BuildMonitoringReport evaluates every surveyed org of under's subtree in
@@ -132,8 +135,11 @@ func BuildMonitoringReport(ctx context.Context, st storage.Store, defs []surveys
 	for i := range r.Norms {
 		sums[r.Norms[i].Norm] = &r.Norms[i]
 	}
-	prevAnswered := 0
+	prevAnswered, prevTargeted := 0, 0
 	for id, f := range before {
+		if f.targeted {
+			prevTargeted++
+		}
 		if f.answered {
 			prevAnswered++
 		}
@@ -146,9 +152,7 @@ func BuildMonitoringReport(ctx context.Context, st storage.Store, defs []surveys
 			}
 		}
 	}
-	if len(before) > 0 {
-		r.PrevResponseRate = rate(prevAnswered, len(before))
-	}
+	r.PrevResponseRate = rate(prevAnswered, prevTargeted)
 	for id, f := range now {
 		o := byID[id]
 		om := OrgMonitoring{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,
@@ -174,12 +178,14 @@ func BuildMonitoringReport(ctx context.Context, st storage.Store, defs []surveys
 				}
 			}
 		}
+		if f.targeted {
+			r.Surveyed++
+		}
 		if f.answered {
 			r.Answered++
 		}
 		r.Orgs = append(r.Orgs, om)
 	}
-	r.Surveyed = len(now)
 	r.ResponseRate = rate(r.Answered, r.Surveyed)
 	sort.Slice(r.Orgs, func(i, k int) bool {
 		a, b := r.Orgs[i], r.Orgs[k]
@@ -214,16 +220,18 @@ func monitoringFacts(ctx context.Context, st storage.Store, defs []surveys.Surve
 	if err != nil {
 		return nil, fmt.Errorf("list survey runs: %w", err)
 	}
-	seen := map[int64]bool{}   // orgs whose newest run in the period was read
-	for _, run := range runs { // newest first
-		if run.FiredFor.Before(p.From) || !run.FiredFor.Before(p.To) {
+	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
+	defOf := map[string]surveys.Survey{}
+	for _, d := range defs {
+		defOf[d.ID] = d
+	}
+	// An org's facts come from the newest run of the period it answered,
+	// else it counts as asked and silent: a newer run it has not answered
+	// yet never hides answers it gave.
+	for _, run := range runs {
+		sv, known := defOf[run.SurveyID]
+		if !known || run.FiredFor.Before(p.From) || !run.FiredFor.Before(p.To) {
 			continue
-		}
-		var sv surveys.Survey
-		for _, d := range defs {
-			if d.ID == run.SurveyID {
-				sv = d
-			}
 		}
 		targets, err := st.SurveyTargets(ctx, run.ID)
 		if err != nil {
@@ -231,11 +239,11 @@ func monitoringFacts(ctx context.Context, st storage.Store, defs []surveys.Surve
 		}
 		for _, t := range targets {
 			o, ok := byID[t.OrgID]
-			if !ok || !under.Contains(o) || seen[t.OrgID] {
+			if !ok || !under.Contains(o) || out[t.OrgID].answered {
 				continue
 			}
-			seen[t.OrgID] = true
 			f := fact(t.OrgID)
+			f.targeted = true
 			if t.SubmittedAt != nil {
 				list, err := st.SurveyAnswers(ctx, run.ID, t.OrgID)
 				if err != nil {
@@ -296,6 +304,16 @@ func targetsFor(ctx context.Context, st storage.Store, byID map[int64]storage.Or
 	}, nil
 }
 
+// decimal writes a share with one decimal, with a comma in Russian.
+func (s *session) decimal(v float64) string {
+	out := strconv.FormatFloat(v, 'f', 1, 64)
+	out = strings.TrimSuffix(out, ".0")
+	if s.lang == "ru" {
+		out = strings.Replace(out, ".", ",", 1)
+	}
+	return out
+}
+
 // normKeys name the norms for people.
 var normKeys = map[string]string{
 	surveys.NormInfoworker:  "norm.infoworker",
@@ -319,10 +337,29 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 	if len(orgs) == 0 {
 		return s.reply(ctx, s.t("error.not_allowed"), s.mainMenu())
 	}
-	org := orgs[0]
-	p, err := ParsePeriod(strconv.Itoa(h.Clock().In(zone(org)).Year()), zone(org))
+	// "/monitoring [CODE] [2026|2026-03]": any org the person may read, this
+	// year of their first one by default.
+	org, periodArg := orgs[0], ""
+	for _, arg := range strings.Fields(s.u.Args) {
+		if _, err := ParsePeriod(arg, time.UTC); err == nil {
+			periodArg = arg
+			continue
+		}
+		o, err := h.Store.OrgByCode(ctx, arg)
+		if errors.Is(err, storage.ErrNotFound) || (err == nil && !storage.Allowed(ms, storage.ActMonitoring, o)) {
+			return s.reply(ctx, s.t("monitoring.usage", "Arg", arg), nil)
+		}
+		if err != nil {
+			return fmt.Errorf("load org: %w", err)
+		}
+		org = o
+	}
+	if periodArg == "" {
+		periodArg = strconv.Itoa(h.Clock().In(zone(org)).Year())
+	}
+	p, err := ParsePeriod(periodArg, zone(org))
 	if err != nil {
-		return err
+		return fmt.Errorf("parse period: %w", err)
 	}
 	r, err := BuildMonitoringReport(ctx, h.Store, h.Surveys, org, p)
 	if err != nil {
@@ -330,7 +367,7 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 	}
 	var text strings.Builder
 	text.WriteString(s.t("monitoring.title", "Org", org.Name, "Period", p.Name))
-	text.WriteString("\n" + s.t("monitoring.response", "Answered", r.Answered, "Surveyed", r.Surveyed, "Rate", fmt.Sprintf("%.1f", r.ResponseRate)))
+	text.WriteString("\n" + s.t("monitoring.response", "Answered", r.Answered, "Surveyed", r.Surveyed, "Rate", s.decimal(r.ResponseRate)))
 	for _, n := range r.Norms {
 		text.WriteString("\n" + s.t("monitoring.norm", "Norm", s.t(normKeys[n.Norm]), "Passed", n.Passed, "Failed", n.Failed, "NoData", n.NoData))
 	}
@@ -341,7 +378,7 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 	var bars []ChartBar
 	for i, o := range r.Orgs {
 		if i < 5 {
-			text.WriteString(fmt.Sprintf("\n%d. %s — %.0f%%", i+1, o.Name, o.Percent()))
+			text.WriteString("\n" + s.t("monitoring.worst_line", "N", i+1, "Org", o.Name, "Percent", s.decimal(o.Percent())))
 		}
 		if len(bars) < MaxComplianceBars {
 			bars = append(bars, ChartBar{Label: o.Code, Percent: o.Percent()})

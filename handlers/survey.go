@@ -109,9 +109,11 @@ func (h *Hub) surveyFollowUps(ctx context.Context, now time.Time) error {
 			errs = append(errs, fmt.Errorf("list targets of run %d: %w", run.ID, err))
 			continue
 		}
+		// Reminders count from the invitation: a run caught up late does
+		// not pour its overdue reminders on people at once.
 		due := 1
 		for _, r := range sc.Reminders {
-			if !now.Before(run.FiredFor.Add(r)) {
+			if !now.Before(run.OpenedAt.Add(r)) {
 				due++
 			}
 		}
@@ -138,7 +140,7 @@ func (h *Hub) surveyFollowUps(ctx context.Context, now time.Time) error {
 func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) error {
 	org, err := h.cachedOrg(ctx, orgID)
 	if err != nil {
-		return err
+		return fmt.Errorf("load surveyed org: %w", err)
 	}
 	people, err := h.Store.Leaders(ctx, orgID, run.Roles)
 	if err != nil {
@@ -148,6 +150,7 @@ func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surv
 	if n > 1 {
 		key = "survey.reminder"
 	}
+	var errs []error
 	for _, p := range people {
 		_, err := h.notify(ctx, fmt.Sprintf("survey:%d:%d:%d", run.ID, orgID, n), p.Accounts, locales.Normalize(p.Person.Locale), func(lang string) bot.Message {
 			return bot.Message{
@@ -157,10 +160,10 @@ func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surv
 			}
 		})
 		if err != nil {
-			return fmt.Errorf("invite to survey run %d: %w", run.ID, err)
+			errs = append(errs, fmt.Errorf("invite person %d to survey run %d: %w", p.Person.ID, run.ID, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // closeSurvey closes a run at its deadline and tells who sees the results
@@ -186,20 +189,21 @@ func (h *Hub) closeSurvey(ctx context.Context, run storage.SurveyRun, sv surveys
 	}
 	root, err := h.cachedOrg(ctx, run.OrgID)
 	if err != nil {
-		return err
+		return fmt.Errorf("load survey root: %w", err)
 	}
 	people, err := h.Store.Leaders(ctx, run.OrgID, sc.Results)
 	if err != nil {
 		return fmt.Errorf("list result readers: %w", err)
 	}
+	var errs []error
 	for _, p := range people {
 		if _, err := h.notify(ctx, fmt.Sprintf("survey:%d:closed", run.ID), p.Accounts, locales.Normalize(p.Person.Locale), func(lang string) bot.Message {
 			return bot.Message{Text: h.Catalog.Plural(lang, "survey.closed_summary", len(targets), "Title", sv.Title.T(lang), "Org", root.Name, "Answered", answered)}
 		}); err != nil {
-			return err
+			errs = append(errs, fmt.Errorf("tell person %d survey run %d closed: %w", p.Person.ID, run.ID, err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // surveyPlace is the run, org and survey a button or conversation is about,
@@ -631,10 +635,12 @@ func (h *Hub) cmdSurveys(ctx context.Context, s *session) error {
 		if !ok || !now.Before(run.Deadline) {
 			continue
 		}
+		listed := map[int64]bool{} // a chair who is also the information worker sees it once
 		for _, m := range ms {
-			if !slices.Contains(run.Roles, m.Role) {
+			if !slices.Contains(run.Roles, m.Role) || listed[m.Org.ID] {
 				continue
 			}
+			listed[m.Org.ID] = true
 			t, err := h.Store.SurveyTarget(ctx, run.ID, m.Org.ID)
 			if errors.Is(err, storage.ErrNotFound) {
 				continue

@@ -245,7 +245,7 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			}
 			want := map[string]map[string]string{
 				"edu-school-5": {"infoworker": "pass 1", "solidarnost_per_100": "pass 1.1627906976744187",
-					"budget_share": "pass 12.5", "channels": "pass 100"},
+					"budget_share": "pass 12.5", "channels": "pass 100", "board_weekly": "fail 0"},
 				"edu-gymnasium-1": {"infoworker": "pass 1", "solidarnost_per_100": "fail 0.8928571428571429",
 					"budget_share": "pass 5", "channels": "fail 50"},
 				"edu-kindergarten-17": {"infoworker": "no data", "solidarnost_per_100": "no data",
@@ -285,6 +285,10 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			waitChart(t, r, plat, branch)
 			school.say("/monitoring") // an information worker of a primary sees their own org
 			sc.expect("Мониторинг информационной работы", "СОШ № 5")
+			branch.say("/monitoring edu-gymnasium-1 " + period)
+			branch.dm().expect("Мониторинг информационной работы: «ППО МБОУ Гимназия № 1", period)
+			school.say("/monitoring edu") // never upwards
+			sc.expect("Не понял «edu»")
 
 			status := r.mustRun("survey", "status", "annual")
 			if !strings.Contains(status, "closed") || !regexp.MustCompile(`edu-kindergarten-17 +waiting +3`).MatchString(status) {
@@ -293,6 +297,14 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			jobs := r.mustRun("jobs")
 			if !strings.Contains(jobs, "survey:annual:monthly") || !strings.Contains(jobs, "ok") || !strings.Contains(jobs, "board Asia/Sakhalin") {
 				t.Errorf("jobs:\n%s", jobs)
+			}
+
+			// A newer run the school has not answered yet does not hide
+			// the answers it gave.
+			r.mustRun("survey", "run", "annual", "--org", "edu")
+			out = r.mustRun("report", "monitoring", "--org", "edu", "--period", period, "--format", "csv")
+			if !regexp.MustCompile(`(?m)^edu-school-5,[^,]*,86,true,4,`).MatchString(out) {
+				t.Errorf("after a newer run the school's answers are gone:\n%s", out)
 			}
 		})
 	}
@@ -323,6 +335,15 @@ func waitChart(t *testing.T, r *rig, plat storage.Platform, p person) {
 		}
 	}
 	t.Fatal("no chart arrived")
+}
+
+func mustOrg(t *testing.T, r *rig, code string) storage.Org {
+	t.Helper()
+	o, err := r.store().OrgByCode(context.Background(), code)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
 }
 
 func indexOf(list []string, s string) int {
@@ -365,11 +386,24 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 			c.expect("напомним завтра")
 			c.quiet(200 * time.Millisecond)
 			r.clock.Advance(24*time.Hour + time.Minute)
-			iw.press(c.expect("Напоминаем: профсоюзный стенд"), "нет стенда")
+			iw.press(c.expect("Напоминаем: профсоюзный стенд"), "Напомнить завтра") // twice in one week
+			c.expect("напомним завтра")
+			r.clock.Advance(24*time.Hour + time.Minute)
+			again := c.expect("Напоминаем: профсоюзный стенд")
+			if plat == storage.Telegram { // an upper level cannot answer for the primary
+				edu, school := r.person(plat, 3202, "Обком"), mustOrg(t, r, "edu-school-5")
+				register(t, edu, r.invite("edu", "infoworker"), "Обкомова Нина")
+				data := fmt.Sprintf("brd:u:%d:%d", school.ID, monday.Unix()+7*24*3600)
+				if n := edu.notice(edu.pressData(again, data)); !strings.Contains(n, "нет прав") {
+					t.Fatalf("a branch answered for a primary's board: %q", n)
+				}
+			}
+			iw.press(again, "нет стенда")
 			c.expect("нет профсоюзного стенда")
+			r.clock.Advance(6 * 24 * time.Hour)
 
 			// Week 3: silence; once week 4 has begun its button is too late.
-			r.clock.Advance(6 * 24 * time.Hour)
+			r.clock.Advance(5*24*time.Hour - 2*time.Minute)
 			week3 := c.expect("Обновите, пожалуйста, профсоюзный стенд")
 			r.clock.Advance(7 * 24 * time.Hour)
 			c.expect("Обновите, пожалуйста, профсоюзный стенд") // week 4
@@ -438,7 +472,7 @@ func TestMissedSurveyRunIsCaughtUpOnceOnStart(t *testing.T) {
 	if code := r.stop(); code != exitOK {
 		t.Fatalf("serve exited with %d", code)
 	}
-	r.clock.Advance(26 * time.Hour) // down over the 1st, 10:00
+	r.clock.Advance(6 * 24 * time.Hour) // down over the 1st, 10:00 and both reminders' times
 	r.serve()
 	school.dm().expect("Опрос «Ежемесячная проверка»")
 	for range 2 {
@@ -448,8 +482,8 @@ func TestMissedSurveyRunIsCaughtUpOnceOnStart(t *testing.T) {
 		r.serve()
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := countWith(school.dm(), "Опрос «Ежемесячная проверка»"); n != 1 {
-		t.Fatalf("%d invitations after three starts, want 1", n)
+	if n, m := countWith(school.dm(), "Опрос «Ежемесячная проверка»"), countWith(school.dm(), "Напоминание"); n != 1 || m != 0 {
+		t.Fatalf("%d invitations and %d reminders after three starts, want 1 and 0: reminders count from the invitation", n, m)
 	}
 	runs, err := r.store().SurveyRuns(context.Background(), "annual")
 	if err != nil || len(runs) != 1 {
