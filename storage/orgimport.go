@@ -78,7 +78,7 @@ func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
 			o.TimeZone = DefaultTimeZone
 		}
 		ok := validateOrgInput(o, fail)
-		if o.Code == "" || !validOrgCode(o.Code) {
+		if o.Code == "" || !ValidOrgCode(o.Code) {
 			continue
 		}
 		if src, dup := firstAt[o.Code]; dup {
@@ -166,7 +166,7 @@ func validateOrgInput(o OrgInput, fail func(src, format string, args ...any)) bo
 	switch {
 	case o.Code == "":
 		bad("empty code")
-	case !validOrgCode(o.Code):
+	case !ValidOrgCode(o.Code):
 		bad("code %q must be 1 to %d characters of A-Z, a-z, 0-9 and %q", o.Code, MaxOrgCodeLen, orgCodeSymbols)
 	}
 	switch {
@@ -195,9 +195,13 @@ func validateOrgInput(o OrgInput, fail func(src, format string, args ...any)) bo
 	return ok
 }
 
-// validBoardCron accepts "" (the default) or a standard cron schedule. The
-// org's time zone applies, so a TZ prefix would only mislead (and the parser
-// panics on one without a space); an @every interval is no weekly reminder.
+// weeklyRef is where validBoardCron starts counting fire times: fixed, so a check never flakes.
+var weeklyRef = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// validBoardCron accepts "" (the default) or a standard cron schedule that
+// fires once a week. The org's time zone applies, so a TZ prefix would only
+// mislead (and the parser panics on one without a space); an @every interval
+// is no weekly reminder.
 func validBoardCron(spec string) error {
 	if spec == "" {
 		return nil
@@ -208,11 +212,26 @@ func validBoardCron(spec string) error {
 	if strings.HasPrefix(spec, "@every") {
 		return errors.New("a schedule, not an interval")
 	}
-	_, err := cron.ParseStandard(spec)
-	return err
+	sched, err := cron.ParseStandard(spec)
+	if err != nil {
+		return err
+	}
+	// Counted in UTC, where no DST shift skews a week; Next gives the zero
+	// time for a schedule that never fires, which fails the check too.
+	prev := sched.Next(weeklyRef)
+	for range 3 {
+		next := sched.Next(prev)
+		if next.Sub(prev) != 7*24*time.Hour {
+			return errors.New("not weekly; the board is checked once a week, e.g. 0 10 * * 1")
+		}
+		prev = next
+	}
+	return nil
 }
 
-func validOrgCode(code string) bool {
+// ValidOrgCode reports whether code is 1 to MaxOrgCodeLen characters of
+// A-Z, a-z, 0-9 and the symbols the import allows.
+func ValidOrgCode(code string) bool {
 	if code == "" || len(code) > MaxOrgCodeLen {
 		return false
 	}

@@ -45,6 +45,16 @@ func TestPlanImportRejects(t *testing.T) {
 			[]string{`f:8: invalid board_reminder "TZ=Asia/Tokyo"`}},
 		{"board reminder interval", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "@every 1m", Source: "f:8"}},
 			[]string{`f:8: invalid board_reminder "@every 1m"`}},
+		{"board reminder daily", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "0 10 * * *", Source: "f:8"}},
+			[]string{`f:8: invalid board_reminder "0 10 * * *" for "X": not weekly`}},
+		{"board reminder hourly", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "@hourly", Source: "f:8"}},
+			[]string{`f:8: invalid board_reminder "@hourly" for "X": not weekly`}},
+		{"board reminder twice a week", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "0 10 * * 1,3", Source: "f:8"}},
+			[]string{`f:8: invalid board_reminder "0 10 * * 1,3" for "X": not weekly`}},
+		{"board reminder monthly", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "0 10 1 * *", Source: "f:8"}},
+			[]string{`f:8: invalid board_reminder "0 10 1 * *" for "X": not weekly`}},
+		{"board reminder never", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "0 10 30 2 *", Source: "f:8"}},
+			[]string{`f:8: invalid board_reminder "0 10 30 2 *" for "X": not weekly`}},
 		{"duplicate", []storage.OrgInput{in("f:1", "X", "X", "U", storage.LevelBranch), in("f:9", "X", "Y", "U", storage.LevelBranch)},
 			[]string{`f:9: duplicate code "X" (also at f:1)`}},
 		{"unknown parent", []storage.OrgInput{in("f:10", "X", "X", "NOPE", storage.LevelBranch)}, []string{`f:10: parent code "NOPE"`}},
@@ -119,5 +129,16 @@ func TestPlanImportErrorsAreJoined(t *testing.T) {
 	var joined interface{ Unwrap() []error }
 	if !errors.As(err, &joined) || len(joined.Unwrap()) < 3 {
 		t.Fatalf("want at least three joined errors, got %v", err)
+	}
+}
+
+func TestPlanImportAcceptsWeeklyBoardReminders(t *testing.T) {
+	t.Parallel()
+	for _, spec := range []string{"", "0 10 * * 1", "30 8 * * FRI", "@weekly", "0 9 * * 0"} {
+		o := in("f:1", "X", "X", "U", storage.LevelBranch)
+		o.BoardCron = spec
+		if _, err := storage.PlanImport(stored, []storage.OrgInput{o}); err != nil {
+			t.Errorf("board_reminder %q: %v", spec, err)
+		}
 	}
 }

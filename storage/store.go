@@ -241,9 +241,6 @@ type MonitoringStore interface {
 	// closed or a.At is at or past its deadline, ErrNotFound when the org is
 	// not a target of the run.
 	SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) error
-	// DeleteSurveyAnswer drops an answer a changed skip rule made moot; the
-	// same ErrClosed rule holds.
-	DeleteSurveyAnswer(ctx context.Context, runID, orgID int64, questionID string, at time.Time) error
 	// SurveyAnswers lists an org's answers to a run.
 	SurveyAnswers(ctx context.Context, runID, orgID int64) ([]SurveyAnswer, error)
 	// SubmitSurvey marks the org's answers confirmed (the first submission
@@ -314,6 +311,9 @@ type ChatStore interface {
 	ChatBinding(ctx context.Context, p Platform, chatID string) (ChatBinding, error)
 	// DeskOf finds the chat an org uses as its hot-line desk.
 	DeskOf(ctx context.Context, orgID int64) (ChatBinding, error)
+	// BoundChats lists the chats bound to the orgs of under's subtree, desks
+	// included, by org path, platform and title.
+	BoundChats(ctx context.Context, under Org) ([]ChatBinding, error)
 }
 
 // State is fast, shared, short-lived state: conversation steps, update

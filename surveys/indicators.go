@@ -49,9 +49,6 @@ var Indicators = []string{
 	IndBudgetShare, IndEmailList, IndChats, IndSocialPage, IndWebsite, IndMeetings, IndPlan,
 }
 
-// IndicatorType returns the question type an indicator needs, "" if unknown.
-func IndicatorType(ind string) Type { return indicatorTypes[ind] }
-
 // Norms evaluated in reports, each with a default target the organisation may override.
 const (
 	NormInfoworker  = "infoworker"
@@ -91,15 +88,15 @@ type Facts struct {
 
 // Result is one norm's verdict.
 type Result struct {
-	Norm   string
-	Value  float64 // e.g. copies per 100 members, percent
-	Target float64
+	Norm   string  `json:"norm"`
+	Value  float64 `json:"value"` // e.g. copies per 100 members, percent
+	Target float64 `json:"target"`
 	// Known is false when the data to judge is missing: report "no data",
 	// neither pass nor fail.
-	Known bool
-	Pass  bool
+	Known bool `json:"known"`
+	Pass  bool `json:"pass"`
 	// Missing lists, for channels, the mandatory channels absent (indicator names).
-	Missing []string
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Float rounding of the ratios must not fail an organisation exactly at its target.

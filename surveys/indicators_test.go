@@ -116,7 +116,7 @@ func TestIndicatorsComplete(t *testing.T) {
 		t.Fatalf("%d indicators, %d with types", len(Indicators), len(indicatorTypes))
 	}
 	for _, ind := range Indicators {
-		if IndicatorType(ind) == "" {
+		if indicatorTypes[ind] == "" {
 			t.Errorf("indicator %q has no type", ind)
 		}
 	}

@@ -644,7 +644,7 @@ func (p *parser) schedule(n *yaml.Node) (Schedule, bool) {
 	}
 	if v := f["org"]; v != nil {
 		if code, isScalar := p.scalar(v, ctx, "org"); isScalar {
-			if code != "" && !validOrgCode(code) {
+			if code != "" && !storage.ValidOrgCode(code) {
 				p.fail(v, ctx, "org %q is not an org code", code)
 			}
 			sc.Org = code
@@ -753,16 +753,6 @@ func ParseDuration(s string) (time.Duration, error) {
 		return 0, bad
 	}
 	return d + r, nil
-}
-
-// validOrgCode mirrors the import's rule for org codes.
-func validOrgCode(code string) bool {
-	if code == "" || len(code) > storage.MaxOrgCodeLen {
-		return false
-	}
-	return strings.IndexFunc(code, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.-", r))
-	}) < 0
 }
 
 func typeList() string { return joinTypes(types) }

@@ -106,7 +106,8 @@ type Schedule struct {
 	Name string
 	// Cron is a standard 5-field spec, interpreted in the org's time zone by the caller.
 	Cron string
-	// Org is the code of the subtree root the audience is taken from ("" = every root org).
+	// Org is the code of the subtree root the audience is taken from ("" = the
+	// tree's first root org, the Union).
 	Org string
 	// Levels answer the survey (default [primary]).
 	Levels []storage.Level

@@ -23,7 +23,7 @@ const exportUsage = "usage: unionhub export contacts --org CODE [--format csv|xl
 // the other reports: the file is for staff and their spreadsheets.
 var contactHeader = []string{
 	"org_code", "org_name", "org_path", "role", "full_name", "position",
-	"work_email", "personal_email", "telegram", "vk", "last_seen",
+	"work_email", "personal_email", "telegram", "vk", "last_seen", "chats",
 }
 
 func (a *app) export(ctx context.Context, args []string) error {
@@ -81,8 +81,10 @@ func (a *app) export(ctx context.Context, args []string) error {
 		return err
 	}
 	if *out == "" {
-		_, err := a.stdout.Write(buf.Bytes())
-		return err
+		if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("write contacts: %w", err)
+		}
+		return nil
 	}
 	if err := writeFileAtomic(*out, buf.Bytes()); err != nil {
 		return err
@@ -96,6 +98,7 @@ type contactStore interface {
 	Orgs(ctx context.Context) ([]storage.Org, error)
 	ContactBase(ctx context.Context, under storage.Org) ([]storage.ContactRow, error)
 	Consents(ctx context.Context, personID int64) ([]storage.Consent, error)
+	BoundChats(ctx context.Context, under storage.Org) ([]storage.ChatBinding, error)
 }
 
 // contactTable builds the contact base of under's subtree, header first.
@@ -111,6 +114,23 @@ func contactTable(ctx context.Context, db contactStore, under storage.Org) ([][]
 	names := make(map[string]string, len(orgs))
 	for _, o := range orgs {
 		names[strconv.FormatInt(o.ID, 10)] = o.Name
+	}
+	// The higher organisation gets the channels too; a desk is the staff's
+	// hot-line work chat, no channel of the org.
+	bound, err := db.BoundChats(ctx, under)
+	if err != nil {
+		return nil, fmt.Errorf("load bound chats: %w", err)
+	}
+	chats := map[int64][]string{}
+	for _, b := range bound {
+		if b.Desk {
+			continue
+		}
+		title := b.Title
+		if title == "" {
+			title = b.ChatID
+		}
+		chats[b.OrgID] = append(chats[b.OrgID], string(b.Platform)+": "+title)
 	}
 	// The store keeps a personal address only with its consent; the latest
 	// decision is checked again here, as the file leaves the hub for good.
@@ -149,6 +169,7 @@ func contactTable(ctx context.Context, db contactStore, under storage.Org) ([][]
 		table = append(table, []string{
 			r.Org.Code, r.Org.Name, orgPathNames(r.Org, names), string(r.Role), p.FullName, p.Position,
 			p.WorkEmail, personal, channel(r.Accounts, storage.Telegram), channel(r.Accounts, storage.VK), seen,
+			strings.Join(chats[r.Org.ID], "; "),
 		})
 	}
 	return table, nil

@@ -68,6 +68,27 @@ func seedContacts(t *testing.T, db *sqlstore.DB) {
 	person("1005", "edu-gymnasium-1", storage.RoleActivist, "Pending Person", "Учитель", "", false)
 	person("1006", "fish", storage.RoleChair, "Рыбаков Sideways", "Председатель", "", true)
 	person("1007", "union", storage.RoleChair, "Top Chair", "Председатель Союза", "", true)
+	// The org's channels go into the file; the hot-line desk does not.
+	for _, b := range []struct {
+		platform  storage.Platform
+		chat, org string
+		title     string
+		desk      bool
+	}{
+		{storage.VK, "2000000001", "edu", "Обком ВК", false},
+		{storage.Telegram, "-1001", "edu", "Актив обкома", false},
+		{storage.Telegram, "-1002", "edu", "Штаб горячей линии", true},
+		{storage.Telegram, "-1003", "edu-school-5", "Школа 5", false},
+	} {
+		o, err := db.OrgByCode(ctx, b.org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := db.BindChat(ctx, storage.ChatBinding{Platform: b.platform, ChatID: b.chat, OrgID: o.ID, Title: b.title,
+			Desk: b.desk, BoundBy: chair.ID, BoundAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // readContactsCSV parses an export, which must start with a byte-order mark.
@@ -112,12 +133,13 @@ func TestExportContacts(t *testing.T) {
 			)
 			want := map[string][]string{
 				"edu": {"edu", edu, union + " / " + edu, "chair", "Иванова Мария", "Председатель обкома",
-					"1001@work.example", "maria@home.example", "yes", "yes", "2026-03-03"},
+					"1001@work.example", "maria@home.example", "yes", "yes", "2026-03-03",
+					"telegram: Актив обкома; vk: Обком ВК"},
 				"edu-school-5": {"edu-school-5", "ППО МАОУ СОШ № 5 г. Южно-Сахалинска", union + " / " + edu + " / ППО МАОУ СОШ № 5 г. Южно-Сахалинска",
-					"infoworker", "Петров Пётр", "Учитель", "1002@work.example", "", "yes", "no", "2026-03-02"},
+					"infoworker", "Петров Пётр", "Учитель", "1002@work.example", "", "yes", "no", "2026-03-02", "telegram: Школа 5"},
 				"edu-korsakov-school-2": {"edu-korsakov-school-2", "ППО МАОУ СОШ № 2 г. Корсакова",
 					union + " / " + edu + " / Корсаковская территориальная организация профсоюза работников образования / ППО МАОУ СОШ № 2 г. Корсакова",
-					"activist", "Сидоров Иван", "'=1+2", "1003@work.example", "", "blocked", "no", "2026-03-02"},
+					"activist", "Сидоров Иван", "'=1+2", "1003@work.example", "", "blocked", "no", "2026-03-02", ""},
 			}
 			if len(recs) != 1+len(want) {
 				t.Fatalf("%d rows, want a header and %d contacts:\n%q", len(recs), len(want), recs)
@@ -131,7 +153,7 @@ func TestExportContacts(t *testing.T) {
 				}
 			}
 			csvText := strings.Join(slices.Concat(recs...), "\n")
-			for _, absent := range []string{"Member Hidden", "Pending Person", "Рыбаков", "Top Chair", "1004", "petrov@home"} {
+			for _, absent := range []string{"Member Hidden", "Pending Person", "Рыбаков", "Top Chair", "1004", "petrov@home", "Штаб"} {
 				if strings.Contains(csvText, absent) {
 					t.Errorf("the edu export shows %q", absent)
 				}

@@ -67,6 +67,8 @@ func TestParseOrgFileNamesTheBadLine(t *testing.T) {
 		// Parsed fine, rejected by the import's validation at its line.
 		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    level: union\n    board_reminder: 0 9 * *\n", "a.yaml:2: invalid board_reminder"},
 		{"a.csv", "code,name,level,board_reminder\na,A,union,0 9 * * 1\nb,B,union,monday\n", "a.csv:3: invalid board_reminder"},
+		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    level: union\n    board_reminder: \"@hourly\"\n", "a.yaml:2: invalid board_reminder \"@hourly\" for \"a\": not weekly"},
+		{"a.csv", "code,name,level,board_reminder\na,A,union,0 9 * * 1\nb,B,union,0 9 * * 1-5\n", "a.csv:3: invalid board_reminder \"0 9 * * 1-5\" for \"b\": not weekly"},
 	}
 	for _, tt := range tests {
 		orgs, err := parseOrgFile(tt.name, strings.NewReader(tt.text))

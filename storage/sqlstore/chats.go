@@ -1,8 +1,14 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+
+	"golang.org/x/text/collate"
+	"golang.org/x/text/language"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -60,4 +66,37 @@ func (db *DB) DeskOf(ctx context.Context, orgID int64) (storage.ChatBinding, err
 		return storage.ChatBinding{}, fmt.Errorf("get desk of org %d: %w", orgID, notFound(err))
 	}
 	return b, nil
+}
+
+// BoundChats lists the chats bound to the orgs of under's subtree, desks
+// included, by org path, platform, title and chat id; sorted here, as
+// ContactBase is, so that both databases order titles alike.
+func (db *DB) BoundChats(ctx context.Context, under storage.Org) ([]storage.ChatBinding, error) {
+	if under.Path == "" {
+		return nil, fmt.Errorf("bound chats: org %d has no path", under.ID)
+	}
+	type pathChat struct {
+		path string
+		b    storage.ChatBinding
+	}
+	dest := func(r *pathChat) []any { return append([]any{&r.path}, chatDest(&r.b)...) }
+	rows, err := queryAll(ctx, db.conn(), dest, `SELECT o.path, c.platform, c.chat_id, c.org_id, c.title, c.desk, c.bound_by, c.bound_at
+		FROM chat_bindings c JOIN orgs o ON o.id = c.org_id WHERE o.path LIKE ?`, under.Path+"%")
+	if err != nil {
+		return nil, fmt.Errorf("bound chats of org %d: %w", under.ID, err)
+	}
+	coll := collate.New(language.Russian, collate.IgnoreCase)
+	slices.SortFunc(rows, func(a, b pathChat) int {
+		return cmp.Or(
+			strings.Compare(a.path, b.path),
+			strings.Compare(string(a.b.Platform), string(b.b.Platform)),
+			coll.CompareString(a.b.Title, b.b.Title),
+			strings.Compare(a.b.ChatID, b.b.ChatID),
+		)
+	})
+	out := make([]storage.ChatBinding, len(rows))
+	for i, r := range rows {
+		out[i] = r.b
+	}
+	return out, nil
 }

@@ -267,26 +267,6 @@ func (db *DB) SaveSurveyAnswer(ctx context.Context, a storage.SurveyAnswer) erro
 	return nil
 }
 
-// DeleteSurveyAnswer drops an answer while the run takes answers; a missing
-// answer is no error.
-func (db *DB) DeleteSurveyAnswer(ctx context.Context, runID, orgID int64, questionID string, at time.Time) error {
-	err := db.inTx(ctx, func(c conn) error {
-		if err := c.takesAnswers(ctx, runID, at); err != nil {
-			return err
-		}
-		err := c.execOne(ctx, "UPDATE survey_targets SET updated_at = ? WHERE run_id = ? AND org_id = ?", c.d.t(at), runID, orgID)
-		if err != nil {
-			return fmt.Errorf("org %d is no target: %w", orgID, err)
-		}
-		_, err = c.exec(ctx, "DELETE FROM survey_answers WHERE run_id = ? AND org_id = ? AND question_id = ?", runID, orgID, questionID)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("delete answer to %q of survey run %d at org %d: %w", questionID, runID, orgID, err)
-	}
-	return nil
-}
-
 // SurveyAnswers lists an org's answers to a run by question id.
 func (db *DB) SurveyAnswers(ctx context.Context, runID, orgID int64) ([]storage.SurveyAnswer, error) {
 	out, err := queryAll(ctx, db.conn(), surveyAnswerDest, "SELECT "+surveyAnswerCols+

@@ -165,6 +165,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Targets", testTargets},
 		{"JobRuns", testJobRuns},
 		{"ForgetMonitoring", testForgetMonitoring},
+		{"BoundChats", testBoundChats},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -270,6 +271,8 @@ func testImportRejects(x *suite) {
 		{"bad time zone", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, TimeZone: "Sakhalin"})}, "bad.yaml:2"},
 		{"bad board reminder", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "every monday"})},
 			"bad.yaml:2: invalid board_reminder"},
+		{"daily board reminder", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, BoardCron: "0 10 * * *"})},
+			"bad.yaml:2: invalid board_reminder \"0 10 * * *\" for \"X\": not weekly"},
 		{"duplicate code", []storage.OrgInput{line(branch("NEW", "U"))}, "bad.yaml:2: duplicate code \"NEW\" (also at bad.yaml:1)"},
 		{"unknown parent", []storage.OrgInput{line(branch("X", "GHOST"))}, "bad.yaml:2"},
 		{"union with parent", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelUnion})}, "bad.yaml:2"},
@@ -1034,6 +1037,55 @@ func testChats(x *suite) {
 	_, err = x.s.ChatBinding(x.ctx, storage.Telegram, "-100123")
 	x.wantErr(err, storage.ErrNotFound)
 	x.wantErr(x.s.UnbindChat(x.ctx, storage.Telegram, "-100123"), storage.ErrNotFound)
+}
+
+func testBoundChats(x *suite) {
+	o := x.tree()
+	if got, err := x.s.BoundChats(x.ctx, o["U"]); err != nil || len(got) != 0 {
+		x.t.Errorf("BoundChats of a tree without chats = %+v, %v", got, err)
+	}
+	chair, _ := x.register("14101", o["B1"].ID, storage.RoleChair, "")
+	bind := func(p storage.Platform, chatID, org, title string, desk bool) storage.ChatBinding {
+		x.t.Helper()
+		b := storage.ChatBinding{Platform: p, ChatID: chatID, OrgID: o[org].ID, Title: title, Desk: desk, BoundBy: chair.ID, BoundAt: T0}
+		x.must(x.s.BindChat(x.ctx, b))
+		return b
+	}
+	p1 := bind(storage.VK, "2000000001", "P1", "Школа 1", false)
+	b1Desk := bind(storage.Telegram, "-1002", "B1", "Штаб", true)
+	b1 := bind(storage.Telegram, "-1003", "B1", "Актив", false)
+	b1VK := bind(storage.VK, "2000000002", "B1", "Актив ВК", false)
+	b2 := bind(storage.Telegram, "-1004", "B2", "Beta", false)
+	u := bind(storage.Telegram, "-1005", "U", "Union", false)
+
+	// Ordered by path: B1's chats come before its descendants', B2's by the ids the database gave.
+	union := []storage.ChatBinding{u, b1, b1Desk, b1VK, p1, b2}
+	if o["B2"].Path < o["B1"].Path {
+		union = []storage.ChatBinding{u, b2, b1, b1Desk, b1VK, p1}
+	}
+	for _, tt := range []struct {
+		under string
+		want  []storage.ChatBinding
+	}{
+		// Within an org by platform, then title.
+		{"B1", []storage.ChatBinding{b1, b1Desk, b1VK, p1}},
+		{"B11", []storage.ChatBinding{p1}},
+		{"P2", nil},
+		{"U", union},
+	} {
+		got, err := x.s.BoundChats(x.ctx, o[tt.under])
+		x.must(err)
+		if len(got) != len(tt.want) || len(got) > 0 && !reflect.DeepEqual(got, tt.want) {
+			x.t.Errorf("BoundChats(%s)\n got %+v\nwant %+v", tt.under, got, tt.want)
+		}
+	}
+	x.must(x.s.UnbindChat(x.ctx, storage.VK, "2000000001"))
+	if got, err := x.s.BoundChats(x.ctx, o["B11"]); err != nil || len(got) != 0 {
+		x.t.Errorf("BoundChats(B11) after the unbind = %+v, %v", got, err)
+	}
+	if _, err := x.s.BoundChats(x.ctx, storage.Org{ID: o["B1"].ID}); err == nil {
+		x.t.Error("BoundChats of an org without a path: no error")
+	}
 }
 
 func testUnicode(x *suite) {
