@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
 
@@ -59,7 +58,7 @@ const idleConns = 32
 
 // Open connects to the database at dsn. It does not migrate: call Migrate.
 func Open(ctx context.Context, dsn string, logger *slog.Logger) (*sqlstore.DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := openDB(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
