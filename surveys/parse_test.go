@@ -369,3 +369,19 @@ func TestLoad(t *testing.T) {
 		}
 	})
 }
+
+// TestExampleSurveysLoad keeps the shipped example valid.
+func TestExampleSurveysLoad(t *testing.T) {
+	t.Parallel()
+	defs, err := Load("../examples/surveys")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, sv := range defs {
+		ids = append(ids, sv.ID)
+	}
+	if len(defs) != 2 || ids[0] != "annual" || ids[1] != "quarterly" {
+		t.Fatalf("loaded %v, want the built-in annual survey and the example", ids)
+	}
+}

@@ -1,0 +1,55 @@
+package handlers
+
+import (
+	"testing"
+	"time"
+)
+
+// TestJobLatestCatchesUpOnlyTheNewestFireTimeInItsWindow pins down which
+// fire time a round runs: the newest one not after now, and only while its
+// window lasts.
+func TestJobLatestCatchesUpOnlyTheNewestFireTimeInItsWindow(t *testing.T) {
+	t.Parallel()
+	sakhalin, err := time.LoadLocation("Asia/Sakhalin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, sakhalin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name   string
+		spec   string
+		window time.Duration
+		now    string
+		want   string // "" when nothing is due
+	}{
+		{"a minute before Monday 10:00", DefaultBoardCron, boardWindow, "2026-12-07 09:59", "2026-11-30 10:00"},
+		{"Monday 10:00 itself", DefaultBoardCron, boardWindow, "2026-12-07 10:00", "2026-12-07 10:00"},
+		{"down all week: only this week's", DefaultBoardCron, boardWindow, "2026-12-20 12:00", "2026-12-14 10:00"},
+		{"monthly, within the deadline", "0 10 1 * *", 10 * 24 * time.Hour, "2027-01-05 00:00", "2027-01-01 10:00"},
+		{"monthly, past the deadline", "0 10 1 * *", 10 * 24 * time.Hour, "2027-01-12 00:00", ""},
+		{"annual, first start after the window", "0 10 15 1 *", 30 * 24 * time.Hour, "2026-12-02 10:00", ""},
+		{"in the org's zone, not UTC", "0 10 15 1 *", 30 * 24 * time.Hour, "2027-01-15 10:00", "2027-01-15 10:00"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			j := Job{Name: "test", Spec: tt.spec, Loc: sakhalin, Window: tt.window}
+			got, ok := j.latest(at(tt.now))
+			switch {
+			case tt.want == "" && ok:
+				t.Fatalf("due %v, want nothing", got.In(sakhalin))
+			case tt.want != "" && (!ok || !got.Equal(at(tt.want))):
+				t.Fatalf("due %v (%v), want %s", got.In(sakhalin), ok, tt.want)
+			}
+		})
+	}
+	if next := (Job{Spec: DefaultBoardCron, Loc: sakhalin}).Next(at("2026-12-02 10:00")); !next.Equal(at("2026-12-07 10:00")) {
+		t.Fatalf("next %v", next.In(sakhalin))
+	}
+}
