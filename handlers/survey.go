@@ -127,43 +127,53 @@ func (h *Hub) surveyFollowUps(ctx context.Context, now time.Time) error {
 				errs = append(errs, fmt.Errorf("claim survey notice: %w", err))
 				continue
 			}
-			if claimed {
-				errs = append(errs, h.inviteToSurvey(ctx, run, sv, t.OrgID, n))
+			if !claimed {
+				continue
 			}
+			reached, err := h.inviteToSurvey(ctx, run, sv, t.OrgID, n)
+			if err != nil && !reached {
+				// Nobody got it: give it back for the next round.
+				if _, relErr := h.Store.ReleaseSurveyReminder(ctx, run.ID, t.OrgID, n); relErr != nil {
+					err = errors.Join(err, fmt.Errorf("release survey notice: %w", relErr))
+				}
+			}
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // inviteToSurvey sends notice n (1: the invitation, then reminders) to the
-// people who answer for org.
-func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) error {
+// people who answer for org, and reports whether anyone received it.
+func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) (bool, error) {
 	org, err := h.cachedOrg(ctx, orgID)
 	if err != nil {
-		return fmt.Errorf("load surveyed org: %w", err)
+		return false, fmt.Errorf("load surveyed org: %w", err)
 	}
 	people, err := h.Store.Leaders(ctx, orgID, run.Roles)
 	if err != nil {
-		return fmt.Errorf("list survey responders: %w", err)
+		return false, fmt.Errorf("list survey responders: %w", err)
 	}
+	reached := false
 	key := "survey.invite"
 	if n > 1 {
 		key = "survey.reminder"
 	}
 	var errs []error
 	for _, p := range people {
-		_, err := h.notify(ctx, fmt.Sprintf("survey:%d:%d:%d", run.ID, orgID, n), p.Accounts, locales.Normalize(p.Person.Locale), func(lang string) bot.Message {
+		got, err := h.notify(ctx, fmt.Sprintf("survey:%d:%d:%d", run.ID, orgID, n), p.Accounts, locales.Normalize(p.Person.Locale), func(lang string) bot.Message {
 			return bot.Message{
 				Text: h.Catalog.Plural(lang, key, len(sv.Questions), "Title", sv.Title.T(lang), "Org", org.Name,
 					"Deadline", run.Deadline.In(zone(org)).Format(scheduleLayout)),
 				Keyboard: bot.Keyboard{{{Text: h.Catalog.T(lang, "survey.button_start"), Data: fmt.Sprintf("%s:go:%d:%d", cbSurvey, run.ID, orgID)}}},
 			}
 		})
+		reached = reached || got
 		if err != nil {
 			errs = append(errs, fmt.Errorf("invite person %d to survey run %d: %w", p.Person.ID, run.ID, err))
 		}
 	}
-	return errors.Join(errs...)
+	return reached, errors.Join(errs...)
 }
 
 // closeSurvey closes a run at its deadline and tells who sees the results

@@ -250,6 +250,10 @@ type MonitoringStore interface {
 	// target of an open run, once: false when it was sent already, or the
 	// org submitted, or the run closed.
 	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
+	// ReleaseSurveyReminder gives back a claimed reminder n that reached
+	// nobody, so that a later round sends it; false when n is no longer the
+	// last one claimed.
+	ReleaseSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
 
 	// ClaimBoardCheck creates an org's weekly reminder for week, once: false
 	// when it exists already.

@@ -327,6 +327,20 @@ func (db *DB) ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int
 	return claimed == 1, nil
 }
 
+// ReleaseSurveyReminder undoes the claim of reminder n while it is the last.
+func (db *DB) ReleaseSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error) {
+	res, err := db.conn().exec(ctx, "UPDATE survey_targets SET reminders_sent = ? WHERE run_id = ? AND org_id = ? AND reminders_sent = ?",
+		n-1, runID, orgID, n)
+	if err != nil {
+		return false, fmt.Errorf("release reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
+	}
+	released, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("release reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
+	}
+	return released == 1, nil
+}
+
 // ClaimBoardCheck creates the org's check of week; the primary key lets one
 // of several replicas remind.
 func (db *DB) ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Time) (bool, error) {

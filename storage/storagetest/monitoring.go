@@ -270,6 +270,19 @@ func testSurveyReminders(x *suite) {
 	if t := x.target(run.ID, p1); t.RemindersSent != 2 {
 		x.t.Errorf("reminders sent %d, want 2", t.RemindersSent)
 	}
+	// A reminder that reached nobody is given back and claimed again; an
+	// older one cannot be given back.
+	released, err := x.s.ReleaseSurveyReminder(x.ctx, run.ID, p1, 1)
+	x.must(err)
+	if released {
+		x.t.Error("reminder 1 released while 2 is the last claimed")
+	}
+	if released, err = x.s.ReleaseSurveyReminder(x.ctx, run.ID, p1, 2); err != nil || !released {
+		x.t.Fatalf("release reminder 2: %v, %v", released, err)
+	}
+	if !claim(p1, 2) {
+		x.t.Error("a released reminder could not be claimed again")
+	}
 	if claim(o["B1"].ID, 1) {
 		x.t.Error("a reminder claimed for an org that is no target")
 	}
@@ -294,7 +307,7 @@ func testSurveyReminders(x *suite) {
 		x.t.Errorf("%d of %d concurrent claims of reminder 3 won, want 1", winners, n)
 	}
 
-	_, err := x.s.SubmitSurvey(x.ctx, run.ID, p1, p.ID, T0.Add(time.Hour))
+	_, err = x.s.SubmitSurvey(x.ctx, run.ID, p1, p.ID, T0.Add(time.Hour))
 	x.must(err)
 	if claim(p1, 4) {
 		x.t.Error("a reminder claimed after the org submitted")
