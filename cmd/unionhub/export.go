@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -59,12 +58,9 @@ func (a *app) export(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	org, err := db.OrgByCode(ctx, *code)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", *code)}
-	}
+	org, err := orgByCode(ctx, db, *code)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
 	table, err := contactTable(ctx, db, org)
 	if err != nil {

@@ -159,12 +159,9 @@ func (a *app) inviteList(ctx context.Context, orgCode string) error {
 		return err
 	}
 	defer db.Close()
-	org, err := db.OrgByCode(ctx, orgCode)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no organisation with code %q", orgCode)}
-	}
+	org, err := orgByCode(ctx, db, orgCode)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
 	invites, err := db.Invites(ctx, org.ID)
 	if err != nil {

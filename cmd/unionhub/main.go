@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -145,6 +146,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitFail
 	}
 	return exitOK
+}
+
+// orgByCode loads the organisation a command names; an unknown code is a
+// mistake on the command line.
+func orgByCode(ctx context.Context, st storage.OrgStore, code string) (storage.Org, error) {
+	org, err := st.OrgByCode(ctx, code)
+	if errors.Is(err, storage.ErrNotFound) {
+		return org, usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", code)}
+	}
+	if err != nil {
+		return org, fmt.Errorf("load org %q: %w", code, err)
+	}
+	return org, nil
+}
+
+// checkFormat accepts the output formats of reports.
+func checkFormat(format string) error {
+	if format != "table" && format != "csv" && format != "json" {
+		return usageError{fmt.Sprintf("--format %q: use table, csv or json", format)}
+	}
+	return nil
+}
+
+// writeJSON prints v as indented JSON.
+func (a *app) writeJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
 }
 
 // usageError is a mistake on the command line.

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -91,10 +89,8 @@ func (a *app) surveyRun(ctx context.Context, hub *handlers.Hub, id string, args 
 	}
 	sc := sv.Schedules[0]
 	if *code != "" {
-		if _, err := hub.Store.OrgByCode(ctx, *code); errors.Is(err, storage.ErrNotFound) {
-			return usageError{fmt.Sprintf("no organisation with code %q", *code)}
-		} else if err != nil {
-			return fmt.Errorf("load org: %w", err)
+		if _, err := orgByCode(ctx, hub.Store, *code); err != nil {
+			return err
 		}
 		sc.Org = *code
 	}
@@ -262,12 +258,9 @@ func (a *app) target(ctx context.Context, args []string) error {
 	if err != nil || v < 0 || v > 1e6 {
 		return usageError{fmt.Sprintf("--value %q: a number from 0", *value)}
 	}
-	org, err := db.OrgByCode(ctx, *code)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
-	}
+	org, err := orgByCode(ctx, db, *code)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
 	if err := db.SetTarget(ctx, storage.Target{OrgID: org.ID, Period: *period, Indicator: *norm, Value: v}); err != nil {
 		return fmt.Errorf("set target: %w", err)
@@ -286,8 +279,8 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 || *code == "" {
 		return usageError{"usage: unionhub report monitoring --org CODE [--period 2026] [--format table|csv|json]"}
 	}
-	if *format != "table" && *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	db, err := a.openMigrated(ctx)
 	if err != nil {
@@ -298,12 +291,9 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	org, err := db.OrgByCode(ctx, *code)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
-	}
+	org, err := orgByCode(ctx, db, *code)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
 	loc, err := time.LoadLocation(org.TimeZone)
 	if err != nil {
@@ -322,9 +312,7 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return a.writeJSON(r)
 	case "csv":
 		return writeMonitoringCSV(a.stdout, r)
 	}

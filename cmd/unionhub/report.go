@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/csv"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,20 +37,17 @@ func (a *app) report(ctx context.Context, args []string) error {
 	if *code == "" || fs.NArg() != 0 {
 		return usageError{"report hotline needs --org CODE and nothing else"}
 	}
-	if *format != "table" && *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	db, err := a.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	org, err := db.OrgByCode(ctx, *code)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no organisation with code %q", *code)}
-	}
+	org, err := orgByCode(ctx, db, *code)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
 	now := a.clock()
 	loc, err := time.LoadLocation(org.TimeZone)
@@ -79,9 +75,7 @@ func (a *app) report(ctx context.Context, args []string) error {
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return a.writeJSON(r)
 	case "csv":
 		return writeReportCSV(a.stdout, r)
 	}
@@ -155,8 +149,8 @@ func (a *app) reportBroadcast(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return usageError{"report broadcast takes ID and --format only"}
 	}
-	if *format != "table" && *format != "csv" && *format != "json" {
-		return usageError{fmt.Sprintf("--format %q: use table, csv or json", *format)}
+	if err := checkFormat(*format); err != nil {
+		return err
 	}
 	db, err := a.openMigrated(ctx)
 	if err != nil {
@@ -175,9 +169,7 @@ func (a *app) reportBroadcast(ctx context.Context, args []string) error {
 		return err
 	}
 	if *format == "json" {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(r)
+		return a.writeJSON(r)
 	}
 	rows := [][2]string{
 		{"id", strconv.FormatInt(r.ID, 10)}, {"org", r.Org}, {"mode", r.Mode}, {"status", r.Status},
