@@ -22,9 +22,12 @@ const snoozeFor = 24 * time.Hour
 // remindBoards asks the information worker (or, without one, the chair) of
 // each primary whether the union notice board was updated this week. The
 // check is created before anyone is asked, once per org and week.
-func (h *Hub) remindBoards(ctx context.Context, orgs []storage.Org, week time.Time) error {
+func (h *Hub) remindBoards(ctx context.Context, orgs []storage.Org, firedFor time.Time) error {
 	var errs []error
 	for _, o := range orgs {
+		// Checks are per calendar week, so an org whose schedule changes
+		// mid-week is not asked twice.
+		week := weekOf(firedFor, zone(o))
 		created, err := h.Store.ClaimBoardCheck(ctx, o.ID, week, h.Clock())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("claim board check of org %d: %w", o.ID, err))
@@ -35,6 +38,13 @@ func (h *Hub) remindBoards(ctx context.Context, orgs []storage.Org, week time.Ti
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// weekOf is the start of t's calendar week, Monday 00:00 in loc.
+func weekOf(t time.Time, loc *time.Location) time.Time {
+	local := t.In(loc)
+	back := (int(local.Weekday()) + 6) % 7 // days since Monday
+	return time.Date(local.Year(), local.Month(), local.Day()-back, 0, 0, 0, 0, loc)
 }
 
 // askBoard asks the org's publishers about the board of week; tag tells

@@ -53,3 +53,27 @@ func TestJobLatestCatchesUpOnlyTheNewestFireTimeInItsWindow(t *testing.T) {
 		t.Fatalf("next %v", next.In(sakhalin))
 	}
 }
+
+func TestWeekOfStartsOnMondayInTheOrgsZone(t *testing.T) {
+	t.Parallel()
+	sakhalin, err := time.LoadLocation("Asia/Sakhalin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	monday := time.Date(2026, 12, 7, 0, 0, 0, 0, sakhalin)
+	for _, tt := range []struct {
+		at   time.Time
+		want time.Time
+	}{
+		{monday, monday},
+		{monday.Add(10 * time.Hour), monday},
+		{monday.AddDate(0, 0, 6).Add(23 * time.Hour), monday},                     // Sunday night
+		{monday.AddDate(0, 0, 7), monday.AddDate(0, 0, 7)},                        // the next Monday
+		{time.Date(2026, 12, 6, 14, 0, 0, 0, time.UTC), monday},                   // Monday 01:00 on Sakhalin
+		{time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC), monday.AddDate(0, 0, -7)}, // still Sunday there
+	} {
+		if got := weekOf(tt.at, sakhalin); !got.Equal(tt.want) {
+			t.Errorf("weekOf(%v) = %v, want %v", tt.at, got, tt.want)
+		}
+	}
+}
