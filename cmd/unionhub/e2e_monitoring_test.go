@@ -573,3 +573,107 @@ func TestUpperLevelStartsAndFollowsASurveyInTheBot(t *testing.T) {
 		})
 	}
 }
+
+// TestAnnualSurveyEveryQuestionType walks the built-in survey: yes/no, a
+// skipped optional number, a unit typed with the number, a multiple choice
+// ticked and unticked, a date refused then given, skip rules (and a changed
+// answer that hides a question again), then the report.
+func TestAnnualSurveyEveryQuestionType(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onSQLite)
+			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+			r.importExample()
+			r.serve()
+			iw := r.person(plat, 3601, "Школа")
+			register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+			c := iw.dm()
+			r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
+			iw.press(c.expect("Опрос «Ежегодный мониторинг информационной работы»", "18 вопросов"), "Отвечать")
+
+			iw.press(c.expect("Назначен ли информационный работник"), "Да")
+			iw.press(c.expect("Прошёл ли он обучение"), "Нет")
+			iw.press(c.expect("Есть ли профсоюзный стенд"), "Нет") // hides "updated weekly?"
+			iw.press(c.expect("Сколько сейчас членов"), "Пропустить")
+			c.expect("Солидарности", "Единица: экз.")
+			iw.say("3 экз.")
+			iw.press(c.expect("Профсоюзный журнал"), "Да")
+			iw.press(c.expect("отраслевая или областная"), "Нет")
+			c.expect("доля бюджета")
+			iw.say("5%")
+			iw.press(c.expect("рассылка по электронной почте"), "Да")
+			iw.press(c.expect("чаты в мессенджерах"), "Да")
+			iw.press(c.expect("страница в социальных сетях"), "Нет")
+			iw.press(c.expect("свой сайт"), "Нет")
+			multi := c.expect("Какие каналы регулярно наполняются", "1. Рассылка", "5. Стенд")
+			iw.press(multi, "1")
+			multi = c.expect("✅ 1. Рассылка")
+			iw.press(multi, "3")
+			multi = c.expect("✅ 3. Соцсети")
+			iw.press(multi, "✅ 3") // changed their mind
+			multi = c.expect("✅ 1. Рассылка", "\n3. Соцсети")
+			iw.press(multi, "Готово")
+			iw.press(c.expect("информационные собрания"), "Да")
+			iw.press(c.expect("квартальный план"), "Да")
+			c.expect("Дата последнего собрания")
+			refused(t, iw, "31.02.2026", "Это не дата")
+			iw.say("15.11.2026")
+			iw.press(c.expect("Комментарии и предложения"), "Пропустить")
+			summary := c.expect("Проверьте ответы", "Рассылка", "15.11.2026", "5%", "3 экз.", "пропущено")
+			if strings.Contains(summary.text, "обновляется не реже") || strings.Contains(summary.text, "Соцсети") {
+				t.Fatalf("the summary shows a hidden question or an unticked option:\n%s", summary.text)
+			}
+
+			// No information worker after all: the training question goes.
+			iw.press(summary, "Исправить")
+			iw.press(c.expect("Назначен ли информационный работник", "Сейчас: Да"), "Нет")
+			for i := 0; ; i++ {
+				m := c.expect("Ежегодный мониторинг информационной работы")
+				if strings.Contains(m.text, "Проверьте ответы") {
+					if strings.Contains(m.text, "обучение") {
+						t.Fatalf("a question hidden by the changed answer is still in the summary:\n%s", m.text)
+					}
+					iw.press(m, "Подтвердить")
+					break
+				}
+				if i > 20 {
+					t.Fatalf("no summary after %d questions", i)
+				}
+				iw.press(m, "Оставить")
+			}
+			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+
+			out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--format", "json")
+			var rep struct {
+				Orgs []struct {
+					Code    string
+					Results []struct {
+						Norm        string
+						Value       float64
+						Known, Pass bool
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Orgs) != 1 {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			got := map[string]string{}
+			for _, res := range rep.Orgs[0].Results {
+				got[res.Norm] = fmt.Sprintf("%v %v %.2f", res.Known, res.Pass, res.Value)
+			}
+			want := map[string]string{
+				"infoworker":          "true false 0.00",
+				"solidarnost_per_100": "true true 3.49", // 3 copies for 86 members
+				"budget_share":        "true true 5.00",
+				"channels":            "true true 100.00", // a primary needs e-mail and chats
+			}
+			for norm, v := range want {
+				if got[norm] != v {
+					t.Errorf("%s: %q, want %q\n%s", norm, got[norm], v, out)
+				}
+			}
+		})
+	}
+}
