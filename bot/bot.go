@@ -29,7 +29,8 @@ const (
 	MaxButtonData    = 64   // Telegram callback_data bytes; VK allows more
 	MaxButtonLabel   = 40   // VK button label runes
 	MaxButtonsPerRow = 5
-	MaxKeyboardRows  = 6 // VK inline keyboards
+	MaxKeyboardRows  = 6  // VK inline keyboards
+	MaxButtons       = 10 // VK inline keyboards, all rows together
 	// MaxUploadBytes is Telegram's limit for a photo, the stricter one (VK takes 50 MB).
 	MaxUploadBytes = 10 << 20
 )

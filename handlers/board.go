@@ -83,6 +83,9 @@ func (h *Hub) boardSnoozes(ctx context.Context, now time.Time) error {
 	}
 	var errs []error
 	for _, c := range due {
+		if now.After(c.Week.Add(boardWindow)) {
+			continue // the week is over: asking about it now would be refused
+		}
 		o, err := h.Store.Org(ctx, c.OrgID)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("load org %d: %w", c.OrgID, err))
@@ -138,6 +141,9 @@ func (h *Hub) onBoardButton(ctx context.Context, s *session) error {
 	}
 	switch parts[1] {
 	case "t":
+		if now.Add(snoozeFor).After(week.Add(boardWindow)) {
+			return s.notice(ctx, "board.snooze_late") // the buttons stay for an answer now
+		}
 		checks, err := h.Store.BoardChecks(ctx, org, week, week.Add(time.Second))
 		if err != nil {
 			return fmt.Errorf("load board check: %w", err)

@@ -122,11 +122,16 @@ func (s *session) conversation(ctx context.Context) (*conversation, error) {
 }
 
 func (s *session) saveConversation(ctx context.Context, c *conversation) error {
+	return s.saveConversationFor(ctx, c, conversationTTL)
+}
+
+// saveConversationFor keeps the conversation for ttl.
+func (s *session) saveConversationFor(ctx context.Context, c *conversation, ttl time.Duration) error {
 	raw, err := json.Marshal(c)
 	if err != nil {
 		return fmt.Errorf("encode conversation: %w", err)
 	}
-	if err := s.hub.State.Save(ctx, conversationKey(s.u), raw, conversationTTL); err != nil {
+	if err := s.hub.State.Save(ctx, conversationKey(s.u), raw, ttl); err != nil {
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	s.conv = c

@@ -159,11 +159,17 @@ func (h *Hub) inviteToSurvey(ctx context.Context, run storage.SurveyRun, sv surv
 	if n > 1 {
 		key = "survey.reminder"
 	}
+	asked := 0 // as the conversation will count them at the start
+	for _, q := range sv.Questions {
+		if sv.Applies(q, nil) {
+			asked++
+		}
+	}
 	var errs []error
 	for _, p := range people {
 		got, err := h.notify(ctx, fmt.Sprintf("survey:%d:%d:%d", run.ID, orgID, n), p.Accounts, locales.Normalize(p.Person.Locale), func(lang string) bot.Message {
 			return bot.Message{
-				Text: h.Catalog.Plural(lang, key, len(sv.Questions), "Title", sv.Title.T(lang), "Org", org.Name,
+				Text: h.Catalog.Plural(lang, key, asked, "Title", sv.Title.T(lang), "Org", org.Name,
 					"Deadline", run.Deadline.In(zone(org)).Format(scheduleLayout)),
 				Keyboard: bot.Keyboard{{{Text: h.Catalog.T(lang, "survey.button_start"), Data: fmt.Sprintf("%s:go:%d:%d", cbSurvey, run.ID, orgID)}}},
 			}
@@ -358,7 +364,7 @@ func (h *Hub) onSurveyButton(ctx context.Context, s *session) error {
 			return err
 		}
 		chosen := ""
-		if c.Flow == flowSurvey && c.SurveyRun == p.run.ID && c.Question == q.ID {
+		if c.Flow == flowSurvey && c.SurveyRun == p.run.ID && c.OrgID == p.org.ID && c.Question == q.ID {
 			chosen = strings.Join(c.Selected, ",")
 		} else {
 			chosen = answers[q.ID]
@@ -389,6 +395,9 @@ func (h *Hub) onSurveyButton(ctx context.Context, s *session) error {
 func (h *Hub) surveyText(ctx context.Context, s *session, c *conversation) error {
 	p, ok, err := h.place(ctx, s, c.SurveyRun, c.OrgID)
 	if err != nil || !ok {
+		if err == nil { // refused and told why: typed text no longer goes here
+			err = s.endConversation(ctx)
+		}
 		return err
 	}
 	answers, err := h.answers(ctx, p)
@@ -396,8 +405,12 @@ func (h *Hub) surveyText(ctx context.Context, s *session, c *conversation) error
 		return err
 	}
 	q, ok := p.sv.Question(c.Question)
-	if !ok || !p.sv.Applies(q, answers) {
-		return s.endConversation(ctx)
+	if !ok {
+		return h.surveySummary(ctx, s, p, answers)
+	}
+	if !p.sv.Applies(q, answers) {
+		// Another responder's answer made this question moot meanwhile.
+		return h.nextSurveyQuestion(ctx, s, p, q, answers)
 	}
 	if len(s.u.Attachments) > 0 {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("input.media")})
@@ -420,7 +433,13 @@ func (s *session) answerError(e *surveys.AnswerError) string {
 			return s.plural(e.Key, n)
 		}
 	}
-	return s.t(e.Key, e.Args...)
+	args := append([]any(nil), e.Args...)
+	for i := 1; i < len(args); i += 2 {
+		if bound, ok := args[i].(string); ok && s.lang == "ru" {
+			args[i] = strings.Replace(bound, ".", ",", 1) // "0,5" in Russian
+		}
+	}
+	return s.t(e.Key, args...)
 }
 
 // saveSurveyAnswer saves an answer as it is given and moves on.
@@ -433,6 +452,13 @@ func (h *Hub) saveSurveyAnswer(ctx context.Context, s *session, p surveyPlace, q
 		return fmt.Errorf("save survey answer: %w", err)
 	}
 	answers[q.ID] = v
+	if len(p.sv.Missing(answers)) > 0 {
+		// A confirmed org whose correction opened a required question is
+		// no longer counted as answered until it confirms again.
+		if _, err := h.Store.ReopenSurvey(ctx, p.run.ID, p.org.ID, h.Clock()); err != nil && !errors.Is(err, storage.ErrClosed) {
+			return fmt.Errorf("reopen survey: %w", err)
+		}
+	}
 	return h.nextSurveyQuestion(ctx, s, p, q, answers)
 }
 
@@ -455,7 +481,7 @@ func (h *Hub) toggleOption(ctx context.Context, s *session, p surveyPlace, q sur
 		return err
 	}
 	selected := c.Selected
-	if c.Flow != flowSurvey || c.SurveyRun != p.run.ID || c.Question != q.ID {
+	if c.Flow != flowSurvey || c.SurveyRun != p.run.ID || c.OrgID != p.org.ID || c.Question != q.ID {
 		selected = splitChoice(answers[q.ID])
 	}
 	id := q.Options[i-1].ID
@@ -465,6 +491,19 @@ func (h *Hub) toggleOption(ctx context.Context, s *session, p surveyPlace, q sur
 		selected = append(selected, id)
 	}
 	return h.askSurvey(ctx, s, p, q, answers, selected)
+}
+
+// fitKeyboard keeps the first rows that fit VK's inline keyboard: six rows
+// and ten buttons in all; the list above them names everything.
+func fitKeyboard(kb bot.Keyboard) bot.Keyboard {
+	buttons := 0
+	for i, row := range kb {
+		buttons += len(row)
+		if i == bot.MaxKeyboardRows || buttons > bot.MaxButtons {
+			return kb[:i]
+		}
+	}
+	return kb
 }
 
 func splitChoice(v string) []string {
@@ -481,7 +520,10 @@ func (h *Hub) askSurvey(ctx context.Context, s *session, p surveyPlace, q survey
 	if selected == nil && q.Type == surveys.Multi {
 		selected = splitChoice(answers[q.ID])
 	}
-	if err := s.saveConversation(ctx, &conversation{Flow: flowSurvey, Step: stepQuestion, SurveyRun: p.run.ID, OrgID: p.org.ID, Question: q.ID, Selected: selected}); err != nil {
+	// The question stays current until the deadline: a person may answer
+	// it days later.
+	keep := max(conversationTTL, p.run.Deadline.Sub(s.hub.Clock()))
+	if err := s.saveConversationFor(ctx, &conversation{Flow: flowSurvey, Step: stepQuestion, SurveyRun: p.run.ID, OrgID: p.org.ID, Question: q.ID, Selected: selected}, keep); err != nil {
 		return err
 	}
 	n, total := 0, 0
@@ -539,7 +581,7 @@ func (h *Hub) askSurvey(ctx context.Context, s *session, p surveyPlace, q survey
 		text.WriteString("\n" + s.plural("survey.hint_text", q.MaxLen))
 	}
 	if v, ok := answers[q.ID]; ok {
-		shown := surveys.Display(q, v, s.lang, s.yesNo)
+		shown := snippet(surveys.Display(q, v, s.lang, s.yesNo), summaryAnswerRunes)
 		if v == "" {
 			shown = s.t("survey.skipped")
 		}
@@ -573,12 +615,13 @@ func (h *Hub) surveySummary(ctx context.Context, s *session, p surveyPlace, answ
 	if err := s.endConversation(ctx); err != nil {
 		return err
 	}
-	var text strings.Builder
 	heading := "survey.summary"
 	if _, left := p.sv.Next(answers, -1, true); left {
 		heading = "survey.so_far"
 	}
-	text.WriteString(s.t(heading, "Title", p.sv.Title.T(s.lang), "Org", p.org.Name))
+	// Long answers are shortened here (they are stored whole), and a long
+	// survey's summary goes in several messages, the buttons under the last.
+	parts := []string{s.t(heading, "Title", p.sv.Title.T(s.lang), "Org", p.org.Name)}
 	for _, q := range p.sv.Questions {
 		if !p.sv.Applies(q, answers) {
 			continue
@@ -589,22 +632,48 @@ func (h *Hub) surveySummary(ctx context.Context, s *session, p surveyPlace, answ
 		case !given:
 			shown = s.t("survey.unanswered")
 		case v != "":
-			shown = surveys.Display(q, v, s.lang, s.yesNo)
+			shown = snippet(surveys.Display(q, v, s.lang, s.yesNo), summaryAnswerRunes)
 		}
-		text.WriteString("\n• " + q.Text.T(s.lang) + " — " + shown)
+		line := "\n• " + snippet(q.Text.T(s.lang), summaryQuestionRunes) + " — " + shown
+		if last := len(parts) - 1; storage.UTF16Len(parts[last]+line) > summaryMessageUnits {
+			parts = append(parts, strings.TrimPrefix(line, "\n"))
+		} else {
+			parts[last] += line
+		}
 	}
 	data := func(a string) string { return fmt.Sprintf("%s:%s:%d:%d", cbSurvey, a, p.run.ID, p.org.ID) }
-	if _, left := p.sv.Next(answers, -1, true); left {
-		return s.reply(ctx, text.String(), bot.Keyboard{
-			{{Text: s.t("survey.button_continue"), Data: data("c")}},
-			{{Text: s.t("survey.button_change"), Data: data("e")}},
-		})
-	}
-	return s.reply(ctx, text.String(), bot.Keyboard{
+	kb := bot.Keyboard{
 		{{Text: s.t("survey.button_confirm"), Data: data("ok")}},
 		{{Text: s.t("survey.button_change"), Data: data("e")}},
-	})
+	}
+	if _, left := p.sv.Next(answers, -1, true); left {
+		kb[0][0] = bot.Button{Text: s.t("survey.button_continue"), Data: data("c")}
+	}
+	if len(parts) == 1 {
+		return s.reply(ctx, parts[0], kb)
+	}
+	if err := s.reply(ctx, parts[0], nil); err != nil {
+		return err
+	}
+	for i, part := range parts[1:] {
+		m := bot.Message{ChatID: s.u.Chat.ID, Text: part}
+		if i == len(parts)-2 {
+			m.Keyboard = kb
+		}
+		if err := s.send(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
+
+// Bounds of the summary: what a person needs to recognise an answer, and
+// one message's text with room to spare.
+const (
+	summaryQuestionRunes = 150
+	summaryAnswerRunes   = 300
+	summaryMessageUnits  = 3500
+)
 
 // submitSurvey confirms the org's answers once every required one is given.
 func (h *Hub) submitSurvey(ctx context.Context, s *session, p surveyPlace, answers map[string]string) error {
@@ -683,10 +752,8 @@ func (h *Hub) cmdSurveys(ctx context.Context, s *session) error {
 	if desk != "" {
 		out.WriteString("\n\n" + s.t("survey.desk") + desk)
 		kb = append(kb, deskKB...)
-		if len(kb) > bot.MaxKeyboardRows {
-			kb = kb[:bot.MaxKeyboardRows]
-		}
 	}
+	kb = fitKeyboard(kb)
 	if len(kb) == 0 {
 		return s.reply(ctx, out.String(), s.mainMenu())
 	}

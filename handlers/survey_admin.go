@@ -33,31 +33,19 @@ func (h *Hub) surveyDesk(ctx context.Context, s *session, ms []storage.Membershi
 				continue
 			}
 			line := s.t("survey.desk_never", "Title", sv.Title.T(s.lang), "Org", org.Name)
-			var newest *storage.SurveyRun
-			for k := range runs {
-				if runs[k].SurveyID == sv.ID && runs[k].OrgID == org.ID {
-					newest = &runs[k]
-					break
-				}
+			newest, err := h.runCovering(ctx, runs, sv.ID, org, false)
+			if err != nil {
+				return "", nil, err
 			}
 			if newest != nil {
-				targets, err := h.Store.SurveyTargets(ctx, newest.ID)
+				total, answered, _, err := h.subtreeProgress(ctx, *newest, org)
 				if err != nil {
-					return "", nil, fmt.Errorf("list targets: %w", err)
+					return "", nil, err
 				}
-				answered := 0
-				for _, t := range targets {
-					if t.SubmittedAt != nil {
-						answered++
-					}
-				}
-				line = s.plural("survey.desk_run", len(targets), "Title", sv.Title.T(s.lang), "Org", org.Name,
+				line = s.plural("survey.desk_run", total, "Title", sv.Title.T(s.lang), "Org", org.Name,
 					"Opened", newest.FiredFor.In(zone(org)).Format(scheduleLayout), "Answered", answered)
 			}
 			text.WriteString("\n" + line)
-			if len(kb) >= bot.MaxKeyboardRows-1 {
-				continue
-			}
 			row := []bot.Button{{Text: s.t("survey.button_run"), Data: fmt.Sprintf("%s:run:%d:%d", cbSurvey, i, org.ID)}}
 			if newest != nil {
 				row = append(row, bot.Button{Text: s.t("survey.button_status"), Data: fmt.Sprintf("%s:st:%d:%d", cbSurvey, newest.ID, org.ID)})
@@ -106,10 +94,13 @@ func (h *Hub) onSurveyDeskButton(ctx context.Context, s *session, action string,
 	if err != nil {
 		return fmt.Errorf("list open survey runs: %w", err)
 	}
-	for _, run := range open {
-		if run.SurveyID == sv.ID && run.OrgID == org.ID {
-			return h.runStatus(ctx, s, run.ID, org) // one open run per survey and org
+	// A run open over this subtree, the org's own or one from above, is
+	// followed rather than doubled: nobody answers the same survey twice.
+	if run, err := h.runCovering(ctx, open, sv.ID, org, true); err != nil || run != nil {
+		if err != nil {
+			return err
 		}
+		return h.runStatus(ctx, s, run.ID, org)
 	}
 	sc := sv.Schedules[0]
 	sc.Org = org.Code
@@ -141,16 +132,52 @@ func (h *Hub) runStatus(ctx context.Context, s *session, runID int64, org storag
 	if !ok {
 		return s.notice(ctx, "error.stale_button")
 	}
+	total, answered, waiting, err := h.subtreeProgress(ctx, run, org)
+	if err != nil {
+		return err
+	}
+	text := s.plural("survey.status", total, "Title", sv.Title.T(s.lang), "Org", org.Name, "Answered", answered,
+		"Deadline", run.Deadline.In(zone(org)).Format(scheduleLayout))
+	if run.Status == storage.RunClosed {
+		text += "\n" + s.t("survey.status_closed")
+	}
+	if len(waiting) > 0 {
+		text += "\n" + s.t("survey.waiting") + "\n" + strings.Join(waiting, "\n")
+	}
+	return s.reply(ctx, text, nil)
+}
+
+// runCovering finds the newest run of a survey (open ones only, if asked)
+// whose surveyed subtree holds org: the org's own or one from above.
+func (h *Hub) runCovering(ctx context.Context, runs []storage.SurveyRun, surveyID string, org storage.Org, openOnly bool) (*storage.SurveyRun, error) {
+	var best *storage.SurveyRun
+	for k := range runs {
+		run := runs[k]
+		if run.SurveyID != surveyID || (openOnly && run.Status != storage.RunOpen) || (best != nil && !run.FiredFor.After(best.FiredFor)) {
+			continue
+		}
+		root, err := h.cachedOrg(ctx, run.OrgID)
+		if err != nil {
+			return nil, fmt.Errorf("load survey root: %w", err)
+		}
+		if root.Contains(org) {
+			best = &runs[k]
+		}
+	}
+	return best, nil
+}
+
+// subtreeProgress counts a run's targets in org's subtree and those that
+// answered, and names the first ones still waiting.
+func (h *Hub) subtreeProgress(ctx context.Context, run storage.SurveyRun, org storage.Org) (total, answered int, waiting []string, err error) {
 	targets, err := h.Store.SurveyTargets(ctx, run.ID)
 	if err != nil {
-		return fmt.Errorf("list targets: %w", err)
+		return 0, 0, nil, fmt.Errorf("list targets: %w", err)
 	}
-	var waiting []string
-	total, answered := 0, 0
 	for _, t := range targets {
 		o, err := h.cachedOrg(ctx, t.OrgID)
 		if err != nil {
-			return err
+			return 0, 0, nil, fmt.Errorf("load surveyed org: %w", err)
 		}
 		if !org.Contains(o) {
 			continue
@@ -162,15 +189,7 @@ func (h *Hub) runStatus(ctx context.Context, s *session, runID int64, org storag
 			waiting = append(waiting, "• "+o.Name)
 		}
 	}
-	text := s.plural("survey.status", total, "Title", sv.Title.T(s.lang), "Org", org.Name, "Answered", answered,
-		"Deadline", run.Deadline.In(zone(org)).Format(scheduleLayout))
-	if run.Status == storage.RunClosed {
-		text += "\n" + s.t("survey.status_closed")
-	}
-	if len(waiting) > 0 {
-		text += "\n" + s.t("survey.waiting") + "\n" + strings.Join(waiting, "\n")
-	}
-	return s.reply(ctx, text, nil)
+	return total, answered, waiting, nil
 }
 
 // parseDeskButton reads srv:run:SURVEY:ORG and srv:st:RUN:ORG.

@@ -246,6 +246,10 @@ type MonitoringStore interface {
 	// SubmitSurvey marks the org's answers confirmed (the first submission
 	// stays recorded); ErrClosed as for SaveSurveyAnswer.
 	SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (SurveyTarget, error)
+	// ReopenSurvey withdraws an org's submission (a correction left a
+	// required answer missing) while the run takes answers; false when it
+	// was not submitted. ErrClosed as for SaveSurveyAnswer.
+	ReopenSurvey(ctx context.Context, runID, orgID int64, at time.Time) (bool, error)
 	// ClaimSurveyReminder records reminder n (1-based) of an unsubmitted
 	// target of an open run, once: false when it was sent already, or the
 	// org submitted, or the run closed.

@@ -32,8 +32,9 @@ const (
 	DefaultMaxLen = 1000
 	// A Telegram message holds 4096 characters; the answer is echoed back in one.
 	maxMaxLen = 4000
-	// VK inline keyboards hold 10 buttons; two stay free for back/skip or done.
-	maxOptions = 8
+	// VK inline keyboards hold 10 buttons; four stay free for done, back,
+	// skip and keep.
+	maxOptions = 6
 	// The most a VK button label shows.
 	maxOptionText   = 40
 	maxQuestionText = 1000

@@ -124,7 +124,7 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			r.clock.Advance(2 * time.Minute) // the 1st, 10:01
 			invite := "Опрос «Ежемесячная проверка» для организации"
 			sc := school.dm()
-			school.press(sc.expect(invite, "СОШ № 5", "6 вопросов"), "Отвечать")
+			school.press(sc.expect(invite, "СОШ № 5", "5 вопросов"), "Отвечать")
 			school.press(sc.expect("Вопрос 1 из 5", "Назначен ли"), "Да")
 			sc.expect("Вопрос 2 из 5", "Солидарности")
 			refused(t, school, "abc", "Это не число")
@@ -418,7 +418,11 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 			// Week 3: silence; once week 4 has begun its button is too late.
 			r.clock.Advance(monday.AddDate(0, 0, 14).Add(time.Minute).Sub(r.clock.Now()))
 			week3 := c.expect("Обновите, пожалуйста, профсоюзный стенд")
-			r.clock.Advance(7 * 24 * time.Hour)
+			r.clock.Advance(6 * 24 * time.Hour) // Sunday: tomorrow is another week
+			if n := iw.notice(iw.press(week3, "Напомнить завтра")); !strings.Contains(n, "ответьте, пожалуйста, сейчас") {
+				t.Fatalf("a snooze past the week's end answered %q", n)
+			}
+			r.clock.Advance(24 * time.Hour)
 			c.expect("Обновите, пожалуйста, профсоюзный стенд") // week 4
 			iw.press(week3, "Обновили")
 			c.expect("Эта неделя уже прошла")
@@ -591,7 +595,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
 			c := iw.dm()
 			r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
-			iw.press(c.expect("Опрос «Ежегодный мониторинг информационной работы»", "18 вопросов"), "Отвечать")
+			iw.press(c.expect("Опрос «Ежегодный мониторинг информационной работы»", "15 вопросов"), "Отвечать")
 
 			iw.press(c.expect("Назначен ли информационный работник"), "Да")
 			iw.press(c.expect("Прошёл ли он обучение"), "Нет")
@@ -645,6 +649,35 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			}
 			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
 
+			// "There is a board" after all opens the required "updated
+			// weekly?": until it is answered and confirmed the org is not
+			// counted as answered.
+			iw.say("/surveys")
+			iw.press(c.expect("Открытые опросы", "ответы отправлены"), "1. Ежегодный")
+			iw.press(c.expect("Проверьте ответы"), "Исправить")
+			iw.press(c.expect("Назначен ли информационный работник", "Сейчас: Нет"), "Оставить")
+			iw.press(c.expect("Есть ли профсоюзный стенд", "Сейчас: Нет"), "Да")
+			c.expect("Стенд обновляется не реже раза в неделю")
+			if st := r.mustRun("survey", "status", "annual"); !regexp.MustCompile(`edu-school-5 +waiting`).MatchString(st) {
+				t.Fatalf("a submission with a required answer missing still counts:\n%s", st)
+			}
+			iw.say("/surveys")
+			iw.press(c.expect("Открытые опросы", "ждёт ответа"), "1. Ежегодный")
+			iw.press(c.expect("Ответы организации на сейчас", "обновляется не реже раза в неделю? — —"), "Продолжить")
+			iw.press(c.expect("Стенд обновляется не реже раза в неделю"), "Нет")
+			for i := 0; ; i++ {
+				m := c.expect("Ежегодный мониторинг информационной работы")
+				if strings.Contains(m.text, "Проверьте ответы") {
+					iw.press(m, "Подтвердить")
+					break
+				}
+				if i > 20 {
+					t.Fatalf("no summary after %d questions", i)
+				}
+				iw.press(m, "Оставить")
+			}
+			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+
 			out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--format", "json")
 			var rep struct {
 				Orgs []struct {
@@ -675,5 +708,75 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestBranchDeskFollowsTheUnionRun: while the Union's annual survey is open
+// over a branch, the branch's desk shows it and starts no second one.
+func TestBranchDeskFollowsTheUnionRun(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onSQLite)
+	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+	r.importExample()
+	r.serve()
+	branch := r.person(storage.Telegram, 3701, "Обком")
+	register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
+	r.mustRun("survey", "run", "annual") // the Union's, over every level below it
+	bc := branch.dm()
+	bc.expect("Опрос «Ежегодный мониторинг информационной работы» для организации «Областная организация профсоюза работников образования»")
+	branch.say("/surveys")
+	desk := bc.expect("Опросы вашей структуры", "ответили 0 из")
+	branch.press(desk, "Провести сейчас")
+	bc.expect("Ещё не ответили:", "СОШ № 5")
+	if out := r.mustRun("survey", "status", "annual"); strings.Count(out, "open") != 1 {
+		t.Fatalf("a second run was opened over the Union's:\n%s", out)
+	}
+}
+
+// TestLongAnswersStillLetTheOrgConfirm: fourteen long text answers make a
+// summary longer than one message; it is split, the answers are shortened
+// in it (not in the store), and the buttons under the last part work.
+func TestLongAnswersStillLetTheOrgConfirm(t *testing.T) {
+	t.Parallel()
+	const sections = 14
+	var survey strings.Builder
+	survey.WriteString("id: long\ntitle: {ru: Отчёт}\nquestions:\n")
+	for i := 1; i <= sections; i++ {
+		fmt.Fprintf(&survey, "  - {id: q%d, type: text, required: true, max_len: 1000, text: {ru: \"Раздел %d\"}}\n", i, i)
+	}
+	survey.WriteString("schedules:\n  - {cron: \"0 10 1 1 *\", org: edu-school-5, levels: [primary], roles: [infoworker], deadline: 30d}\n")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "long.yaml"), []byte(survey.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, onSQLite)
+	r.setenv("UNIONHUB_SURVEYS_DIR", dir)
+	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+	r.importExample()
+	r.serve()
+	iw := r.person(storage.VK, 3801, "Школа")
+	register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
+	c := iw.dm()
+	r.mustRun("survey", "run", "long")
+	iw.press(c.expect("Опрос «Отчёт»"), "Отвечать")
+	long := strings.Repeat("Очень подробный ответ. ", 40) // 920 characters
+	for i := 1; i <= sections; i++ {
+		c.expect(fmt.Sprintf("Раздел %d\n", i), fmt.Sprintf("Вопрос %d из %d", i, sections))
+		iw.say(long)
+	}
+	first := c.expect("Проверьте ответы", "Раздел 1 —")
+	if first.hasButton("Подтвердить") || strings.Contains(first.text, "Раздел 14 —") {
+		t.Fatalf("the summary was not split: %q", first.text)
+	}
+	last := c.expect("Раздел 14 —")
+	iw.press(last, "Подтвердить")
+	c.expect("Спасибо!")
+	answers, err := r.store().SurveyRuns(context.Background(), "long")
+	if err != nil || len(answers) != 1 {
+		t.Fatal(answers, err)
+	}
+	stored, err := r.store().SurveyAnswers(context.Background(), answers[0].ID, mustOrg(t, r, "edu-school-5").ID)
+	if err != nil || len(stored) != sections || stored[0].Value != strings.TrimSpace(long) {
+		t.Fatalf("stored answers %d (%v), the first %q", len(stored), err, stored[0].Value)
 	}
 }

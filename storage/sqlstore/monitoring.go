@@ -306,6 +306,28 @@ func (db *DB) SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at
 	return t, nil
 }
 
+// ReopenSurvey clears a submission, inside the run's answer window.
+func (db *DB) ReopenSurvey(ctx context.Context, runID, orgID int64, at time.Time) (bool, error) {
+	reopened := false
+	err := db.inTx(ctx, func(c conn) error {
+		if err := c.takesAnswers(ctx, runID, at); err != nil {
+			return err
+		}
+		res, err := c.exec(ctx, `UPDATE survey_targets SET submitted_at = NULL, submitted_by = NULL, updated_at = ?
+			WHERE run_id = ? AND org_id = ? AND submitted_at IS NOT NULL`, c.d.t(at), runID, orgID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		reopened = n == 1
+		return err
+	})
+	if err != nil {
+		return false, fmt.Errorf("reopen survey run %d at org %d: %w", runID, orgID, err)
+	}
+	return reopened, nil
+}
+
 // ClaimSurveyReminder moves the target's count from n-1 to n, guarded on
 // the count, the submission and the run's status, so that of several
 // replicas exactly one sends reminder n, and none after a submission or close.

@@ -238,6 +238,23 @@ func testSubmitSurvey(x *suite) {
 		x.t.Errorf("stored target %+v, want %+v", stored, want)
 	}
 
+	// A correction that leaves a required answer missing withdraws the
+	// submission; confirming again submits anew.
+	third := T0.Add(5 * time.Hour)
+	reopened, err := x.s.ReopenSurvey(x.ctx, run.ID, p1, third)
+	x.must(err)
+	if stored := x.target(run.ID, p1); !reopened || stored.SubmittedAt != nil || stored.SubmittedBy != 0 || !stored.UpdatedAt.Equal(third) {
+		x.t.Errorf("reopened %v, target %+v", reopened, stored)
+	}
+	if reopened, err = x.s.ReopenSurvey(x.ctx, run.ID, p1, third); err != nil || reopened {
+		x.t.Errorf("reopening an unsubmitted org: %v, %v", reopened, err)
+	}
+	if t, err = x.s.SubmitSurvey(x.ctx, run.ID, p1, q.ID, third.Add(time.Hour)); err != nil || t.SubmittedBy != q.ID {
+		x.t.Errorf("submitted again %+v, %v", t, err)
+	}
+	_, err = x.s.ReopenSurvey(x.ctx, run.ID, p1, run.Deadline)
+	x.wantErr(err, storage.ErrClosed)
+
 	_, err = x.s.SubmitSurvey(x.ctx, run.ID, o["B1"].ID, p.ID, second)
 	x.wantErr(err, storage.ErrNotFound)
 	_, err = x.s.SubmitSurvey(x.ctx, run.ID, o["P2"].ID, p.ID, run.Deadline)
