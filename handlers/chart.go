@@ -10,15 +10,18 @@ import (
 	"image/png"
 	"math"
 	"strings"
+	"sync"
+	"unicode"
 
 	"golang.org/x/image/font"
-	"golang.org/x/image/font/basicfont"
+	"golang.org/x/image/font/gofont/goregular"
+	"golang.org/x/image/font/opentype"
 	"golang.org/x/image/math/fixed"
 )
 
 // ChartBar is one organisation's share of norms met.
 type ChartBar struct {
-	Label   string  // an org code; ASCII, see RenderCompliance
+	Label   string  // an organisation's name; shortened to fit, see RenderCompliance
 	Percent float64 // 0..100
 }
 
@@ -30,21 +33,37 @@ const MaxComplianceBars = 40
 // ErrNoChartBars: there is nothing to draw; send the text alone.
 var ErrNoChartBars = errors.New("no bars to draw")
 
-// Geometry in pixels; the font is basicfont's 7×13.
+// Geometry in pixels; text is Go Regular at 12 px, which has Cyrillic.
 const (
 	chartMargin       = 10
-	chartCharW        = 7
-	chartMinLabel     = 4  // characters, so that short codes still leave room
-	chartMaxLabel     = 16 // characters; longer labels are cut
+	chartFontSize     = 12
+	chartMinLabelW    = 40  // so that short labels still leave room
+	chartMaxLabelW    = 260 // longer labels are cut, ending in "…"
 	chartGap          = 8
 	chartBarW         = 400 // the 0..100 scale
 	chartRowH         = 20
 	chartBarH         = 14
-	chartPercentW     = 4 * chartCharW // "100%"
-	chartAxisH        = 24             // axis line, ticks and their labels
+	chartPercentW     = 36 // "100%"
+	chartAxisH        = 24 // axis line, ticks and their labels
 	chartTickH        = 4
-	chartTextBaseline = 14 // from a row's top: centres a glyph of ascent 11 on the bar
+	chartTextBaseline = 14 // from a row's top: centres a capital on the bar
 )
+
+// chartFont is parsed once; each chart makes its own face, as a face is
+// not safe for concurrent use.
+var chartFont = sync.OnceValues(func() (*opentype.Font, error) { return opentype.Parse(goregular.TTF) })
+
+func chartFace() (font.Face, error) {
+	f, err := chartFont()
+	if err != nil {
+		return nil, fmt.Errorf("parse chart font: %w", err)
+	}
+	face, err := opentype.NewFace(f, &opentype.FaceOptions{Size: chartFontSize, DPI: 72, Hinting: font.HintingFull})
+	if err != nil {
+		return nil, fmt.Errorf("make chart face: %w", err)
+	}
+	return face, nil
+}
 
 // Band colours, as a traffic light: below half, below all, all norms met.
 var (
@@ -55,8 +74,7 @@ var (
 	chartGrid  = color.RGBA{0xe0, 0xe0, 0xe0, 0xff}
 )
 
-// chartLayout places a chart of n bars whose longest label has labelChars
-// characters.
+// chartLayout places a chart of n bars whose widest label is labelW pixels.
 type chartLayout struct {
 	width, height int
 	barX          int // where 0% is
@@ -64,8 +82,8 @@ type chartLayout struct {
 	axisY         int // the axis line
 }
 
-func newChartLayout(n, labelChars int) chartLayout {
-	labelW := min(max(labelChars, chartMinLabel), chartMaxLabel) * chartCharW
+func newChartLayout(n, labelW int) chartLayout {
+	labelW = min(max(labelW, chartMinLabelW), chartMaxLabelW)
 	l := chartLayout{barX: chartMargin + labelW + chartGap, top: chartMargin}
 	l.width = l.barX + chartBarW + chartGap + chartPercentW + chartMargin
 	l.axisY = l.top + n*chartRowH + 2
@@ -86,10 +104,10 @@ func (l chartLayout) bar(i int, p float64) image.Rectangle {
 // first), its label on the left and its percent on the right, coloured by
 // band (below 50 red, below 100 amber, 100 green), over a 0/50/100 axis.
 // Percents are clamped to 0..100 (NaN is 0) and shown rounded down, so
-// that only a green bar reads 100%. Labels are drawn in basicfont, which
-// has ASCII only: other characters become '?', and labels over 16
-// characters are cut, ending in '~'. No bars is ErrNoChartBars; more than
-// MaxComplianceBars is an error, the caller truncates.
+// that only a green bar reads 100%. Labels wider than 260 px are cut,
+// ending in "…"; control characters become spaces. No bars is
+// ErrNoChartBars; more than MaxComplianceBars is an error, the caller
+// truncates.
 func RenderCompliance(bars []ChartBar) ([]byte, error) {
 	if len(bars) == 0 {
 		return nil, fmt.Errorf("render compliance: %w", ErrNoChartBars)
@@ -97,13 +115,18 @@ func RenderCompliance(bars []ChartBar) ([]byte, error) {
 	if len(bars) > MaxComplianceBars {
 		return nil, fmt.Errorf("render compliance: %d bars exceed %d", len(bars), MaxComplianceBars)
 	}
-	labels := make([]string, len(bars))
-	longest := 0
-	for i, b := range bars {
-		labels[i] = chartLabel(b.Label)
-		longest = max(longest, len(labels[i]))
+	face, err := chartFace()
+	if err != nil {
+		return nil, fmt.Errorf("render compliance: %w", err)
 	}
-	l := newChartLayout(len(bars), longest)
+	defer face.Close()
+	labels := make([]string, len(bars))
+	widest := 0
+	for i, b := range bars {
+		labels[i] = chartLabel(face, b.Label)
+		widest = max(widest, textWidth(face, labels[i]))
+	}
+	l := newChartLayout(len(bars), widest)
 	img := image.NewRGBA(image.Rect(0, 0, l.width, l.height))
 	draw.Draw(img, img.Bounds(), image.White, image.Point{}, draw.Src)
 
@@ -117,9 +140,8 @@ func RenderCompliance(bars []ChartBar) ([]byte, error) {
 		r := l.bar(i, p)
 		chartFill(img, r, chartBand(p))
 		baseline := l.top + i*chartRowH + chartTextBaseline
-		label := labels[i]
-		chartText(img, l.barX-chartGap-len(label)*chartCharW, baseline, label)
-		chartText(img, l.barX+chartBarW+chartGap, baseline, fmt.Sprintf("%d%%", int(math.Floor(p))))
+		chartText(img, face, l.barX-chartGap-textWidth(face, labels[i]), baseline, labels[i])
+		chartText(img, face, l.barX+chartBarW+chartGap, baseline, fmt.Sprintf("%d%%", int(math.Floor(p))))
 	}
 
 	chartFill(img, image.Rect(l.barX, l.axisY, l.barX+chartBarW, l.axisY+1), chartInk)
@@ -127,7 +149,7 @@ func RenderCompliance(bars []ChartBar) ([]byte, error) {
 		x := min(l.barX+p*chartBarW/100, l.barX+chartBarW-1)
 		chartFill(img, image.Rect(x, l.axisY, x+1, l.axisY+chartTickH), chartInk)
 		tick := fmt.Sprint(p)
-		chartText(img, x-len(tick)*chartCharW/2, l.axisY+chartTickH+13, tick)
+		chartText(img, face, x-textWidth(face, tick)/2, l.axisY+chartTickH+13, tick)
 	}
 
 	var buf bytes.Buffer
@@ -137,22 +159,27 @@ func RenderCompliance(bars []ChartBar) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// chartLabel makes s drawable in basicfont and short enough for its column.
-func chartLabel(s string) string {
-	var b strings.Builder
-	n := 0
-	for _, r := range s {
-		if n == chartMaxLabel {
-			out := b.String()
-			return out[:len(out)-1] + "~"
+// chartLabel makes s one line no wider than the label column.
+func chartLabel(face font.Face, s string) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
 		}
-		if r < 0x20 || r > 0x7e {
-			r = '?'
-		}
-		b.WriteRune(r)
-		n++
+		return r
+	}, s)
+	if textWidth(face, s) <= chartMaxLabelW {
+		return s
 	}
-	return b.String()
+	runes := []rune(s)
+	for len(runes) > 0 && textWidth(face, string(runes)+"…") > chartMaxLabelW {
+		runes = runes[:len(runes)-1]
+	}
+	return strings.TrimSpace(string(runes)) + "…"
+}
+
+// textWidth is how many pixels s takes in face.
+func textWidth(face font.Face, s string) int {
+	return font.MeasureString(face, s).Ceil()
 }
 
 func chartPercent(p float64) float64 {
@@ -178,7 +205,7 @@ func chartFill(img draw.Image, r image.Rectangle, c color.Color) {
 }
 
 // chartText draws s with its baseline at y, starting at x.
-func chartText(img draw.Image, x, y int, s string) {
-	d := font.Drawer{Dst: img, Src: image.NewUniform(chartInk), Face: basicfont.Face7x13, Dot: fixed.P(x, y)}
+func chartText(img draw.Image, face font.Face, x, y int, s string) {
+	d := font.Drawer{Dst: img, Src: image.NewUniform(chartInk), Face: face, Dot: fixed.P(x, y)}
 	d.DrawString(s)
 }

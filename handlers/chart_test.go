@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -74,7 +75,11 @@ func TestRenderComplianceChartBands(t *testing.T) {
 		bars[i] = ChartBar{Label: "ORG", Percent: tc.percent}
 	}
 	img := decodeChart(t, mustRender(t, bars))
-	l := newChartLayout(len(bars), len("ORG"))
+	face, err := chartFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newChartLayout(len(bars), textWidth(face, "ORG"))
 	for i, tc := range cases {
 		r := l.bar(i, chartPercent(tc.percent))
 		end := image.Pt(r.Max.X-1, (r.Min.Y+r.Max.Y)/2)
@@ -114,21 +119,41 @@ func TestRenderComplianceChartRefuses(t *testing.T) {
 
 func TestChartLabel(t *testing.T) {
 	t.Parallel()
+	face, err := chartFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := "Первичная профсоюзная организация работников Сахалинского государственного университета"
 	cases := []struct{ in, want string }{
 		{"MET-12", "MET-12"},
-		{"Завод-1", "?????-1"},
-		{"tab\there", "tab?here"},
-		{"ABCDEFGHIJKLMNOP", "ABCDEFGHIJKLMNOP"},
-		{"ABCDEFGHIJKLMNOPQ", "ABCDEFGHIJKLMNO~"},
+		{"ППО СОШ № 5", "ППО СОШ № 5"}, // Cyrillic is drawn, not replaced
+		{"tab\there", "tab here"},
 		{"", ""},
 	}
 	for _, tc := range cases {
-		if got := chartLabel(tc.in); got != tc.want {
+		if got := chartLabel(face, tc.in); got != tc.want {
 			t.Errorf("chartLabel(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	// Any label renders, however long or foreign.
-	mustRender(t, []ChartBar{{Label: "Первичная профсоюзная организация №7", Percent: 42}, {Label: "", Percent: 100}})
+	cut := chartLabel(face, long)
+	if !strings.HasSuffix(cut, "…") || !strings.HasPrefix(long, strings.TrimSuffix(cut, "…")) || textWidth(face, cut) > chartMaxLabelW {
+		t.Errorf("chartLabel(long) = %q (%d px), want a prefix ending in … within %d px", cut, textWidth(face, cut), chartMaxLabelW)
+	}
+	// Any label renders, however long or foreign, and Cyrillic leaves ink.
+	img := decodeChart(t, mustRender(t, []ChartBar{{Label: long, Percent: 42}, {Label: "", Percent: 100}}))
+	l := newChartLayout(2, chartMaxLabelW)
+	inked := false
+	for x := chartMargin; x < l.barX-chartGap && !inked; x++ {
+		for y := l.top; y < l.top+chartRowH; y++ {
+			if !sameColor(img.At(x, y), color.RGBA{0xff, 0xff, 0xff, 0xff}) {
+				inked = true
+				break
+			}
+		}
+	}
+	if !inked {
+		t.Error("the Cyrillic label left no ink")
+	}
 }
 
 func mustRender(t *testing.T, bars []ChartBar) []byte {

@@ -381,7 +381,7 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 			text.WriteString("\n" + s.t("monitoring.worst_line", "N", i+1, "Org", o.Name, "Percent", s.decimal(o.Percent())))
 		}
 		if len(bars) < MaxComplianceBars {
-			bars = append(bars, ChartBar{Label: o.Code, Percent: o.Percent()})
+			bars = append(bars, ChartBar{Label: o.Name, Percent: o.Percent()})
 		}
 	}
 	png, err := RenderCompliance(bars)
