@@ -225,9 +225,10 @@ func (h *Hub) closeSurvey(ctx context.Context, run storage.SurveyRun, sv surveys
 // surveyPlace is the run, org and survey a button or conversation is about,
 // checked against the person's rights and the run's deadline.
 type surveyPlace struct {
-	run storage.SurveyRun
-	sv  surveys.Survey
-	org storage.Org
+	run    storage.SurveyRun
+	sv     surveys.Survey
+	org    storage.Org
+	target storage.SurveyTarget
 }
 
 // place loads and checks a survey place; ok is false when the person was
@@ -256,7 +257,8 @@ func (h *Hub) place(ctx context.Context, s *session, runID, orgID int64) (survey
 	for _, m := range ms {
 		allowed = allowed || (m.Org.ID == orgID && slices.Contains(run.Roles, m.Role))
 	}
-	if _, err := h.Store.SurveyTarget(ctx, runID, orgID); errors.Is(err, storage.ErrNotFound) || !allowed {
+	target, err := h.Store.SurveyTarget(ctx, runID, orgID)
+	if errors.Is(err, storage.ErrNotFound) || !allowed {
 		return p, false, s.notice(ctx, "error.not_allowed")
 	} else if err != nil {
 		return p, false, fmt.Errorf("load survey target: %w", err)
@@ -265,7 +267,7 @@ func (h *Hub) place(ctx context.Context, s *session, runID, orgID int64) (survey
 	if err != nil {
 		return p, false, err
 	}
-	return surveyPlace{run: run, sv: sv, org: org}, true, nil
+	return surveyPlace{run: run, sv: sv, org: org, target: target}, true, nil
 }
 
 func (h *Hub) surveyClosed(ctx context.Context, s *session) error {
@@ -452,7 +454,7 @@ func (h *Hub) saveSurveyAnswer(ctx context.Context, s *session, p surveyPlace, q
 		return fmt.Errorf("save survey answer: %w", err)
 	}
 	answers[q.ID] = v
-	if len(p.sv.Missing(answers)) > 0 {
+	if p.target.SubmittedAt != nil && len(p.sv.Missing(answers)) > 0 {
 		// A confirmed org whose correction opened a required question is
 		// no longer counted as answered until it confirms again.
 		if _, err := h.Store.ReopenSurvey(ctx, p.run.ID, p.org.ID, h.Clock()); err != nil && !errors.Is(err, storage.ErrClosed) {

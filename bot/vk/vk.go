@@ -28,7 +28,6 @@ import (
 
 const (
 	chatPeerBase    = 2000000000 // VK peer ids of group chats start here
-	maxInlineButton = 10         // VK inline keyboards hold at most 10 buttons
 	maxAttachments  = 10         // VK messages carry at most 10 attachments
 	maxPeers        = 100        // messages.send takes at most 100 peer_ids
 	maxSnackbar     = 90         // VK snackbar text
@@ -500,8 +499,8 @@ func keyboard(k bot.Keyboard) (*object.MessagesKeyboard, error) {
 	if total == 0 {
 		return nil, nil
 	}
-	if total > maxInlineButton {
-		return nil, fmt.Errorf("validate message: %d buttons exceed %d", total, maxInlineButton)
+	if total > bot.MaxButtons {
+		return nil, fmt.Errorf("validate message: %d buttons exceed %d", total, bot.MaxButtons)
 	}
 	kb := object.NewMessagesKeyboardInline()
 	for _, row := range k {
