@@ -78,21 +78,56 @@ var sakhalin = func() *time.Location {
 	return loc
 }()
 
+// surveyRig is a hub on backend with the example tree, the survey files
+// given (name to YAML) and rounds of scheduled work every 50 ms; it is not
+// serving yet.
+func surveyRig(t *testing.T, b backend, files map[string]string) *rig {
+	t.Helper()
+	r := newRig(t, b)
+	if len(files) > 0 {
+		dir := t.TempDir()
+		for name, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.setenv("UNIONHUB_SURVEYS_DIR", dir)
+	}
+	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
+	r.importExample()
+	return r
+}
+
+// untilMonthlyFire moves the rig's clock to a minute before the monthly
+// survey's next firing (the 1st, 10:00 on Sakhalin) and returns that time.
+func untilMonthlyFire(r *rig) time.Time {
+	now := r.clock.Now().In(sakhalin)
+	fire := time.Date(now.Year(), now.Month()+1, 1, 10, 0, 0, 0, sakhalin)
+	r.clock.Advance(fire.Add(-time.Minute).Sub(now))
+	return fire
+}
+
+// keepToSummary presses Keep on each question until the summary comes.
+func keepToSummary(t *testing.T, p person, title string) botMsg {
+	t.Helper()
+	for i := 0; ; i++ {
+		m := p.dm().expect(title)
+		if strings.Contains(m.text, "Проверьте ответы") {
+			return m
+		}
+		if i > 20 {
+			t.Fatalf("no summary after %d questions", i)
+		}
+		p.press(m, "Оставить")
+	}
+}
+
 // monitoringRig is a hub on Postgres with the monthly survey, its clock a
 // minute before the survey's next firing.
 func monitoringRig(t *testing.T) (*rig, time.Time) {
 	t.Helper()
-	r := newRig(t, onPostgres)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "monthly.yaml"), []byte(monthlySurvey), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r.setenv("UNIONHUB_SURVEYS_DIR", dir)
-	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-	r.importExample()
-	now := r.clock.Now().In(sakhalin)
-	fire := time.Date(now.Year(), now.Month()+1, 1, 10, 0, 0, 0, sakhalin)
-	r.clock.Advance(fire.Add(-time.Minute).Sub(now))
+	r := surveyRig(t, onPostgres, map[string]string{"monthly.yaml": monthlySurvey})
+	fire := untilMonthlyFire(r)
 	r.serve()
 	return r, fire
 }
@@ -360,9 +395,7 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 	for _, plat := range platforms {
 		t.Run(string(plat), func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, onPostgres)
-			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-			r.importExample()
+			r := surveyRig(t, onPostgres, nil)
 			now := r.clock.Now().In(sakhalin)
 			monday := time.Date(now.Year(), now.Month(), now.Day()+(8-int(now.Weekday()))%7, 10, 0, 0, 0, sakhalin)
 			if !monday.After(now) {
@@ -529,9 +562,7 @@ func TestUpperLevelStartsAndFollowsASurveyInTheBot(t *testing.T) {
 	for _, plat := range platforms {
 		t.Run(string(plat), func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, onSQLite)
-			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-			r.importExample()
+			r := surveyRig(t, onSQLite, nil)
 			r.serve()
 			branch := r.person(plat, 3501, "Обком")
 			register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
@@ -587,9 +618,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 	for _, plat := range platforms {
 		t.Run(string(plat), func(t *testing.T) {
 			t.Parallel()
-			r := newRig(t, onSQLite)
-			r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-			r.importExample()
+			r := surveyRig(t, onSQLite, nil)
 			r.serve()
 			iw := r.person(plat, 3601, "Школа")
 			register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
@@ -633,20 +662,11 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			// No information worker after all: the training question goes.
 			iw.press(summary, "Исправить")
 			iw.press(c.expect("Назначен ли информационный работник", "Сейчас: Да"), "Нет")
-			for i := 0; ; i++ {
-				m := c.expect("Ежегодный мониторинг информационной работы")
-				if strings.Contains(m.text, "Проверьте ответы") {
-					if strings.Contains(m.text, "обучение") {
-						t.Fatalf("a question hidden by the changed answer is still in the summary:\n%s", m.text)
-					}
-					iw.press(m, "Подтвердить")
-					break
-				}
-				if i > 20 {
-					t.Fatalf("no summary after %d questions", i)
-				}
-				iw.press(m, "Оставить")
+			summary = keepToSummary(t, iw, "Ежегодный мониторинг информационной работы")
+			if strings.Contains(summary.text, "обучение") {
+				t.Fatalf("a question hidden by the changed answer is still in the summary:\n%s", summary.text)
 			}
+			iw.press(summary, "Подтвердить")
 			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
 
 			// "There is a board" after all opens the required "updated
@@ -665,17 +685,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			iw.press(c.expect("Открытые опросы", "ждёт ответа"), "1. Ежегодный")
 			iw.press(c.expect("Ответы организации на сейчас", "обновляется не реже раза в неделю? — —"), "Продолжить")
 			iw.press(c.expect("Стенд обновляется не реже раза в неделю"), "Нет")
-			for i := 0; ; i++ {
-				m := c.expect("Ежегодный мониторинг информационной работы")
-				if strings.Contains(m.text, "Проверьте ответы") {
-					iw.press(m, "Подтвердить")
-					break
-				}
-				if i > 20 {
-					t.Fatalf("no summary after %d questions", i)
-				}
-				iw.press(m, "Оставить")
-			}
+			iw.press(keepToSummary(t, iw, "Ежегодный мониторинг информационной работы"), "Подтвердить")
 			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
 
 			out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--format", "json")
@@ -715,9 +725,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 // over a branch, the branch's desk shows it and starts no second one.
 func TestBranchDeskFollowsTheUnionRun(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, onSQLite)
-	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-	r.importExample()
+	r := surveyRig(t, onSQLite, nil)
 	r.serve()
 	branch := r.person(storage.Telegram, 3701, "Обком")
 	register(t, branch, r.invite("edu", "infoworker"), "Обкомова Нина")
@@ -745,14 +753,7 @@ func TestLongAnswersStillLetTheOrgConfirm(t *testing.T) {
 		fmt.Fprintf(&survey, "  - {id: q%d, type: text, required: true, max_len: 1000, text: {ru: \"Раздел %d\"}}\n", i, i)
 	}
 	survey.WriteString("schedules:\n  - {cron: \"0 10 1 1 *\", org: edu-school-5, levels: [primary], roles: [infoworker], deadline: 30d}\n")
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "long.yaml"), []byte(survey.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	r := newRig(t, onSQLite)
-	r.setenv("UNIONHUB_SURVEYS_DIR", dir)
-	r.setenv("UNIONHUB_ESCALATION_INTERVAL", "50ms")
-	r.importExample()
+	r := surveyRig(t, onSQLite, map[string]string{"long.yaml": survey.String()})
 	r.serve()
 	iw := r.person(storage.VK, 3801, "Школа")
 	register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")

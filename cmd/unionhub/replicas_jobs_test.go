@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -72,17 +70,12 @@ func serveReplicaIn(t *testing.T, r *rig) (hooks string) {
 // Telegram side is the one that would show a double send.
 func TestTwoReplicasSendEachSurveyNoticeAndBoardReminderOnce(t *testing.T) {
 	t.Parallel()
-	r := newRig(t, onPostgres)
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "monthly.yaml"), []byte(monthlySurvey), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	r := surveyRig(t, onPostgres, map[string]string{"monthly.yaml": monthlySurvey})
 	var mu sync.Mutex
 	var hooks []string
 	lb := fanOut(t, func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), hooks...) })
 	for k, v := range map[string]string{
-		"UNIONHUB_SURVEYS_DIR":         dir,
-		"UNIONHUB_ESCALATION_INTERVAL": "20ms",
+		"UNIONHUB_ESCALATION_INTERVAL": "20ms", // two replicas' rounds meet often
 		"TELEGRAM_WEBHOOK_URL":         lb.URL + "/telegram/webhook",
 		"TELEGRAM_WEBHOOK_SECRET":      "jobs-secret",
 		"VK_CALLBACK_CONFIRMATION":     "jobs-confirm",
@@ -90,10 +83,7 @@ func TestTwoReplicasSendEachSurveyNoticeAndBoardReminderOnce(t *testing.T) {
 	} {
 		r.setenv(k, v)
 	}
-	r.importExample()
-	now := r.clock.Now().In(sakhalin)
-	fire := time.Date(now.Year(), now.Month()+1, 1, 10, 0, 0, 0, sakhalin)
-	r.clock.Advance(fire.Add(-time.Minute).Sub(now))
+	fire := untilMonthlyFire(r)
 	for range 2 {
 		h := serveReplicaIn(t, r)
 		mu.Lock()
