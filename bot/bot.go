@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/unionhub/unionhub/storage"
@@ -65,6 +66,8 @@ type Callback struct {
 	ID        string // Telegram callback query id, VK event id
 	Data      string
 	MessageID string // the message that carries the button
+	// answered is set by the one answer a press gets; see Answer.
+	answered atomic.Bool
 }
 
 // Update is one incoming event, already translated from the platform.
@@ -184,6 +187,10 @@ type Sender interface {
 	Send(ctx context.Context, m Message) (Sent, error)
 	// Edit replaces the text and keyboard of a message the bot sent.
 	Edit(ctx context.Context, s Sent, m Message) error
+	// EditKeyboard replaces only the keyboard of a message the bot sent
+	// (none removes it), leaving its text and files exactly as the person
+	// saw them.
+	EditKeyboard(ctx context.Context, s Sent, kb Keyboard) error
 	// AnswerCallback acknowledges a button press, with a short notice if text is set.
 	AnswerCallback(ctx context.Context, u *Update, text string) error
 }

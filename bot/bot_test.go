@@ -85,7 +85,9 @@ func TestDispatcherKeepsEachChatInOrderAndRunsChatsInParallel(t *testing.T) {
 		mu.Lock()
 		defer mu.Unlock()
 		var n int
-		fmt.Sscan(u.Text, &n)
+		if _, err := fmt.Sscan(u.Text, &n); err != nil {
+			return err
+		}
 		seen[u.Chat.ID] = append(seen[u.Chat.ID], n)
 		return nil
 	}

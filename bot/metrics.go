@@ -11,6 +11,7 @@ type Metrics struct {
 	updates  *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	sends    *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 }
 
 // NewMetrics registers the core's metrics with reg.
@@ -26,8 +27,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		sends: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "unionhub_sends_total", Help: "Messages sent, by platform and outcome.",
 		}, []string{"platform", "outcome"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unionhub_webhook_refused_total", Help: "Webhook requests refused before they were authenticated, by platform and reason.",
+		}, []string{"platform", "reason"}),
 	}
-	reg.MustRegister(m.updates, m.duration, m.sends)
+	reg.MustRegister(m.updates, m.duration, m.sends, m.refused)
 	return m
 }
 
@@ -49,4 +53,13 @@ func (m *Metrics) CountSend(p Platform, err error) {
 		outcome = "error"
 	}
 	m.sends.WithLabelValues(string(p), outcome).Inc()
+}
+
+// CountRefused records a webhook request refused before it was
+// authenticated; reason is one of the Refused* constants.
+func (m *Metrics) CountRefused(p Platform, reason string) {
+	if m == nil {
+		return
+	}
+	m.refused.WithLabelValues(string(p), reason).Inc()
 }

@@ -25,66 +25,88 @@ func Recover() Middleware {
 	}
 }
 
-// Dedupe handles each platform update once, across replicas sharing state.
-// A failed update is released so that the platform's retry can process it.
-// If the state store is down it fails open: a rare duplicate beats a loss.
-func Dedupe(state storage.State, logger *slog.Logger, keep time.Duration) Middleware {
+// Admit lets each platform update in once, and a chat's updates one at a
+// time across replicas (within one process the dispatcher already keeps them
+// in order): the update's claim and its chat's lock are taken in one trip
+// to the state store, with the value read names (the sender's conversation),
+// and given back in one. A failed update is released so that the
+// platform's retry can process it; a duplicate is neither handled nor
+// counted. If the state store is down it fails open: a rare duplicate beats
+// a loss, and the handler reports what it cannot do.
+func Admit(state storage.State, logger *slog.Logger, keep, lockTTL time.Duration, read func(u *Update) string) Middleware {
 	const processing = 2 * time.Minute
 	return func(next HandlerFunc) HandlerFunc {
 		return func(ctx context.Context, u *Update) error {
+			a := storage.Admission{Claim: "update:" + string(u.Platform) + ":" + u.ID, ClaimTTL: processing,
+				Lock: "chat:" + u.ChatKey(), LockTTL: lockTTL}
+			if read != nil {
+				a.Read = read(u)
+			}
 			if u.ID == "" {
-				return next(ctx, u)
+				// Nothing to tell a duplicate by: only the chat's turn.
+				return lockChat(ctx, state, logger, a, u, next)
 			}
-			key := "update:" + string(u.Platform) + ":" + u.ID
-			res, err := state.Claim(ctx, key, processing)
-			if err != nil {
-				logger.WarnContext(ctx, "dedupe unavailable, handling anyway", "update", u.ID, "err", err)
+			in, err := state.Admit(ctx, a)
+			switch {
+			case err != nil && ctx.Err() != nil:
+				return fmt.Errorf("admit update: %w", ctx.Err())
+			case err != nil:
+				logger.WarnContext(ctx, "state unavailable, handling the update anyway", "update", u.ID, "chat", u.Chat.ID, "err", err)
 				return next(ctx, u)
-			}
-			switch res {
-			case storage.ClaimDone:
+			case in.Result == storage.ClaimDone:
 				return nil
-			case storage.ClaimBusy:
+			case in.Result == storage.ClaimBusy:
 				return ErrInFlight
+			}
+			if a.Read != "" {
+				ctx = context.WithValue(ctx, readKey{}, read1{key: a.Read, value: in.Value, found: in.Found})
 			}
 			// The handler may have used up ctx; the claim must be settled anyway.
 			settle := context.WithoutCancel(ctx)
-			if err := next(ctx, u); err != nil {
-				if relErr := state.Release(settle, key); relErr != nil {
-					logger.WarnContext(ctx, "release update claim", "update", u.ID, "err", relErr)
-				}
-				return err
+			err = next(ctx, u)
+			if leaveErr := in.Leave(settle, err == nil, keep); leaveErr != nil {
+				logger.WarnContext(ctx, "settle update", "update", u.ID, "chat", u.Chat.ID, "err", leaveErr)
 			}
-			if err := state.Done(settle, key, keep); err != nil {
-				logger.WarnContext(ctx, "mark update done", "update", u.ID, "err", err)
-			}
-			return nil
+			return err
 		}
 	}
 }
 
-// ChatLock serialises a chat's updates across replicas; within one process
-// the dispatcher already keeps them in order. If the lock store is down it
-// fails open, like Dedupe: the handler then reports what it cannot do.
-func ChatLock(locker storage.Locker, logger *slog.Logger, ttl time.Duration) Middleware {
-	return func(next HandlerFunc) HandlerFunc {
-		return func(ctx context.Context, u *Update) error {
-			unlock, err := locker.Lock(ctx, "chat:"+u.ChatKey(), ttl)
-			switch {
-			case err != nil && ctx.Err() != nil:
-				return fmt.Errorf("lock chat: %w", ctx.Err())
-			case err != nil:
-				logger.WarnContext(ctx, "chat lock unavailable, handling anyway", "chat", u.Chat.ID, "err", err)
-				return next(ctx, u)
-			}
-			defer func() {
-				if err := unlock(context.WithoutCancel(ctx)); err != nil {
-					logger.WarnContext(ctx, "unlock chat", "chat", u.Chat.ID, "err", err)
-				}
-			}()
-			return next(ctx, u)
-		}
+// lockChat runs an update that has no id in its chat's turn.
+func lockChat(ctx context.Context, state storage.State, logger *slog.Logger, a storage.Admission, u *Update, next HandlerFunc) error {
+	unlock, err := state.Lock(ctx, a.Lock, a.LockTTL)
+	switch {
+	case err != nil && ctx.Err() != nil:
+		return fmt.Errorf("lock chat: %w", ctx.Err())
+	case err != nil:
+		logger.WarnContext(ctx, "chat lock unavailable, handling anyway", "chat", u.Chat.ID, "err", err)
+		return next(ctx, u)
 	}
+	defer func() {
+		if err := unlock(context.WithoutCancel(ctx)); err != nil {
+			logger.WarnContext(ctx, "unlock chat", "chat", u.Chat.ID, "err", err)
+		}
+	}()
+	return next(ctx, u)
+}
+
+type readKey struct{}
+
+// read1 is a value Admit read for the update.
+type read1 struct {
+	key   string
+	value []byte
+	found bool
+}
+
+// AdmittedValue returns the value Admit read under key for this update;
+// ok is false when it read none there, and the caller reads it itself.
+func AdmittedValue(ctx context.Context, key string) (value []byte, found, ok bool) {
+	r, ok := ctx.Value(readKey{}).(read1)
+	if !ok || r.key != key {
+		return nil, false, false
+	}
+	return r.value, r.found, true
 }
 
 // Logging logs each update by ids only (never names or texts) and counts it.

@@ -2,6 +2,9 @@ package bot
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -37,6 +40,16 @@ func (r *Router) Command(name string, h HandlerFunc) { r.commands[name] = h }
 
 // Callback routes button presses whose data is prefix or starts with "prefix:".
 func (r *Router) Callback(prefix string, h HandlerFunc) { r.callbacks[prefix] = h }
+
+// Callbacks lists the button data prefixes that have a route, sorted.
+func (r *Router) Callbacks() []string {
+	out := make([]string, 0, len(r.callbacks))
+	for prefix := range r.callbacks {
+		out = append(out, prefix)
+	}
+	slices.Sort(out)
+	return out
+}
 
 // Has reports whether command has a route.
 func (r *Router) Has(command string) bool {
@@ -83,4 +96,40 @@ func ParseCommand(text string) (command, args string) {
 		return "", ""
 	}
 	return strings.ToLower(head), strings.TrimSpace(rest)
+}
+
+// Answer acknowledges the press u carries, once: the first call answers it
+// (with text as a short notice when set), later calls do nothing. A platform
+// keeps a press spinning until it is answered and refuses a second answer,
+// so every answer goes through here.
+func Answer(ctx context.Context, s Sender, u *Update, text string) error {
+	if u.Callback == nil || !u.Callback.answered.CompareAndSwap(false, true) {
+		return nil
+	}
+	if err := s.AnswerCallback(ctx, u, text); err != nil {
+		return fmt.Errorf("answer press: %w", err)
+	}
+	return nil
+}
+
+// AnswerPresses answers every press its handler left unanswered, with no
+// notice, after the handler returns (also when it failed): no button can
+// forget to stop its spinner.
+func AnswerPresses(senderOf func(Platform) (Sender, bool), logger *slog.Logger) Middleware {
+	return func(next HandlerFunc) HandlerFunc {
+		return func(ctx context.Context, u *Update) error {
+			err := next(ctx, u)
+			if u.Callback == nil {
+				return err
+			}
+			s, ok := senderOf(u.Platform)
+			if !ok {
+				return err
+			}
+			if aerr := Answer(context.WithoutCancel(ctx), s, u, ""); aerr != nil {
+				logger.WarnContext(ctx, "answer press", "update", u.ID, "err", aerr)
+			}
+			return err
+		}
+	}
 }

@@ -44,6 +44,10 @@ func (t *throttled) Edit(ctx context.Context, s Sent, m Message) error {
 	return t.call(ctx, false, func() error { return t.Sender.Edit(ctx, s, m) })
 }
 
+func (t *throttled) EditKeyboard(ctx context.Context, s Sent, kb Keyboard) error {
+	return t.call(ctx, false, func() error { return t.Sender.EditKeyboard(ctx, s, kb) })
+}
+
 func (t *throttled) AnswerCallback(ctx context.Context, u *Update, text string) error {
 	return t.call(ctx, false, func() error { return t.Sender.AnswerCallback(ctx, u, text) })
 }

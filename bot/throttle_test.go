@@ -37,6 +37,11 @@ func (f *flakySender) Edit(ctx context.Context, _ Sent, m Message) error {
 	return err
 }
 
+func (f *flakySender) EditKeyboard(ctx context.Context, _ Sent, _ Keyboard) error {
+	_, err := f.Send(ctx, Message{})
+	return err
+}
+
 func (f *flakySender) AnswerCallback(ctx context.Context, _ *Update, _ string) error {
 	_, err := f.Send(ctx, Message{})
 	return err

@@ -22,7 +22,7 @@ import (
 // Postgres, with limits shared through Redis, and reports deliveries per
 // second, the share of the platform's cap reached and the 429s provoked.
 //
-//	go test ./broadcast -run '^$' -bench Engine -benchtime 1x -timeout 30m
+//	go test ./broadcast -run '^$' -bench Engine -benchtime 1x -timeout 60m
 func BenchmarkEngine(b *testing.B) {
 	cases := []struct {
 		name    string
@@ -31,9 +31,13 @@ func BenchmarkEngine(b *testing.B) {
 		cap     storage.Rate // the platform's limit, enforced by the fake; zero: none
 	}{
 		{"telegram-no-limit", false, 100000, storage.Rate{}},
+		{"vk-no-limit", true, 100000, storage.Rate{}},
 		// Telegram's paid-broadcast cap; at the default 30/s the same run takes an hour.
 		{"telegram-at-1000/s", false, 30000, storage.Rate{PerPeriod: 1000, Period: time.Second, Burst: 1000}},
 		{"vk-at-20-calls/s", true, 100000, storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 20}},
+		// Three minutes at each platform's default cap.
+		{"telegram-at-30/s-3min", false, 30 * 180, storage.Rate{PerPeriod: 30, Period: time.Second, Burst: 30}},
+		{"vk-at-20-calls/s-3min", true, 20 * 100 * 180, storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 20}},
 	}
 	for _, c := range cases {
 		b.Run(c.name, func(b *testing.B) {
@@ -119,8 +123,9 @@ func benchEngine(b *testing.B, onVK bool, members int, limit storage.Rate) {
 	if _, err := db.SetBroadcastStatus(ctx, bc.ID, storage.BroadcastScheduled, storage.BroadcastSending, time.Now()); err != nil {
 		b.Fatal(err)
 	}
-	e := broadcast.New(broadcast.Config{Idle: 10 * time.Millisecond, Senders: 64, Rates: rates}, db, senders, limiter,
-		func(b storage.Broadcast, _ storage.Delivery) bot.Message { return bot.Message{Text: b.Text} }, nil, quiet)
+	e := broadcast.New(broadcast.Config{Idle: 10 * time.Millisecond, Senders: 64, Rates: rates, Store: db, Platforms: senders, Limiter: limiter, Compose: func(_ context.Context, b storage.Broadcast, _ storage.Delivery) bot.Message {
+		return bot.Message{Text: b.Text}
+	}, Logger: quiet})
 	done := make(chan struct{})
 	e.OnFinish = func(_ context.Context, f storage.Broadcast) {
 		if f.ID == bc.ID {

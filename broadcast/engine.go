@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -23,20 +24,39 @@ import (
 type Store interface {
 	Broadcast(ctx context.Context, id int64) (storage.Broadcast, error)
 	ClaimDeliveries(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]storage.Delivery, error)
-	CompleteDeliveries(ctx context.Context, results []storage.DeliveryResult, at time.Time) error
+	RenewDeliveries(ctx context.Context, worker string, ids []int64, leaseUntil time.Time) ([]int64, error)
+	CompleteDeliveries(ctx context.Context, worker string, results []storage.DeliveryResult, at time.Time) error
 	FinishBroadcasts(ctx context.Context, at time.Time) ([]storage.Broadcast, error)
 	MarkBlocked(ctx context.Context, p storage.Platform, externalID string, at time.Time) error
 }
 
 // Config tunes the engine; zero fields take the defaults.
 type Config struct {
+	// Store keeps the outbox; Platforms send, one sender per platform;
+	// Limiter is the rate limit shared with the other replicas and the
+	// replies; Compose builds each delivery's message.
+	Store     Store
+	Platforms map[bot.Platform]bot.Sender
+	Limiter   storage.RateLimiter
+	Compose   Compose
+	// Clock and Logger default to time.Now and slog.Default.
+	Clock  func() time.Time
+	Logger *slog.Logger
 	// Batch is how many deliveries one claim takes.
 	Batch int
-	// Senders is how many sends run at once per platform (DefaultSenders).
+	// Senders is how many sends run at once per platform and batch
+	// (DefaultSenders).
 	Senders int
+	// Pipeline is how many batches are in hand at once (DefaultPipeline):
+	// one is claimed and recorded while another is being sent.
+	Pipeline int
 	// Lease is how long a claim holds before another worker may take the
-	// rows over: how long the rows of a crashed replica wait.
+	// rows over: how long the rows of a crashed replica wait. A live engine
+	// renews it every Lease/4 until it has recorded the outcomes.
 	Lease time.Duration
+	// Drain is how long a stopping engine keeps trying to record what it
+	// sent while the database does not answer.
+	Drain time.Duration
 	// Idle is the wait between empty claims.
 	Idle time.Duration
 	// MaxAttempts bounds retries of a delivery that fails for other reasons
@@ -58,8 +78,14 @@ func (c *Config) defaults() {
 	if c.Senders <= 0 {
 		c.Senders = DefaultSenders
 	}
+	if c.Pipeline <= 0 {
+		c.Pipeline = DefaultPipeline
+	}
 	if c.Lease <= 0 {
 		c.Lease = 30 * time.Second
+	}
+	if c.Drain <= 0 {
+		c.Drain = 10 * time.Second
 	}
 	if c.Idle <= 0 {
 		c.Idle = 500 * time.Millisecond
@@ -74,7 +100,7 @@ func (c *Config) defaults() {
 
 // Compose builds the message a delivery sends: the engine knows neither
 // languages nor keyboards, the conversations do.
-type Compose func(b storage.Broadcast, d storage.Delivery) bot.Message
+type Compose func(ctx context.Context, b storage.Broadcast, d storage.Delivery) bot.Message
 
 // Engine sends the outbox.
 type Engine struct {
@@ -94,24 +120,28 @@ type Engine struct {
 	mu       sync.Mutex
 	pausedTo map[bot.Platform]time.Time // a 429 slows the whole bot
 	cache    map[int64]cached
+	// inHand are the rows the engine's loops hold: a loop may reclaim the
+	// expired lease of one a sibling still holds (the database was away
+	// longer than the lease), and must leave it to that sibling.
+	inHand map[int64]bool
 }
 
-// New returns an engine; a nil clock or logger gets a default.
-func New(cfg Config, store Store, senders map[bot.Platform]bot.Sender, limiter storage.RateLimiter, compose Compose, clock func() time.Time, logger *slog.Logger) *Engine {
+// New returns an engine.
+func New(cfg Config) *Engine {
 	cfg.defaults()
-	if clock == nil {
-		clock = time.Now
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
 	}
-	if logger == nil {
-		logger = slog.Default()
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
 	}
 	host, _ := os.Hostname()
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return &Engine{
-		cfg: cfg, store: store, senders: senders, limiter: limiter, compose: compose, clock: clock, logger: logger,
+		cfg: cfg, store: cfg.Store, senders: cfg.Platforms, limiter: cfg.Limiter, compose: cfg.Compose, clock: cfg.Clock, logger: cfg.Logger,
 		worker: fmt.Sprintf("%s-%d-%s", host, os.Getpid(), hex.EncodeToString(b)),
-		kick:   make(chan struct{}, 1), pausedTo: map[bot.Platform]time.Time{}, cache: map[int64]cached{},
+		kick:   make(chan struct{}, 1), pausedTo: map[bot.Platform]time.Time{}, cache: map[int64]cached{}, inHand: map[int64]bool{},
 	}
 }
 
@@ -123,10 +153,23 @@ func (e *Engine) Kick() {
 	}
 }
 
-// Run delivers until ctx ends; a batch already claimed is finished first.
+// Run delivers until ctx ends; then the batches in hand stop as Step
+// says. Config.Pipeline batches are in hand at once, each claimed, sent
+// and recorded by its own loop, so that the senders never wait for a
+// claim or for the slowest send of the batch before.
 func (e *Engine) Run(ctx context.Context) {
-	for {
-		worked, err := e.Step(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for range e.cfg.Pipeline {
+		wg.Go(func() { e.loop(ctx) })
+	}
+	wg.Wait()
+}
+
+// loop steps until ctx ends, resting Idle (or until a kick) when there
+// was nothing to do.
+func (e *Engine) loop(ctx context.Context) {
+	for ctx.Err() == nil {
+		worked, err := e.Step(ctx)
 		if err != nil {
 			e.logger.ErrorContext(ctx, "broadcast step", "err", err)
 		}
@@ -134,6 +177,8 @@ func (e *Engine) Run(ctx context.Context) {
 			return
 		}
 		if worked {
+			// There may be more: wake a resting loop to claim it.
+			e.Kick()
 			continue
 		}
 		timer := time.NewTimer(e.cfg.Idle)
@@ -150,13 +195,15 @@ func (e *Engine) Run(ctx context.Context) {
 
 // Step claims one batch, sends it and records the outcomes as they come,
 // a few at a time, so that progress shows and a crash repeats little; it
-// reports whether there was anything to do.
+// reports whether there was anything to do. Once ctx ends no new send
+// starts: the rows not sent are given back and what was sent is recorded.
 func (e *Engine) Step(ctx context.Context) (bool, error) {
 	now := e.clock()
 	batch, err := e.store.ClaimDeliveries(ctx, e.worker, e.cfg.Batch, now, now.Add(e.cfg.Lease))
 	if err != nil {
 		return false, fmt.Errorf("claim deliveries: %w", err)
 	}
+	batch = e.take(batch)
 	if len(batch) == 0 {
 		finished, err := e.store.FinishBroadcasts(ctx, now)
 		if err != nil {
@@ -170,47 +217,237 @@ func (e *Engine) Step(ctx context.Context) (bool, error) {
 		}
 		return false, nil
 	}
+	defer e.putDown(batch)
+	h := newHold(batch)
 	// Senders block once flushSize outcomes wait behind the one being
-	// written: that, not the batch, bounds what a crash forgets.
+	// written: that, not the batch, bounds what a crash forgets, and it
+	// stops the sends while the database does not take the outcomes.
 	results := make(chan storage.DeliveryResult, flushSize)
 	go func() {
-		e.send(ctx, batch, results)
+		e.send(ctx, batch, h, results)
 		close(results)
 	}()
-	var errs []error
-	flush := func(buf []storage.DeliveryResult) []storage.DeliveryResult {
-		if len(buf) == 0 {
-			return buf
+	return true, e.record(ctx, h, results)
+}
+
+// take keeps the rows of a claim that no loop of the engine holds yet and
+// marks them held. The others stay claimed by this worker, as they were:
+// the sibling that holds them sends and records them.
+func (e *Engine) take(batch []storage.Delivery) []storage.Delivery {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return slices.DeleteFunc(batch, func(d storage.Delivery) bool {
+		if e.inHand[d.ID] {
+			return true
 		}
-		if err := e.store.CompleteDeliveries(ctx, buf, e.clock()); err != nil {
-			// The rows stay leased and are taken again when the lease ends.
-			errs = append(errs, fmt.Errorf("complete deliveries: %w", err))
-		}
-		return buf[:0]
+		e.inHand[d.ID] = true
+		return false
+	})
+}
+
+// putDown forgets the rows of a batch whose outcomes are recorded or given
+// up.
+func (e *Engine) putDown(batch []storage.Delivery) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, d := range batch {
+		delete(e.inHand, d.ID)
 	}
+}
+
+// record writes the outcomes of a batch every flushEvery or flushSize and
+// renews the lease of the rows not yet recorded every Lease/4. It keeps
+// outcomes the database did not take and tries again (flush): they are
+// given up only Config.Drain after ctx ended.
+func (e *Engine) record(ctx context.Context, h *hold, results <-chan storage.DeliveryResult) error {
+	db, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stopDrain := context.AfterFunc(ctx, func() { time.AfterFunc(e.cfg.Drain, cancel) })
+	defer func() {
+		stopDrain()
+		cancel()
+	}()
 	tick := time.NewTicker(flushEvery)
 	defer tick.Stop()
+	renew := time.NewTicker(max(e.cfg.Lease/4, time.Millisecond))
+	defer renew.Stop()
 	buf := make([]storage.DeliveryResult, 0, flushSize)
 	for {
 		select {
 		case r, ok := <-results:
 			if !ok {
-				flush(buf)
-				return true, errors.Join(errs...)
+				return e.flush(db, h, buf)
 			}
-			if buf = append(buf, r); len(buf) >= flushSize {
-				buf = flush(buf)
+			if buf = append(buf, r); len(buf) < flushSize {
+				continue
 			}
 		case <-tick.C:
-			buf = flush(buf)
+		case <-renew.C:
+			// A failure here is retried at the next tick or flush.
+			if err := e.renew(db, h); err != nil {
+				e.logger.WarnContext(ctx, "renew broadcast lease", "worker", e.worker, "err", err)
+			}
+			continue
 		}
+		if err := e.flush(db, h, buf); err != nil {
+			for range results {
+				// The process is stopping: let the senders finish.
+			}
+			return err
+		}
+		buf = buf[:0]
+	}
+}
+
+// flush records buf, trying again with backoff while the database does
+// not answer. Before each new try it renews the lease of the rows it holds,
+// which keeps them from other workers and tells which were taken over while
+// the lease could not be renewed: their outcomes are dropped, the other
+// worker sends and records them. It fails only once db ends.
+func (e *Engine) flush(db context.Context, h *hold, buf []storage.DeliveryResult) error {
+	var err error
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			wait := min(flushEvery<<min(attempt-1, 8), e.cfg.Lease/8, maxFlushWait)
+			timer := time.NewTimer(wait)
+			select {
+			case <-db.Done():
+				timer.Stop()
+				return fmt.Errorf("record %d outcomes: gave up after %d tries: %w", len(buf), attempt, err)
+			case <-timer.C:
+			}
+			if err = e.renew(db, h); err != nil {
+				e.logTry(db, attempt+1, len(buf), err)
+				continue
+			}
+		}
+		if buf = h.ours(buf); len(buf) == 0 {
+			return nil
+		}
+		cctx, cancel := context.WithTimeout(db, e.storeTimeout())
+		err = e.store.CompleteDeliveries(cctx, e.worker, buf, e.clock())
+		cancel()
+		if err == nil {
+			h.recorded(buf)
+			if attempt > 0 {
+				e.logger.InfoContext(db, "outcomes recorded after the database came back", "worker", e.worker, "outcomes", len(buf), "tries", attempt+1)
+			}
+			return nil
+		}
+		e.logTry(db, attempt+1, len(buf), err)
+	}
+}
+
+// logTry logs a failed try to record outcomes: the first ones, then ever
+// more rarely while the database stays away.
+func (e *Engine) logTry(ctx context.Context, try, outcomes int, err error) {
+	if try&(try-1) == 0 {
+		e.logger.WarnContext(ctx, "record broadcast outcomes: keeping them to try again", "worker", e.worker, "outcomes", outcomes, "try", try, "err", err)
+	}
+}
+
+// renew extends the lease of the rows h holds and marks those another
+// worker took over.
+func (e *Engine) renew(ctx context.Context, h *hold) error {
+	ids := h.heldIDs()
+	if len(ids) == 0 {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, e.storeTimeout())
+	defer cancel()
+	kept, err := e.store.RenewDeliveries(rctx, e.worker, ids, e.clock().Add(e.cfg.Lease))
+	if err != nil {
+		return err
+	}
+	if lost := h.keep(ids, kept); lost > 0 {
+		e.logger.WarnContext(ctx, "deliveries taken over by another worker after the lease ran out", "worker", e.worker, "deliveries", lost)
+	}
+	return nil
+}
+
+// storeTimeout bounds one write of the recorder, so that a database that
+// stopped answering on an open connection is tried again on a new one.
+func (e *Engine) storeTimeout() time.Duration { return max(e.cfg.Lease/2, time.Second) }
+
+// maxFlushWait caps the wait between tries to record outcomes, so that the
+// lease is renewed soon after the database comes back.
+const maxFlushWait = 2 * time.Second
+
+// hold is what a Step holds of its batch: the rows claimed and not yet
+// recorded, and those another worker took over after the lease ran out.
+type hold struct {
+	mu   sync.Mutex
+	held map[int64]bool
+	lost map[int64]bool
+}
+
+func newHold(batch []storage.Delivery) *hold {
+	h := &hold{held: make(map[int64]bool, len(batch)), lost: map[int64]bool{}}
+	for _, d := range batch {
+		h.held[d.ID] = true
+	}
+	return h
+}
+
+// taken reports whether another worker took the row over: it is no longer
+// ours to send.
+func (h *hold) taken(id int64) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.lost[id]
+}
+
+func (h *hold) heldIDs() []int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ids := make([]int64, 0, len(h.held))
+	for id := range h.held {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// keep marks lost the rows of ids missing from kept and returns how many.
+func (h *hold) keep(ids, kept []int64) int {
+	ours := make(map[int64]bool, len(kept))
+	for _, id := range kept {
+		ours[id] = true
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		if !ours[id] {
+			delete(h.held, id)
+			h.lost[id] = true
+			n++
+		}
+	}
+	return n
+}
+
+// ours drops from rs the outcomes of rows taken over.
+func (h *hold) ours(rs []storage.DeliveryResult) []storage.DeliveryResult {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.DeleteFunc(rs, func(r storage.DeliveryResult) bool { return h.lost[r.ID] })
+}
+
+func (h *hold) recorded(rs []storage.DeliveryResult) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, r := range rs {
+		delete(h.held, r.ID)
 	}
 }
 
 // Outcomes are recorded every flushEvery or flushSize results, whichever
 // comes first. The most a crash can send twice on Telegram is what it had
 // not recorded: flushSize being written, flushSize waiting in the channel
-// and one send in flight per sender (DuplicateBound).
+// and one send in flight per sender (DuplicateBound). A database away for
+// less than half the lease sends nobody twice (with one replica, however
+// long it is away); away for longer, while another replica takes the rows
+// over, it costs what a crash costs.
 const (
 	flushEvery = 250 * time.Millisecond
 	flushSize  = 100
@@ -220,13 +457,19 @@ const (
 // limit over a link with tens of milliseconds of latency.
 const DefaultSenders = 32
 
-// DuplicateBound is the most recipients a crash can make the next claim send
-// to again on a platform without idempotency keys (Telegram).
-func DuplicateBound(senders int) int { return 2*flushSize + senders }
+// DefaultPipeline is two batches in hand: one sending while the next is
+// claimed, or the one before recorded.
+const DefaultPipeline = 2
+
+// DuplicateBound is the most recipients a crash, or a database away for
+// longer than the lease, can make the next claim send to again on a
+// platform without idempotency keys (Telegram): for each batch in hand,
+// what it had not recorded.
+func DuplicateBound(senders, pipeline int) int { return pipeline * (2*flushSize + senders) }
 
 // send delivers a batch: VK in calls of up to 100 peers, others one by one,
 // each platform with its own senders; every outcome goes to out.
-func (e *Engine) send(ctx context.Context, batch []storage.Delivery, out chan<- storage.DeliveryResult) {
+func (e *Engine) send(ctx context.Context, batch []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
 	byPlatform := map[bot.Platform][]storage.Delivery{}
 	for _, d := range batch {
 		byPlatform[bot.Platform(d.Platform)] = append(byPlatform[bot.Platform(d.Platform)], d)
@@ -245,7 +488,7 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, out chan<- 
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e.sendBulk(ctx, p, bulk, rows, out)
+				e.sendBulk(ctx, p, bulk, rows, h, out)
 			}()
 			continue
 		}
@@ -255,7 +498,7 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, out chan<- 
 			go func() {
 				defer wg.Done()
 				for d := range jobs {
-					out <- e.sendOne(ctx, p, sender, d)
+					out <- e.sendOne(ctx, p, sender, d, h)
 				}
 			}()
 		}
@@ -269,11 +512,20 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, out chan<- 
 	wg.Wait()
 }
 
-// sendOne sends one delivery after its turn under the limits.
-func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender, d storage.Delivery) storage.DeliveryResult {
+// sendOne sends one delivery after its turn under the limits, unless the
+// engine is stopping or the row was taken over. A send once started is not
+// cut short by ctx: whether it arrived would be unknown.
+func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender, d storage.Delivery, h *hold) storage.DeliveryResult {
 	if err := e.pace(ctx, p, d); err != nil {
+		if ctx.Err() != nil {
+			return e.release(d)
+		}
 		return e.retry(d, err, time.Second)
 	}
+	if ctx.Err() != nil || h.taken(d.ID) {
+		return e.release(d)
+	}
+	ctx = context.WithoutCancel(ctx)
 	b, err := e.broadcast(ctx, d.BroadcastID)
 	if err != nil {
 		return e.retry(d, err, time.Second)
@@ -281,7 +533,7 @@ func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender,
 	if b.Status == storage.BroadcastCancelled {
 		return e.retry(d, errCancelled, 0) // the store cancels a retry of a cancelled broadcast
 	}
-	m := e.compose(b, d)
+	m := e.compose(ctx, b, d)
 	m.ChatID, m.Key = d.ChatID, deliveryKey(b.ID)
 	sent, err := sender.Send(ctx, m)
 	if err != nil {
@@ -292,21 +544,23 @@ func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender,
 
 // sendBulk sends VK rows of one broadcast and the same message in calls of
 // up to MaxBulk peers: 100 recipients for one of the 20 calls a second.
-func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSender, rows []storage.Delivery, out chan<- storage.DeliveryResult) {
+func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSender, rows []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
 	type group struct {
 		b    storage.Broadcast
 		m    bot.Message
 		rows []storage.Delivery
 	}
+	// Sends and what they read are not cut short by ctx; see sendOne.
+	send := context.WithoutCancel(ctx)
 	var groups []*group
 	byKey := map[string]*group{}
 	for _, d := range rows {
-		b, err := e.broadcast(ctx, d.BroadcastID)
+		b, err := e.broadcast(send, d.BroadcastID)
 		if err != nil {
 			out <- e.retry(d, err, time.Second)
 			continue
 		}
-		m := e.compose(b, d)
+		m := e.compose(send, b, d)
 		// Rows with the same message share a call.
 		k := fmt.Sprintf("%d|%s|%v", b.ID, m.Text, m.Keyboard)
 		g, ok := byKey[k]
@@ -317,40 +571,78 @@ func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSend
 		}
 		g.rows = append(g.rows, d)
 	}
+	// The calls go side by side, each waiting for its own slot, so that the
+	// next call is already waiting when one is late or slow to return.
+	type call struct {
+		g    *group
+		rows []storage.Delivery
+	}
+	var all []call
 	for _, g := range groups {
 		for start := 0; start < len(g.rows); start += bulk.MaxBulk() {
-			chunk := g.rows[start:min(len(g.rows), start+bulk.MaxBulk())]
-			err := e.pace(ctx, p, storage.Delivery{})
-			if err == nil {
-				if b, berr := e.broadcast(ctx, g.b.ID); berr == nil && b.Status == storage.BroadcastCancelled {
-					err = errCancelled
-				}
+			all = append(all, call{g, g.rows[start:min(len(g.rows), start+bulk.MaxBulk())]})
+		}
+	}
+	calls := make(chan call)
+	go func() {
+		defer close(calls)
+		for _, c := range all {
+			calls <- c
+		}
+	}()
+	var wg sync.WaitGroup
+	for range min(e.cfg.Senders, len(all)) {
+		wg.Go(func() {
+			for c := range calls {
+				e.sendCall(ctx, send, p, bulk, c.g.b, c.g.m, c.rows, h, out)
 			}
-			if err != nil {
-				for _, d := range chunk {
-					out <- e.retry(d, err, 0)
-				}
-				continue
-			}
-			chats := make([]string, len(chunk))
-			for j, d := range chunk {
-				chats[j] = d.ChatID
-			}
-			m := g.m
-			m.Key = deliveryKey(g.b.ID)
-			res, err := bulk.SendBulk(ctx, chats, m)
-			for j, d := range chunk {
-				switch {
-				case err != nil:
-					out <- e.outcome(ctx, p, d, err)
-				case j < len(res) && res[j].Err != nil:
-					out <- e.outcome(ctx, p, d, res[j].Err)
-				case j < len(res):
-					out <- storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: res[j].MessageID}
-				default:
-					out <- e.retry(d, errors.New("no result for peer"), time.Second)
-				}
-			}
+		})
+	}
+	wg.Wait()
+}
+
+// sendCall sends one VK call of bulk: the message m of broadcast b to the
+// chats of chunk, after its turn under the limits.
+func (e *Engine) sendCall(ctx, send context.Context, p bot.Platform, bulk bot.BulkSender, b storage.Broadcast, m bot.Message,
+	chunk []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
+	err := e.pace(ctx, p, storage.Delivery{})
+	if ctx.Err() != nil {
+		for _, d := range chunk {
+			out <- e.release(d)
+		}
+		return
+	}
+	if err == nil {
+		if now, berr := e.broadcast(send, b.ID); berr == nil && now.Status == storage.BroadcastCancelled {
+			err = errCancelled
+		}
+	}
+	if err != nil {
+		for _, d := range chunk {
+			out <- e.retry(d, err, 0)
+		}
+		return
+	}
+	chunk = slices.DeleteFunc(slices.Clone(chunk), func(d storage.Delivery) bool { return h.taken(d.ID) })
+	if len(chunk) == 0 {
+		return
+	}
+	chats := make([]string, len(chunk))
+	for j, d := range chunk {
+		chats[j] = d.ChatID
+	}
+	m.Key = deliveryKey(b.ID)
+	res, err := bulk.SendBulk(send, chats, m)
+	for j, d := range chunk {
+		switch {
+		case err != nil:
+			out <- e.outcome(send, p, d, err)
+		case j < len(res) && res[j].Err != nil:
+			out <- e.outcome(send, p, d, res[j].Err)
+		case j < len(res):
+			out <- storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: res[j].MessageID}
+		default:
+			out <- e.retry(d, errors.New("no result for peer"), time.Second)
 		}
 	}
 }
@@ -398,17 +690,24 @@ func (e *Engine) pace(ctx context.Context, p bot.Platform, d storage.Delivery) e
 	return nil
 }
 
-// capMargin is how far under a configured limit the bulk keeps: the
-// platforms count in sliding windows on their own clocks, and requests
-// arrive with jitter, so pacing exactly at the cap would earn the odd 429.
-const capMargin = 0.98
+// The bulk's pacing leaves room in each window of a limit for what moves a
+// call off its slot: a sender may start up to bulkCatchUp after its slot
+// (a later one gives the slot up, see storage.Rate.CatchUp), and the
+// request reaches the platform, which counts on its own clock in sliding
+// windows, up to requestJitter later still.
+const (
+	bulkCatchUp   = 6 * time.Millisecond
+	requestJitter = 9 * time.Millisecond
+)
 
-// underCap paces the bulk capMargin under a limit, with a small burst that
-// fits in the margin: a burst of one makes many senders queue for the exact
-// instant each is due, and that loses more than the margin.
+// underCap paces the bulk on an absolute schedule of r.PerPeriod slots per
+// r.Period stretched by the room above, one call per slot: any window of
+// r.Period then holds at most r.PerPeriod calls however they are moved
+// within that room, and a limit per second is used to 98.5 %.
 func underCap(r storage.Rate) storage.Rate {
-	r.Period = time.Duration(float64(r.Period) / capMargin)
-	r.BulkBurst = max(1, int(float64(r.PerPeriod)*(1-capMargin)/2))
+	r.Period += bulkCatchUp + requestJitter
+	r.BulkBurst = 1
+	r.CatchUp = bulkCatchUp
 	return r
 }
 
@@ -434,6 +733,12 @@ func (e *Engine) outcome(ctx context.Context, p bot.Platform, d storage.Delivery
 		return storage.DeliveryResult{ID: d.ID, Status: storage.DeliveryUnreachable, Error: err.Error()}
 	}
 	return e.retry(d, err, e.cfg.Backoff<<min(d.Attempts, 8))
+}
+
+// release gives back a delivery not sent, due at once and with the error
+// it had: stopping is not the delivery's failure.
+func (e *Engine) release(d storage.Delivery) storage.DeliveryResult {
+	return storage.DeliveryResult{ID: d.ID, Status: storage.DeliveryQueued, Error: d.Error, NextAt: e.clock()}
 }
 
 // retry queues a delivery again after wait, or fails it once its attempts

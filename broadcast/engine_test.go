@@ -3,7 +3,6 @@ package broadcast_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"strconv"
 	"testing"
@@ -20,7 +19,7 @@ import (
 	"github.com/unionhub/unionhub/storage/sqlstore"
 )
 
-var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+var quiet = slog.New(slog.DiscardHandler)
 
 // world is a store with a small tree and n members on one platform.
 type world struct {
@@ -83,7 +82,9 @@ func (w world) broadcast(t *testing.T) storage.Broadcast {
 	return b
 }
 
-func compose(b storage.Broadcast, _ storage.Delivery) bot.Message { return bot.Message{Text: b.Text} }
+func compose(_ context.Context, b storage.Broadcast, _ storage.Delivery) bot.Message {
+	return bot.Message{Text: b.Text}
+}
 
 // runUntilDone runs the engine until the broadcast is done.
 func runUntilDone(t *testing.T, e *broadcast.Engine, db *sqlstore.DB, id int64) {
@@ -141,8 +142,7 @@ func TestTelegramEveryReachableRecipientGetsOneMessageDespiteFaults(t *testing.T
 		t.Fatal(err)
 	}
 	b := w.broadcast(t)
-	e := broadcast.New(broadcast.Config{Lease: 5 * time.Second, Idle: 20 * time.Millisecond, Backoff: 50 * time.Millisecond},
-		w.db, map[bot.Platform]bot.Sender{bot.Telegram: a}, redis.NewMemory(nil), compose, nil, quiet)
+	e := broadcast.New(broadcast.Config{Lease: 5 * time.Second, Idle: 20 * time.Millisecond, Backoff: 50 * time.Millisecond, Store: w.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: a}, Limiter: redis.NewMemory(nil), Compose: compose, Logger: quiet})
 	runUntilDone(t, e, w.db, b.ID)
 
 	for _, id := range ids {
@@ -191,8 +191,7 @@ func TestVKSendsOneCallPerHundredAndNeverTwice(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := w.broadcast(t)
-	e := broadcast.New(broadcast.Config{Lease: 5 * time.Second, Idle: 20 * time.Millisecond, Backoff: 50 * time.Millisecond},
-		w.db, map[bot.Platform]bot.Sender{bot.VK: a}, redis.NewMemory(nil), compose, nil, quiet)
+	e := broadcast.New(broadcast.Config{Lease: 5 * time.Second, Idle: 20 * time.Millisecond, Backoff: 50 * time.Millisecond, Store: w.db, Platforms: map[bot.Platform]bot.Sender{bot.VK: a}, Limiter: redis.NewMemory(nil), Compose: compose, Logger: quiet})
 	runUntilDone(t, e, w.db, b.ID)
 	for i, id := range ids {
 		want := 1
@@ -232,8 +231,7 @@ func TestEngineKeepsUnderTheLimitsAndGivesWayToAnswers(t *testing.T) {
 	limiter := redis.NewMemory(nil)
 	rate := storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 20}
 	b := w.broadcast(t)
-	e := broadcast.New(broadcast.Config{Idle: 20 * time.Millisecond, Rates: map[bot.Platform]storage.Rate{bot.Telegram: rate}},
-		w.db, map[bot.Platform]bot.Sender{bot.Telegram: a}, limiter, compose, nil, quiet)
+	e := broadcast.New(broadcast.Config{Idle: 20 * time.Millisecond, Rates: map[bot.Platform]storage.Rate{bot.Telegram: rate}, Store: w.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: a}, Limiter: limiter, Compose: compose, Logger: quiet})
 	// An answer to a member while the broadcast runs does not wait behind it.
 	answer := bot.Throttle(a, limiter, string(bot.Telegram), rate)
 	go func() {
@@ -256,5 +254,54 @@ func TestEngineKeepsUnderTheLimitsAndGivesWayToAnswers(t *testing.T) {
 	}
 	if f.SentCount(42) != 1 {
 		t.Fatal("the answer was not sent")
+	}
+}
+
+// TestVKBulkSendsEachLanguageItsOwnMessage: rows whose composed messages
+// differ (here by the recipient's language) never share a call, and rows
+// that compose the same still go 100 at a time.
+func TestVKBulkSendsEachLanguageItsOwnMessage(t *testing.T) {
+	t.Parallel()
+	const n = 150
+	w := newWorld(t, storage.VK, n)
+	ctx := context.Background()
+	english := map[int]bool{}
+	en := "en"
+	var ids []int
+	for i, m := range w.members {
+		id, _ := strconv.Atoi(m)
+		ids = append(ids, id)
+		if i%3 == 0 {
+			english[id] = true
+			if _, err := w.db.UpdateProfile(ctx, personOf(t, w.db, storage.VK, m), storage.ProfilePatch{Locale: &en}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f := platformtest.NewVK(t)
+	f.Meet(ids...)
+	a, err := vk.New(ctx, vk.Config{Token: platformtest.VKToken, GroupID: platformtest.VKGroupID, APIURL: f.APIURL(), Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	inLanguage := func(_ context.Context, b storage.Broadcast, d storage.Delivery) bot.Message {
+		return bot.Message{Text: b.Text + " [" + d.Locale + "]"}
+	}
+	b := w.broadcast(t)
+	e := broadcast.New(broadcast.Config{Lease: 5 * time.Second, Idle: 20 * time.Millisecond, Store: w.db, Platforms: map[bot.Platform]bot.Sender{bot.VK: a}, Limiter: redis.NewMemory(nil), Compose: inLanguage, Logger: quiet})
+	runUntilDone(t, e, w.db, b.ID)
+	for _, id := range ids {
+		want := b.Text + " [ru]"
+		if english[id] {
+			want = b.Text + " [en]"
+		}
+		got := f.Messages(id)
+		if len(got) != 1 || got[0].Text != want {
+			t.Fatalf("member %d got %+v, want one %q", id, got, want)
+		}
+	}
+	// The 100 Russian rows in one call, the 50 English in another.
+	if calls := f.Calls("messages.send"); calls != 2 {
+		t.Fatalf("%d messages.send calls for %d people in two languages, want 2", calls, n)
 	}
 }

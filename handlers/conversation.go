@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/membership"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -27,6 +28,7 @@ const (
 	flowNote     = "note"     // a relay level writes its note to BroadcastID
 	flowDecline  = "decline"  // an information worker gives the reason to decline SuggestionID
 	flowSurvey   = "survey"   // answering Question of SurveyRun for the org OrgID
+	flowLoose    = "loose"    // a member's text beside an open question waits for where it goes
 
 	stepPick          = "pick"
 	stepConsent       = "consent"
@@ -47,6 +49,8 @@ const (
 	stepQuestion = "question"
 	stepAttach   = "attach"
 	stepText     = "text"
+	stepMore     = "more"   // texts keep joining TicketID for a while
+	stepChoose   = "choose" // the member picks with buttons
 )
 
 // conversation is the step a person is at, kept in shared state so that any
@@ -89,6 +93,7 @@ type conversation struct {
 	Relay        bool    `json:"relay,omitempty"`
 	ChosenOrgs   []int64 `json:"chosen_orgs,omitempty"`
 	BroadcastID  int64   `json:"broadcast,omitempty"`
+	Card         string  `json:"card,omitempty"` // the settings message, replaced by the outcome once sent
 	SuggestionID int64   `json:"suggestion,omitempty"`
 	Kind         string  `json:"kind,omitempty"`
 
@@ -97,8 +102,11 @@ type conversation struct {
 	Selected  []string `json:"selected,omitempty"` // options of a multiple choice being made
 }
 
-func conversationKey(u *bot.Update) string {
-	return "conv:" + string(u.Platform) + ":" + u.From.ID
+// ConversationKey names the conversation of the update's sender, where
+// erasure finds it (membership.ConversationKey); bot.Admit reads it with
+// the update's claim.
+func ConversationKey(u *bot.Update) string {
+	return membership.ConversationKey(storage.Platform(u.Platform), u.From.ID)
 }
 
 // conversation returns the sender's conversation, empty when there is none.
@@ -106,15 +114,23 @@ func (s *session) conversation(ctx context.Context) (*conversation, error) {
 	if s.conv != nil {
 		return s.conv, nil
 	}
-	raw, ok, err := s.hub.State.Load(ctx, conversationKey(s.u))
-	if err != nil {
-		return nil, fmt.Errorf("load conversation: %w", err)
+	key := ConversationKey(s.u)
+	raw, ok, read := bot.AdmittedValue(ctx, key)
+	if !read {
+		var err error
+		if raw, ok, err = s.hub.State.Load(ctx, key); err != nil {
+			return nil, fmt.Errorf("load conversation: %w", err)
+		}
 	}
 	c := &conversation{}
 	if ok {
 		if err := json.Unmarshal(raw, c); err != nil {
-			// A record from an incompatible older version: start afresh.
-			c = &conversation{}
+			// A record from an incompatible older version: start afresh,
+			// and tell the person (see withSession).
+			c, s.outdated = &conversation{}, true
+			if err := s.hub.State.Delete(ctx, key); err != nil {
+				return nil, fmt.Errorf("drop an unreadable conversation: %w", err)
+			}
 		}
 	}
 	s.conv = c
@@ -131,7 +147,7 @@ func (s *session) saveConversationFor(ctx context.Context, c *conversation, ttl 
 	if err != nil {
 		return fmt.Errorf("encode conversation: %w", err)
 	}
-	if err := s.hub.State.Save(ctx, conversationKey(s.u), raw, ttl); err != nil {
+	if err := s.hub.State.Save(ctx, ConversationKey(s.u), raw, ttl); err != nil {
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	s.conv = c
@@ -147,7 +163,7 @@ func (s *session) endConversation(ctx context.Context) error {
 	if s.person == nil && c.Lang != "" {
 		return s.saveConversation(ctx, &conversation{Lang: c.Lang})
 	}
-	if err := s.hub.State.Delete(ctx, conversationKey(s.u)); err != nil {
+	if err := s.hub.State.Delete(ctx, ConversationKey(s.u)); err != nil {
 		return fmt.Errorf("delete conversation: %w", err)
 	}
 	s.conv = &conversation{}
@@ -171,6 +187,20 @@ func (h *Hub) continueConversation(ctx context.Context, s *session, c *conversat
 		return h.itemText(ctx, s, c)
 	case flowSurvey:
 		return h.surveyText(ctx, s, c)
+	case flowLoose:
+		// Another text before the choice: it joins the one waiting.
+		if s.person == nil {
+			return s.endConversation(ctx)
+		}
+		handled, err := h.holdText(ctx, s, c)
+		if handled || err != nil {
+			return err
+		}
+		// The questions were closed meanwhile: nothing to add the text to.
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return h.showMenu(ctx, s, "menu.title")
 	}
 	return s.endConversation(ctx)
 }

@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf16"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/bot"
-	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -25,169 +27,61 @@ func pathIDs(path string) []int64 {
 	return ids
 }
 
-// canAnswer reports whether the session's person may see and answer t.
-func (h *Hub) canAnswer(ctx context.Context, s *session, t storage.Ticket) (bool, error) {
-	if s.person == nil {
-		return false, nil
-	}
-	active, err := s.activeRoles(ctx)
+// answerRoots are the orgs under which the session's person may answer
+// tickets.
+func (h *Hub) answerRoots(ctx context.Context, s *session) ([]storage.Org, error) {
+	by, err := s.actor(ctx)
 	if err != nil {
-		return false, err
+		return nil, err
 	}
-	return h.canAnswerAs(ctx, s.person.ID, active, t)
+	return h.Hotline.AnswerRoots(ctx, by)
 }
 
-// canAnswerPerson is canAnswer for someone other than the sender, such as
-// the responder who took a ticket and may have lost the right since.
-func (h *Hub) canAnswerPerson(ctx context.Context, personID int64, t storage.Ticket) (bool, error) {
-	ms, err := h.Store.Memberships(ctx, personID)
-	if err != nil {
-		return false, fmt.Errorf("load memberships: %w", err)
+// refusedPress answers a press on a ticket the hot line refused: a ticket
+// gone or a forged id is a stale button, a ticket of someone else's is not
+// allowed, a closed one says so and the pressed message loses its buttons.
+// handled is false for an error of another kind, returned as it is.
+func refusedPress(ctx context.Context, s *session, id int64, err error) (handled bool, _ error) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return true, s.notice(ctx, "error.stale_button")
+	case errors.Is(err, access.ErrForbidden):
+		return true, s.notice(ctx, "error.not_allowed")
+	case errors.Is(err, storage.ErrTicketClosed):
+		s.spendPressed(ctx)
+		return true, s.notice(ctx, "ticket.closed_already", "ID", id)
 	}
-	var active []storage.Membership
-	for _, m := range ms {
-		if m.Status == storage.StatusActive {
-			active = append(active, m)
-		}
-	}
-	return h.canAnswerAs(ctx, personID, active, t)
-}
-
-// canAnswerAs feeds the rule, storage.CanAnswer, with the person's active
-// memberships and their responder entries along the member's branch.
-func (h *Hub) canAnswerAs(ctx context.Context, personID int64, active []storage.Membership, t storage.Ticket) (bool, error) {
-	memberOrg, err := h.Store.Org(ctx, t.OrgID)
-	if err != nil {
-		return false, fmt.Errorf("load member org: %w", err)
-	}
-	var mine []storage.Responder
-	orgOf := map[int64]storage.Org{}
-	for _, id := range pathIDs(memberOrg.Path) {
-		rs, err := h.Store.Responders(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("list responders: %w", err)
-		}
-		for _, r := range rs {
-			if r.PersonID != personID {
-				continue
-			}
-			if _, ok := orgOf[id]; !ok {
-				if orgOf[id], err = h.Store.Org(ctx, id); err != nil {
-					return false, fmt.Errorf("load org: %w", err)
-				}
-			}
-			mine = append(mine, r)
-		}
-	}
-	return storage.CanAnswer(active, mine, orgOf, memberOrg, t.Topic), nil
-}
-
-// signature names a responder to the member: name, role and organisation.
-func (h *Hub) signature(ctx context.Context, s *session, lang string, t storage.Ticket) (string, error) {
-	memberOrg, err := h.Store.Org(ctx, t.OrgID)
-	if err != nil {
-		return "", fmt.Errorf("load member org: %w", err)
-	}
-	active, err := s.activeRoles(ctx)
-	if err != nil {
-		return "", err
-	}
-	best := -1
-	for i, m := range active {
-		if m.Org.Contains(memberOrg) && (best < 0 || roleRank(m.Role) > roleRank(active[best].Role)) {
-			best = i
-		}
-	}
-	if best < 0 {
-		return h.Catalog.T(lang, "ticket.signature_responder", "Name", s.person.FullName), nil
-	}
-	m := active[best]
-	return h.Catalog.T(lang, "ticket.signature", "Name", s.person.FullName, "Role", h.Catalog.T(lang, roleKey(m.Role)), "Org", m.Org.Name), nil
-}
-
-func roleRank(r storage.Role) int {
-	for i, known := range storage.Roles {
-		if r == known {
-			return i
-		}
-	}
-	return -1
-}
-
-// tellMember sends the member of t a message on the platform they were
-// seen on last; it reports whether they got it.
-func (h *Hub) tellMember(ctx context.Context, t storage.Ticket, key string, build func(lang string) bot.Message) (bool, error) {
-	if t.PersonID == 0 {
-		return false, nil
-	}
-	p, err := h.Store.Person(ctx, t.PersonID)
-	if err != nil {
-		return false, fmt.Errorf("load member: %w", err)
-	}
-	if p.ErasedAt != nil {
-		return false, nil
-	}
-	accounts, err := h.Store.Accounts(ctx, p.ID)
-	if err != nil {
-		return false, fmt.Errorf("load member accounts: %w", err)
-	}
-	return h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
-}
-
-// memberButtons are what a member can do with an answered ticket.
-func memberButtons(h *Hub, lang string, id int64) bot.Keyboard {
-	n := strconv.FormatInt(id, 10)
-	return bot.Keyboard{{
-		{Text: h.Catalog.T(lang, "ticket.button_follow"), Data: cbTicket + ":follow:" + n},
-		{Text: h.Catalog.T(lang, "ticket.button_done"), Data: cbTicket + ":done:" + n},
-	}}
+	return false, err
 }
 
 // onTicketButton takes the buttons of tickets: responders' take, reply,
 // hand up, close and show; members' follow-up, done and rating.
 func (h *Hub) onTicketButton(ctx context.Context, s *session) error {
-	parts := strings.Split(s.u.Callback.Data, ":")
-	if len(parts) < 3 {
+	b, ok := parseTicketButton(s.u.Callback.Data)
+	if !ok || s.person == nil {
 		return s.notice(ctx, "error.stale_button")
 	}
-	id, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil || s.person == nil {
-		return s.notice(ctx, "error.stale_button")
-	}
-	t, err := h.Store.Ticket(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s.notice(ctx, "error.stale_button")
-	}
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("load ticket: %w", err)
+		return err
 	}
-	switch action := parts[1]; action {
-	case "follow", "done", "rate", "nocomment", "view":
-		if !storage.AsksTicket(s.person.ID, t) {
-			return s.notice(ctx, "error.not_allowed")
-		}
-		return h.memberTicketAction(ctx, s, t, action, parts[3:])
-	case "take", "reply", "up", "close", "show":
-		ok, err := h.canAnswer(ctx, s, t)
+	if slices.Contains(responderActions, b.Action) {
+		err = h.responderTicketAction(ctx, s, by, b)
+	} else {
+		err = h.memberTicketAction(ctx, s, by, b)
+	}
+	_, err = refusedPress(ctx, s, b.TicketID, err)
+	return err
+}
+
+func (h *Hub) responderTicketAction(ctx context.Context, s *session, by access.Actor, b ticketButton) error {
+	desk := !s.private()
+	switch b.Action {
+	case tkShow:
+		t, err := h.Hotline.TicketToAnswer(ctx, by, b.TicketID)
 		if err != nil {
 			return err
 		}
-		if !ok {
-			return s.notice(ctx, "error.not_allowed")
-		}
-		return h.responderTicketAction(ctx, s, t, action)
-	}
-	return s.notice(ctx, "error.stale_button")
-}
-
-func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.Ticket, action string) error {
-	if t.Status == storage.TicketClosed && action != "show" {
-		return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
-	}
-	now := h.Clock()
-	desk := !s.private()
-	switch action {
-	case "show":
 		if desk {
 			return h.cardToPrivate(ctx, s, t)
 		}
@@ -196,14 +90,18 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 			return err
 		}
 		card.ChatID = s.u.Chat.ID
-		return s.send(ctx, card)
-	case "take":
-		taken, err := h.Store.TakeTicket(ctx, t.ID, s.person.ID, now)
-		if errors.Is(err, storage.ErrAlreadyTaken) {
-			return s.notice(ctx, "ticket.taken_by", "ID", t.ID, "Name", h.personName(ctx, s.lang, taken.AssigneeID))
+		at, err := s.sendAt(ctx, card)
+		if err == nil && at.sent.MessageID != "" {
+			h.keepPost(ctx, t.ID, storage.PostCard, at)
+		}
+		return err
+	case tkTake:
+		taken, err := h.Hotline.Take(ctx, by, b.TicketID)
+		if taker := (*hotline.TakenError)(nil); errors.As(err, &taker) {
+			return s.notice(ctx, "ticket.taken_by", "ID", b.TicketID, "Name", snippet(h.personName(ctx, s.lang, taker.By), maxNoticeName))
 		}
 		if err != nil {
-			return fmt.Errorf("take ticket: %w", err)
+			return err
 		}
 		card, err := h.ticketCard(ctx, s.lang, taken, "ticket.card_taken", desk)
 		if err != nil {
@@ -217,65 +115,51 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 		if err := h.cardToPrivate(ctx, s, taken); err != nil {
 			return err
 		}
-		return s.editPressed(ctx, card.Text, card.Keyboard)
-	case "reply":
+		return s.reply(ctx, card.Text, card.Keyboard)
+	case tkReply:
 		if desk {
+			t, err := h.Hotline.TicketToAnswer(ctx, by, b.TicketID)
+			if err == nil && t.Status == storage.TicketClosed {
+				err = storage.ErrTicketClosed
+			}
+			if err != nil {
+				return err
+			}
 			return s.notice(ctx, "ticket.desk_reply_hint")
 		}
-		if t.Status == storage.TicketOpen {
-			if _, err := h.Store.TakeTicket(ctx, t.ID, s.person.ID, now); err != nil && !errors.Is(err, storage.ErrAlreadyTaken) {
-				return fmt.Errorf("take ticket: %w", err)
-			}
+		t, err := h.Hotline.BeginAnswer(ctx, by, b.TicketID)
+		if err != nil {
+			return err
 		}
 		if err := s.saveConversation(ctx, &conversation{Flow: flowAnswer, Step: stepText, TicketID: t.ID}); err != nil {
 			return err
 		}
-		return s.ask(ctx, s.plural("ticket.ask_answer", maxTicketText, "ID", t.ID),
-			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbMenu + ":main"}}})
-	case "up":
-		level, err := h.Store.Org(ctx, t.LevelOrgID)
-		if err != nil {
-			return fmt.Errorf("load level org: %w", err)
-		}
-		if level.ParentID == 0 {
+		return s.ask(ctx, s.plural("ticket.ask_answer", hotline.MaxText, "ID", t.ID),
+			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: menuButton{Item: "main"}.data()}}})
+	case tkUp:
+		target, err := h.Hotline.HandUp(ctx, by, b.TicketID)
+		switch {
+		case errors.Is(err, hotline.ErrTopLevel):
 			return s.notice(ctx, "ticket.top_level")
-		}
-		parent, err := h.Store.Org(ctx, level.ParentID)
-		if err != nil {
-			return fmt.Errorf("load parent org: %w", err)
-		}
-		target, err := h.route(ctx, parent, t.Topic)
-		if err != nil {
-			return err
-		}
-		moved, err := h.Store.MoveTicket(ctx, t.ID, level.ID, target.ID, h.Hotline.Deadline(now, zone(target)), false)
-		if errors.Is(err, storage.ErrConflict) {
+		case errors.Is(err, hotline.ErrNobodyAbove):
+			// Handing it to nobody would hide it: it stays here.
+			return s.notice(ctx, "ticket.nobody_above", "ID", b.TicketID)
+		case errors.Is(err, storage.ErrConflict):
 			return s.notice(ctx, "error.stale_button")
-		}
-		if err != nil {
-			return fmt.Errorf("move ticket: %w", err)
-		}
-		if err := h.dispatchTicket(ctx, moved, target, "ticket.card_handed_up"); err != nil {
-			h.Logger.WarnContext(ctx, "notify responders", "ticket", t.ID, "err", err)
-		}
-		if _, err := h.tellMember(ctx, moved, fmt.Sprintf("moved:%d:%d", t.ID, target.ID), func(lang string) bot.Message {
-			return bot.Message{Text: h.Catalog.T(lang, "ticket.member_moved", "ID", t.ID, "Org", target.Name)}
-		}); err != nil {
-			h.Logger.WarnContext(ctx, "tell member", "ticket", t.ID, "err", err)
-		}
-		return s.reply(ctx, s.t("ticket.handed_up", "ID", t.ID, "Org", target.Name), nil)
-	case "close":
-		closed, err := h.Store.CloseTicket(ctx, t.ID, now)
-		if errors.Is(err, storage.ErrTicketClosed) {
-			return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
-		}
-		if err != nil {
-			return fmt.Errorf("close ticket: %w", err)
-		}
-		if err := h.askRating(ctx, closed); err != nil {
+		case err != nil:
 			return err
 		}
-		return s.reply(ctx, s.t("ticket.closed", "ID", t.ID), nil)
+		return s.reply(ctx, s.t("ticket.handed_up", "ID", b.TicketID, "Org", target.Name), nil)
+	case tkClose:
+		// The pressed card is shown closed with the others.
+		kind := storage.PostCard
+		if desk {
+			kind = storage.PostDesk
+		}
+		if _, err := h.Hotline.Close(withPressedPost(ctx, kind, s.pressed()), by, b.TicketID); err != nil {
+			return err
+		}
+		return s.notice(ctx, "ticket.closed", "ID", b.TicketID)
 	}
 	return s.notice(ctx, "error.stale_button")
 }
@@ -283,17 +167,25 @@ func (h *Hub) responderTicketAction(ctx context.Context, s *session, t storage.T
 // cardToPrivate sends the full card, name included, to the presser's
 // private chat.
 func (h *Hub) cardToPrivate(ctx context.Context, s *session, t storage.Ticket) error {
-	if _, err := h.tellPerson(ctx, s.person.ID, fmt.Sprintf("private-card:%s:%s", s.u.Platform, s.u.ID), func(lang string) bot.Message {
+	at, reached, err := h.tellPersonAt(ctx, s.person.ID, fmt.Sprintf("private-card:%s:%s", s.u.Platform, s.u.ID), func(lang string) bot.Message {
 		card, err := h.ticketCard(ctx, lang, t, "ticket.card_show", false)
 		if err != nil {
 			h.Logger.WarnContext(ctx, "build card", "ticket", t.ID, "err", err)
 		}
 		return card
-	}); err != nil {
+	})
+	if err != nil {
 		return err
+	}
+	if reached {
+		h.keepPost(ctx, t.ID, storage.PostCard, at)
 	}
 	return s.notice(ctx, "ticket.sent_private", "ID", t.ID)
 }
+
+// maxNoticeName is as much of a name as a press notice shows: with the
+// rest of the text it fits VK's snackbar of 90 characters.
+const maxNoticeName = 40
 
 func (h *Hub) personName(ctx context.Context, lang string, id int64) string {
 	if p, err := h.Store.Person(ctx, id); err == nil && p.ErasedAt == nil {
@@ -302,70 +194,56 @@ func (h *Hub) personName(ctx context.Context, lang string, id int64) string {
 	return h.Catalog.T(lang, "ticket.anonymous")
 }
 
-// askRating asks the member to rate the answer of a closed ticket.
-func (h *Hub) askRating(ctx context.Context, t storage.Ticket) error {
-	id := strconv.FormatInt(t.ID, 10)
-	_, err := h.tellMember(ctx, t, "rate:"+id, func(lang string) bot.Message {
-		var row []bot.Button
-		for n := 1; n <= 5; n++ {
-			row = append(row, bot.Button{Text: h.Catalog.T(lang, "ticket.button_stars", "N", n), Data: fmt.Sprintf("%s:rate:%s:%d", cbTicket, id, n)})
+func (h *Hub) memberTicketAction(ctx context.Context, s *session, by access.Actor, b ticketButton) error {
+	switch b.Action {
+	case tkFollow:
+		t, err := h.Hotline.BeginFollowUp(ctx, by, b.TicketID)
+		if errors.Is(err, storage.ErrTicketClosed) {
+			// The answer under the button stays; the news goes below it.
+			s.spendPressed(ctx)
+			return s.ask(ctx, s.t("ticket.closed_for_member", "ID", b.TicketID), s.mainMenu(ctx))
 		}
-		return bot.Message{Text: h.Catalog.T(lang, "ticket.rate", "ID", t.ID), Keyboard: bot.Keyboard{row}}
-	})
-	return err
-}
-
-func (h *Hub) memberTicketAction(ctx context.Context, s *session, t storage.Ticket, action string, args []string) error {
-	switch action {
-	case "follow":
-		if t.Status == storage.TicketClosed {
-			return s.reply(ctx, s.t("ticket.closed_for_member", "ID", t.ID), s.mainMenu())
+		if err != nil {
+			return err
 		}
 		if err := s.saveConversation(ctx, &conversation{Flow: flowFollowUp, Step: stepText, TicketID: t.ID}); err != nil {
 			return err
 		}
-		return s.ask(ctx, s.plural("ticket.ask_follow", maxTicketText, "ID", t.ID),
-			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbMenu + ":main"}}})
-	case "done":
-		closed, err := h.Store.CloseTicket(ctx, t.ID, h.Clock())
-		if errors.Is(err, storage.ErrTicketClosed) {
-			return s.notice(ctx, "ticket.closed_already", "ID", t.ID)
+		return s.ask(ctx, s.plural("ticket.ask_follow", hotline.MaxText, "ID", t.ID),
+			bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: menuButton{Item: "main"}.data()}}})
+	case tkDone:
+		// The pressed answer keeps its text and loses its buttons with the
+		// ticket's other messages.
+		_, err := h.Hotline.Solve(withPressedPost(ctx, storage.PostKeep, s.pressed()), by, b.TicketID)
+		return err
+	case tkRate:
+		err := h.Hotline.Rate(ctx, by, b.TicketID, b.Stars, "")
+		if errors.Is(err, hotline.ErrStillOpen) || errors.Is(err, hotline.ErrInvalid) {
+			return s.notice(ctx, "error.stale_button")
 		}
 		if err != nil {
-			return fmt.Errorf("close ticket: %w", err)
-		}
-		if closed.AssigneeID != 0 {
-			if _, err := h.tellPerson(ctx, closed.AssigneeID, fmt.Sprintf("closed:%d", t.ID), func(lang string) bot.Message {
-				return bot.Message{Text: h.Catalog.T(lang, "ticket.member_closed", "ID", t.ID)}
-			}); err != nil {
-				h.Logger.WarnContext(ctx, "tell responder", "ticket", t.ID, "err", err)
-			}
-		}
-		return h.askRating(ctx, closed)
-	case "rate":
-		if len(args) != 1 || t.Status != storage.TicketClosed {
-			return s.notice(ctx, "error.stale_button")
-		}
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n < 1 || n > 5 {
-			return s.notice(ctx, "error.stale_button")
-		}
-		if err := h.Store.RateTicket(ctx, t.ID, n, ""); err != nil {
-			return fmt.Errorf("rate ticket: %w", err)
-		}
-		if err := s.saveConversation(ctx, &conversation{Flow: flowRate, Step: stepText, TicketID: t.ID, Rating: n}); err != nil {
 			return err
 		}
-		return s.reply(ctx, s.t("ticket.rated", "ID", t.ID, "Rating", n), bot.Keyboard{{
-			{Text: s.t("ticket.button_no_comment"), Data: fmt.Sprintf("%s:nocomment:%d", cbTicket, t.ID)},
+		if err := s.saveConversation(ctx, &conversation{Flow: flowRate, Step: stepText, TicketID: b.TicketID, Rating: b.Stars}); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.rated", "ID", b.TicketID, "Rating", b.Stars), bot.Keyboard{{
+			{Text: s.t("ticket.button_no_comment"), Data: ticketButton{Action: tkNoComment, TicketID: b.TicketID}.data()},
 		}})
-	case "nocomment":
+	case tkNoComment:
+		if _, err := h.Hotline.OwnTicket(ctx, by, b.TicketID); err != nil {
+			return err
+		}
 		if err := s.endConversation(ctx); err != nil {
 			return err
 		}
-		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu())
-	case "view":
-		return h.showThread(ctx, s, t)
+		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu(ctx))
+	case tkView:
+		t, msgs, err := h.Hotline.Thread(ctx, by, b.TicketID)
+		if err != nil {
+			return err
+		}
+		return h.showThread(ctx, s, t, msgs)
 	}
 	return s.notice(ctx, "error.stale_button")
 }
@@ -376,11 +254,7 @@ const maxThreadView = 3500
 
 // showThread shows the member their question and its answers, the latest
 // that fit in one message.
-func (h *Hub) showThread(ctx context.Context, s *session, t storage.Ticket) error {
-	msgs, err := h.Store.TicketMessages(ctx, t.ID)
-	if err != nil {
-		return fmt.Errorf("load thread: %w", err)
-	}
+func (h *Hub) showThread(ctx context.Context, s *session, t storage.Ticket, msgs []storage.TicketMessage) error {
 	head := s.t("ticket.view", "ID", t.ID, "Topic", h.topicName(s.lang, t.Topic), "Status", s.t(statusKey(t)))
 	var lines []string
 	size := len(utf16.Encode([]rune(head)))
@@ -401,23 +275,9 @@ func (h *Hub) showThread(ctx context.Context, s *session, t storage.Ticket) erro
 	slices.Reverse(lines)
 	var kb bot.Keyboard
 	if t.Status != storage.TicketClosed {
-		kb = memberButtons(h, s.lang, t.ID)
+		kb = memberButtons(h.Notifier, s.lang, t.ID)
 	}
-	return s.reply(ctx, head+"\n\n"+strings.Join(lines, "\n\n"), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":my"}}))
-}
-
-// tellPerson sends a message to a person by id where they can be reached;
-// it reports whether they got it.
-func (h *Hub) tellPerson(ctx context.Context, personID int64, key string, build func(lang string) bot.Message) (bool, error) {
-	p, err := h.Store.Person(ctx, personID)
-	if err != nil {
-		return false, fmt.Errorf("load person: %w", err)
-	}
-	accounts, err := h.Store.Accounts(ctx, personID)
-	if err != nil {
-		return false, fmt.Errorf("load accounts: %w", err)
-	}
-	return h.notify(ctx, key, accounts, locales.Normalize(p.Locale), build)
+	return s.reply(ctx, head+"\n\n"+strings.Join(lines, "\n\n"), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: menuButton{Item: "my"}.data()}}))
 }
 
 // ticketText takes a responder's answer, a member's follow-up or a rating
@@ -429,22 +289,22 @@ func (h *Hub) ticketText(ctx context.Context, s *session, c *conversation) error
 		}
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.not_registered")})
 	}
-	t, err := h.Store.Ticket(ctx, c.TicketID)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("load ticket: %w", err)
+		return err
 	}
 	if c.Flow == flowRate {
-		comment, bad := cleanText(s.u.Text, maxRatingComment)
+		comment, bad := cleanText(s.u.Text, hotline.MaxComment)
 		if bad != nil {
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 		}
-		if err := h.Store.RateTicket(ctx, t.ID, c.Rating, comment); err != nil {
-			return fmt.Errorf("rate ticket: %w", err)
+		if err := h.Hotline.Rate(ctx, by, c.TicketID, c.Rating, comment); err != nil {
+			return err
 		}
 		if err := s.endConversation(ctx); err != nil {
 			return err
 		}
-		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu())
+		return s.reply(ctx, s.t("ticket.thanks"), s.mainMenu(ctx))
 	}
 	if s.u.HasMedia {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
@@ -456,123 +316,68 @@ func (h *Hub) ticketText(ctx context.Context, s *session, c *conversation) error
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 		}
 	}
+	m := hotline.Message{Text: text, Files: s.u.Attachments}
 	if c.Flow == flowAnswer {
-		ok, err := h.canAnswer(ctx, s, t)
-		if err != nil {
-			return err
-		}
-		if !ok {
+		reached, err := h.Hotline.Answer(ctx, by, c.TicketID, m, s.ref())
+		if errors.Is(err, access.ErrForbidden) {
 			if err := s.endConversation(ctx); err != nil {
 				return err
 			}
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.not_allowed")})
 		}
-		if err := h.answer(ctx, s, t, text, s.u.Attachments); err != nil {
+		if err := h.tellAnswered(ctx, s, c.TicketID, reached, err); err != nil {
 			return err
 		}
 		return s.endConversation(ctx)
 	}
-	if !storage.AsksTicket(s.person.ID, t) {
+	added, err := h.followUp(ctx, s, by, c.TicketID, m)
+	if errors.Is(err, access.ErrForbidden) {
 		return s.endConversation(ctx)
 	}
-	if err := h.followUp(ctx, s, t, text, s.u.Attachments); err != nil {
+	if err != nil {
 		return err
 	}
-	return s.endConversation(ctx)
+	if added && c.Step == stepMore {
+		// The window the member opened stays open from their last text.
+		if err := s.saveConversationFor(ctx, c, followUpWindow); err != nil {
+			return err
+		}
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", c.TicketID),
+			Keyboard: bot.Keyboard{{{Text: s.t("menu.button_back"), Data: menuButton{Item: "main"}.data()}}}})
+	}
+	if err := s.endConversation(ctx); err != nil {
+		return err
+	}
+	if !added {
+		return nil
+	}
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", c.TicketID), Keyboard: s.mainMenu(ctx)})
 }
 
-// answer adds a responder's message to the thread and brings it to the
-// member, signed with the responder's name and role.
-func (h *Hub) answer(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
-	msg := storage.TicketMessage{TicketID: t.ID, AuthorID: s.person.ID, Text: text, Attachments: files, At: h.Clock()}
-	if _, err := h.Store.AddTicketMessage(ctx, msg); errors.Is(err, storage.ErrTicketClosed) {
-		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.closed_already", "ID", t.ID)})
-	} else if err != nil {
-		return fmt.Errorf("add answer: %w", err)
-	}
-	reached, err := h.tellMember(ctx, t, fmt.Sprintf("answer:%s:%s", s.u.Platform, s.u.ID), func(lang string) bot.Message {
-		sig, sigErr := h.signature(ctx, s, lang, t)
-		if sigErr != nil {
-			sig = s.person.FullName
-		}
-		body := h.Catalog.T(lang, "ticket.answer", "ID", t.ID, "Signature", sig, "Text", text)
-		if len(files) > 0 {
-			body += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
-		}
-		return bot.Message{Text: body, Attachments: files, Keyboard: memberButtons(h, lang, t.ID)}
-	})
-	if err != nil {
-		// The answer is committed and shows in the member's /my; a retry
-		// must not add it twice.
-		h.Logger.WarnContext(ctx, "deliver answer", "ticket", t.ID, "err", err)
-	}
+// tellAnswered tells the responder what became of their answer, given
+// Answer's outcome: sent, or kept but not delivered, or refused as the
+// ticket is closed.
+func (h *Hub) tellAnswered(ctx context.Context, s *session, id int64, reached bool, err error) error {
 	key := "ticket.answer_sent"
-	if !reached {
+	switch {
+	case errors.Is(err, storage.ErrTicketClosed):
+		key = "ticket.closed_already"
+	case err != nil:
+		return err
+	case !reached:
 		key = "ticket.member_unreachable"
 	}
-	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, "ID", t.ID)})
+	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, "ID", id)})
 }
 
-// followUp adds a member's message to the thread and brings it to the
-// responder who took the ticket if they still may answer it, else to those
-// who answer at its level: its desk or its responders.
-func (h *Hub) followUp(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
-	msg := storage.TicketMessage{TicketID: t.ID, AuthorID: s.person.ID, FromMember: true, Text: text, Attachments: files, At: h.Clock()}
-	if _, err := h.Store.AddTicketMessage(ctx, msg); errors.Is(err, storage.ErrTicketClosed) {
-		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.closed_for_member", "ID", t.ID), Keyboard: s.mainMenu()})
-	} else if err != nil {
-		return fmt.Errorf("add follow-up: %w", err)
+// followUp adds the member's message to their ticket; it reports whether
+// it was added. A closed ticket refuses it, and the member is told.
+func (h *Hub) followUp(ctx context.Context, s *session, by access.Actor, id int64, m hotline.Message) (bool, error) {
+	err := h.Hotline.FollowUp(ctx, by, id, m, s.ref())
+	if errors.Is(err, storage.ErrTicketClosed) {
+		return false, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.closed_for_member", "ID", id), Keyboard: s.mainMenu(ctx)})
 	}
-	// The follow-up is committed: delivery problems are logged, not returned,
-	// so that a retry does not add it twice.
-	if err := h.deliverFollowUp(ctx, s, t, text, files); err != nil {
-		h.Logger.WarnContext(ctx, "deliver follow-up", "ticket", t.ID, "err", err)
-	}
-	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.follow_up_sent", "ID", t.ID)})
-}
-
-func (h *Hub) deliverFollowUp(ctx context.Context, s *session, t storage.Ticket, text string, files []storage.Attachment) error {
-	key := fmt.Sprintf("followup:%s:%s", s.u.Platform, s.u.ID)
-	build := func(name string) func(lang string) bot.Message {
-		return func(lang string) bot.Message {
-			body := h.Catalog.T(lang, "ticket.follow_up", "ID", t.ID, "Name", name, "Text", text)
-			if len(files) > 0 {
-				body += "\n" + h.Catalog.Plural(lang, "ticket.files", len(files))
-			}
-			return bot.Message{Text: body, Attachments: files, Keyboard: ticketButtons(h, lang, t, false)}
-		}
-	}
-	if t.AssigneeID != 0 {
-		ok, err := h.canAnswerPerson(ctx, t.AssigneeID, t)
-		if err != nil {
-			return err
-		}
-		if ok {
-			reached, err := h.tellPerson(ctx, t.AssigneeID, key, build(s.person.FullName))
-			if err != nil || reached {
-				return err
-			}
-		}
-	}
-	level, err := h.Store.Org(ctx, t.LevelOrgID)
-	if err != nil {
-		return fmt.Errorf("load level org: %w", err)
-	}
-	recipients, desk, err := h.ticketRecipients(ctx, level, t.Topic)
-	if err != nil {
-		return err
-	}
-	if desk != nil {
-		m := build(h.Catalog.T(locales.Default, "ticket.name_hidden"))(locales.Default)
-		m.Keyboard = ticketButtons(h, locales.Default, t, true)
-		return h.postToDesk(ctx, *desk, t, m, key)
-	}
-	for _, r := range recipients {
-		if _, err := h.notify(ctx, key, r.Accounts, locales.Normalize(r.Person.Locale), build(s.person.FullName)); err != nil {
-			return err
-		}
-	}
-	return nil
+	return err == nil, err
 }
 
 // cmdMy lists the member's tickets with their state.
@@ -583,12 +388,16 @@ func (h *Hub) cmdMy(ctx context.Context, s *session) error {
 	if ok, err := h.requireRegistered(ctx, s); !ok {
 		return err
 	}
-	tickets, err := h.Store.TicketsOf(ctx, s.person.ID)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("list tickets: %w", err)
+		return err
+	}
+	tickets, err := h.Hotline.Mine(ctx, by)
+	if err != nil {
+		return err
 	}
 	if len(tickets) == 0 {
-		return s.reply(ctx, s.t("ticket.none_mine"), s.mainMenu())
+		return s.reply(ctx, s.t("ticket.none_mine"), s.mainMenu(ctx))
 	}
 	var b strings.Builder
 	b.WriteString(s.plural("ticket.mine", len(tickets)))
@@ -600,10 +409,10 @@ func (h *Hub) cmdMy(ctx context.Context, s *session) error {
 		}
 		b.WriteString("\n" + h.ticketLine(s, t))
 		if len(kb) < ticketListButtons-1 {
-			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_view", "ID", t.ID), Data: fmt.Sprintf("%s:view:%d", cbTicket, t.ID)}})
+			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_view", "ID", t.ID), Data: ticketButton{Action: tkView, TicketID: t.ID}.data()}})
 		}
 	}
-	return s.reply(ctx, b.String(), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: cbMenu + ":main"}}))
+	return s.reply(ctx, b.String(), append(kb, []bot.Button{{Text: s.t("menu.button_back"), Data: menuButton{Item: "main"}.data()}}))
 }
 
 // maxListed bounds the tickets listed in one message.
@@ -634,34 +443,19 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 	if ok, err := h.requireRegistered(ctx, s); !ok {
 		return err
 	}
-	roots, err := h.answerRoots(ctx, s)
+	by, err := s.actor(ctx)
 	if err != nil {
 		return err
 	}
-	if len(roots) == 0 {
+	visible, err := h.Hotline.Queue(ctx, by)
+	if errors.Is(err, access.ErrForbidden) {
 		return s.refuse(ctx, "error.not_allowed")
 	}
-	var visible []storage.Ticket
-	seen := map[int64]bool{}
-	for _, root := range roots {
-		ts, err := h.Store.FindTickets(ctx, storage.TicketQuery{Under: root, Statuses: []storage.TicketStatus{storage.TicketOpen, storage.TicketTaken}})
-		if err != nil {
-			return fmt.Errorf("list tickets: %w", err)
-		}
-		for _, t := range ts {
-			if seen[t.ID] {
-				continue
-			}
-			seen[t.ID] = true
-			if ok, err := h.canAnswer(ctx, s, t); err != nil {
-				return err
-			} else if ok {
-				visible = append(visible, t)
-			}
-		}
+	if err != nil {
+		return err
 	}
 	if len(visible) == 0 {
-		return s.reply(ctx, s.t("ticket.none_open"), s.mainMenu())
+		return s.reply(ctx, s.t("ticket.none_open"), s.mainMenu(ctx))
 	}
 	var b strings.Builder
 	b.WriteString(s.plural("ticket.open_count", len(visible)))
@@ -672,101 +466,133 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 			break
 		}
 		b.WriteString("\n" + h.ticketLine(s, t))
-		if reachable, err := h.memberReachable(ctx, t); err != nil {
+		if reachable, err := h.Hotline.MemberReachable(ctx, t); err != nil {
 			return err
 		} else if !reachable {
 			b.WriteString(" " + s.t("ticket.unreachable_mark"))
 		}
 		if len(kb) < ticketListButtons {
-			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_show", "ID", t.ID), Data: fmt.Sprintf("%s:show:%d", cbTicket, t.ID)}})
+			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_show", "ID", t.ID), Data: ticketButton{Action: tkShow, TicketID: t.ID}.data()}})
 		}
 	}
 	return s.reply(ctx, b.String(), kb)
 }
 
-// answerRoots are the orgs under which the person may answer tickets: where
-// they chair, and where they are a named responder.
-func (h *Hub) answerRoots(ctx context.Context, s *session) ([]storage.Org, error) {
-	active, err := s.activeRoles(ctx)
-	if err != nil {
-		return nil, err
-	}
-	roots := storage.ManagedOrgs(active, storage.ActAnswerTicket)
-	seen := map[int64]bool{}
-	for _, o := range roots {
-		seen[o.ID] = true
-	}
-	for _, m := range active {
-		if seen[m.Org.ID] {
-			continue
-		}
-		rs, err := h.Store.Responders(ctx, m.Org.ID)
-		if err != nil {
-			return nil, fmt.Errorf("list responders: %w", err)
-		}
-		for _, r := range rs {
-			if r.PersonID == s.person.ID {
-				roots, seen[m.Org.ID] = append(roots, m.Org), true
-				break
-			}
-		}
-	}
-	return roots, nil
-}
-
-// memberReachable reports whether the member of t can get a message: a
-// member who blocked the bot is marked in the responders' list.
-func (h *Hub) memberReachable(ctx context.Context, t storage.Ticket) (bool, error) {
-	if t.PersonID == 0 {
-		return false, nil
-	}
-	accounts, err := h.Store.Accounts(ctx, t.PersonID)
-	if err != nil {
-		return false, fmt.Errorf("load member accounts: %w", err)
-	}
-	for _, a := range accounts {
-		if _, ok := h.Senders[bot.Platform(a.Platform)]; ok && a.BlockedAt == nil {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-// memberText handles free text from a member outside any conversation: with
-// one unclosed ticket it joins that ticket's thread; with several the member
-// picks one.
+// memberText handles free text from a member outside any conversation.
+// With unclosed tickets it asks once where the text goes: added to one of
+// them, made a new question, or dropped; the text waits in the
+// conversation meanwhile.
 func (h *Hub) memberText(ctx context.Context, s *session) (bool, error) {
-	tickets, err := h.Store.TicketsOf(ctx, s.person.ID)
+	return h.holdText(ctx, s, &conversation{})
+}
+
+// holdText keeps the update's text with what held already waits, and asks
+// where it goes; it reports false when the member has no unclosed ticket.
+func (h *Hub) holdText(ctx context.Context, s *session, held *conversation) (bool, error) {
+	by, err := s.actor(ctx)
 	if err != nil {
-		return false, fmt.Errorf("list tickets: %w", err)
+		return false, err
 	}
-	var open []storage.Ticket
-	for _, t := range tickets {
-		if t.Status != storage.TicketClosed {
-			open = append(open, t)
-		}
+	open, err := h.Hotline.MineOpen(ctx, by)
+	if err != nil {
+		return false, err
 	}
-	switch len(open) {
-	case 0:
+	if len(open) == 0 {
 		return false, nil
-	case 1:
-		if s.u.HasMedia {
-			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
+	}
+	if s.u.HasMedia {
+		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
+	}
+	text := held.Question
+	if typed := strings.TrimSpace(s.u.Text); typed != "" || (len(s.u.Attachments) == 0 && text == "") {
+		if text != "" {
+			typed = text + "\n" + typed
 		}
-		text := ""
-		if strings.TrimSpace(s.u.Text) != "" || len(s.u.Attachments) == 0 {
-			var bad *inputError
-			if text, bad = cleanTicketText(s.u.Text); bad != nil {
-				// Refused whole: never part of a message silently.
-				return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
-			}
+		var bad *inputError
+		if text, bad = cleanTicketText(typed); bad != nil {
+			// Refused whole: never part of a message silently.
+			return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 		}
-		return true, h.followUp(ctx, s, open[0], text, s.u.Attachments)
+	}
+	files := append(slices.Clone(held.Attachments), s.u.Attachments...)
+	if len(files) > hotline.MaxFiles {
+		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: (&inputError{key: "ask.too_many_files", limit: hotline.MaxFiles}).message(s)})
+	}
+	if err := s.saveConversation(ctx, &conversation{Flow: flowLoose, Step: stepChoose, Question: text, Attachments: files}); err != nil {
+		return true, err
 	}
 	var kb bot.Keyboard
-	for _, t := range open[:min(len(open), ticketListButtons-1)] {
-		kb = append(kb, []bot.Button{{Text: s.t("ticket.button_follow_n", "ID", t.ID), Data: fmt.Sprintf("%s:follow:%d", cbTicket, t.ID)}})
+	for _, t := range open[:min(len(open), ticketListButtons-2)] {
+		kb = append(kb, []bot.Button{{Text: s.t("ticket.button_add_to", "ID", t.ID), Data: looseButton{Action: looseAdd, TicketID: t.ID}.data()}})
 	}
-	kb = append(kb, []bot.Button{{Text: s.t("menu.button_ask"), Data: cbMenu + ":ask"}})
-	return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ticket.which"), Keyboard: kb})
+	kb = append(kb,
+		[]bot.Button{{Text: s.t("ticket.button_new_question"), Data: looseButton{Action: looseNew}.data()}},
+		[]bot.Button{{Text: s.t("reg.button_cancel"), Data: looseButton{Action: looseCancel}.data()}})
+	key := "ticket.loose_one"
+	if len(open) > 1 {
+		key = "ticket.loose_many"
+	}
+	return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, "ID", open[0].ID), Keyboard: kb})
+}
+
+// followUpWindow is how long texts keep joining a question after the member
+// chose to add one to it.
+const followUpWindow = 30 * time.Minute
+
+// onLooseButton takes the member's choice for a text written while a
+// question was open.
+func (h *Hub) onLooseButton(ctx context.Context, s *session) error {
+	b, ok := parseLooseButton(s.u.Callback.Data)
+	c, err := s.conversation(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok || s.person == nil || c.Flow != flowLoose {
+		return s.notice(ctx, "error.stale_button")
+	}
+	switch b.Action {
+	case looseCancel:
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.loose_dropped"), s.mainMenu(ctx))
+	case looseNew:
+		active, err := s.activeRoles(ctx)
+		if err != nil {
+			return err
+		}
+		org, ok := homeOrg(active)
+		if !ok {
+			return s.reply(ctx, s.t("ask.not_member"), s.mainMenu(ctx))
+		}
+		ask := &conversation{Flow: flowAsk, Step: stepTopic, OrgID: org.ID, Question: c.Question, Attachments: c.Attachments}
+		if err := s.saveConversation(ctx, ask); err != nil {
+			return err
+		}
+		return h.askPrompt(ctx, s, ask)
+	}
+	by, err := s.actor(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = h.Hotline.BeginFollowUp(ctx, by, b.TicketID)
+	if errors.Is(err, storage.ErrTicketClosed) {
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.t("ticket.closed_for_member", "ID", b.TicketID), s.mainMenu(ctx))
+	}
+	if handled, err := refusedPress(ctx, s, b.TicketID, err); handled || err != nil {
+		return err
+	}
+	added, err := h.followUp(ctx, s, by, b.TicketID, hotline.Message{Text: c.Question, Files: c.Attachments})
+	if err != nil || !added {
+		return err
+	}
+	more := &conversation{Flow: flowFollowUp, Step: stepMore, TicketID: b.TicketID}
+	if err := s.saveConversationFor(ctx, more, followUpWindow); err != nil {
+		return err
+	}
+	return s.reply(ctx, s.t("ticket.follow_up_sent_more", "ID", b.TicketID, "Minutes", int(followUpWindow/time.Minute)),
+		bot.Keyboard{{{Text: s.t("menu.button_back"), Data: menuButton{Item: "main"}.data()}}})
 }

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -19,7 +21,7 @@ func (h *Hub) cmdDesk(ctx context.Context, s *session) error {
 	if s.person == nil {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("bind.not_registered")})
 	}
-	active, err := s.activeRoles(ctx)
+	by, err := s.actor(ctx)
 	if err != nil {
 		return err
 	}
@@ -31,7 +33,7 @@ func (h *Hub) cmdDesk(ctx context.Context, s *session) error {
 			return fmt.Errorf("load org: %w", err)
 		}
 	} else {
-		switch orgs := storage.ManagedOrgs(active, storage.ActNameResponders); len(orgs) {
+		switch orgs := by.Orgs(access.ActNameResponders); len(orgs) {
 		case 0:
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.not_allowed")})
 		case 1:
@@ -40,12 +42,13 @@ func (h *Hub) cmdDesk(ctx context.Context, s *session) error {
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.which")})
 		}
 	}
-	if !storage.Allowed(active, storage.ActNameResponders, org) {
+	org, err = h.Hotline.BindDesk(ctx, by, storage.ChatBinding{Platform: storage.Platform(s.u.Platform), ChatID: s.u.Chat.ID,
+		OrgID: org.ID, Title: s.u.Chat.Title})
+	if errors.Is(err, access.ErrForbidden) {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.not_allowed")})
 	}
-	if err := h.Store.BindChat(ctx, storage.ChatBinding{Platform: storage.Platform(s.u.Platform), ChatID: s.u.Chat.ID,
-		OrgID: org.ID, Title: s.u.Chat.Title, Desk: true, BoundBy: s.person.ID, BoundAt: h.Clock()}); err != nil {
-		return fmt.Errorf("bind desk: %w", err)
+	if err != nil {
+		return err
 	}
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.done", "Org", org.Name)})
 }
@@ -57,23 +60,18 @@ func (h *Hub) deskReply(ctx context.Context, s *session) (bool, error) {
 	if s.u.ReplyTo == "" {
 		return false, nil
 	}
-	post, err := h.Store.DeskPost(ctx, storage.Platform(s.u.Platform), s.u.Chat.ID, s.u.ReplyTo)
-	if errors.Is(err, storage.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return true, fmt.Errorf("find desk post: %w", err)
-	}
-	t, err := h.Store.Ticket(ctx, post.TicketID)
-	if err != nil {
-		return true, fmt.Errorf("load ticket: %w", err)
-	}
-	ok, err := h.canAnswer(ctx, s, t)
+	by, err := s.actor(ctx)
 	if err != nil {
 		return true, err
 	}
-	if !ok {
+	t, err := h.Hotline.DeskTicket(ctx, by, storage.Platform(s.u.Platform), s.u.Chat.ID, s.u.ReplyTo)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	case errors.Is(err, access.ErrForbidden):
 		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.not_allowed_reply")})
+	case err != nil:
+		return true, err
 	}
 	if s.u.HasMedia {
 		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
@@ -82,10 +80,9 @@ func (h *Hub) deskReply(ctx context.Context, s *session) (bool, error) {
 	if bad != nil {
 		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 	}
-	if t.Status == storage.TicketOpen {
-		if _, err := h.Store.TakeTicket(ctx, t.ID, s.person.ID, h.Clock()); err != nil && !errors.Is(err, storage.ErrAlreadyTaken) {
-			return true, fmt.Errorf("take ticket: %w", err)
-		}
+	reached, err := h.Hotline.DeskReply(ctx, by, t.ID, hotline.Message{Text: text, Files: s.u.Attachments}, s.ref())
+	if errors.Is(err, access.ErrForbidden) {
+		return true, s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("desk.not_allowed_reply")})
 	}
-	return true, h.answer(ctx, s, t, text, s.u.Attachments)
+	return true, h.tellAnswered(ctx, s, t.ID, reached, err)
 }

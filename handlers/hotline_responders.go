@@ -3,50 +3,36 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/storage"
 )
-
-// cbResponders prefixes the buttons of /responders.
-const cbResponders = "rsp"
 
 // cmdResponders lets a chair see, name and remove the hot-line responders
 // of their organisation.
 func (h *Hub) cmdResponders(ctx context.Context, s *session) error {
-	if !s.private() {
-		return nil
-	}
-	if ok, err := h.requireRegistered(ctx, s); !ok {
+	orgs, err := h.staffOrgs(ctx, s, access.ActNameResponders)
+	if len(orgs) == 0 {
 		return err
 	}
-	active, err := s.activeRoles(ctx)
+	org, chosen, err := h.chooseOrg(ctx, s, orgs, "rsp.which_org", cbResponders, rspOrg)
+	if !chosen {
+		return err
+	}
+	by, err := s.actor(ctx)
 	if err != nil {
 		return err
 	}
-	orgs := storage.ManagedOrgs(active, storage.ActNameResponders)
-	switch len(orgs) {
-	case 0:
-		return s.refuse(ctx, "error.not_allowed")
-	case 1:
-		return h.showResponders(ctx, s, orgs[0])
+	_, rs, err := h.Hotline.Responders(ctx, by, org.ID)
+	if err != nil {
+		return err
 	}
-	var choices []choice
-	for _, o := range orgs[:min(len(orgs), bot.MaxKeyboardRows)] {
-		choices = append(choices, choice{label: o.Name, data: fmt.Sprintf("%s:org:%d", cbResponders, o.ID)})
-	}
-	list, kb := numbered(choices)
-	return s.reply(ctx, s.t("rsp.which_org")+"\n"+list, kb)
+	return h.showResponders(ctx, s, org, rs)
 }
 
-func (h *Hub) showResponders(ctx context.Context, s *session, org storage.Org) error {
-	rs, err := h.Store.Responders(ctx, org.ID)
-	if err != nil {
-		return fmt.Errorf("list responders: %w", err)
-	}
+func (h *Hub) showResponders(ctx context.Context, s *session, org storage.Org, rs []storage.Responder) error {
 	text := s.t("rsp.title", "Org", org.Name)
 	var kb bot.Keyboard
 	var row []bot.Button
@@ -62,7 +48,7 @@ func (h *Hub) showResponders(ctx context.Context, s *session, org storage.Org) e
 		text += "\n" + s.t("rsp.line", "N", i+1, "Name", h.personName(ctx, s.lang, r.PersonID), "Topic", topic)
 		if len(kb) < bot.MaxKeyboardRows-1 {
 			row = append(row, bot.Button{Text: s.t("rsp.button_remove", "N", i+1),
-				Data: fmt.Sprintf("%s:rm:%d:%d:%s", cbResponders, org.ID, r.PersonID, r.Topic)})
+				Data: responderButton{Action: rspRemove, OrgID: org.ID, PersonID: r.PersonID, Topic: r.Topic}.data()})
 			if len(row) == 3 {
 				kb, row = append(kb, row), nil
 			}
@@ -74,117 +60,79 @@ func (h *Hub) showResponders(ctx context.Context, s *session, org storage.Org) e
 	if len(row) > 0 {
 		kb = append(kb, row)
 	}
-	kb = append(kb, []bot.Button{{Text: s.t("rsp.button_add"), Data: fmt.Sprintf("%s:add:%d:0", cbResponders, org.ID)}})
+	kb = append(kb, []bot.Button{{Text: s.t("rsp.button_add"), Data: responderButton{Action: rspAdd, OrgID: org.ID}.data()}})
 	return s.reply(ctx, text, kb)
 }
 
-// onRespondersButton takes the buttons of /responders; every one checks
+// onRespondersButton takes the buttons of /responders; the hot line checks
 // that the presser may name responders for that org.
 func (h *Hub) onRespondersButton(ctx context.Context, s *session) error {
-	parts := strings.Split(s.u.Callback.Data, ":")
-	if len(parts) < 3 || s.person == nil {
+	b, ok := parseResponderButton(s.u.Callback.Data)
+	if !ok || s.person == nil {
 		return s.notice(ctx, "error.stale_button")
 	}
-	orgID, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil {
-		return s.notice(ctx, "error.stale_button")
-	}
-	org, err := h.Store.Org(ctx, orgID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s.notice(ctx, "error.stale_button")
-	}
-	if err != nil {
-		return fmt.Errorf("load org: %w", err)
-	}
-	active, err := s.activeRoles(ctx)
+	by, err := s.actor(ctx)
 	if err != nil {
 		return err
 	}
-	if !storage.Allowed(active, storage.ActNameResponders, org) {
+	err = h.responderAction(ctx, s, by, b)
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, hotline.ErrUnknownTopic):
+		return s.notice(ctx, "error.stale_button")
+	case errors.Is(err, access.ErrForbidden):
 		return s.notice(ctx, "error.not_allowed")
 	}
-	arg := func(i int) (int64, bool) {
-		if len(parts) <= i {
-			return 0, false
+	return err
+}
+
+func (h *Hub) responderAction(ctx context.Context, s *session, by access.Actor, b responderButton) error {
+	switch b.Action {
+	case rspAdd:
+		org, members, err := h.Hotline.Candidates(ctx, by, b.OrgID)
+		if err != nil {
+			return err
 		}
-		n, err := strconv.ParseInt(parts[i], 10, 64)
-		return n, err == nil && n >= 0
-	}
-	switch parts[1] {
-	case "org":
-		return h.showResponders(ctx, s, org)
-	case "add":
-		page, ok := arg(3)
-		if !ok {
-			return s.notice(ctx, "error.stale_button")
+		return h.pickResponder(ctx, s, org, members, b.Page)
+	case rspPick:
+		org, err := h.Hotline.ResponderOrg(ctx, by, b.OrgID)
+		if err != nil {
+			return err
 		}
-		return h.pickResponder(ctx, s, org, int(page))
-	case "pick":
-		personID, ok := arg(3)
-		if !ok {
-			return s.notice(ctx, "error.stale_button")
+		pick := func(topic string) string {
+			return responderButton{Action: rspSet, OrgID: org.ID, PersonID: b.PersonID, Topic: topic}.data()
 		}
-		row := []bot.Button{{Text: s.t("rsp.all_topics"), Data: fmt.Sprintf("%s:set:%d:%d:*", cbResponders, org.ID, personID)}}
+		row := []bot.Button{{Text: s.t("rsp.all_topics"), Data: pick(rspAllTopics)}}
 		kb := bot.Keyboard{}
-		for _, t := range h.Hotline.Topics {
-			b := bot.Button{Text: h.topicName(s.lang, t.ID), Data: fmt.Sprintf("%s:set:%d:%d:%s", cbResponders, org.ID, personID, t.ID)}
+		for _, t := range h.HotlineSettings.Topics {
 			if len(row) == 2 {
 				kb, row = append(kb, row), nil
 			}
-			row = append(row, b)
+			row = append(row, bot.Button{Text: h.topicName(s.lang, t.ID), Data: pick(t.ID)})
 		}
 		kb = append(kb, row)
-		return s.reply(ctx, s.t("rsp.which_topic", "Name", h.personName(ctx, s.lang, personID)), kb)
-	case "set", "rm":
-		personID, ok := arg(3)
-		if !ok || len(parts) != 5 {
-			return s.notice(ctx, "error.stale_button")
+		return s.reply(ctx, s.t("rsp.which_topic", "Name", h.personName(ctx, s.lang, b.PersonID)), kb)
+	case rspSet:
+		r := storage.Responder{PersonID: b.PersonID, OrgID: b.OrgID, Topic: b.Topic}
+		if r.Topic == rspAllTopics {
+			r.Topic = ""
 		}
-		topic := parts[4]
-		if parts[1] == "set" && topic == "*" {
-			topic = ""
-		} else if _, known := h.Hotline.topic(topic); topic != "" && !known {
-			return s.notice(ctx, "error.stale_button")
+		if err := h.Hotline.NameResponder(ctx, by, r); err != nil {
+			return err
 		}
-		r := storage.Responder{PersonID: personID, OrgID: org.ID, Topic: topic}
-		if parts[1] == "rm" {
-			err = h.Store.RemoveResponder(ctx, r)
-		} else {
-			members, lerr := h.Store.Leaders(ctx, org.ID, storage.Roles)
-			if lerr != nil {
-				return fmt.Errorf("list members: %w", lerr)
-			}
-			if !containsPerson(members, personID) {
-				return s.notice(ctx, "error.stale_button")
-			}
-			err = h.Store.SetResponder(ctx, r)
-		}
-		if errors.Is(err, storage.ErrNotFound) {
-			return s.notice(ctx, "error.stale_button")
-		}
-		if err != nil {
-			return fmt.Errorf("change responders: %w", err)
-		}
-		return h.showResponders(ctx, s, org)
-	}
-	return s.notice(ctx, "error.stale_button")
-}
-
-func containsPerson(cs []storage.Contact, id int64) bool {
-	for _, c := range cs {
-		if c.Person.ID == id {
-			return true
+	case rspRemove:
+		if err := h.Hotline.RemoveResponder(ctx, by, storage.Responder{PersonID: b.PersonID, OrgID: b.OrgID, Topic: b.Topic}); err != nil {
+			return err
 		}
 	}
-	return false
+	org, rs, err := h.Hotline.Responders(ctx, by, b.OrgID)
+	if err != nil {
+		return err
+	}
+	return h.showResponders(ctx, s, org, rs)
 }
 
 // pickResponder lists the org's members to name one, a page at a time.
-func (h *Hub) pickResponder(ctx context.Context, s *session, org storage.Org, page int) error {
-	members, err := h.Store.Leaders(ctx, org.ID, storage.Roles)
-	if err != nil {
-		return fmt.Errorf("list members: %w", err)
-	}
+func (h *Hub) pickResponder(ctx context.Context, s *session, org storage.Org, members []storage.Contact, page int) error {
 	if len(members) == 0 {
 		return s.notice(ctx, "rsp.no_members")
 	}
@@ -192,15 +140,15 @@ func (h *Hub) pickResponder(ctx context.Context, s *session, org storage.Org, pa
 	page = min(page, pages-1)
 	var choices []choice
 	for _, m := range members[page*pickPageSize : min(len(members), (page+1)*pickPageSize)] {
-		choices = append(choices, choice{label: m.Person.FullName, data: fmt.Sprintf("%s:pick:%d:%d", cbResponders, org.ID, m.Person.ID)})
+		choices = append(choices, choice{label: m.Person.FullName, data: responderButton{Action: rspPick, OrgID: org.ID, PersonID: m.Person.ID}.data()})
 	}
 	list, kb := numbered(choices)
 	var nav []bot.Button
 	if page > 0 {
-		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: fmt.Sprintf("%s:add:%d:%d", cbResponders, org.ID, page-1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: responderButton{Action: rspAdd, OrgID: org.ID, Page: page - 1}.data()})
 	}
 	if page < pages-1 {
-		nav = append(nav, bot.Button{Text: s.t("reg.button_next"), Data: fmt.Sprintf("%s:add:%d:%d", cbResponders, org.ID, page+1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_next"), Data: responderButton{Action: rspAdd, OrgID: org.ID, Page: page + 1}.data()})
 	}
 	if len(nav) > 0 {
 		kb = append(kb, nav)

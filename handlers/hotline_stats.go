@@ -6,39 +6,28 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/access"
 )
 
-// statsPeriod is what /stats looks back over; maxStatsOrgs bounds the
-// summaries in one message.
-const (
-	statsPeriod  = 30 * 24 * time.Hour
-	maxStatsOrgs = 3
-)
+// maxStatsOrgs bounds the summaries in one message.
+const maxStatsOrgs = 3
 
 // cmdStats shows chairs and information workers the hot line of their
 // organisations over the last 30 days.
 func (h *Hub) cmdStats(ctx context.Context, s *session) error {
-	if !s.private() {
-		return nil
-	}
-	if ok, err := h.requireRegistered(ctx, s); !ok {
-		return err
-	}
-	active, err := s.activeRoles(ctx)
-	if err != nil {
-		return err
-	}
-	orgs := storage.ManagedOrgs(active, storage.ActHotlineStats)
+	orgs, err := h.staffOrgs(ctx, s, access.ActHotlineStats)
 	if len(orgs) == 0 {
-		return s.refuse(ctx, "error.not_allowed")
+		return err
 	}
 	// A few summaries fit a message; CLI reports cover any org and period.
 	orgs = orgs[:min(len(orgs), maxStatsOrgs)]
-	now := h.Clock()
+	by, err := s.actor(ctx)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	for i, org := range orgs {
-		r, err := BuildHotlineReport(ctx, h.Store, org, now.Add(-statsPeriod), now, now)
+		r, err := h.Hotline.Stats(ctx, by, org)
 		if err != nil {
 			return err
 		}
@@ -53,7 +42,7 @@ func (h *Hub) cmdStats(ctx context.Context, s *session) error {
 			b.WriteString("\n" + s.t("stats.topic", "Topic", h.topicName(s.lang, tc.Topic), "Count", tc.Count))
 		}
 	}
-	return s.reply(ctx, b.String(), s.mainMenu())
+	return s.reply(ctx, b.String(), s.mainMenu(ctx))
 }
 
 // duration writes a span as hours and minutes in the session's language.

@@ -1,6 +1,8 @@
-// Package handlers holds the conversations of UnionHub: registration,
-// approval, profile, account linking and chat binding. It speaks to people
-// through the platform-neutral bot core and keeps records through storage.
+// Package handlers is the chat front end of UnionHub: the conversations,
+// menus and buttons on every platform, through the platform-neutral bot
+// core. The rules live in the domain packages it calls, such as membership
+// and orgs; its Notifier tells people what those domains decide to tell
+// them.
 package handlers
 
 import (
@@ -8,53 +10,84 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/membership"
+	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/news"
+	"github.com/unionhub/unionhub/orgs"
+	"github.com/unionhub/unionhub/signin"
 	"github.com/unionhub/unionhub/storage"
 	"github.com/unionhub/unionhub/surveys"
 )
 
 // Deps is what the conversations need from the outside world.
 type Deps struct {
-	Store   storage.Store
+	Store   Store
 	State   storage.State
 	Catalog *locales.Catalog
 	// Senders holds the platforms this process talks to.
 	Senders map[bot.Platform]bot.Sender
 	Links   Links
-	// Hotline is the deployment's hot-line data; empty means the default.
-	Hotline HotlineConfig
+	// HotlineSettings are the deployment's hot line, for its screens; empty
+	// means Hotline's, or the default.
+	HotlineSettings hotline.Settings
+	// Hotline holds the hot line's use cases; nil builds one on the
+	// settings with the hub's own notifier.
+	Hotline *hotline.Service
 	// Surveys are the deployment's survey definitions with their schedules.
 	Surveys []surveys.Survey
-	// Broadcaster is told when an outbox was built; nil in tests of the
-	// conversations alone.
-	Broadcaster Broadcaster
-	Clock       func() time.Time
-	Logger      *slog.Logger
+	// Membership and Orgs are the domains' use cases; New builds them over
+	// Store and State when nil.
+	Membership *membership.Service
+	Orgs       *orgs.Service
+	// Monitoring holds the surveys, board checks, jobs and reports; nil
+	// builds one on Surveys with the hub's own notifier.
+	Monitoring *monitoring.Service
+	// News holds composing, relaying and suggesting news and the outbox
+	// hand-off; nil builds one with the hub's own notifier and no engine.
+	News   *news.Service
+	Clock  func() time.Time
+	Logger *slog.Logger
+
+	// SignIn issues sign-in links to the console; nil builds one on Store
+	// with links to Links.Console.
+	SignIn *signin.Service
 }
 
 // Hub routes updates to the conversations.
 type Hub struct {
-	Deps
-	notes    noteCache
-	orgs     orgCache
-	progress progressWatch
+	*Notifier
 }
 
-// New returns a hub; a nil Clock or Logger gets a default.
+// New returns a hub; a nil Clock or Logger gets a default, and so does a
+// nil domain service.
 func New(d Deps) *Hub {
-	if d.Clock == nil {
-		d.Clock = time.Now
+	n := NewNotifier(d)
+	if n.Membership == nil {
+		n.Membership = membership.New(membership.Config{Store: n.Store, State: n.State, Notifier: n, Clock: n.Clock, Logger: n.Logger})
 	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
+	if n.Orgs == nil {
+		n.Orgs = orgs.New(orgs.Config{Store: n.Store, Clock: n.Clock, Logger: n.Logger})
 	}
-	if len(d.Hotline.Topics) == 0 {
-		d.Hotline = DefaultHotlineConfig()
+	if n.Hotline == nil {
+		n.Hotline = hotline.New(hotline.Config{Store: n.Store, Notifier: n, Settings: n.HotlineSettings, Clock: n.Clock, Logger: n.Logger})
 	}
-	return &Hub{Deps: d}
+	if n.Monitoring == nil {
+		n.Monitoring = monitoring.New(monitoring.Config{Store: n.Store, Locker: n.State, Notifier: n, Surveys: n.Surveys, Clock: n.Clock, Logger: n.Logger})
+	}
+	if n.News == nil {
+		n.News = news.New(news.Config{Store: n.Store, Locker: n.State, Notifier: n, Clock: n.Clock, Logger: n.Logger})
+	}
+	if n.SignIn == nil {
+		n.SignIn = signin.New(signin.Config{Store: n.Store, BaseURL: n.Links.Console, Clock: n.Clock, Logger: n.Logger})
+	}
+	return &Hub{Notifier: n}
 }
 
 // Router returns the router of every command and button: outer middleware
@@ -63,8 +96,9 @@ func New(d Deps) *Hub {
 func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r := bot.NewRouter(h.handle(h.onOther))
 	r.Use(outer...)
-	// A panicking handler becomes an error that withSession apologises for.
-	r.Use(h.withSession, bot.Recover())
+	// Every press is answered once, whatever its handler did; a panicking
+	// handler becomes an error that withSession apologises for.
+	r.Use(bot.AnswerPresses(h.sender, h.Logger), h.withSession, bot.Recover())
 
 	r.Command("start", h.handle(h.cmdStart))
 	r.Command("help", h.handle(h.cmdHelp))
@@ -84,9 +118,11 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("responders", h.handle(h.cmdResponders))
 	r.Command("news", h.handle(h.cmdNews))
 	r.Command("suggest", h.handle(h.cmdSuggest))
+	r.Command("suggestions", h.handle(h.cmdSuggestions))
 	r.Command("unbind", h.handle(h.cmdUnbind))
 	r.Command("surveys", h.handle(h.cmdSurveys))
 	r.Command("monitoring", h.handle(h.cmdMonitoring))
+	r.Command("console", h.handle(h.cmdConsole))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
 	r.Callback(cbLang, h.handle(h.onLangButton))
@@ -98,6 +134,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbBind, h.handle(h.onBindButton))
 	r.Callback(cbAsk, h.handle(h.onAskButton))
 	r.Callback(cbTicket, h.handle(h.onTicketButton))
+	r.Callback(cbLoose, h.handle(h.onLooseButton))
 	r.Callback(cbResponders, h.handle(h.onRespondersButton))
 	r.Callback(cbNews, h.handle(h.onNewsButton))
 	r.Callback(cbRelay, h.handle(h.onRelayButton))
@@ -119,6 +156,12 @@ const (
 	cbBind    = "bind"
 )
 
+// sender is the platform's sender, if this process talks to it.
+func (h *Hub) sender(p bot.Platform) (bot.Sender, bool) {
+	s, ok := h.Senders[p]
+	return s, ok
+}
+
 type sessionKey struct{}
 
 // session is what one update's handling knows about its sender.
@@ -132,7 +175,16 @@ type session struct {
 	memberships []storage.Membership
 	loadedRoles bool
 	conv        *conversation // nil until loaded; see conversation()
-	sends       int           // messages sent so far, to key each one
+	// outdated: the stored conversation was left by an older version and
+	// could not be read; it is gone, and the person is told once.
+	outdated bool
+	// keepPressed: the pressed message keeps its text, so replies go in
+	// new messages; see spendPressed.
+	keepPressed bool
+	// allowedTools are the menu's tools for the person; see tools().
+	allowedTools []tool
+	toolsLoaded  bool
+	sends        int // messages sent so far, to key each one
 }
 
 // withSession loads the sender's person and language, notes that they are
@@ -147,6 +199,11 @@ func (h *Hub) withSession(next bot.HandlerFunc) bot.HandlerFunc {
 		err := s.load(ctx)
 		if err == nil {
 			err = next(context.WithValue(ctx, sessionKey{}, s), u)
+		}
+		if err == nil && s.outdated && s.private() {
+			// A conversation an older version left: say so, and offer the
+			// way back in, rather than answer its next step wrongly.
+			err = s.send(ctx, bot.Message{ChatID: u.Chat.ID, Text: s.t("error.outdated"), Keyboard: s.mainMenu(ctx)})
 		}
 		if err != nil && u.Chat.Kind == bot.ChatPrivate && h.firstApology(ctx, u) {
 			if _, sendErr := sender.Send(ctx, bot.Message{ChatID: u.Chat.ID, Text: s.t("error.internal")}); sendErr != nil {
@@ -170,7 +227,7 @@ func (h *Hub) firstApology(ctx context.Context, u *bot.Update) bool {
 
 func (s *session) load(ctx context.Context) error {
 	st := s.hub.Store
-	p, err := st.PersonByAccount(ctx, storage.Platform(s.u.Platform), s.u.From.ID)
+	caller, err := st.Caller(ctx, storage.Platform(s.u.Platform), s.u.From.ID)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		conv, err := s.conversation(ctx)
@@ -184,15 +241,28 @@ func (s *session) load(ctx context.Context) error {
 	case err != nil:
 		return fmt.Errorf("load person: %w", err)
 	}
+	p := caller.Person
 	s.person = &p
 	if p.Locale != "" {
 		s.lang = p.Locale
 	}
-	if err := st.TouchAccount(ctx, storage.Platform(s.u.Platform), s.u.From.ID, s.hub.Clock()); err != nil {
+	// The account that writes is the one to reach the person on, and writing
+	// again unblocks it. A write to say so costs a commit: skip it while this
+	// account is already the one seen last, unblocked, and seen lately.
+	now := s.hub.Clock()
+	a := caller.Account
+	if caller.SeenLast && a.BlockedAt == nil && now.Sub(a.LastSeenAt) < touchEvery && !now.Before(a.LastSeenAt) {
+		return nil
+	}
+	if err := st.TouchAccount(ctx, storage.Platform(s.u.Platform), s.u.From.ID, now); err != nil {
 		return fmt.Errorf("touch account: %w", err)
 	}
 	return nil
 }
+
+// touchEvery is how stale an account's last-seen time may grow before an
+// update from it writes it again.
+const touchEvery = time.Minute
 
 // handle adapts a session handler to the router.
 func (h *Hub) handle(fn func(ctx context.Context, s *session) error) bot.HandlerFunc {
@@ -233,6 +303,22 @@ func (s *session) activeRoles(ctx context.Context) ([]storage.Membership, error)
 	return active, nil
 }
 
+// actor is the person acting, with the memberships in force.
+func (s *session) actor(ctx context.Context) (access.Actor, error) {
+	if s.person == nil {
+		return access.Actor{}, nil
+	}
+	ms, err := s.roles(ctx)
+	if err != nil {
+		return access.Actor{}, err
+	}
+	return access.NewActor(s.person.ID, ms), nil
+}
+
+// ref names the update to the use cases, the same when the platform
+// delivers it again, so that what it sends is not delivered twice.
+func (s *session) ref() string { return string(s.u.Platform) + ":" + s.u.ID }
+
 func (s *session) t(key string, kv ...any) string { return s.hub.Catalog.T(s.lang, key, kv...) }
 
 func (s *session) plural(key string, n int, kv ...any) string {
@@ -242,45 +328,24 @@ func (s *session) plural(key string, n int, kv ...any) string {
 func (s *session) private() bool { return s.u.Chat.Kind == bot.ChatPrivate }
 
 // reply answers in the update's chat: a button press edits the message that
-// carried the button (so stale buttons disappear), anything else gets a new
-// message.
+// carried the button (so stale buttons disappear) unless that message must
+// stay, anything else gets a new message. The press itself is answered by
+// the router (bot.AnswerPresses).
 func (s *session) reply(ctx context.Context, text string, kb bot.Keyboard) error {
 	m := bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb}
-	if cb := s.u.Callback; cb != nil {
-		if err := s.sender.AnswerCallback(ctx, s.u, ""); err != nil {
-			s.hub.Logger.WarnContext(ctx, "answer callback", "err", err)
-		}
-		if cb.MessageID != "" {
-			err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: cb.MessageID}, m)
-			if err == nil {
-				return nil
-			}
-			s.hub.Logger.DebugContext(ctx, "edit failed, sending anew", "err", err)
-		}
-	}
-	return s.send(ctx, m)
-}
-
-// editPressed replaces the message whose button was pressed, leaving the
-// press itself to be answered by the caller.
-func (s *session) editPressed(ctx context.Context, text string, kb bot.Keyboard) error {
-	m := bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb}
-	if cb := s.u.Callback; cb != nil && cb.MessageID != "" {
-		if err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: cb.MessageID}, m); err == nil {
+	if cb := s.u.Callback; cb != nil && cb.MessageID != "" && !s.keepPressed {
+		err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: cb.MessageID}, m)
+		if err == nil {
 			return nil
 		}
+		s.hub.Logger.DebugContext(ctx, "edit failed, sending anew", "err", err)
 	}
 	return s.send(ctx, m)
 }
 
-// ask acknowledges a button press, if any, and asks in a new message, so
-// that the message with the button stays as it was.
+// ask asks in a new message, so that the message with the pressed button, if
+// any, stays as it was.
 func (s *session) ask(ctx context.Context, text string, kb bot.Keyboard) error {
-	if s.u.Callback != nil {
-		if err := s.sender.AnswerCallback(ctx, s.u, ""); err != nil {
-			s.hub.Logger.WarnContext(ctx, "answer callback", "err", err)
-		}
-	}
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: text, Keyboard: kb})
 }
 
@@ -288,62 +353,52 @@ func (s *session) ask(ctx context.Context, text string, kb bot.Keyboard) error {
 // the update and its place among the update's messages, so a retried update
 // repeats the same keys.
 func (s *session) send(ctx context.Context, m bot.Message) error {
+	_, err := s.sendAt(ctx, m)
+	return err
+}
+
+// sendAt is send that also says where the message went; nothing went when
+// the person has blocked the bot.
+func (s *session) sendAt(ctx context.Context, m bot.Message) (sentTo, error) {
 	s.sends++
 	if s.u.ID != "" {
 		m.Key = fmt.Sprintf("%s:%s:%d", s.u.Platform, s.u.ID, s.sends)
 	}
-	_, err := s.sender.Send(ctx, m)
-	return s.hub.sendOutcome(ctx, s.u.Platform, s.u.From.ID, err)
+	sent, err := s.sender.Send(ctx, m)
+	if err := s.hub.sendOutcome(ctx, s.u.Platform, s.u.From.ID, err); err != nil {
+		return sentTo{}, err
+	}
+	return sentTo{platform: s.u.Platform, sent: sent, lang: s.lang}, nil
+}
+
+// pressed is the message whose button was pressed, as a place a message
+// went.
+func (s *session) pressed() sentTo {
+	if s.u.Callback == nil {
+		return sentTo{}
+	}
+	return sentTo{platform: s.u.Platform, sent: bot.Sent{ChatID: s.u.Chat.ID, MessageID: s.u.Callback.MessageID}, lang: s.lang}
+}
+
+// spendPressed takes the buttons off the pressed message and leaves its
+// text as the person saw it; a failure is logged, the press is answered
+// anyway.
+func (s *session) spendPressed(ctx context.Context) {
+	if s.u.Callback == nil || s.u.Callback.MessageID == "" {
+		return
+	}
+	s.keepPressed = true
+	if err := s.sender.EditKeyboard(ctx, s.pressed().sent, nil); err != nil {
+		s.hub.Logger.WarnContext(ctx, "take the buttons off a spent message", "err", err)
+	}
 }
 
 // notice answers a button press with a short pop-up and changes nothing.
 func (s *session) notice(ctx context.Context, key string, kv ...any) error {
 	if s.u.Callback != nil {
-		return s.sender.AnswerCallback(ctx, s.u, s.t(key, kv...))
+		return bot.Answer(ctx, s.sender, s.u, s.t(key, kv...))
 	}
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t(key, kv...)})
-}
-
-// sendOutcome records that a person blocked the bot; such a failure is not an
-// error of the handler.
-func (h *Hub) sendOutcome(ctx context.Context, p bot.Platform, externalID string, err error) error {
-	if errors.Is(err, bot.ErrBlocked) {
-		if markErr := h.Store.MarkBlocked(ctx, storage.Platform(p), externalID, h.Clock()); markErr != nil && !errors.Is(markErr, storage.ErrNotFound) {
-			return fmt.Errorf("mark blocked: %w", markErr)
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("send message: %w", err)
-	}
-	return nil
-}
-
-// notify sends a message to a person on the platform where they were seen
-// last and can be reached. key names the notice, so that a retry of the work
-// that sends it is not delivered twice where the platform can tell. It
-// reports whether anyone received it.
-func (h *Hub) notify(ctx context.Context, key string, accounts []storage.Account, lang string, build func(lang string) bot.Message) (bool, error) {
-	for _, a := range accounts {
-		sender, ok := h.Senders[bot.Platform(a.Platform)]
-		if !ok || a.BlockedAt != nil {
-			continue
-		}
-		m := build(lang)
-		m.ChatID, m.Key = a.ExternalID, key+":"+string(a.Platform)+":"+a.ExternalID
-		_, err := sender.Send(ctx, m)
-		if errors.Is(err, bot.ErrBlocked) {
-			if err := h.sendOutcome(ctx, bot.Platform(a.Platform), a.ExternalID, err); err != nil {
-				return false, err
-			}
-			continue
-		}
-		if err != nil {
-			return false, fmt.Errorf("notify: %w", err)
-		}
-		return true, nil
-	}
-	return false, nil
 }
 
 // onOther handles what no command or button route took: conversation
@@ -359,7 +414,14 @@ func (h *Hub) onOther(ctx context.Context, s *session) error {
 		return s.notice(ctx, "error.stale_button")
 	}
 	if s.u.Command != "" {
-		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.unknown_command"), Keyboard: s.mainMenu()})
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("error.unknown_command"), Keyboard: s.mainMenu(ctx)})
+	}
+	if s.person != nil && isMenuWord(s.u.Text) && len(s.u.Attachments) == 0 {
+		// "меню" opens the menu from anywhere, never joins a question.
+		if err := s.endConversation(ctx); err != nil {
+			return err
+		}
+		return h.showMenu(ctx, s, "menu.title")
 	}
 	conv, err := s.conversation(ctx)
 	if err != nil {
@@ -375,4 +437,15 @@ func (h *Hub) onOther(ctx context.Context, s *session) error {
 		return err
 	}
 	return h.showMenu(ctx, s, "menu.title")
+}
+
+// menuWords open the menu when typed alone, in either language.
+var menuWords = map[string]bool{"меню": true, "menu": true, "начать": true, "start": true, "старт": true, "главное меню": true, "main menu": true}
+
+// isMenuWord reports whether text is a request for the menu: one of
+// menuWords, whatever the case, spacing or closing punctuation.
+func isMenuWord(text string) bool {
+	text = strings.ToLower(strings.Join(strings.Fields(text), " "))
+	text = strings.TrimRight(text, ".!?…")
+	return menuWords[text]
 }

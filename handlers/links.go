@@ -2,10 +2,14 @@ package handlers
 
 import "net/url"
 
-// Links builds the deep links that open the bot on each platform.
+// Links builds the deep links that open the bot on each platform, and
+// knows where the console is.
 type Links struct {
 	TelegramBot string // bot username, without @
 	VKGroup     string // community screen name, or "club<id>"
+	// Console is the staff console's public address, which its sign-in
+	// links start with.
+	Console string
 }
 
 // Telegram returns https://t.me/<bot>?start=<payload>, or "" when unknown.

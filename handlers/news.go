@@ -9,64 +9,41 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/news"
 	"github.com/unionhub/unionhub/storage"
 )
 
-// News limits and defaults.
+// Composing news: the screens.
 const (
-	cbNews          = "nw"
-	maxNewsText     = 3500 // UTF-16 units: room for a note and a share line
-	relayPeriod     = 24 * time.Hour
 	maxChosenOrgs   = 5 // org toggles shown on one screen
 	scheduleLayout  = "02.01.2006 15:04"
 	scheduleLayout2 = "02.01 15:04"
 )
 
-// Broadcaster is the delivery engine as the conversations see it.
-type Broadcaster interface {
-	// Kick tells the engine an outbox was just built.
-	Kick()
-}
-
-// publishOrgs are the orgs the person may send news from.
-func publishOrgs(active []storage.Membership) []storage.Org {
-	return storage.ManagedOrgs(active, storage.ActPublish)
-}
-
 // cmdNews starts composing a broadcast.
 func (h *Hub) cmdNews(ctx context.Context, s *session) error {
-	if !s.private() {
-		return nil
-	}
-	if ok, err := h.requireRegistered(ctx, s); !ok {
-		return err
-	}
-	active, err := s.activeRoles(ctx)
-	if err != nil {
-		return err
-	}
-	orgs := publishOrgs(active)
+	orgs, err := h.staffOrgs(ctx, s, access.ActPublish)
 	if len(orgs) == 0 {
-		return s.refuse(ctx, "error.not_allowed")
+		return err
 	}
 	c := &conversation{Flow: flowNews, Step: stepText, SenderOrgID: orgs[0].ID}
 	if len(orgs) > 1 {
 		c.Step = stepPick
-		var choices []choice
-		for _, o := range orgs[:min(len(orgs), bot.MaxKeyboardRows)] {
-			choices = append(choices, choice{label: o.Name, data: fmt.Sprintf("%s:from:%d", cbNews, o.ID)})
-		}
-		if err := s.saveConversation(ctx, c); err != nil {
-			return err
-		}
-		list, kb := numbered(choices)
-		return s.reply(ctx, s.t("news.which_org")+"\n"+list, kb)
 	}
 	if err := s.saveConversation(ctx, c); err != nil {
 		return err
 	}
-	return s.reply(ctx, s.plural("news.ask_text", maxNewsText), bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbNews + ":cancel"}}})
+	if _, chosen, err := h.chooseOrg(ctx, s, orgs, "news.which_org", cbNews, nwFrom); !chosen {
+		return err
+	}
+	return h.askNewsText(ctx, s)
+}
+
+// askNewsText asks for the item's text.
+func (h *Hub) askNewsText(ctx context.Context, s *session) error {
+	return s.reply(ctx, s.plural("news.ask_text", news.MaxText), bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: newsButton{Action: nwCancel}.data()}}})
 }
 
 // newsText takes the text (and a photo or document) of the item.
@@ -80,7 +57,7 @@ func (h *Hub) newsText(ctx context.Context, s *session, c *conversation) error {
 	if s.u.HasMedia {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("ask.unsupported_media")})
 	}
-	text, bad := cleanLongText(s.u.Text, maxNewsText, len(s.u.Attachments) > 0)
+	text, bad := cleanLongText(s.u.Text, news.MaxText, len(s.u.Attachments) > 0)
 	if bad != nil {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: bad.message(s)})
 	}
@@ -109,71 +86,88 @@ func keepFormat(raw, text string, format []storage.Span) []storage.Span {
 	return out
 }
 
-// draft is the broadcast the conversation describes.
-func (h *Hub) draft(s *session, c *conversation) storage.Broadcast {
-	a := storage.Audience{OrgIDs: c.ChosenOrgs, Private: c.Where != "chats", Chats: c.Where != "private"}
-	switch c.Roles {
-	case "activists":
-		a.Roles = []storage.Role{storage.RoleActivist}
-	case "leaders":
-		a.Roles = []storage.Role{storage.RoleChair, storage.RoleInfoworker}
-	}
-	mode := storage.ModeDirect
-	if c.Relay {
-		mode = storage.ModeRelay
-	}
-	return storage.Broadcast{AuthorID: s.person.ID, OrgID: c.SenderOrgID, Text: c.Question, Format: c.Format, Attachments: c.Attachments, Mode: mode, Audience: a}
+// newsDraft is the broadcast the conversation describes.
+func newsDraft(c *conversation) news.Draft {
+	return news.Draft{OrgID: c.SenderOrgID, Text: c.Question, Format: c.Format, Files: c.Attachments,
+		Orgs: c.ChosenOrgs, Roles: news.Roles(c.Roles), Where: news.Where(c.Where), Relay: c.Relay}
 }
 
 // newsSettings shows the item with its audience, where it goes, the mode
 // and how many it reaches, with buttons to change each and to send.
 func (h *Hub) newsSettings(ctx context.Context, s *session, c *conversation) error {
-	org, err := h.Store.Org(ctx, c.SenderOrgID)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
 	}
-	b := h.draft(s, c)
-	people, chats, err := h.Store.CountAudience(ctx, b, storage.OutboxScope{Orgs: []storage.Org{org}, Subtree: true})
+	p, err := h.News.Preview(ctx, by, newsDraft(c))
+	if errors.Is(err, access.ErrForbidden) {
+		return s.refuse(ctx, "error.not_allowed")
+	}
 	if err != nil {
-		return fmt.Errorf("count audience: %w", err)
+		return err
 	}
-	orgsText := s.t("news.orgs_all", "Org", org.Name)
-	if len(c.ChosenOrgs) > 0 {
+	orgsText := s.t("news.orgs_all", "Org", p.Org.Name)
+	switch {
+	case len(c.ChosenOrgs) > 0:
 		var names []string
 		for _, id := range c.ChosenOrgs {
-			names = append(names, h.orgName(ctx, id))
+			name := strconv.FormatInt(id, 10)
+			if i := slices.IndexFunc(p.Children, func(o storage.Org) bool { return o.ID == id }); i >= 0 {
+				name = p.Children[i].Name
+			}
+			names = append(names, name)
 		}
 		orgsText = strings.Join(names, "; ")
+	case len(p.Children) == 0:
+		orgsText = s.t("news.orgs_own", "Org", p.Org.Name)
 	}
-	text := s.t("news.settings", "Org", org.Name, "Text", snippet(c.Question, 300), "Orgs", orgsText,
-		"Roles", s.t(rolesKey(c.Roles)), "Where", s.t(whereKey(c.Where)),
+	where := s.t(whereKey(c.Where))
+	if p.Chats == 0 && news.Where(c.Where) != news.WherePrivate {
+		where += " " + s.t("news.no_chats")
+	}
+	text := s.t("news.settings", "Org", p.Org.Name, "Text", snippet(c.Question, 300), "Orgs", orgsText,
+		"Roles", s.t(rolesKey(c.Roles)), "Where", where,
 		"Mode", s.t(modeKey(c.Relay))) + "\n" + s.plural("news.files", len(c.Attachments)) + "\n" +
-		s.plural("news.reach_people", people) + " " + s.plural("news.reach_chats", chats)
-	d := func(action string) string { return cbNews + ":" + action }
-	return s.reply(ctx, text, bot.Keyboard{
-		{{Text: s.t("news.button_orgs"), Data: d("orgs")}, {Text: s.t("news.button_roles"), Data: d("roles")}},
-		{{Text: s.t("news.button_where"), Data: d("where")}, {Text: s.t("news.button_mode"), Data: d("mode")}},
-		{{Text: s.t("news.button_send"), Data: d("send")}},
-		{{Text: s.t("news.button_schedule"), Data: d("schedule")}, {Text: s.t("reg.button_cancel"), Data: d("cancel")}},
-	})
+		reach(s, p.People, p.Chats) + "\n" + s.t("news.author_excluded")
+	d := func(action string) string { return newsButton{Action: action}.data() }
+	kb := bot.Keyboard{
+		{{Text: s.t("news.button_orgs"), Data: d(nwOrgs)}, {Text: s.t("news.button_roles"), Data: d(nwRoles)}},
+		{{Text: s.t("news.button_where"), Data: d(nwWhere)}, {Text: s.t("news.button_mode"), Data: d(nwMode)}},
+		{{Text: s.t("news.button_send"), Data: d(nwSend)}},
+		{{Text: s.t("news.button_schedule"), Data: d(nwSchedule)}, {Text: s.t("reg.button_cancel"), Data: d(nwCancel)}},
+	}
+	if len(p.Children) == 0 {
+		// With nothing below, neither choosing organisations nor relaying
+		// means anything.
+		kb[0], kb[1] = kb[0][1:], kb[1][:1]
+	}
+	return s.reply(ctx, text, kb)
+}
+
+// reach says how many people and chats an item reaches.
+func reach(s *session, people, chats int) string {
+	if chats == 0 {
+		return s.plural("news.reach_people_only", people)
+	}
+	return s.plural("news.reach_people", people) + " " + s.plural("news.reach_chats", chats)
 }
 
 // The settings' locale keys, spelled out so that the catalog test sees them.
 func rolesKey(r string) string {
-	switch r {
-	case "activists":
+	switch news.Roles(r) {
+	case news.RolesActivists:
 		return "news.roles_activists"
-	case "leaders":
+	case news.RolesLeadership:
 		return "news.roles_leaders"
 	}
 	return "news.roles_all"
 }
 
 func whereKey(w string) string {
-	switch w {
-	case "private":
+	switch news.Where(w) {
+	case news.WherePrivate:
 		return "news.where_private"
-	case "chats":
+	case news.WhereChats:
 		return "news.where_chats"
 	}
 	return "news.where_both"
@@ -186,103 +180,103 @@ func modeKey(relay bool) string {
 	return "news.mode_direct"
 }
 
-func (h *Hub) orgName(ctx context.Context, id int64) string {
-	if o, err := h.Store.Org(ctx, id); err == nil {
-		return o.Name
-	}
-	return strconv.FormatInt(id, 10)
-}
+// The settings' buttons go round their choices.
+var (
+	nextRoles = map[news.Roles]news.Roles{news.RolesAll: news.RolesActivists, news.RolesActivists: news.RolesLeadership, news.RolesLeadership: news.RolesAll}
+	nextWhere = map[news.Where]news.Where{news.WhereBoth: news.WherePrivate, news.WherePrivate: news.WhereChats, news.WhereChats: news.WhereBoth}
+)
 
 // onNewsButton takes the buttons of composing.
 func (h *Hub) onNewsButton(ctx context.Context, s *session) error {
-	parts := strings.Split(s.u.Callback.Data, ":")
+	b, ok := parseNewsButton(s.u.Callback.Data)
+	if !ok || s.person == nil {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if b.Action == nwStop {
+		return h.onNewsStop(ctx, s, b.ID)
+	}
 	c, err := s.conversation(ctx)
 	if err != nil {
 		return err
 	}
-	if len(parts) == 3 && parts[1] == "stop" && s.person != nil {
-		id, err := strconv.ParseInt(parts[2], 10, 64)
-		if err != nil {
-			return s.notice(ctx, "error.stale_button")
-		}
-		return h.onNewsStop(ctx, s, id)
-	}
-	if c.Flow != flowNews || s.person == nil || len(parts) < 2 {
+	if c.Flow != flowNews {
 		return s.notice(ctx, "error.stale_button")
 	}
-	active, err := s.activeRoles(ctx)
-	if err != nil {
-		return err
-	}
-	orgs := publishOrgs(active)
-	switch parts[1] {
-	case "cancel":
+	switch b.Action {
+	case nwCancel:
 		if err := s.endConversation(ctx); err != nil {
 			return err
 		}
-		return s.reply(ctx, s.t("news.cancelled"), s.mainMenu())
-	case "from":
-		id, _ := strconv.ParseInt(parts[min(2, len(parts)-1)], 10, 64)
-		if c.Step != stepPick || !slices.ContainsFunc(orgs, func(o storage.Org) bool { return o.ID == id }) {
+		return s.reply(ctx, s.t("news.cancelled"), s.mainMenu(ctx))
+	case nwFrom:
+		if c.Step != stepPick {
 			return s.notice(ctx, "error.stale_button")
 		}
-		c.SenderOrgID, c.Step = id, stepText
+		org, ok, err := h.chosenOrg(ctx, s, access.ActPublish, cbNews, nwFrom)
+		if !ok {
+			return err
+		}
+		c.SenderOrgID, c.Step = org.ID, stepText
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
-		return s.reply(ctx, s.plural("news.ask_text", maxNewsText), bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbNews + ":cancel"}}})
+		return h.askNewsText(ctx, s)
 	}
 	// Everything below acts on a finished draft of an org the person still
-	// may publish for.
+	// may send from.
 	if c.Step != stepSettings && c.Step != stepOrgs {
 		return s.notice(ctx, "error.stale_button")
 	}
-	if !slices.ContainsFunc(orgs, func(o storage.Org) bool { return o.ID == c.SenderOrgID }) {
-		return s.notice(ctx, "error.not_allowed")
+	by, err := s.actor(ctx)
+	if err != nil {
+		return err
 	}
-	switch parts[1] {
-	case "roles":
-		c.Roles = map[string]string{"": "activists", "activists": "leaders", "leaders": ""}[c.Roles]
-	case "where":
-		c.Where = map[string]string{"": "private", "private": "chats", "chats": ""}[c.Where]
-	case "mode":
+	if _, err := h.News.SenderOrg(ctx, by, c.SenderOrgID); errors.Is(err, access.ErrForbidden) {
+		return s.notice(ctx, "error.not_allowed")
+	} else if err != nil {
+		return err
+	}
+	switch b.Action {
+	case nwRoles:
+		c.Roles = string(nextRoles[news.Roles(c.Roles)])
+	case nwWhere:
+		c.Where = string(nextWhere[news.Where(c.Where)])
+	case nwMode:
 		c.Relay = !c.Relay
-	case "orgs":
+	case nwOrgs:
 		c.Step = stepOrgs
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
 		return h.newsOrgs(ctx, s, c)
-	case "org":
-		id, err := strconv.ParseInt(parts[min(2, len(parts)-1)], 10, 64)
-		children, cerr := h.Store.ChildOrgs(ctx, c.SenderOrgID)
-		if cerr != nil {
-			return fmt.Errorf("list orgs: %w", cerr)
+	case nwOrg:
+		children, err := h.News.Children(ctx, by, c.SenderOrgID)
+		if err != nil {
+			return err
 		}
-		if err != nil || c.Step != stepOrgs || !slices.ContainsFunc(children, func(o storage.Org) bool { return o.ID == id }) {
+		if c.Step != stepOrgs || !slices.ContainsFunc(children, func(o storage.Org) bool { return o.ID == b.ID }) {
 			return s.notice(ctx, "error.stale_button")
 		}
-		if i := slices.Index(c.ChosenOrgs, id); i >= 0 {
+		if i := slices.Index(c.ChosenOrgs, b.ID); i >= 0 {
 			c.ChosenOrgs = slices.Delete(c.ChosenOrgs, i, i+1)
 		} else {
-			c.ChosenOrgs = append(c.ChosenOrgs, id)
+			c.ChosenOrgs = append(c.ChosenOrgs, b.ID)
 		}
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
 		return h.newsOrgs(ctx, s, c)
-	case "done":
+	case nwDone:
 		c.Step = stepSettings
-	case "schedule":
-		c.Step = stepSchedule
+	case nwSchedule:
+		c.Step, c.Card = stepSchedule, s.u.Callback.MessageID
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
-		return s.ask(ctx, s.t("news.ask_when"), bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: cbNews + ":cancel"}}})
-	case "send":
+		return s.ask(ctx, s.t("news.ask_when"), bot.Keyboard{{{Text: s.t("reg.button_cancel"), Data: newsButton{Action: nwCancel}.data()}}})
+	case nwSend:
+		c.Card = s.u.Callback.MessageID
 		return h.startBroadcast(ctx, s, c, nil)
-	default:
-		return s.notice(ctx, "error.stale_button")
 	}
 	if err := s.saveConversation(ctx, c); err != nil {
 		return err
@@ -292,9 +286,13 @@ func (h *Hub) onNewsButton(ctx context.Context, s *session) error {
 
 // newsOrgs lets the sender pick child organisations, or all of them.
 func (h *Hub) newsOrgs(ctx context.Context, s *session, c *conversation) error {
-	children, err := h.Store.ChildOrgs(ctx, c.SenderOrgID)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("list orgs: %w", err)
+		return err
+	}
+	children, err := h.News.Children(ctx, by, c.SenderOrgID)
+	if err != nil {
+		return err
 	}
 	var choices []choice
 	for _, o := range children[:min(len(children), maxChosenOrgs)] {
@@ -302,21 +300,29 @@ func (h *Hub) newsOrgs(ctx context.Context, s *session, c *conversation) error {
 		if slices.Contains(c.ChosenOrgs, o.ID) {
 			mark = "✅ "
 		}
-		choices = append(choices, choice{label: mark + o.Name, data: fmt.Sprintf("%s:org:%d", cbNews, o.ID)})
+		choices = append(choices, choice{label: mark + o.Name, data: newsButton{Action: nwOrg, ID: o.ID}.data()})
 	}
 	list, kb := numbered(choices)
 	text := s.t("news.pick_orgs") + "\n" + list
 	if len(children) > maxChosenOrgs {
 		text += "\n" + s.plural("ticket.list_more", len(children)-maxChosenOrgs)
 	}
-	return s.reply(ctx, text, append(kb, []bot.Button{{Text: s.t("news.button_done"), Data: cbNews + ":done"}}))
+	return s.reply(ctx, text, append(kb, []bot.Button{{Text: s.t("news.button_done"), Data: newsButton{Action: nwDone}.data()}}))
 }
 
-// newsSchedule takes the time to send at, in the sender org's time zone.
+// newsSchedule takes the time to send at, in the sender org's time zone:
+// "02.01.2006 15:04", or "02.01 15:04" for the next such day.
 func (h *Hub) newsSchedule(ctx context.Context, s *session, c *conversation) error {
-	org, err := h.Store.Org(ctx, c.SenderOrgID)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+		return err
+	}
+	org, err := h.News.SenderOrg(ctx, by, c.SenderOrgID)
+	if errors.Is(err, access.ErrForbidden) {
+		return s.refuse(ctx, "error.not_allowed")
+	}
+	if err != nil {
+		return err
 	}
 	now := h.Clock()
 	loc := zone(org)
@@ -330,120 +336,110 @@ func (h *Hub) newsSchedule(ctx context.Context, s *session, c *conversation) err
 			}
 		}
 	}
-	if err != nil || !at.After(now) || at.After(now.AddDate(1, 0, 0)) {
+	if err != nil {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.bad_when")})
 	}
 	return h.startBroadcast(ctx, s, c, &at)
 }
 
-// startBroadcast commits the broadcast and, unless it is scheduled, builds
-// its outbox and shows the sender its progress.
+// startBroadcast commits the broadcast and, unless it is scheduled, starts
+// it and shows the sender its progress. The settings card, its buttons
+// spent, becomes the outcome.
 func (h *Hub) startBroadcast(ctx context.Context, s *session, c *conversation, at *time.Time) error {
-	now := h.Clock()
-	b := h.draft(s, c)
-	// Even "now" starts as scheduled: the engine finishes a sending broadcast
-	// with an empty outbox, so it becomes sending only once the outbox exists.
-	b.CreatedAt, b.Status, b.ScheduledAt = now, storage.BroadcastScheduled, at
-	if b.Mode == storage.ModeRelay {
-		deadline := now.Add(relayPeriod)
-		if at != nil {
-			deadline = at.Add(relayPeriod)
-		}
-		b.RelayDeadline = &deadline
-	}
-	b, err := h.Store.CreateBroadcast(ctx, b)
+	by, err := s.actor(ctx)
 	if err != nil {
-		return fmt.Errorf("create broadcast: %w", err)
+		return err
+	}
+	b, err := h.News.Create(ctx, by, newsDraft(c), at)
+	switch {
+	case errors.Is(err, access.ErrForbidden):
+		return s.refuse(ctx, "error.not_allowed")
+	case errors.Is(err, news.ErrBadTime):
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.bad_when")})
+	case err != nil:
+		return err
 	}
 	if err := s.endConversation(ctx); err != nil {
 		h.Logger.WarnContext(ctx, "end news conversation", "broadcast", b.ID, "err", err)
 	}
 	if at != nil {
-		org, _ := h.Store.Org(ctx, b.OrgID)
-		return s.reply(ctx, s.t("news.scheduled", "ID", b.ID, "When", at.In(zone(org)).Format(scheduleLayout)), s.mainMenu())
+		people, chats, err := h.News.Reach(ctx, b)
+		if err != nil {
+			return err
+		}
+		org, err := h.Store.Org(ctx, b.OrgID)
+		if err != nil {
+			return fmt.Errorf("load org: %w", err)
+		}
+		when := at.In(zone(org)).Format(scheduleLayout)
+		h.spendCard(ctx, s, c.Card, s.t("news.card_scheduled", "ID", b.ID, "When", when)+"\n"+reach(s, people, chats))
+		return s.reply(ctx, s.t("news.scheduled", "ID", b.ID, "When", when), s.mainMenu(ctx))
 	}
-	if err := h.launch(ctx, b); err != nil {
+	if err := h.News.Start(ctx, by, b); errors.Is(err, news.ErrBuildFailed) {
+		// The author has been told why.
+		h.spendCard(ctx, s, c.Card, s.t("news.card_failed", "ID", b.ID))
+		return nil
+	} else if err != nil {
 		return err
 	}
-	// The progress message comes once the outbox exists, so that its Stop
-	// button always finds something to stop.
-	progress, err := s.sender.Send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.progress_start", "ID", b.ID),
-		Keyboard: bot.Keyboard{{{Text: s.t("news.button_stop"), Data: fmt.Sprintf("%s:stop:%d", cbNews, b.ID)}}}})
-	if err != nil {
-		h.Logger.WarnContext(ctx, "send progress message", "broadcast", b.ID, "err", err)
-		return nil
+	// The progress message comes once the first recipients are in, so that
+	// its Stop button always finds something to stop; the count for the
+	// spent card after it, as the news is on its way.
+	h.showProgressStart(ctx, s, by, b)
+	outcome := s.t("news.card_sent", "ID", b.ID)
+	if people, chats, err := h.News.Reach(ctx, b); err == nil {
+		outcome += "\n" + reach(s, people, chats)
+	} else {
+		h.Logger.WarnContext(ctx, "count audience of a sent broadcast", "broadcast", b.ID, "err", err)
 	}
-	if err := h.Store.SetBroadcastProgress(ctx, b.ID, storage.DeskPost{TicketID: b.ID, Platform: storage.Platform(s.u.Platform), ChatID: progress.ChatID, MessageID: progress.MessageID}); err != nil {
-		h.Logger.WarnContext(ctx, "remember progress message", "broadcast", b.ID, "err", err)
-		return nil
-	}
-	h.progress.add(b.ID)
+	h.spendCard(ctx, s, c.Card, outcome)
 	return nil
 }
 
-// launch starts a scheduled broadcast now: it builds the outbox (the whole
-// audience at once, or in relay mode the sender's own people and a relay
-// step for each organisation one level down), then marks it sending.
-func (h *Hub) launch(ctx context.Context, b storage.Broadcast) error {
-	// The sender's process and the timers (which resume a launch a crash
-	// cut short) may both try: one launches, the other finds it started.
-	unlock, err := h.State.Lock(ctx, fmt.Sprintf("broadcast:launch:%d", b.ID), time.Minute)
+// showProgressStart sends the sender the message that shows the progress
+// of b, with its Stop button, and has it kept up to date. The news is on
+// its way already: a failure is logged.
+func (h *Hub) showProgressStart(ctx context.Context, s *session, by access.Actor, b storage.Broadcast) {
+	progress, err := s.sender.Send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.progress_start", "ID", b.ID),
+		Keyboard: bot.Keyboard{{{Text: s.t("news.button_stop"), Data: newsButton{Action: nwStop, ID: b.ID}.data()}}}})
 	if err != nil {
-		return fmt.Errorf("lock launch: %w", err)
+		h.Logger.WarnContext(ctx, "send progress message", "broadcast", b.ID, "err", err)
+		return
 	}
-	defer func() { _ = unlock(context.WithoutCancel(ctx)) }()
-	if b, err = h.Store.Broadcast(ctx, b.ID); err != nil {
-		return fmt.Errorf("load broadcast: %w", err)
+	at := storage.DeskPost{TicketID: b.ID, Platform: storage.Platform(s.u.Platform), ChatID: progress.ChatID, MessageID: progress.MessageID}
+	if err := h.News.KeepProgress(ctx, by, b, at); err != nil {
+		h.Logger.WarnContext(ctx, "remember progress message", "broadcast", b.ID, "err", err)
 	}
-	if b.Status != storage.BroadcastScheduled {
-		return nil
+}
+
+// spendCard replaces a screen whose buttons are spent with its outcome and
+// no buttons. The outcome is also said elsewhere, so a failed edit is
+// logged, not returned.
+func (h *Hub) spendCard(ctx context.Context, s *session, messageID, outcome string) {
+	if messageID == "" {
+		return
 	}
-	org, err := h.Store.Org(ctx, b.OrgID)
-	if err != nil {
-		return fmt.Errorf("load org: %w", err)
+	if err := s.sender.Edit(ctx, bot.Sent{ChatID: s.u.Chat.ID, MessageID: messageID}, bot.Message{Text: outcome}); err != nil {
+		h.Logger.WarnContext(ctx, "replace a spent screen", "err", err)
 	}
-	if b.Mode == storage.ModeDirect {
-		if _, err := h.Store.BuildOutbox(ctx, b, storage.OutboxScope{Orgs: []storage.Org{org}, Subtree: true}, h.Clock()); err != nil {
-			return fmt.Errorf("build outbox: %w", err)
-		}
-	} else if err := h.publishLevel(ctx, b, org); err != nil {
-		return err
-	}
-	if _, err := h.Store.SetBroadcastStatus(ctx, b.ID, storage.BroadcastScheduled, storage.BroadcastSending, h.Clock()); err != nil && !errors.Is(err, storage.ErrConflict) {
-		return fmt.Errorf("start broadcast: %w", err)
-	}
-	if h.Broadcaster != nil {
-		h.Broadcaster.Kick()
-	}
-	return nil
 }
 
 // onNewsStop cancels a running broadcast from its progress message.
 func (h *Hub) onNewsStop(ctx context.Context, s *session, id int64) error {
-	b, err := h.Store.Broadcast(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s.notice(ctx, "error.stale_button")
-	}
-	if err != nil {
-		return fmt.Errorf("load broadcast: %w", err)
-	}
-	active, err := s.activeRoles(ctx)
+	by, err := s.actor(ctx)
 	if err != nil {
 		return err
 	}
-	org, err := h.Store.Org(ctx, b.OrgID)
-	if err != nil {
-		return fmt.Errorf("load org: %w", err)
-	}
-	if !storage.Allowed(active, storage.ActPublish, org) {
+	n, err := h.News.Stop(ctx, by, id)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return s.notice(ctx, "error.stale_button")
+	case errors.Is(err, access.ErrForbidden):
 		return s.notice(ctx, "error.not_allowed")
-	}
-	n, err := h.Store.CancelBroadcast(ctx, id, h.Clock())
-	if errors.Is(err, storage.ErrConflict) {
+	case errors.Is(err, storage.ErrConflict):
 		return s.notice(ctx, "news.already_over", "ID", id)
-	}
-	if err != nil {
-		return fmt.Errorf("cancel broadcast: %w", err)
+	case err != nil:
+		return err
 	}
 	return s.reply(ctx, s.plural("news.stopped", n, "ID", id), nil)
 }

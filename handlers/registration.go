@@ -10,11 +10,88 @@ import (
 
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/membership"
+	"github.com/unionhub/unionhub/orgs"
 	"github.com/unionhub/unionhub/storage"
 )
 
 // pickPageSize keeps the org picker within VK's six keyboard rows.
 const pickPageSize = 5
+
+// regBegin is the action of the button that starts a registration.
+const regBegin = "begin"
+
+// regButton answers the registration conversation. Every action but
+// regBegin names the Step it answers, so that a stale button cannot act on
+// a later step: "reg:begin", "reg:accept:consent".
+type regButton struct {
+	Action, Step string
+}
+
+func (b regButton) data() string {
+	if b.Step == "" {
+		return joinData(cbReg, b.Action)
+	}
+	return joinData(cbReg, b.Action, b.Step)
+}
+
+func parseRegButton(data string) (regButton, bool) {
+	if f, ok := fieldsOf(data, cbReg, 1); ok && f[0] == regBegin {
+		return regButton{Action: regBegin}, true
+	}
+	f, ok := fieldsOf(data, cbReg, 2)
+	if !ok || f[0] == regBegin || f[1] == "" {
+		return regButton{}, false
+	}
+	return regButton{Action: f[0], Step: f[1]}, true
+}
+
+// pickButton moves through the org picker: with Open it lists the children
+// of OrgID (0: the top of the tree) at Page, "pick:n:5:0"; without, it
+// chooses OrgID, "pick:s:12".
+type pickButton struct {
+	Open  bool
+	OrgID int64
+	Page  int
+}
+
+func (b pickButton) data() string {
+	if b.Open {
+		return joinData(cbPick, "n", strconv.FormatInt(b.OrgID, 10), strconv.Itoa(b.Page))
+	}
+	return joinData(cbPick, "s", idData(b.OrgID))
+}
+
+func parsePickButton(data string) (pickButton, bool) {
+	if f, ok := fieldsOf(data, cbPick, 3); ok && f[0] == "n" {
+		parent, err1 := strconv.ParseInt(f[1], 10, 64)
+		page, err2 := strconv.Atoi(f[2])
+		if err1 != nil || err2 != nil || parent < 0 || page < 0 {
+			return pickButton{}, false
+		}
+		return pickButton{Open: true, OrgID: parent, Page: page}, true
+	}
+	if f, ok := fieldsOf(data, cbPick, 2); ok && f[0] == "s" {
+		id, ok := idField(f[1])
+		return pickButton{OrgID: id}, ok
+	}
+	return pickButton{}, false
+}
+
+// langButton switches the language the person reads: "lang:en".
+type langButton struct {
+	Lang string
+}
+
+func (b langButton) data() string { return joinData(cbLang, b.Lang) }
+
+func parseLangButton(data string) (langButton, bool) {
+	f, ok := fieldsOf(data, cbLang, 1)
+	if !ok || locales.Normalize(f[0]) != f[0] {
+		return langButton{}, false
+	}
+	return langButton{Lang: f[0]}, true
+}
 
 // cmdStart opens the bot: with an invite code, a link code, or nothing.
 func (h *Hub) cmdStart(ctx context.Context, s *session) error {
@@ -35,46 +112,45 @@ func (h *Hub) cmdStart(ctx context.Context, s *session) error {
 
 // greetStranger answers someone unregistered who just wrote something.
 func (h *Hub) greetStranger(ctx context.Context, s *session) error {
-	if text := strings.TrimSpace(s.u.Text); looksLikeInviteCode(text) {
+	if text := strings.TrimSpace(s.u.Text); orgs.LooksLikeInviteCode(text) {
 		return h.startWithInvite(ctx, s, text)
 	}
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("reg.stranger"), Keyboard: bot.Keyboard{
-		{{Text: s.t("reg.button_begin"), Data: cbReg + ":begin"}},
-		{{Text: s.t("lang.button_other"), Data: cbLang + ":" + otherLang(s.lang)}},
+		{{Text: s.t("reg.button_begin"), Data: regButton{Action: regBegin}.data()}},
+		{{Text: s.t("lang.button_other"), Data: langButton{Lang: otherLang(s.lang)}.data()}},
 	}})
 }
 
+// startWithInvite opens an invite: someone registered joins its
+// organisation at once, anyone else starts registering into it.
 func (h *Hub) startWithInvite(ctx context.Context, s *session, code string) error {
-	inv, err := h.Store.Invite(ctx, code)
-	if errors.Is(err, storage.ErrNotFound) {
-		return s.reply(ctx, s.t("invite.unknown"), nil)
+	inv, err := h.Membership.OpenInvite(ctx, code)
+	if key := inviteErrorKey(err); key != "" {
+		return s.reply(ctx, s.t(key), nil)
 	}
 	if err != nil {
-		return fmt.Errorf("look up invite: %w", err)
-	}
-	if err := inv.Usable(h.Clock()); err != nil {
-		return s.reply(ctx, s.t(inviteErrorKey(err)), nil)
-	}
-	org, err := h.Store.Org(ctx, inv.OrgID)
-	if err != nil {
-		return fmt.Errorf("load invite org: %w", err)
+		return err
 	}
 	if s.person != nil {
-		m, err := h.Store.JoinByInvite(ctx, s.person.ID, code, h.Clock())
+		act, err := s.actor(ctx)
+		if err != nil {
+			return err
+		}
+		m, err := h.Membership.Join(ctx, act, inv)
 		if key := inviteErrorKey(err); key != "" {
-			return s.reply(ctx, s.t(key), s.mainMenu())
+			return s.reply(ctx, s.t(key), s.mainMenu(ctx))
 		}
 		if err != nil {
-			return fmt.Errorf("join by invite: %w", err)
+			return err
 		}
 		s.loadedRoles = false
-		return s.reply(ctx, s.t("invite.joined", "Org", org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu())
+		return s.reply(ctx, s.t("invite.joined", "Org", inv.Org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu(ctx))
 	}
 	conv, err := s.conversation(ctx)
 	if err != nil {
 		return err
 	}
-	next := &conversation{Flow: flowRegister, Step: stepConsent, Lang: conv.Lang, OrgID: org.ID, Role: inv.Role, Invite: code}
+	next := &conversation{Flow: flowRegister, Step: stepConsent, Lang: conv.Lang, OrgID: inv.Org.ID, Role: inv.Invite.Role, Invite: code}
 	if err := s.saveConversation(ctx, next); err != nil {
 		return err
 	}
@@ -93,7 +169,8 @@ func (h *Hub) startWithoutCode(ctx context.Context, s *session) error {
 	return h.prompt(ctx, s, next)
 }
 
-// inviteErrorKey explains why an invite cannot be used; "" when it can.
+// inviteErrorKey explains why an invite cannot be used; "" when it can, or
+// when err is not about the invite.
 func inviteErrorKey(err error) string {
 	switch {
 	case err == nil:
@@ -112,8 +189,7 @@ func inviteErrorKey(err error) string {
 
 // prompt shows the question of the conversation's current step.
 func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
-	// Buttons name the step they answer, so a stale one cannot act on a later step.
-	data := func(action string) string { return cbReg + ":" + action + ":" + c.Step }
+	data := func(action string) string { return regButton{Action: action, Step: c.Step}.data() }
 	cancel := bot.Button{Text: s.t("reg.button_cancel"), Data: data("cancel")}
 	skip := bot.Button{Text: s.t("reg.button_skip"), Data: data("skip")}
 	switch c.Step {
@@ -131,7 +207,7 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 		text += "\n\n" + s.t("consent.text", "Version", locales.ConsentVersion)
 		return s.reply(ctx, text, bot.Keyboard{
 			{{Text: s.t("reg.button_accept"), Data: data("accept")}, {Text: s.t("reg.button_decline"), Data: data("decline")}},
-			{{Text: s.t("lang.button_other"), Data: cbLang + ":" + otherLang(s.lang)}},
+			{{Text: s.t("lang.button_other"), Data: langButton{Lang: otherLang(s.lang)}.data()}},
 		})
 	case stepName:
 		return s.reply(ctx, s.t("reg.ask_name"), bot.Keyboard{{cancel}})
@@ -181,16 +257,16 @@ func (h *Hub) registrationText(ctx context.Context, s *session, c *conversation)
 	)
 	switch c.Step {
 	case stepName:
-		value, bad = cleanName(s.u.Text)
+		value, bad = cleanField(membership.FieldName, s.u.Text)
 		c.FullName, next = value, stepPosition
 	case stepPosition:
-		value, bad = cleanPosition(s.u.Text)
+		value, bad = cleanField(membership.FieldPosition, s.u.Text)
 		c.Position, next = value, stepWorkEmail
 	case stepWorkEmail:
-		value, bad = cleanEmail(s.u.Text)
+		value, bad = cleanField(membership.FieldWorkEmail, s.u.Text)
 		c.WorkEmail, next = value, stepPersonalOffer
 	case stepPersonalEmail:
-		value, bad = cleanEmail(s.u.Text)
+		value, bad = cleanField(membership.FieldPersonalEmail, s.u.Text)
 		c.PersonalEmail, next = value, stepConfirm
 	default:
 		// The step waits for a button.
@@ -218,12 +294,15 @@ func (h *Hub) refuseInput(ctx context.Context, s *session, c *conversation, bad 
 // onRegButton takes the buttons of the registration conversation. Every
 // button but "begin" names its step and is stale once the step has passed.
 func (h *Hub) onRegButton(ctx context.Context, s *session) error {
-	parts := strings.Split(s.u.Callback.Data, ":")
+	b, ok := parseRegButton(s.u.Callback.Data)
+	if !ok {
+		return s.notice(ctx, "error.stale_button")
+	}
 	c, err := s.conversation(ctx)
 	if err != nil {
 		return err
 	}
-	if len(parts) == 2 && parts[1] == "begin" {
+	if b.Action == regBegin {
 		switch {
 		case s.person != nil:
 			return h.showMenu(ctx, s, "menu.welcome_back")
@@ -232,22 +311,26 @@ func (h *Hub) onRegButton(ctx context.Context, s *session) error {
 		}
 		return h.startWithoutCode(ctx, s)
 	}
-	if len(parts) != 3 || c.Flow != flowRegister || parts[2] != c.Step || s.person != nil {
-		return s.notice(ctx, "error.stale_button")
-	}
-	now := h.Clock()
-	switch action := parts[1]; {
-	case action == "cancel":
+	if b.Action == "cancel" && c.Flow == flowRegister && s.person == nil {
+		// A cancel is never stale: whatever was typed goes at once, from
+		// whichever step's button.
 		if err := s.endConversation(ctx); err != nil {
 			return err
 		}
 		return s.reply(ctx, s.t("reg.cancelled"), nil)
+	}
+	if c.Flow != flowRegister || b.Step != c.Step || s.person != nil {
+		return s.notice(ctx, "error.stale_button")
+	}
+	now := h.Clock()
+	switch action := b.Action; {
 	case action == "accept" && c.Step == stepConsent:
+		// The consent stays in the chat as the person agreed to it.
+		s.spendPressed(ctx)
 		c.ConsentAt, c.Step = now, stepName
 	case action == "decline" && c.Step == stepConsent:
-		refusal := storage.Consent{OrgID: c.OrgID, Kind: storage.ConsentPersonalData, Version: locales.ConsentVersion, Locale: s.lang, At: now}
-		if err := h.Store.RecordRefusal(ctx, refusal); err != nil {
-			return fmt.Errorf("record refusal: %w", err)
+		if err := h.Membership.Decline(ctx, membership.Refusal{OrgID: c.OrgID, ConsentVersion: locales.ConsentVersion, Locale: s.lang}); err != nil {
+			return err
 		}
 		if err := s.endConversation(ctx); err != nil {
 			return err
@@ -260,6 +343,7 @@ func (h *Hub) onRegButton(ctx context.Context, s *session) error {
 	case action == "skip" && (c.Step == stepPersonalOffer || c.Step == stepPersonalEmail):
 		c.PersonalEmail, c.PersonalOfferAt, c.Step = "", time.Time{}, stepConfirm
 	case action == "personal" && c.Step == stepPersonalOffer:
+		s.spendPressed(ctx) // the consent to the personal address stays too
 		c.PersonalOfferAt, c.Step = now, stepPersonalEmail
 	case action == "restart" && c.Step == stepConfirm:
 		// Start the answers afresh: nothing of the first pass may slip through.
@@ -279,17 +363,12 @@ func (h *Hub) onRegButton(ctx context.Context, s *session) error {
 // completeRegistration commits the registration, then tells the person:
 // "registered" is only said after the commit.
 func (h *Hub) completeRegistration(ctx context.Context, s *session, c *conversation) error {
-	now := h.Clock()
-	reg := storage.Registration{
-		Platform: storage.Platform(s.u.Platform), ExternalID: s.u.From.ID,
+	app, err := h.Membership.Register(ctx, membership.Form{
+		Account:  membership.Account{Platform: storage.Platform(s.u.Platform), ExternalID: s.u.From.ID},
 		FullName: c.FullName, Position: c.Position, WorkEmail: c.WorkEmail, PersonalEmail: c.PersonalEmail,
-		Locale: s.lang, OrgID: c.OrgID, Role: c.Role, InviteCode: c.Invite, At: now,
-		Consents: []storage.Consent{{OrgID: c.OrgID, Kind: storage.ConsentPersonalData, Version: locales.ConsentVersion, Locale: s.lang, Accepted: true, At: c.ConsentAt}},
-	}
-	if c.PersonalEmail != "" {
-		reg.Consents = append(reg.Consents, storage.Consent{OrgID: c.OrgID, Kind: storage.ConsentPersonalEmail, Version: locales.ConsentVersion, Locale: s.lang, Accepted: true, At: c.PersonalOfferAt})
-	}
-	person, m, err := h.Store.Register(ctx, reg)
+		Locale: s.lang, ConsentVersion: locales.ConsentVersion, ConsentAt: c.ConsentAt, PersonalConsentAt: c.PersonalOfferAt,
+		OrgID: c.OrgID, Role: c.Role, InviteCode: c.Invite,
+	})
 	if key := inviteErrorKey(err); key != "" {
 		if endErr := s.endConversation(ctx); endErr != nil {
 			return endErr
@@ -303,19 +382,17 @@ func (h *Hub) completeRegistration(ctx context.Context, s *session, c *conversat
 		return s.reply(ctx, s.t("reg.already_registered"), nil)
 	}
 	if err != nil {
-		return fmt.Errorf("register: %w", err)
+		return err
 	}
+	person, m := app.Applicant, app.Membership
 	s.person = &person
 	if err := s.endConversation(ctx); err != nil {
 		return err
 	}
 	if m.Status == storage.StatusActive {
-		return s.reply(ctx, s.t("reg.done", "Name", person.FullName, "Org", m.Org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu())
+		return s.reply(ctx, s.t("reg.done", "Name", person.FullName, "Org", m.Org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu(ctx))
 	}
-	if err := s.reply(ctx, s.t("reg.pending", "Org", m.Org.Name), nil); err != nil {
-		return err
-	}
-	return h.requestApproval(ctx, person, m)
+	return s.reply(ctx, s.t("reg.pending", "Org", m.Org.Name), nil)
 }
 
 // showPicker lists the children of parent as buttons: branches open, primaries
@@ -336,7 +413,7 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 			return fmt.Errorf("load org: %w", err)
 		}
 	}
-	up := bot.Button{Text: s.t("reg.button_up"), Data: fmt.Sprintf("%s:n:%d:0", cbPick, parent.ParentID)}
+	up := bot.Button{Text: s.t("reg.button_up"), Data: pickButton{Open: true, OrgID: parent.ParentID}.data()}
 	if len(children) == 0 {
 		var kb bot.Keyboard
 		if parentID != 0 {
@@ -348,27 +425,31 @@ func (h *Hub) showPicker(ctx context.Context, s *session, parentID int64, page i
 	page = min(max(page, 0), pages-1)
 	var choices []choice
 	for _, o := range children[page*pickPageSize : min(len(children), (page+1)*pickPageSize)] {
-		c := choice{label: "🏢 " + o.Name, data: cbPick + ":s:" + strconv.FormatInt(o.ID, 10)}
-		if o.Level != storage.LevelPrimary {
-			c = choice{label: "📂 " + o.Name, data: cbPick + ":n:" + strconv.FormatInt(o.ID, 10) + ":0"}
+		c := choice{label: "🏢 " + o.Name, data: pickButton{OrgID: o.ID}.data()}
+		if !membership.Applicable(o) {
+			c = choice{label: "📂 " + o.Name, data: pickButton{Open: true, OrgID: o.ID}.data()}
 		}
 		choices = append(choices, c)
 	}
 	list, kb := numbered(choices)
 	var nav []bot.Button
 	if page > 0 {
-		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page-1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_prev"), Data: pickButton{Open: true, OrgID: parentID, Page: page - 1}.data()})
 	}
 	if parent.ParentID != 0 {
 		nav = append(nav, up)
 	}
 	if page < pages-1 {
-		nav = append(nav, bot.Button{Text: s.t("reg.button_next"), Data: fmt.Sprintf("%s:n:%d:%d", cbPick, parentID, page+1)})
+		nav = append(nav, bot.Button{Text: s.t("reg.button_next"), Data: pickButton{Open: true, OrgID: parentID, Page: page + 1}.data()})
 	}
 	if len(nav) > 0 {
 		kb = append(kb, nav)
 	}
-	text := s.t("reg.pick", "Org", parent.Name) + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages) + "\n" + list
+	heading := s.t("reg.pick")
+	if parent.ID != 0 {
+		heading = s.t("reg.pick_in", "Org", parent.Name)
+	}
+	text := heading + "\n" + s.plural("reg.pick_count", len(children), "Page", page+1, "Pages", pages) + "\n" + list
 	return s.reply(ctx, text, kb)
 }
 
@@ -381,47 +462,38 @@ func (h *Hub) onPickButton(ctx context.Context, s *session) error {
 	if c.Flow != flowRegister || c.Step != stepPick || s.person != nil {
 		return s.notice(ctx, "error.stale_button")
 	}
-	parts := strings.Split(s.u.Callback.Data, ":")
-	switch {
-	case len(parts) == 4 && parts[1] == "n":
-		parent, err1 := strconv.ParseInt(parts[2], 10, 64)
-		page, err2 := strconv.Atoi(parts[3])
-		if err1 != nil || err2 != nil || parent < 0 || page < 0 {
-			return s.notice(ctx, "error.stale_button")
-		}
-		if parent != 0 {
-			org, err := h.Store.Org(ctx, parent)
-			if errors.Is(err, storage.ErrNotFound) || (err == nil && org.Level == storage.LevelPrimary) {
+	b, ok := parsePickButton(s.u.Callback.Data)
+	if !ok {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if b.Open {
+		if b.OrgID != 0 {
+			org, err := h.Store.Org(ctx, b.OrgID)
+			if errors.Is(err, storage.ErrNotFound) || (err == nil && membership.Applicable(org)) {
 				return s.notice(ctx, "error.stale_button")
 			}
 			if err != nil {
 				return fmt.Errorf("load org: %w", err)
 			}
 		}
-		c.PickParent, c.PickPage = parent, page
+		c.PickParent, c.PickPage = b.OrgID, b.Page
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err
 		}
-		return h.showPicker(ctx, s, parent, page)
-	case len(parts) == 3 && parts[1] == "s":
-		id, err := strconv.ParseInt(parts[2], 10, 64)
-		if err != nil {
-			return s.notice(ctx, "error.stale_button")
-		}
-		org, err := h.Store.Org(ctx, id)
-		if errors.Is(err, storage.ErrNotFound) || (err == nil && org.Level != storage.LevelPrimary) {
-			return s.notice(ctx, "error.stale_button")
-		}
-		if err != nil {
-			return fmt.Errorf("load org: %w", err)
-		}
-		c.OrgID, c.Step = org.ID, stepConsent
-		if err := s.saveConversation(ctx, c); err != nil {
-			return err
-		}
-		return h.prompt(ctx, s, c)
+		return h.showPicker(ctx, s, b.OrgID, b.Page)
 	}
-	return s.notice(ctx, "error.stale_button")
+	org, err := h.Store.Org(ctx, b.OrgID)
+	if errors.Is(err, storage.ErrNotFound) || (err == nil && !membership.Applicable(org)) {
+		return s.notice(ctx, "error.stale_button")
+	}
+	if err != nil {
+		return fmt.Errorf("load org: %w", err)
+	}
+	c.OrgID, c.Step = org.ID, stepConsent
+	if err := s.saveConversation(ctx, c); err != nil {
+		return err
+	}
+	return h.prompt(ctx, s, c)
 }
 
 func roleKey(r storage.Role) string {
@@ -432,6 +504,8 @@ func roleKey(r storage.Role) string {
 		return "role.infoworker"
 	case storage.RoleChair:
 		return "role.chair"
+	case storage.RoleAdmin:
+		return "role.admin"
 	}
 	return "role.member"
 }
@@ -451,11 +525,45 @@ type choice struct{ label, data string }
 // characters) and official organisation names are long.
 func numbered(choices []choice) (string, bot.Keyboard) {
 	var text strings.Builder
-	var kb bot.Keyboard
+	labels := make([]string, len(choices))
+	seen := map[string]bool{}
+	unique := true
 	for i, c := range choices {
 		label := fmt.Sprintf("%d. %s", i+1, c.label)
 		text.WriteString("\n" + label)
-		kb = append(kb, []bot.Button{{Text: label, Data: c.data}})
+		labels[i] = shortLabel(label)
+		// Two names cut to the same words would read the same but for
+		// their numbers: then the numbers alone say it, the text has names.
+		rest := strings.TrimPrefix(labels[i], fmt.Sprintf("%d. ", i+1))
+		unique = unique && !seen[rest]
+		seen[rest] = true
+	}
+	var kb bot.Keyboard
+	for i, c := range choices {
+		if unique {
+			kb = append(kb, []bot.Button{{Text: labels[i], Data: c.data}})
+			continue
+		}
+		b := bot.Button{Text: strconv.Itoa(i + 1), Data: c.data}
+		if i%bot.MaxButtonsPerRow == 0 {
+			kb = append(kb, []bot.Button{b})
+		} else {
+			kb[len(kb)-1] = append(kb[len(kb)-1], b)
+		}
 	}
 	return text.String(), kb
+}
+
+// shortLabel cuts a button label to the platforms' limit at a word, marking
+// the cut, so that a cut is ours and reads well.
+func shortLabel(label string) string {
+	r := []rune(label)
+	if len(r) <= bot.MaxButtonLabel {
+		return label
+	}
+	cut := string(r[:bot.MaxButtonLabel-1])
+	if i := strings.LastIndex(cut, " "); i > len(cut)/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,.;:-—") + "…"
 }

@@ -7,6 +7,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -70,7 +71,11 @@ func TestCatalogsHaveTheSameKeysAndPluralForms(t *testing.T) {
 // keyLiteral matches string literals shaped like catalog keys.
 var keyLiteral = regexp.MustCompile(`^[a-z]+\.[a-z0-9_]+$`)
 
-// sourceLiterals returns every string literal in the module's non-test Go code.
+// templateKey matches a quoted key in an HTML template.
+var templateKey = regexp.MustCompile(`"([a-z]+\.[a-z0-9_]+)"`)
+
+// sourceLiterals returns every string literal in the module's non-test Go
+// code, and every quoted key in its HTML templates.
 func sourceLiterals(t *testing.T) map[string][]string {
 	t.Helper()
 	root, err := filepath.Abs("..")
@@ -85,6 +90,17 @@ func sourceLiterals(t *testing.T) map[string][]string {
 		}
 		if d.IsDir() && strings.HasPrefix(d.Name(), ".") {
 			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(path, ".html") {
+			// The console's templates name their texts as quoted keys.
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			for _, m := range templateKey.FindAllStringSubmatch(string(raw), -1) {
+				lits[m[1]] = append(lits[m[1]], path)
+			}
+			return nil
 		}
 		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
 			return nil
@@ -202,5 +218,170 @@ func TestConsentVersionChangesWithItsText(t *testing.T) {
 	got := hex.EncodeToString(h.Sum(nil))
 	if want := consentTextHashes[ConsentVersion]; got != want {
 		t.Fatalf("consent text hash %s does not match version %s (%s): bump ConsentVersion and record the new hash", got, ConsentVersion, want)
+	}
+}
+
+// foldedText is a catalog text whose source line breaks YAML folds away.
+type foldedText struct {
+	key   string
+	line  int
+	blank bool // an empty source line inside: a blank line folded into one line break
+}
+
+// foldedTexts finds the flow scalars (plain, single- or double-quoted) of a
+// catalog that span several source lines. YAML folds a line break inside
+// them into a space and an empty line into a single line break, so a text
+// written with a blank line loses it: multi-line texts must be literal
+// blocks (|-) or spell their breaks as "\n".
+func foldedTexts(t *testing.T, raw []byte) []foldedText {
+	t.Helper()
+	var doc yaml.Node
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		t.Fatal("a catalog is one mapping")
+	}
+	lines := strings.Split(string(raw), "\n")
+	var found []foldedText
+	var walk func(m *yaml.Node, key string, end int)
+	walk = func(m *yaml.Node, key string, end int) {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k, v := m.Content[i], m.Content[i+1]
+			next := end // the line the next key starts on bounds this value
+			if i+2 < len(m.Content) {
+				next = m.Content[i+2].Line
+			}
+			name := k.Value
+			if key != "" {
+				name = key + "." + k.Value
+			}
+			if v.Kind == yaml.MappingNode {
+				walk(v, name, next)
+				continue
+			}
+			if v.Kind != yaml.ScalarNode || v.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+				continue
+			}
+			span := scalarSource(lines, v, next)
+			if len(span) < 2 {
+				continue
+			}
+			blank := false
+			for _, l := range span[1 : len(span)-1] {
+				blank = blank || strings.TrimSpace(l) == ""
+			}
+			found = append(found, foldedText{key: name, line: v.Line, blank: blank})
+		}
+	}
+	walk(doc.Content[0], "", len(lines)+1)
+	return found
+}
+
+// scalarSource returns the source lines of flow scalar v, which ends
+// before line next: a quoted one up to its closing quote, a plain one up
+// to its last line that is neither empty nor a comment.
+func scalarSource(lines []string, v *yaml.Node, next int) []string {
+	first := []rune(lines[v.Line-1])[v.Column-1:]
+	quote := rune(0)
+	switch {
+	case v.Style&yaml.DoubleQuotedStyle != 0:
+		quote = '"'
+	case v.Style&yaml.SingleQuotedStyle != 0:
+		quote = '\''
+	}
+	if quote == 0 {
+		span := []string{string(first)}
+		for n := v.Line + 1; n < next && n <= len(lines); n++ {
+			span = append(span, lines[n-1])
+		}
+		for len(span) > 1 {
+			last := strings.TrimSpace(span[len(span)-1])
+			if last != "" && !strings.HasPrefix(last, "#") {
+				break
+			}
+			span = span[:len(span)-1]
+		}
+		return span
+	}
+	span := []string{}
+	line := first[1:]
+	for n := v.Line; n <= len(lines); n++ {
+		if n > v.Line {
+			line = []rune(lines[n-1])
+		}
+		span = append(span, string(line))
+		for i := 0; i < len(line); i++ {
+			switch {
+			case quote == '"' && line[i] == '\\':
+				i++ // an escape, or an escaped line break at the end
+			case line[i] == quote && quote == '\'' && i+1 < len(line) && line[i+1] == '\'':
+				i++
+			case line[i] == quote:
+				return span
+			}
+		}
+	}
+	return span
+}
+
+func TestFoldedTextsAreFound(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, src string
+		want      []foldedText
+	}{
+		{"one line each", "\"a.b\": \"x\"\n\n\"a.c\": plain\n# comment\n\"a.d\": 'it''s'\n", nil},
+		{"blocks keep their lines", "\"a.b\": |-\n  x\n\n  y\n\"a.c\": >-\n  x\n\n  y\n", nil},
+		{"escaped breaks", "\"a.b\": \"x\\n\\ny\"\n", nil},
+		{"double-quoted blank line", "\"a.x\": \"y\"\n\"a.b\": \"x\n\n{{.Text}}\"\n\"a.c\": \"z\"\n", []foldedText{{"a.b", 2, true}}},
+		{"double-quoted break", "\"a.b\": \"From:\n  {{.Text}}\"\n", []foldedText{{"a.b", 1, false}}},
+		{"escaped quote does not end it", "\"a.b\": \"say \\\"hi\\\"\n\n  x\"\n", []foldedText{{"a.b", 1, true}}},
+		{"single-quoted blank line", "\"a.b\": 'it''s\n\n  x'\n", []foldedText{{"a.b", 1, true}}},
+		{"plain blank line", "\"a.b\": x\n\n  y\n\n# next\n\"a.c\": z\n", []foldedText{{"a.b", 1, true}}},
+		{"plain break", "\"a.b\": x\n  y\n", []foldedText{{"a.b", 1, false}}},
+		{"a plural form", "\"a.b\":\n  one: \"x\n\n  y\"\n  other: \"z\"\n", []foldedText{{"a.b.one", 2, true}}},
+	}
+	for _, tt := range tests {
+		if got := foldedTexts(t, []byte(tt.src)); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: found %+v, want %+v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestNoTextLosesItsLineBreaks(t *testing.T) {
+	t.Parallel()
+	for _, lang := range Languages {
+		raw, err := files.ReadFile(lang + ".yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range foldedTexts(t, raw) {
+			if f.blank {
+				t.Errorf("%s.yaml:%d %q: its blank line is folded into a single line break; write it as a |- block or with \"\\n\\n\"", lang, f.line, f.key)
+			} else {
+				t.Errorf("%s.yaml:%d %q: its line break is folded into a space; write it as a |- block or with \"\\n\"", lang, f.line, f.key)
+			}
+		}
+	}
+}
+
+func TestNoTextStartsOrEndsWithSpace(t *testing.T) {
+	t.Parallel()
+	for _, lang := range Languages {
+		for key, v := range readCatalog(t, lang) {
+			texts := map[string]any{key: v}
+			if forms, ok := v.(map[string]any); ok {
+				texts = map[string]any{}
+				for f, s := range forms {
+					texts[key+"."+f] = s
+				}
+			}
+			for name, s := range texts {
+				if s, ok := s.(string); !ok || strings.TrimSpace(s) != s || s == "" {
+					t.Errorf("%s.yaml %q = %q: empty, not a text, or with spaces or line breaks at an end", lang, name, s)
+				}
+			}
+		}
 	}
 }

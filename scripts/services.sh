@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the PostgreSQL and Redis that the tests use are running on
-# 127.0.0.1, starting (or, where absent, installing) them. Fails loudly.
+# 127.0.0.1, starting (or, where absent, installing) them, and that
+# Chromium is installed for the browser tests. Fails loudly.
 set -euo pipefail
 
 PGHOST=127.0.0.1
@@ -62,4 +63,12 @@ fi
 for _ in $(seq 1 30); do redis_up && break; sleep 0.5; done
 redis_up || die "Redis is not answering on 127.0.0.1:6379"
 
-log "PostgreSQL and Redis are up"
+# Chromium, for the console's browser tests (Debian's package).
+CHROMIUM=${UNIONHUB_CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+  apt_install chromium
+fi
+[ -x "$CHROMIUM" ] || die "Chromium is not at $CHROMIUM"
+"$CHROMIUM" --headless --no-sandbox --disable-gpu --version >/dev/null 2>&1 || die "Chromium at $CHROMIUM does not start"
+
+log "PostgreSQL, Redis and Chromium are up"

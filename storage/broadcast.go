@@ -22,9 +22,10 @@ type BroadcastStatus string
 // Broadcast states.
 const (
 	BroadcastScheduled BroadcastStatus = "scheduled" // waits for ScheduledAt
-	BroadcastSending   BroadcastStatus = "sending"   // outbox built, being delivered
+	BroadcastSending   BroadcastStatus = "sending"   // being delivered, its outbox maybe still being built
 	BroadcastDone      BroadcastStatus = "done"      // nothing left to deliver
 	BroadcastCancelled BroadcastStatus = "cancelled" // stopped; undelivered rows dropped
+	BroadcastFailed    BroadcastStatus = "failed"    // its outbox could not be built; undelivered rows dropped
 )
 
 // Audience selects who receives a broadcast within the sender's subtree.
@@ -107,11 +108,18 @@ type Broadcast struct {
 	ScheduledAt *time.Time // when to start; nil: at once
 	StartedAt   *time.Time
 	FinishedAt  *time.Time
+	// Building is true while its outbox is being built (StartBuild to
+	// EndBuild): it is not done however few rows wait.
+	Building bool
 	// RelayDeadline: in relay mode, an organisation that has not acted by
 	// then publishes automatically.
 	RelayDeadline *time.Time
 	// Progress is the sender's message that shows live progress, if any.
 	Progress *DeskPost
+	// FromOrgID is the organisation an item suggested from below comes
+	// from, named above its text in each recipient's language; 0 for the
+	// sender's own news.
+	FromOrgID int64
 }
 
 // DeliveryStatus is where one recipient of a broadcast stands.
@@ -142,6 +150,9 @@ type Delivery struct {
 	NextAt    time.Time // not to be tried before
 	MessageID string    // the platform's id once sent
 	Error     string    // the last failure, for reports
+	// Locale is the recipient's language when the row was claimed; "" for
+	// a group chat.
+	Locale string
 }
 
 // Delivery priorities; member-facing sends of the hot line and surveys do

@@ -76,6 +76,30 @@ type DeskPost struct {
 	MessageID string
 }
 
+// PostKind says what becomes of a ticket's post once the ticket is closed.
+type PostKind string
+
+// Kinds of ticket posts.
+const (
+	// PostCard is a responder's card: shown again with the outcome.
+	PostCard PostKind = "card"
+	// PostDesk is a card on a desk group: shown again, without names.
+	PostDesk PostKind = "desk"
+	// PostKeep is a message whose text stays as sent: it loses its buttons.
+	PostKeep PostKind = "keep"
+)
+
+// TicketPost is a message about a ticket that carries its buttons, in the
+// language it was written in.
+type TicketPost struct {
+	TicketID  int64
+	Platform  Platform
+	ChatID    string
+	MessageID string
+	Kind      PostKind
+	Lang      string
+}
+
 // Errors of the hot line.
 var (
 	// ErrAlreadyTaken: another responder took the ticket first.

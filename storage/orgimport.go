@@ -3,6 +3,7 @@ package storage
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -14,8 +15,11 @@ import (
 
 // Limits of an imported org's fields.
 const (
-	MaxOrgCodeLen  = 64
-	MaxOrgNameLen  = 300
+	MaxOrgCodeLen = 64
+	MaxOrgNameLen = 300
+	// MaxMemberCount is the largest declared member count: what both
+	// databases' INTEGER column holds.
+	MaxMemberCount = math.MaxInt32
 	orgCodeSymbols = "_.-"
 )
 
@@ -56,23 +60,29 @@ type planOrg struct {
 
 // PlanImport validates the file's orgs against each other and the stored tree
 // and decides what to create, update or leave alone. Every violation is
-// reported, each naming its source line; stored orgs absent from the file stay.
+// reported, each naming its source line, in the order of the file; stored orgs
+// absent from the file stay.
 func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
-	var errs []error
+	var problems []problem
 	fail := func(src, format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", src, fmt.Sprintf(format, args...)))
+		problems = append(problems, problem{src: src, err: fmt.Errorf("%s: %s", src, fmt.Sprintf(format, args...))})
 	}
 
 	stored := make(map[string]Org, len(existing))
+	storedFold := make(map[string]string, len(existing))
 	codeByID := make(map[int64]string, len(existing))
 	for _, o := range existing {
 		stored[o.Code] = o
+		storedFold[strings.ToLower(o.Code)] = o.Code
 		codeByID[o.ID] = o.Code
 	}
 
-	// The first line of each code wins; later duplicates only report.
+	// The first line of each code wins; later duplicates only report. Codes
+	// that differ only in case are duplicates: people type them either way.
 	inputs := make([]OrgInput, 0, len(in))
 	firstAt := map[string]string{}
+	type line struct{ code, src string }
+	firstFold := map[string]line{}
 	for _, o := range in {
 		if o.TimeZone == "" {
 			o.TimeZone = DefaultTimeZone
@@ -81,11 +91,21 @@ func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
 		if o.Code == "" || !ValidOrgCode(o.Code) {
 			continue
 		}
-		if src, dup := firstAt[o.Code]; dup {
-			fail(o.Source, "duplicate code %q (also at %s)", o.Code, src)
+		fold := strings.ToLower(o.Code)
+		if first, dup := firstFold[fold]; dup {
+			if first.code == o.Code {
+				fail(o.Source, "duplicate code %q (also at %s)", o.Code, first.src)
+			} else {
+				fail(o.Source, "code %q differs only in case from %q at %s: codes must differ in more than case", o.Code, first.code, first.src)
+			}
 			continue
 		}
+		firstFold[fold] = line{o.Code, o.Source}
 		firstAt[o.Code] = o.Source
+		if other, clash := storedFold[fold]; clash && other != o.Code {
+			fail(o.Source, "code %q differs only in case from %q in the database: codes must differ in more than case", o.Code, other)
+			continue
+		}
 		if ok {
 			inputs = append(inputs, o)
 		}
@@ -100,7 +120,21 @@ func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
 		tree[o.Code] = &planOrg{code: o.Code, parent: o.ParentCode, level: o.Level, in: o}
 	}
 
+	union, unionAt := "", ""
+	for _, o := range existing {
+		if tree[o.Code].level == LevelUnion {
+			union, unionAt = o.Code, "in the database"
+			break
+		}
+	}
 	for _, o := range inputs {
+		switch {
+		case o.Level != LevelUnion || o.Code == union:
+		case union == "":
+			union, unionAt = o.Code, "at "+o.Source
+		default:
+			fail(o.Source, "second union %q: the tree has one root, the union %q %s", o.Code, union, unionAt)
+		}
 		switch {
 		case o.Level == LevelUnion && o.ParentCode != "":
 			fail(o.Source, "union %q cannot have a parent (%q)", o.Code, o.ParentCode)
@@ -115,17 +149,23 @@ func PlanImport(existing []Org, in []OrgInput) (ImportPlan, error) {
 			if _, mentioned := firstAt[o.ParentCode]; mentioned {
 				continue // the parent's own line already reports why it is invalid
 			}
-			fail(o.Source, "parent code %q of %q is neither in the file nor in the database", o.ParentCode, o.Code)
+			hint := ""
+			if f, ok := firstFold[strings.ToLower(o.ParentCode)]; ok {
+				hint = fmt.Sprintf(" (codes are case-sensitive: %q?)", f.code)
+			} else if c, ok := storedFold[strings.ToLower(o.ParentCode)]; ok {
+				hint = fmt.Sprintf(" (codes are case-sensitive: %q?)", c)
+			}
+			fail(o.Source, "parent code %q of %q is neither in the file nor in the database%s", o.ParentCode, o.Code, hint)
 			continue
 		}
 		if parent.level == LevelPrimary {
 			fail(o.Source, "parent %q of %q is a primary org, which cannot have children", o.ParentCode, o.Code)
 		}
 	}
-	errs = append(errs, primariesWithStoredChildren(tree, inputs)...)
-	errs = append(errs, cycles(tree, inputs)...)
-	if len(errs) > 0 {
-		return ImportPlan{}, errors.Join(errs...)
+	primariesWithStoredChildren(tree, inputs, fail)
+	cycles(tree, inputs, fail)
+	if len(problems) > 0 {
+		return ImportPlan{}, joinInFileOrder(problems, in)
 	}
 
 	var plan ImportPlan
@@ -178,12 +218,19 @@ func validateOrgInput(o OrgInput, fail func(src, format string, args ...any)) bo
 		bad("name of %q is longer than %d characters", o.Code, MaxOrgNameLen)
 	case strings.IndexFunc(o.Name, unicode.IsControl) >= 0:
 		bad("name of %q contains control characters", o.Code)
+	default:
+		if r, ok := invisibleRune(o.Name); ok {
+			bad("name of %q contains the invisible character U+%04X, which can disguise the name", o.Code, r)
+		}
 	}
 	if !o.Level.Valid() {
 		bad("unknown level %q for %q (want %s, %s or %s)", o.Level, o.Code, LevelUnion, LevelBranch, LevelPrimary)
 	}
-	if o.MemberCount < 0 {
+	switch {
+	case o.MemberCount < 0:
 		bad("negative member count %d for %q", o.MemberCount, o.Code)
+	case o.MemberCount > MaxMemberCount:
+		bad("member count %d for %q is above %d", o.MemberCount, o.Code, MaxMemberCount)
 	}
 	// "Local" depends on the machine, so it is no time zone for an org.
 	if _, err := time.LoadLocation(o.TimeZone); err != nil || o.TimeZone == "Local" {
@@ -193,6 +240,25 @@ func validateOrgInput(o OrgInput, fail func(src, format string, args ...any)) bo
 		bad("invalid board_reminder %q for %q: %v", o.BoardCron, o.Code, err)
 	}
 	return ok
+}
+
+// invisibleRune finds a character that shows nothing but changes how a name
+// reads: bidi controls (U+202E turns "ZAO" into "OAZ"), zero-width spaces,
+// soft hyphens, line and paragraph separators. Zero-width (non-)joiners stay
+// allowed between letters, where some scripts need them.
+func invisibleRune(name string) (rune, bool) {
+	runes := []rune(name)
+	for i, r := range runes {
+		if !unicode.In(r, unicode.Cf, unicode.Zl, unicode.Zp) {
+			continue
+		}
+		if (r == '\u200c' || r == '\u200d') && i > 0 && i+1 < len(runes) &&
+			unicode.IsLetter(runes[i-1]) && unicode.IsLetter(runes[i+1]) {
+			continue
+		}
+		return r, true
+	}
+	return 0, false
 }
 
 // weeklyRef is where validBoardCron starts counting fire times: fixed, so a check never flakes.
@@ -245,38 +311,34 @@ func ValidOrgCode(code string) bool {
 
 // primariesWithStoredChildren reports file primaries that stored orgs, absent
 // from the file, still name as their parent.
-func primariesWithStoredChildren(tree map[string]*planOrg, inputs []OrgInput) []error {
+func primariesWithStoredChildren(tree map[string]*planOrg, inputs []OrgInput, fail func(src, format string, args ...any)) {
 	children := map[string][]string{}
 	for _, n := range tree {
 		if n.in == nil && n.parent != "" {
 			children[n.parent] = append(children[n.parent], n.code)
 		}
 	}
-	var errs []error
 	for _, o := range inputs {
 		if kids := children[o.Code]; o.Level == LevelPrimary && len(kids) > 0 {
 			slices.Sort(kids)
-			errs = append(errs, fmt.Errorf("%s: primary org %q cannot have children, but the database has %s under it",
-				o.Source, o.Code, strings.Join(kids, ", ")))
+			fail(o.Source, "primary org %q cannot have children, but the database has %s under it", o.Code, strings.Join(kids, ", "))
 		}
 	}
-	return errs
 }
 
 // cycles reports each parent cycle once, at the first file line on it.
-func cycles(tree map[string]*planOrg, inputs []OrgInput) []error {
+func cycles(tree map[string]*planOrg, inputs []OrgInput, fail func(src, format string, args ...any)) {
 	line := make(map[string]int, len(inputs))
 	for i, o := range inputs {
 		line[o.Code] = i
 	}
-	var errs []error
 	done := map[string]bool{}
 	for _, o := range inputs {
 		var chain []string
 		onChain := map[string]int{}
 		for code := o.Code; code != "" && !done[code]; code = tree[code].parent {
 			if i, seen := onChain[code]; seen {
-				errs = append(errs, cycleError(o.Source, chain[i:], line, inputs))
+				reportCycle(o.Source, chain[i:], line, inputs, fail)
 				break
 			}
 			onChain[code] = len(chain)
@@ -289,12 +351,11 @@ func cycles(tree map[string]*planOrg, inputs []OrgInput) []error {
 			done[c] = true
 		}
 	}
-	return errs
 }
 
-// cycleError names the codes of a cycle, starting at its first file line;
+// reportCycle names the codes of a cycle, starting at its first file line;
 // from is the line whose chain led into it, for a cycle among stored orgs only.
-func cycleError(from string, cycle []string, line map[string]int, inputs []OrgInput) error {
+func reportCycle(from string, cycle []string, line map[string]int, inputs []OrgInput, fail func(src, format string, args ...any)) {
 	first := -1
 	for i, c := range cycle {
 		if l, ok := line[c]; ok && (first < 0 || l < line[cycle[first]]) {
@@ -302,9 +363,42 @@ func cycleError(from string, cycle []string, line map[string]int, inputs []OrgIn
 		}
 	}
 	if first < 0 {
-		return fmt.Errorf("%s: stored parent cycle: %s -> %s", from, strings.Join(cycle, " -> "), cycle[0])
+		fail(from, "stored parent cycle: %s -> %s", strings.Join(cycle, " -> "), cycle[0])
+		return
 	}
 	ordered := append(slices.Clone(cycle[first:]), cycle[:first]...)
-	return fmt.Errorf("%s: parent cycle: %s -> %s",
-		inputs[line[ordered[0]]].Source, strings.Join(ordered, " -> "), ordered[0])
+	fail(inputs[line[ordered[0]]].Source, "parent cycle: %s -> %s", strings.Join(ordered, " -> "), ordered[0])
+}
+
+// problem is one violation and the source line it names.
+type problem struct {
+	src string
+	err error
+}
+
+// ImportError is a rejected import: every problem, each naming its source
+// line, in the order of the file.
+type ImportError struct {
+	Problems []error
+}
+
+func (e *ImportError) Error() string { return errors.Join(e.Problems...).Error() }
+
+func (e *ImportError) Unwrap() []error { return e.Problems }
+
+// joinInFileOrder lists the problems sorted by the file position of their
+// line, so that the first ones reported are the first ones in the file.
+func joinInFileOrder(problems []problem, in []OrgInput) error {
+	pos := make(map[string]int, len(in))
+	for i, o := range in {
+		if _, seen := pos[o.Source]; !seen {
+			pos[o.Source] = i
+		}
+	}
+	slices.SortStableFunc(problems, func(a, b problem) int { return pos[a.src] - pos[b.src] })
+	errs := make([]error, len(problems))
+	for i, p := range problems {
+		errs[i] = p.err
+	}
+	return &ImportError{Problems: errs}
 }

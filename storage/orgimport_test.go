@@ -72,6 +72,30 @@ func TestPlanImportRejects(t *testing.T) {
 		{"self parent", []storage.OrgInput{in("f:5", "B", "Branch", "B", storage.LevelBranch)}, []string{"f:5: parent cycle: B -> B"}},
 		{"all reported", []storage.OrgInput{in("f:1", "", "X", "U", storage.LevelBranch), in("f:2", "Y", "", "U", storage.LevelBranch)},
 			[]string{"f:1: empty code", `f:2: empty name for "Y"`}},
+		{"codes differing in case", []storage.OrgInput{in("f:1", "edu", "Edu", "U", storage.LevelBranch), in("f:2", "EDU", "Edu 2", "U", storage.LevelBranch)},
+			[]string{`f:2: code "EDU" differs only in case from "edu" at f:1`}},
+		{"code differing in case from a stored one", []storage.OrgInput{in("f:3", "b", "Branch b", "U", storage.LevelBranch)},
+			[]string{`f:3: code "b" differs only in case from "B" in the database`}},
+		{"parent in another case", []storage.OrgInput{in("f:4", "X", "X", "u", storage.LevelBranch)},
+			[]string{`f:4: parent code "u" of "X" is neither in the file nor in the database (codes are case-sensitive: "U"?)`}},
+		{"second union", []storage.OrgInput{{Code: "U2", Name: "Union 2", Level: storage.LevelUnion, Source: "f:5"}},
+			[]string{`f:5: second union "U2": the tree has one root, the union "U" in the database`}},
+		{"right-to-left override", []storage.OrgInput{in("f:6", "X", "Школа \u202e5 ОАЗ", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+202E`}},
+		{"bidi isolate", []storage.OrgInput{in("f:6", "X", "Школа \u2066x\u2069", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+2066`}},
+		{"zero-width space", []storage.OrgInput{in("f:6", "X", "Шко\u200bла", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+200B`}},
+		{"soft hyphen", []storage.OrgInput{in("f:6", "X", "Шко\u00adла", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+00AD`}},
+		{"byte-order mark", []storage.OrgInput{in("f:6", "X", "\ufeffШкола", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+FEFF`}},
+		{"line separator", []storage.OrgInput{in("f:6", "X", "Школа\u2028Два", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+2028`}},
+		{"joiner outside a word", []storage.OrgInput{in("f:6", "X", "Школа \u200d5", "U", storage.LevelBranch)},
+			[]string{`f:6: name of "X" contains the invisible character U+200D`}},
+		{"member count beyond 32 bits", []storage.OrgInput{{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, MemberCount: 1_000_000_000_000, Source: "f:7"}},
+			[]string{`f:7: member count 1000000000000 for "X" is above 2147483647`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -140,5 +164,59 @@ func TestPlanImportAcceptsWeeklyBoardReminders(t *testing.T) {
 		if _, err := storage.PlanImport(stored, []storage.OrgInput{o}); err != nil {
 			t.Errorf("board_reminder %q: %v", spec, err)
 		}
+	}
+}
+
+func TestPlanImportOneUnion(t *testing.T) {
+	t.Parallel()
+	union := func(src, code string) storage.OrgInput {
+		return storage.OrgInput{Code: code, Name: code, Level: storage.LevelUnion, Source: src}
+	}
+	_, err := storage.PlanImport(nil, []storage.OrgInput{union("f:1", "A"), in("f:2", "X", "X", "A", storage.LevelBranch), union("f:3", "B")})
+	if err == nil || !strings.Contains(err.Error(), `f:3: second union "B": the tree has one root, the union "A" at f:1`) {
+		t.Errorf("two unions in a file: %v", err)
+	}
+	// The stored union may be renamed, and a file may demote it under a new one.
+	if _, err := storage.PlanImport(stored, []storage.OrgInput{union("f:1", "U")}); err != nil {
+		t.Errorf("re-importing the stored union: %v", err)
+	}
+	demoted := []storage.OrgInput{union("f:1", "N"), in("f:2", "U", "Union", "N", storage.LevelBranch)}
+	if _, err := storage.PlanImport(stored, demoted); err != nil {
+		t.Errorf("a new union above the old one: %v", err)
+	}
+}
+
+func TestPlanImportAcceptsNamesAndCounts(t *testing.T) {
+	t.Parallel()
+	for _, o := range []storage.OrgInput{
+		in("f:1", "X", "ППО МБОУ «СОШ № 5» — Корсаков", "U", storage.LevelBranch),
+		in("f:1", "X", "می\u200cخواهم", "U", storage.LevelBranch), // a non-joiner inside a Persian word
+		{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, MemberCount: storage.MaxMemberCount, Source: "f:1"},
+	} {
+		if _, err := storage.PlanImport(stored, []storage.OrgInput{o}); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+}
+
+// Problems come in the order of their lines, whichever check found them.
+func TestPlanImportReportsInFileOrder(t *testing.T) {
+	t.Parallel()
+	_, err := storage.PlanImport(stored, []storage.OrgInput{
+		in("f:1", "X", "X", "NOPE", storage.LevelBranch), // found by the tree checks
+		in("f:2", "", "Y", "U", storage.LevelBranch),     // found by the line checks
+		in("f:3", "Z", "Z", "Z", storage.LevelBranch),    // found by the cycle check
+		in("f:4", "", "W", "U", storage.LevelBranch),
+	})
+	var joined interface{ Unwrap() []error }
+	if !errors.As(err, &joined) {
+		t.Fatalf("want joined errors, got %v", err)
+	}
+	var got []string
+	for _, e := range joined.Unwrap() {
+		got = append(got, strings.SplitN(e.Error(), ":", 3)[1])
+	}
+	if strings.Join(got, " ") != "1 2 3 4" {
+		t.Errorf("lines in the order %v, want 1 2 3 4:\n%v", got, err)
 	}
 }

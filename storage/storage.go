@@ -33,10 +33,14 @@ const (
 	RoleActivist   Role = "activist"
 	RoleInfoworker Role = "infoworker"
 	RoleChair      Role = "chair"
+	// RoleAdmin is the Union's staff: held in the root organisation, it
+	// grants every action on the whole tree, and the hot line's questions
+	// that no level below can answer reach them.
+	RoleAdmin Role = "admin"
 )
 
 // Roles lists every role, lowest first.
-var Roles = []Role{RoleMember, RoleActivist, RoleInfoworker, RoleChair}
+var Roles = []Role{RoleMember, RoleActivist, RoleInfoworker, RoleChair, RoleAdmin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -120,6 +124,15 @@ type Account struct {
 	PersonID   int64
 	LastSeenAt time.Time
 	BlockedAt  *time.Time // the person blocked the bot; cleared when they write again
+}
+
+// Caller is the person behind the account an update came from.
+type Caller struct {
+	Person  Person
+	Account Account
+	// SeenLast says no other account of the person was seen later: touching
+	// this one again soon changes nothing anybody reads.
+	SeenLast bool
 }
 
 // Membership is a role of a person in an organisation.
@@ -260,4 +273,6 @@ var (
 	ErrAlreadyDecided    = errors.New("already decided")
 	ErrConflict          = errors.New("conflict")
 	ErrSchemaTooNew      = errors.New("database schema is newer than this binary")
+	// ErrTimeout is a statement that ran past its time limit and was stopped.
+	ErrTimeout = errors.New("statement timed out")
 )

@@ -16,6 +16,7 @@ type Store interface {
 	TicketStore
 	BroadcastStore
 	MonitoringStore
+	ConsoleStore
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -30,6 +31,13 @@ type OrgStore interface {
 	OrgByCode(ctx context.Context, code string) (Org, error)
 	// ChildOrgs lists the direct children of parentID (0: the roots), by name.
 	ChildOrgs(ctx context.Context, parentID int64) ([]Org, error)
+	// SearchOrgs lists a page of the orgs of the subtrees under whose name
+	// or code holds text, case-insensitively (ASCII only on SQLite), by name.
+	SearchOrgs(ctx context.Context, under []Org, text string, limit, offset int) ([]Org, error)
+	// OrgPeople lists a page of an org's active and pending memberships,
+	// leaders first, with each person's accounts and latest decision on
+	// personal data.
+	OrgPeople(ctx context.Context, orgID int64, limit, offset int) ([]OrgPerson, error)
 }
 
 // InviteStore keeps invite codes.
@@ -58,11 +66,18 @@ type PersonStore interface {
 	Person(ctx context.Context, id int64) (Person, error)
 	// PersonByAccount finds the person behind a platform account.
 	PersonByAccount(ctx context.Context, p Platform, externalID string) (Person, error)
+	// Caller reads the person behind a platform account with the account, in
+	// one statement: what every update from a registered person starts with.
+	Caller(ctx context.Context, p Platform, externalID string) (Caller, error)
 	UpdateProfile(ctx context.Context, personID int64, patch ProfilePatch) (Person, error)
 	// Forget erases a person's personal data and accounts; memberships stay
 	// as anonymous rows for the aggregates. Their tickets lose the link to
 	// them, and their threads' texts unless the member allowed KeepText;
-	// their unclosed tickets are closed, as nobody is left to answer.
+	// texts kept lose the person's name and e-mail addresses; their unclosed
+	// tickets are closed, as nobody is left to answer. Their suggestions
+	// stay without text, and no broadcast keeps a progress message in their
+	// chat. Their console sign-in links go, their console sessions end, and
+	// the console's audit log keeps their entries without addresses.
 	Forget(ctx context.Context, personID int64, at time.Time) error
 
 	Accounts(ctx context.Context, personID int64) ([]Account, error)
@@ -145,6 +160,11 @@ type TicketStore interface {
 	Responders(ctx context.Context, orgID int64) ([]Responder, error)
 
 	AddDeskPost(ctx context.Context, p DeskPost) error
+	// AddTicketPost remembers a message that carries a ticket's buttons.
+	AddTicketPost(ctx context.Context, p TicketPost) error
+	// TakeTicketPosts forgets a ticket's posts and returns them, each to
+	// one caller only, so that they are spent once.
+	TakeTicketPosts(ctx context.Context, ticketID int64) ([]TicketPost, error)
 	// DeskPost finds the ticket posted as a staff-group message.
 	DeskPost(ctx context.Context, p Platform, chatID, messageID string) (DeskPost, error)
 }
@@ -156,6 +176,17 @@ type OutboxScope struct {
 	// Subtree extends each org to everything below it; without it only the
 	// org's own people and chats (a relay level publishing for itself).
 	Subtree bool
+}
+
+// OutboxStream is how StreamOutbox runs.
+type OutboxStream struct {
+	// At is when the deliveries are created and first due.
+	At time.Time
+	// Owner holds the broadcast's build (StartBuild).
+	Owner string
+	// Progress, when set, is called after each committed chunk with the
+	// rows created so far; an error from it stops the build.
+	Progress func(created int) error
 }
 
 // BroadcastStore keeps broadcasts, their outbox, relay steps and the news
@@ -173,28 +204,62 @@ type BroadcastStore interface {
 	// audience's roles, on the account seen last that is not blocked, and
 	// each bound (non-desk) chat of a scope org. Activists get
 	// PriorityActivist, other people PriorityMember, chats PriorityChat.
-	// A recipient already in the outbox is skipped, so it is idempotent. It
-	// returns how many rows it created.
+	// People go in chunks, each committed on its own, then chats. A
+	// recipient already in the outbox is skipped, so it is idempotent.
+	// Every chunk is bounded by the store's statement timeout (ErrTimeout).
+	// A broadcast neither scheduled nor sending gets nothing: ErrConflict.
+	// It returns how many rows it created.
 	BuildOutbox(ctx context.Context, b Broadcast, scope OutboxScope, at time.Time) (int, error)
+	// StreamOutbox is BuildOutbox by the holder of the broadcast's build
+	// (StartBuild), made for the engine to send while it builds: each chunk
+	// goes in only while s.Owner still builds the broadcast (else
+	// ErrConflict), and starts after the last person a chunk committed, so
+	// a build taken over from a crashed owner resumes there.
+	StreamOutbox(ctx context.Context, b Broadcast, scope OutboxScope, s OutboxStream) (int, error)
+	// StartBuild makes owner the builder of a broadcast's outbox until
+	// leaseUntil: a scheduled broadcast becomes sending and Building; a
+	// Building one whose builder's lease ran out by now (it crashed) is
+	// taken over. Anything else (another builder's lease runs, the outbox
+	// is built, the broadcast is over) is ErrConflict, so that one replica
+	// builds a broadcast at a time.
+	StartBuild(ctx context.Context, id int64, owner string, now, leaseUntil time.Time) (Broadcast, error)
+	// RenewBuild extends owner's lease; ErrConflict when owner no longer
+	// builds the broadcast.
+	RenewBuild(ctx context.Context, id int64, owner string, leaseUntil time.Time) error
+	// EndBuild records that owner built the whole outbox: from now on the
+	// broadcast is done once nothing is left to send. ErrConflict when owner
+	// no longer builds it.
+	EndBuild(ctx context.Context, id int64, owner string) error
+	// FailBuild marks the broadcast owner builds as failed and cancels its
+	// queued deliveries, returning how many; ErrConflict when owner no
+	// longer builds it.
+	FailBuild(ctx context.Context, id int64, owner string, at time.Time) (int, error)
 	// SetBroadcastStatus moves a broadcast from one status to another, or
 	// fails with ErrConflict when it is not in from.
 	SetBroadcastStatus(ctx context.Context, id int64, from, to BroadcastStatus, at time.Time) (Broadcast, error)
-	// DueBroadcasts lists scheduled broadcasts whose time has come.
+	// DueBroadcasts lists scheduled broadcasts whose time has come and the
+	// Building ones whose builder's lease ran out by now.
 	DueBroadcasts(ctx context.Context, now time.Time) ([]Broadcast, error)
 	SetBroadcastProgress(ctx context.Context, id int64, p DeskPost) error
-	// CancelBroadcast stops a broadcast that is scheduled or sending: its
-	// queued deliveries become cancelled. It returns how many were.
+	// CancelBroadcast stops a broadcast that is scheduled or sending (its
+	// build too): its queued deliveries become cancelled. It returns how
+	// many were.
 	CancelBroadcast(ctx context.Context, id int64, at time.Time) (int, error)
 
 	// ClaimDeliveries leases up to n deliveries to worker until leaseUntil:
 	// queued ones due by now, lowest priority first, and those whose lease
 	// ran out (a worker died). Several replicas never claim the same row.
 	ClaimDeliveries(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]Delivery, error)
-	// CompleteDeliveries records what workers did, in one transaction; only
-	// rows still leased (sending) change.
-	CompleteDeliveries(ctx context.Context, results []DeliveryResult, at time.Time) error
-	// FinishBroadcasts marks sending broadcasts with nothing queued or being
-	// sent as done, and returns them.
+	// RenewDeliveries extends to leaseUntil the lease of those of ids that
+	// worker still holds (sending, claimed by it, even if the lease ran out
+	// meanwhile) and returns them: a row missing was taken over elsewhere.
+	RenewDeliveries(ctx context.Context, worker string, ids []int64, leaseUntil time.Time) ([]int64, error)
+	// CompleteDeliveries records what worker did, in one transaction; only
+	// rows it still holds (sending, claimed by it) change, so a late result
+	// never overwrites a row another worker took over.
+	CompleteDeliveries(ctx context.Context, worker string, results []DeliveryResult, at time.Time) error
+	// FinishBroadcasts marks sending broadcasts that are not Building and
+	// have nothing queued or being sent as done, and returns them.
 	FinishBroadcasts(ctx context.Context, at time.Time) ([]Broadcast, error)
 	// DeliveryCounts counts a broadcast's deliveries by org and status.
 	DeliveryCounts(ctx context.Context, broadcastID int64) ([]DeliveryCount, error)
@@ -218,8 +283,9 @@ type BroadcastStore interface {
 	// a pending suggestion at atOrgID; ErrConflict when already decided or
 	// no longer there.
 	DecideSuggestion(ctx context.Context, id, atOrgID int64, status SuggestionStatus, reason string, broadcastID int64, at time.Time) (Suggestion, error)
-	// Suggestions lists the pending suggestions at an org, oldest first.
-	Suggestions(ctx context.Context, atOrgID int64) ([]Suggestion, error)
+	// Suggestions lists the pending suggestions at an org or below it,
+	// oldest first.
+	Suggestions(ctx context.Context, underOrgID int64) ([]Suggestion, error)
 }
 
 // MonitoringStore keeps survey runs and answers, weekly notice-board checks,
@@ -262,6 +328,10 @@ type MonitoringStore interface {
 	// ClaimBoardCheck creates an org's weekly reminder for week, once: false
 	// when it exists already.
 	ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Time) (bool, error)
+	// ReleaseBoardCheck drops the org's unanswered check of week, claimed
+	// for a reminder that reached nobody: the week was not observed. False
+	// when there is no such check.
+	ReleaseBoardCheck(ctx context.Context, orgID int64, week time.Time) (bool, error)
 	// AnswerBoardCheck records an answer to the org's reminder of week
 	// (a later answer replaces an earlier one; it clears a snooze).
 	AnswerBoardCheck(ctx context.Context, orgID int64, week time.Time, a BoardAnswer, personID int64, at time.Time) (BoardCheck, error)
@@ -300,6 +370,13 @@ type Rate struct {
 	Period    time.Duration
 	Burst     int
 	BulkBurst int
+	// CatchUp is how late a call may be for its slot: a caller that
+	// comes up to CatchUp after a slot nobody took still takes it, so a
+	// late wake-up is caught up instead of lost; a bulk caller that slept
+	// past its slot by more gives it up and takes another. Calls then go
+	// up to CatchUp after their slot, which a sliding window's margin must
+	// allow for.
+	CatchUp time.Duration
 }
 
 // RateLimiter paces calls under limits shared by every replica (Redis) or
@@ -309,6 +386,9 @@ type Rate struct {
 type RateLimiter interface {
 	// Wait blocks until one call under r on key may go, or ctx ends.
 	Wait(ctx context.Context, key string, r Rate, bulk bool) error
+	// Allow takes one interactive call under r on key if it may go now;
+	// otherwise it takes nothing and says how long until one may.
+	Allow(ctx context.Context, key string, r Rate) (ok bool, retryAfter time.Duration, err error)
 }
 
 // ChatStore keeps group chats bound to organisations.
@@ -342,8 +422,33 @@ type State interface {
 
 	Locker
 	RateLimiter
+	// Admit lets an update in: its claim and its chat's lock taken, and a
+	// value it will read, all in one round trip where the state allows.
+	Admit(ctx context.Context, a Admission) (Admitted, error)
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// Admission is what an update takes on its way in: the claim that makes it
+// handled once, the lock that keeps its chat's updates one at a time, and a
+// value to read (its conversation), so that they cost one trip, not four.
+type Admission struct {
+	Claim    string
+	ClaimTTL time.Duration
+	Lock     string
+	LockTTL  time.Duration
+	Read     string // "" for none
+}
+
+// Admitted is the outcome of Admit. Unless Result is ClaimNew nothing is
+// held and Leave is nil.
+type Admitted struct {
+	Result ClaimResult
+	Value  []byte // of Read, when Found
+	Found  bool
+	// Leave marks the claim done (kept for keep) or, when the work failed,
+	// releases it so a retry can run; and unlocks the chat. One trip.
+	Leave func(ctx context.Context, done bool, keep time.Duration) error
 }
 
 // ClaimResult is the outcome of State.Claim.

@@ -14,14 +14,15 @@ import (
 
 // Locale keys of refused answers.
 const (
-	ErrNumber  = "survey.err.number"   // not a number
-	ErrMin     = "survey.err.min"      // Args: "min", the bound as text
-	ErrMax     = "survey.err.max"      // Args: "max", the bound as text
-	ErrInteger = "survey.err.integer"  // a count must be whole
-	ErrTooLong = "survey.err.too_long" // Args: "max", the limit in characters (int)
-	ErrEmpty   = "survey.err.empty"    // nothing given
-	ErrDate    = "survey.err.date"     // not a date DD.MM.YYYY
-	ErrOption  = "survey.err.option"   // Args: "count", the number of options (int)
+	ErrNumber  = "survey.err.number"       // not a number
+	ErrMin     = "survey.err.min"          // Args: "min", the bound as text
+	ErrMax     = "survey.err.max"          // Args: "max", the bound as text
+	ErrInteger = "survey.err.integer"      // a count must be whole
+	ErrWhole   = "survey.err.whole_number" // not a number where a whole one is asked
+	ErrTooLong = "survey.err.too_long"     // Args: "max", the limit in characters (int)
+	ErrEmpty   = "survey.err.empty"        // nothing given
+	ErrDate    = "survey.err.date"         // not a date DD.MM.YYYY
+	ErrOption  = "survey.err.option"       // Args: "count", the number of options (int)
 )
 
 // AnswerError is a refused answer: Key is a locale key, Args alternate
@@ -147,12 +148,16 @@ func parseNumber(q Question, s string) (string, error) {
 			return r
 		}, s)
 	}
+	notNumber := ErrNumber
+	if q.Integer {
+		notNumber = ErrWhole // its example must not offer a fraction
+	}
 	if !numberPattern.MatchString(s) || digits(s) > maxDigits {
-		return "", refuse(ErrNumber)
+		return "", refuse(notNumber)
 	}
 	v, err := strconv.ParseFloat(strings.Replace(s, ",", ".", 1), 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return "", refuse(ErrNumber)
+		return "", refuse(notNumber)
 	}
 	v += 0 // -0 becomes 0
 	switch {

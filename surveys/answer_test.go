@@ -73,6 +73,7 @@ func TestParseAnswer(t *testing.T) {
 		{"copies unit no dot", qCopies, "3экз", "3", nil},
 		{"copies english", qCopies, "3 Copies", "3", nil},
 		{"copies fraction", qCopies, "2,5", "", refused(ErrInteger)},
+		{"copies letters", qCopies, "abc", "", refused(ErrWhole)}, // its example is whole
 		{"bounds as text", qFine, "0.1", "", refused(ErrMin, "min", "0.5")},
 		{"big bound as text", qFine, "2000000", "", refused(ErrMax, "max", "1000000")},
 

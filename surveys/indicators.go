@@ -14,7 +14,7 @@ const (
 	// IndBoard tells a missing notice board (a failed board norm) from an
 	// unanswered weekly question, which its skip rule leaves out.
 	IndBoard       = "board"              // yes_no: a notice board exists
-	IndBoardWeekly = "board_weekly"       // yes_no: fallback when no weekly reminders were answered
+	IndBoardWeekly = "board_weekly"       // yes_no: counts when no weekly reminder was answered
 	IndSolidarnost = "solidarnost_copies" // number: copies of «Солидарность» (print+electronic)
 	IndMembers     = "members"            // number, optional: members now (overrides the declared count)
 	IndBudgetShare = "budget_share"       // number: percent of the budget spent on information work
@@ -81,9 +81,10 @@ type Facts struct {
 	Level   storage.Level
 	Members int               // declared member count
 	Answers map[string]string // indicator -> stored value (Survey.IndicatorAnswers)
-	// BoardWeeks counts the weekly board reminders observed in the period,
+	// BoardWeeks counts the weekly board reminders observed in the period
+	// (those that reached someone), BoardAnswered those answered at all,
 	// BoardUpdated those answered "updated" within their week.
-	BoardWeeks, BoardUpdated int
+	BoardWeeks, BoardAnswered, BoardUpdated int
 }
 
 // Result is one norm's verdict.
@@ -135,16 +136,20 @@ func Evaluate(f Facts, targets map[string]float64) []Result {
 	return out
 }
 
-// board prefers the observed weekly reminders to the self-report.
+// board prefers the weekly reminders to the self-report once one of the
+// period was answered; then every week observed counts, an unanswered one
+// as not updated. Without an answered reminder the survey's answer counts,
+// and without that, reminders that reached someone and went unanswered
+// fail the norm.
 func board(f Facts) (float64, bool) {
-	if f.BoardWeeks > 0 {
+	if f.BoardWeeks > 0 && f.BoardAnswered > 0 {
 		updated := min(max(f.BoardUpdated, 0), f.BoardWeeks)
 		return 100 * float64(updated) / float64(f.BoardWeeks), true
 	}
 	if v, ok := answerYesNo(f.Answers, IndBoardWeekly, 100); ok {
 		return v, true
 	}
-	if f.Answers[IndBoard] == No {
+	if f.Answers[IndBoard] == No || f.BoardWeeks > 0 {
 		return 0, true
 	}
 	return 0, false

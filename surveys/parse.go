@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -95,9 +94,10 @@ func Builtin() []Survey {
 	return out
 }
 
-// Load returns Builtin plus every *.yaml and *.yml in dir; dir "" or a
-// missing directory gives only the builtin ones. A file whose id is a
-// builtin's replaces it, so a deployment may customise the annual survey.
+// Load returns Builtin plus every *.yaml and *.yml in dir; dir "" gives
+// only the builtin ones, and a missing directory is an error, not a silent
+// fallback to them. A file whose id is a builtin's replaces it, so a
+// deployment may customise the annual survey.
 // Hidden files (".name.yaml", editors' leftovers) are skipped. Every broken
 // file is reported, not just the first.
 func Load(dir string) ([]Survey, error) {
@@ -106,9 +106,6 @@ func Load(dir string) ([]Survey, error) {
 		return builtin, nil
 	}
 	entries, err := os.ReadDir(dir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return builtin, nil
-	}
 	if err != nil {
 		return nil, fmt.Errorf("read survey dir: %w", err)
 	}
@@ -648,7 +645,7 @@ func (p *parser) schedule(n *yaml.Node) (Schedule, bool) {
 			if code != "" && !storage.ValidOrgCode(code) {
 				p.fail(v, ctx, "org %q is not an org code", code)
 			}
-			sc.Org = code
+			sc.Org, sc.OrgLine = code, v.Line
 		}
 	}
 	sc.Levels = enumList(p, f["levels"], ctx, "levels", storage.Level.Valid, []storage.Level{storage.LevelPrimary},

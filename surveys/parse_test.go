@@ -196,7 +196,7 @@ func TestParseSchedule(t *testing.T) {
 		Deadline:  36 * time.Hour,
 		Reminders: []time.Duration{90 * time.Minute, 24 * time.Hour},
 	}, {
-		Name: "branches", Cron: "0 9 1 */3 *", Org: "edu.branch",
+		Name: "branches", Cron: "0 9 1 */3 *", Org: "edu.branch", OrgLine: 13,
 		Levels:   []storage.Level{storage.LevelBranch},
 		Roles:    []storage.Role{storage.RoleChair},
 		Results:  []storage.Role{storage.RoleChair},
@@ -209,7 +209,7 @@ func TestParseSchedule(t *testing.T) {
 		w := want[i]
 		if sc.Name != w.Name || sc.Cron != w.Cron || sc.Org != w.Org || sc.Deadline != w.Deadline ||
 			!slices.Equal(sc.Levels, w.Levels) || !slices.Equal(sc.Roles, w.Roles) ||
-			!slices.Equal(sc.Results, w.Results) || !slices.Equal(sc.Reminders, w.Reminders) {
+			!slices.Equal(sc.Results, w.Results) || !slices.Equal(sc.Reminders, w.Reminders) || sc.OrgLine != w.OrgLine {
 			t.Errorf("schedule %d = %+v, want %+v", i, sc, w)
 		}
 	}
@@ -309,11 +309,17 @@ func TestLoad(t *testing.T) {
 
 	t.Run("no dir", func(t *testing.T) {
 		t.Parallel()
-		for _, dir := range []string{"", filepath.Join(t.TempDir(), "missing")} {
-			got, err := Load(dir)
-			if err != nil || !slices.Equal(ids(got), builtin) {
-				t.Errorf("Load(%q) = %v, %v; want builtin %v", dir, ids(got), err, builtin)
-			}
+		got, err := Load("")
+		if err != nil || !slices.Equal(ids(got), builtin) {
+			t.Errorf(`Load("") = %v, %v; want builtin %v`, ids(got), err, builtin)
+		}
+	})
+
+	t.Run("missing dir", func(t *testing.T) {
+		t.Parallel()
+		dir := filepath.Join(t.TempDir(), "missing")
+		if got, err := Load(dir); err == nil || !strings.Contains(err.Error(), "read survey dir") {
+			t.Errorf("Load(%q) = %v, %v; want a read error", dir, ids(got), err)
 		}
 	})
 

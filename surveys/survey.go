@@ -109,6 +109,9 @@ type Schedule struct {
 	// Org is the code of the subtree root the audience is taken from ("" = the
 	// tree's first root org, the Union).
 	Org string
+	// OrgLine is the line of Org in the survey's Source, for a code found
+	// missing from the tree only once the database is open.
+	OrgLine int
 	// Levels answer the survey (default [primary]).
 	Levels []storage.Level
 	// Roles answer for an org (default [infoworker, chair]).

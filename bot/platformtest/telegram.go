@@ -69,6 +69,7 @@ const (
 	tgErrEditTooLong    = "Bad Request: MESSAGE_TOO_LONG"
 	tgErrButtonData     = "Bad Request: BUTTON_DATA_INVALID"
 	tgErrButtonURL      = "Bad Request: BUTTON_URL_INVALID"
+	tgErrCopyText       = "Bad Request: BUTTON_COPY_TEXT_INVALID"
 	tgErrTextButton     = "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
 	tgErrMarkup         = "Bad Request: can't parse reply keyboard markup JSON object"
 	tgErrNotModified    = "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message"
@@ -331,6 +332,7 @@ type tgFile struct {
 
 type tgQuery struct {
 	answered bool
+	attempts int // answerCallbackQuery calls, refused ones included
 	text     string
 }
 
@@ -832,6 +834,18 @@ func (f *Telegram) CallbackAnswers() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.answered)
+}
+
+// PressAnswers counts, per callback query id, the bot's answerCallbackQuery
+// calls (refused second answers included): every press must get exactly one.
+func (f *Telegram) PressAnswers() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.queries))
+	for id, q := range f.queries {
+		out[id] = q.attempts
+	}
+	return out
 }
 
 // CallbackAnswer returns the notification text the bot answered the callback
@@ -1534,6 +1548,9 @@ func (f *Telegram) answerCallbackQuery(_ context.Context, p map[string]string) (
 	defer f.mu.Unlock()
 	id := p["callback_query_id"]
 	q := f.queries[id]
+	if q != nil {
+		q.attempts++
+	}
 	if q == nil || q.answered {
 		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrQueryInvalid}
 	}
@@ -1808,6 +1825,16 @@ func tgParseButton(fields map[string]json.RawMessage) (TGButton, *tgAPIError) {
 		return s
 	}
 	b := TGButton{Text: str("text"), Data: str("callback_data"), URL: str("url")}
+	if raw, ok := fields["copy_text"]; ok {
+		// go-telegram/bot v1.19.0 sends an empty copy_text on every button
+		// of its own type; Telegram has refused that (the library's PR #167).
+		var ct struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(raw, &ct); err != nil || ct.Text == "" {
+			return b, &tgAPIError{code: http.StatusBadRequest, desc: tgErrCopyText}
+		}
+	}
 	if len(b.Data) > tgMaxButtonData {
 		return b, &tgAPIError{code: http.StatusBadRequest, desc: tgErrButtonData}
 	}
@@ -1831,13 +1858,7 @@ func tgHasOtherAction(fields map[string]json.RawMessage) bool {
 		case "text", "url", "callback_data", "icon_custom_emoji_id", "style":
 			continue
 		case "copy_text":
-			// go-telegram/bot always sends copy_text, empty unless used.
-			var ct struct {
-				Text string `json:"text"`
-			}
-			if json.Unmarshal(v, &ct) == nil && ct.Text != "" {
-				return true
-			}
+			return true // an empty one is refused before
 		default:
 			if s := string(v); s != "null" && s != "false" && s != `""` {
 				return true

@@ -281,7 +281,10 @@ func TestTelegramSendMessage(t *testing.T) {
 		{"too long", url.Values{"chat_id": {anna}, "text": {strings.Repeat("ж", 4097)}}, 400, "Bad Request: message is too long"},
 		{"button data 64 bytes", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","callback_data":"` + strings.Repeat("d", 64) + `"}`)}}, 200, ""},
 		{"button data 65 bytes", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","callback_data":"` + strings.Repeat("d", 65) + `"}`)}}, 400, "Bad Request: BUTTON_DATA_INVALID"},
-		{"text-only button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","copy_text":{"text":""}}`)}}, 400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"},
+		{"text-only button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a"}`)}}, 400, "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"},
+		{"empty copy_text", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","callback_data":"d","copy_text":{"text":""}}`)}}, 400, "Bad Request: BUTTON_COPY_TEXT_INVALID"},
+		{"copy_text without text", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","copy_text":{}}`)}}, 400, "Bad Request: BUTTON_COPY_TEXT_INVALID"},
+		{"copy_text button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","copy_text":{"text":"INV-42"}}`)}}, 200, ""},
 		{"bad url button", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {keyboard(`{"text":"a","url":"javascript:alert(1)"}`)}}, 400, "Bad Request: BUTTON_URL_INVALID"},
 		{"bad markup", url.Values{"chat_id": {anna}, "text": {"x"}, "reply_markup": {"{"}}, 400, "Bad Request: can't parse reply keyboard markup JSON object"},
 	}

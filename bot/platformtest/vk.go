@@ -682,6 +682,21 @@ func (f *VK) EventAnswers() []string {
 	return out
 }
 
+// PressAnswers counts, per press (the event id Press returned), the bot's
+// messages.sendMessageEventAnswer calls: every press must get exactly one.
+func (f *VK) PressAnswers() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]int, len(f.presses))
+	for _, p := range f.presses {
+		out[p.eventID] = 0
+	}
+	for _, a := range f.answers {
+		out[a.eventID]++
+	}
+	return out
+}
+
 // EventAnswer returns the snackbar text of the last answer to the press
 // eventID ("" for a silent answer) and whether it was answered at all.
 func (f *VK) EventAnswer(eventID string) (text string, ok bool) {
@@ -906,6 +921,8 @@ func (f *VK) vkCallLocked(name, token string, form url.Values) (any, *vkError) {
 		return f.vkMessagesSend(form)
 	case "messages.edit":
 		return f.vkMessagesEdit(form)
+	case "messages.getByConversationMessageId":
+		return f.vkGetByConversationMessageID(form)
 	case "messages.sendMessageEventAnswer":
 		return f.vkSendMessageEventAnswer(form)
 	case "users.get":
@@ -1294,6 +1311,40 @@ func (f *VK) vkMessagesEdit(form url.Values) (any, *vkError) {
 	target.msg.Text, target.msg.Buttons, target.msg.Attachments = text, buttons, atts
 	target.msg.Upload = f.vkUploadOfLocked(atts)
 	return 1, nil
+}
+
+// vkGetByConversationMessageID returns the bot's messages in a peer by
+// their conversation ids, with their text and attachments as VK describes
+// them; ids it does not know are left out, as VK does.
+func (f *VK) vkGetByConversationMessageID(form url.Values) (any, *vkError) {
+	peer, err := strconv.Atoi(form.Get("peer_id"))
+	if err != nil {
+		return nil, vkParamError("peer_id is undefined")
+	}
+	cmids, err := vkParseInts(form.Get("conversation_message_ids"))
+	if err != nil || len(cmids) == 0 {
+		return nil, vkParamError("conversation_message_ids is invalid")
+	}
+	items := []map[string]any{}
+	for _, cmid := range cmids {
+		target := f.byCMID[vkMsgKey{peer: peer, cmid: cmid}]
+		if target == nil {
+			continue
+		}
+		atts := []map[string]any{}
+		for _, ref := range target.msg.Attachments {
+			m := vkMediaRef.FindStringSubmatch(ref)
+			if m == nil {
+				continue
+			}
+			owner, _ := strconv.Atoi(m[2])
+			id, _ := strconv.Atoi(m[3])
+			atts = append(atts, map[string]any{"type": m[1], m[1]: map[string]any{"id": id, "owner_id": owner, "access_key": m[4]}})
+		}
+		items = append(items, map[string]any{"id": target.messageID, "peer_id": peer, "from_id": -VKGroupID,
+			"conversation_message_id": cmid, "text": target.msg.Text, "attachments": atts})
+	}
+	return map[string]any{"count": len(items), "items": items}, nil
 }
 
 func (f *VK) vkSendMessageEventAnswer(form url.Values) (any, *vkError) {

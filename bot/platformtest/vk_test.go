@@ -827,10 +827,11 @@ func TestVKLimitsPaced(t *testing.T) {
 	f := NewVK(t)
 	f.Meet(801)
 	f.EnforceLimits(7)
-	tick := time.NewTicker(150 * time.Millisecond) // at most 7 in any second
-	defer tick.Stop()
+	// At most 7 in any second: 8 calls span 7 gaps of 170 ms, 1.19 s, on an
+	// absolute schedule, so a late call never bunches the next ones up.
+	start := time.Now()
 	for i := range 14 {
-		<-tick.C
+		time.Sleep(time.Until(start.Add(time.Duration(i+1) * 170 * time.Millisecond)))
 		resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "801", "random_id", strconv.Itoa(i+1), "message", "paced"))
 		if resp.Error != nil {
 			t.Fatalf("call %d: %+v", i, resp.Error)

@@ -95,6 +95,8 @@ func (a *Adapter) pollClient() *http.Client {
 // WebhookHandler serves Telegram's webhook POSTs. It checks the secret
 // token, hands the update to sink and answers once the handler finished:
 // 200 when it succeeded, 503 when it failed, so that Telegram retries.
+// A request without the secret is refused before its body is read, and
+// only counted (see bot.Refusals): anyone may send one.
 func (a *Adapter) WebhookHandler(sink bot.Sink) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
@@ -104,7 +106,7 @@ func (a *Adapter) WebhookHandler(sink bot.Sink) http.Handler {
 		}
 		got := r.Header.Get(secretHeader)
 		if a.cfg.WebhookSecret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(a.cfg.WebhookSecret)) != 1 {
-			a.log.Warn("telegram webhook: request without the secret token refused")
+			a.refusals.Refuse(r.Context(), bot.RefusedSecret)
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -56,6 +56,7 @@ type Adapter struct {
 	api      *tgbot.Bot
 	username string
 	log      *slog.Logger
+	refusals *bot.Refusals // of the webhook
 }
 
 var _ bot.Sender = (*Adapter)(nil)
@@ -86,6 +87,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		cfg.Now = time.Now
 	}
 	a := &Adapter{cfg: cfg, log: cfg.Logger.With("platform", string(bot.Telegram))}
+	a.refusals = bot.NewRefusals(bot.Telegram, cfg.Metrics, a.log, bot.RefusalLogInterval, cfg.Now)
 	api, err := tgbot.New(cfg.Token, a.sdkOptions(cfg.HTTPClient)...)
 	if err != nil {
 		return nil, fmt.Errorf("new telegram adapter: %w", err)
@@ -295,6 +297,27 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	return nil
 }
 
+// EditKeyboard implements bot.Sender with editMessageReplyMarkup, which
+// leaves the text or caption and the files as they are.
+func (a *Adapter) EditKeyboard(ctx context.Context, s bot.Sent, kb bot.Keyboard) error {
+	if err := bot.ValidateMessage(bot.Message{Keyboard: kb}); err != nil {
+		return fmt.Errorf("edit keyboard: %w", err)
+	}
+	chatID, err := strconv.ParseInt(s.ChatID, 10, 64)
+	if err != nil {
+		return fmt.Errorf("edit keyboard: chat id %q: %w", s.ChatID, err)
+	}
+	msgID, err := strconv.Atoi(s.MessageID)
+	if err != nil {
+		return fmt.Errorf("edit keyboard: message id %q: %w", s.MessageID, err)
+	}
+	_, err = a.api.EditMessageReplyMarkup(ctx, &tgbot.EditMessageReplyMarkupParams{ChatID: chatID, MessageID: msgID, ReplyMarkup: markup(kb)})
+	if err != nil && !badRequest(err, "message is not modified") {
+		return mapError("edit keyboard", err)
+	}
+	return nil
+}
+
 func badRequest(err error, description string) bool {
 	return errors.Is(err, tgbot.ErrorBadRequest) && strings.Contains(err.Error(), description)
 }
@@ -314,20 +337,33 @@ func (a *Adapter) AnswerCallback(ctx context.Context, u *bot.Update, text string
 }
 
 // markup converts a keyboard; no keyboard is an untyped nil so that the SDK
-// leaves reply_markup out.
+// leaves reply_markup out. The SDK's own button type would carry an empty
+// copy_text on every button, which Telegram refuses (BUTTON_COPY_TEXT_INVALID),
+// so the markup is a type of ours with only the fields buttons use.
 func markup(k bot.Keyboard) models.ReplyMarkup {
 	if len(k) == 0 {
 		return nil
 	}
-	rows := make([][]models.InlineKeyboardButton, 0, len(k))
+	rows := make([][]inlineButton, 0, len(k))
 	for _, row := range k {
-		r := make([]models.InlineKeyboardButton, 0, len(row))
+		r := make([]inlineButton, 0, len(row))
 		for _, b := range row {
-			r = append(r, models.InlineKeyboardButton{Text: b.Text, CallbackData: b.Data, URL: b.URL})
+			r = append(r, inlineButton{Text: b.Text, CallbackData: b.Data, URL: b.URL})
 		}
 		rows = append(rows, r)
 	}
-	return &models.InlineKeyboardMarkup{InlineKeyboard: rows}
+	return inlineMarkup{InlineKeyboard: rows}
+}
+
+// inlineMarkup is reply_markup with an inline keyboard, as Telegram reads it.
+type inlineMarkup struct {
+	InlineKeyboard [][]inlineButton `json:"inline_keyboard"`
+}
+
+type inlineButton struct {
+	Text         string `json:"text"`
+	CallbackData string `json:"callback_data,omitempty"`
+	URL          string `json:"url,omitempty"`
 }
 
 // mapError turns the SDK's errors into the core's, keeping the original in

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/unionhub/unionhub/bot"
@@ -608,5 +609,97 @@ func TestUploadErrorsAndEdit(t *testing.T) {
 	got := f.Messages(anna.ID)
 	if len(got) != 1 || got[0].Text != "Нормы за май" || got[0].Buttons != nil || !bytes.Equal(got[0].Upload, chart) || f.Calls("sendPhoto") != 3 {
 		t.Fatalf("after edit: %+v, sendPhoto calls %d", got, f.Calls("sendPhoto"))
+	}
+}
+
+// The SDK's own button type sends an empty copy_text, which Telegram (and
+// the fake) refuse; every method that carries a keyboard must send ours.
+func TestKeyboardsCarryNoCopyText(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	doc := f.Attachment(f.SendDocument(boris, "act.pdf", ""))
+
+	// The library's own markup is what the fake refuses.
+	sdk, err := tgbot.New(platformtest.TelegramToken, tgbot.WithServerURL(f.URL()), tgbot.WithSkipGetMe())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = sdk.SendMessage(t.Context(), &tgbot.SendMessageParams{ChatID: anna.ID, Text: "x",
+		ReplyMarkup: &models.InlineKeyboardMarkup{InlineKeyboard: [][]models.InlineKeyboardButton{{{Text: "a", CallbackData: "a"}}}}})
+	if !errors.Is(err, tgbot.ErrorBadRequest) || !strings.Contains(err.Error(), "BUTTON_COPY_TEXT_INVALID") {
+		t.Fatalf("the SDK's markup: %v, want BUTTON_COPY_TEXT_INVALID", err)
+	}
+
+	kb := bot.Keyboard{{{Text: "Take", Data: "t:1"}, {Text: "Site", URL: "https://example.org"}}}
+	want := [][]platformtest.TGButton{{{Text: "Take", Data: "t:1"}, {Text: "Site", URL: "https://example.org"}}}
+	edited := bot.Keyboard{{{Text: "Undo", Data: "t:0"}}}
+	wantEdited := [][]platformtest.TGButton{{{Text: "Undo", Data: "t:0"}}}
+	cases := []struct {
+		name   string
+		m      bot.Message
+		method string // that carried the keyboard
+		edit   string // that edits it
+	}{
+		{"text", bot.Message{Text: "text"}, "sendMessage", "editMessageText"},
+		{"photo upload", bot.Message{Text: "chart", Upload: &bot.Upload{Name: "c.png", Data: testPNG(t, 40, 30)}}, "sendPhoto", "editMessageCaption"},
+		{"document", bot.Message{Text: "act", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: doc.FileID}}}, "sendDocument", "editMessageCaption"},
+	}
+	for _, tc := range cases {
+		before, beforeEdit := f.Calls(tc.method), f.Calls(tc.edit)
+		tc.m.ChatID, tc.m.Keyboard = "1001", kb
+		sent, err := a.Send(t.Context(), tc.m)
+		if err != nil {
+			t.Fatalf("%s: send: %v", tc.name, err)
+		}
+		if f.Calls(tc.method) != before+1 {
+			t.Fatalf("%s: %s was not called", tc.name, tc.method)
+		}
+		msgs := f.Messages(anna.ID)
+		if got := msgs[len(msgs)-1]; !reflect.DeepEqual(got.Buttons, want) {
+			t.Fatalf("%s: buttons %+v, want %+v", tc.name, got.Buttons, want)
+		}
+		if err := a.Edit(t.Context(), sent, bot.Message{Text: tc.m.Text + "!", Keyboard: edited}); err != nil {
+			t.Fatalf("%s: edit: %v", tc.name, err)
+		}
+		if f.Calls(tc.edit) != beforeEdit+1 {
+			t.Fatalf("%s: %s was not called", tc.name, tc.edit)
+		}
+		msgs = f.Messages(anna.ID)
+		if got := msgs[len(msgs)-1]; !reflect.DeepEqual(got.Buttons, wantEdited) {
+			t.Fatalf("%s: buttons after the edit %+v, want %+v", tc.name, got.Buttons, wantEdited)
+		}
+	}
+}
+
+func TestEditKeyboardKeepsTextAndFiles(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	doc := f.Attachment(f.SendDocument(boris, "act.pdf", ""))
+	for _, m := range []bot.Message{
+		{ChatID: "1001", Text: "Answer to № 3", Keyboard: bot.Keyboard{{{Text: "Reply", Data: "tk:follow:3"}}}},
+		{ChatID: "1001", Text: "Answer to № 4", Keyboard: bot.Keyboard{{{Text: "Reply", Data: "tk:follow:4"}}},
+			Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachDocument, FileID: doc.FileID}}},
+	} {
+		sent, err := a.Send(t.Context(), m)
+		if err != nil {
+			t.Fatalf("send: %v", err)
+		}
+		for i := range 2 { // the second changes nothing, which is no error
+			if err := a.EditKeyboard(t.Context(), sent, nil); err != nil {
+				t.Fatalf("edit keyboard %d: %v", i, err)
+			}
+		}
+		msgs := f.Messages(anna.ID)
+		got := msgs[len(msgs)-1]
+		if got.Text != m.Text || got.Buttons != nil || len(got.Attachments) != len(m.Attachments) {
+			t.Fatalf("after removing the keyboard: %+v", got)
+		}
+	}
+	if n := f.Calls("editMessageReplyMarkup"); n != 4 {
+		t.Fatalf("editMessageReplyMarkup calls = %d, want 4", n)
 	}
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,11 +24,18 @@ import (
 )
 
 const (
-	longPollWait    = 25 // seconds a check is held open
-	minBackoff      = 200 * time.Millisecond
-	maxBackoff      = 30 * time.Second
+	longPollWait = 25 // seconds a check is held open
+	minBackoff   = 200 * time.Millisecond
+	maxBackoff   = 30 * time.Second
+	// positionTTL is how long a saved position outlives the hub: VK keeps
+	// a few hours of events, and answers an older position with the
+	// current one (failed 1), so a longer stop loses only what VK dropped.
+	positionTTL     = 7 * 24 * time.Hour
 	maxCallbackBody = 1 << 20
-	langEnglish     = 3 // client_info.lang_id
+	// callbackBudget bounds the bytes of callback bodies held at once
+	// before their secret, which is inside, is checked.
+	callbackBudget = 8 * maxCallbackBody
+	langEnglish    = 3 // client_info.lang_id
 )
 
 // mention matches the "[club1001|@name], " VK puts before text addressed to
@@ -51,7 +60,15 @@ func (a *Adapter) Run(ctx context.Context, sink bot.Sink) error {
 	lp.OnEvent(events.EventMessageNew, handle)
 	lp.OnEvent(events.EventMessageEvent, handle)
 	var healthy atomic.Bool
-	lp.FullResponse(func(longpoll.Response) { healthy.Store(true) })
+	saved := ""
+	// After the batch's events are handed over, the position moves past
+	// them; a restart resumes from there.
+	lp.FullResponse(func(longpoll.Response) {
+		healthy.Store(true)
+		if lp.Ts != saved && a.savePosition(ctx, lp.Ts) {
+			saved = lp.Ts
+		}
+	})
 
 	backoff := minBackoff
 	for {
@@ -82,11 +99,42 @@ func (a *Adapter) poll(ctx context.Context, lp *longpoll.LongPoll) error {
 			return fmt.Errorf("get long poll server: %w", err)
 		}
 		lp.Server, lp.Key, lp.Ts = s.Server, s.Key, s.Ts
+		if ts, ok := a.loadPosition(ctx); ok {
+			lp.Ts = ts
+		}
 	}
 	if err := lp.RunWithContext(ctx); err != nil {
 		return fmt.Errorf("long poll: %w", err)
 	}
 	return nil
+}
+
+// positionKey names the saved long poll position of the community.
+func (a *Adapter) positionKey() string { return "vk:longpoll:" + strconv.Itoa(a.groupID) }
+
+// loadPosition reads where the last run stopped; a failure to read only
+// costs the events sent while the hub was down, so it is logged, not fatal.
+func (a *Adapter) loadPosition(ctx context.Context) (string, bool) {
+	if a.positions == nil {
+		return "", false
+	}
+	ts, ok, err := a.positions.Load(ctx, a.positionKey())
+	if err != nil {
+		a.logger.WarnContext(ctx, "vk long poll position not read, starting from now", "err", err)
+		return "", false
+	}
+	return string(ts), ok && len(ts) > 0
+}
+
+func (a *Adapter) savePosition(ctx context.Context, ts string) bool {
+	if a.positions == nil || ts == "" {
+		return false
+	}
+	if err := a.positions.Save(ctx, a.positionKey(), []byte(ts), positionTTL); err != nil {
+		a.logger.WarnContext(ctx, "vk long poll position not saved", "err", err)
+		return false
+	}
+	return true
 }
 
 // redact hides the long poll key, which transport errors quote in the URL.
@@ -117,6 +165,13 @@ func (a *Adapter) deliverPolled(ctx context.Context, sink bot.Sink, e events.Gro
 // CallbackHandler serves the Callback API: it answers the confirmation and
 // acknowledges an event with "ok" only once sink has handled it, so that VK
 // redelivers events whose handling failed.
+//
+// The secret is inside the body, so anyone may make the handler read one:
+// a body is read only up to maxCallbackBody (413 beyond), only while the
+// bodies not yet checked stay within callbackBudget (503 beyond, which VK
+// retries), and must be exactly one JSON value (400 otherwise). The secret
+// is checked before the event is decoded, and requests refused before it
+// are only counted (see bot.Refusals).
 func (a *Adapter) CallbackHandler(sink bot.Sink) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if a.confirmation == "" {
@@ -128,14 +183,16 @@ func (a *Adapter) CallbackHandler(sink bot.Sink) http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		var e events.GroupEvent
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxCallbackBody)).Decode(&e); err != nil {
-			http.Error(w, "bad event", http.StatusBadRequest)
+		body, status, reason := a.checkCallback(w, r)
+		if status != http.StatusOK {
+			a.refusals.Refuse(r.Context(), reason)
+			http.Error(w, http.StatusText(status), status)
 			return
 		}
-		if e.GroupID != a.groupID || subtle.ConstantTimeCompare([]byte(e.Secret), []byte(a.secret)) != 1 {
-			a.logger.WarnContext(r.Context(), "vk callback refused", "group_id", e.GroupID, "type", e.Type)
-			http.Error(w, "forbidden", http.StatusForbidden)
+		var e events.GroupEvent
+		if err := json.Unmarshal(body, &e); err != nil {
+			a.logger.WarnContext(r.Context(), "vk callback: undecodable event", "err", err)
+			http.Error(w, "bad event", http.StatusBadRequest)
 			return
 		}
 		if e.Type == events.EventConfirmation {
@@ -157,6 +214,77 @@ func (a *Adapter) CallbackHandler(sink bot.Sink) http.Handler {
 		}
 		writeText(w, "ok")
 	})
+}
+
+// checkCallback reads a callback body and checks its community and secret;
+// a refusal comes with its HTTP status and bot.Refused* reason.
+func (a *Adapter) checkCallback(w http.ResponseWriter, r *http.Request) (body []byte, status int, reason string) {
+	if r.ContentLength > maxCallbackBody {
+		return nil, http.StatusRequestEntityTooLarge, bot.RefusedTooLarge
+	}
+	hold := int64(maxCallbackBody) // a body of unknown length may grow to the limit
+	if r.ContentLength >= 0 {
+		hold = r.ContentLength
+	}
+	if !a.unchecked.take(hold) {
+		return nil, http.StatusServiceUnavailable, bot.RefusedBusy
+	}
+	defer a.unchecked.give(hold)
+	body, err := readBody(http.MaxBytesReader(w, r.Body, maxCallbackBody), r.ContentLength)
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return nil, http.StatusRequestEntityTooLarge, bot.RefusedTooLarge
+	case err != nil:
+		return nil, http.StatusBadRequest, bot.RefusedMalformed
+	}
+	// Only the two fields the check needs: the rest of an unchecked body,
+	// however large, is scanned and not copied. Trailing bytes fail here.
+	var auth struct {
+		GroupID int    `json:"group_id"`
+		Secret  string `json:"secret"`
+	}
+	if err := json.Unmarshal(body, &auth); err != nil {
+		return nil, http.StatusBadRequest, bot.RefusedMalformed
+	}
+	if auth.GroupID != a.groupID || subtle.ConstantTimeCompare([]byte(auth.Secret), []byte(a.secret)) != 1 {
+		return nil, http.StatusForbidden, bot.RefusedSecret
+	}
+	return body, http.StatusOK, ""
+}
+
+// readBody reads a body of the declared length, or of unknown length (-1).
+func readBody(r io.Reader, length int64) ([]byte, error) {
+	if length < 0 {
+		return io.ReadAll(r)
+	}
+	body := make([]byte, length)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, err
+	}
+	return body, nil
+}
+
+// budget is a number of bytes requests take from and give back.
+type budget struct {
+	mu   sync.Mutex
+	left int64
+}
+
+func (b *budget) take(n int64) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	return true
+}
+
+func (b *budget) give(n int64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.left += n
 }
 
 func writeText(w http.ResponseWriter, s string) {

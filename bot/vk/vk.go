@@ -54,6 +54,17 @@ type Config struct {
 	Logger     *slog.Logger
 	Metrics    *bot.Metrics
 	Clock      func() time.Time
+	// Positions keeps the long poll's position across restarts, so that
+	// messages people send while the hub is down are read when it is back;
+	// nil starts from the events that come after each start.
+	Positions Positions
+}
+
+// Positions is where the long poll's position is kept (storage.State
+// does).
+type Positions interface {
+	Load(ctx context.Context, key string) (value []byte, ok bool, err error)
+	Save(ctx context.Context, key string, value []byte, ttl time.Duration) error
 }
 
 // Adapter is the VK side of the bot: a bot.Sender and a source of updates.
@@ -67,6 +78,9 @@ type Adapter struct {
 	logger       *slog.Logger
 	metrics      *bot.Metrics
 	clock        func() time.Time
+	positions    Positions
+	refusals     *bot.Refusals // of the Callback API endpoint
+	unchecked    budget        // bytes of callback bodies whose secret is not checked yet
 }
 
 var (
@@ -94,6 +108,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 		logger:       cfg.Logger,
 		metrics:      cfg.Metrics,
 		clock:        cfg.Clock,
+		positions:    cfg.Positions,
 	}
 	if a.client == nil {
 		a.client = bot.APIClient(clientTimeout)
@@ -104,6 +119,8 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	if a.clock == nil {
 		a.clock = time.Now
 	}
+	a.refusals = bot.NewRefusals(bot.VK, a.metrics, a.logger, bot.RefusalLogInterval, a.clock)
+	a.unchecked.left = callbackBudget
 	a.api = api.NewVK(cfg.Token)
 	a.api.Limit = 0 // rate limiting and retries are the caller's, see bot.RateLimitError
 	a.api.Client = a.client
@@ -280,6 +297,70 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 		return mapError("edit message", err)
 	}
 	return nil
+}
+
+// EditKeyboard implements bot.Sender. VK edits a message whole, so its text
+// and files are read back (messages.getByConversationMessageId) and sent
+// again unchanged with the new keyboard.
+func (a *Adapter) EditKeyboard(ctx context.Context, s bot.Sent, kb bot.Keyboard) error {
+	peer, err := parseID("chat", s.ChatID)
+	if err != nil {
+		return fmt.Errorf("edit keyboard: %w", err)
+	}
+	cmid, err := parseID("message", s.MessageID)
+	if err != nil {
+		return fmt.Errorf("edit keyboard: %w", err)
+	}
+	kbJSON, err := keyboard(kb)
+	if err != nil {
+		return fmt.Errorf("edit keyboard: %w", err)
+	}
+	got, err := a.api.MessagesGetByConversationMessageID(api.Params{"peer_id": peer, "conversation_message_ids": cmid, "group_id": a.groupID}.WithContext(ctx))
+	if err != nil {
+		return mapError("edit keyboard", err)
+	}
+	if len(got.Items) == 0 {
+		return fmt.Errorf("edit keyboard: message %d in %d: %w", cmid, peer, bot.ErrChatGone)
+	}
+	msg := got.Items[0]
+	params := api.Params{"peer_id": peer, "conversation_message_id": cmid, "message": msg.Text,
+		"keep_forward_messages": 1, "keep_snippets": 1}
+	if refs := attachmentRefs(msg.Attachments); len(refs) > 0 {
+		params["attachment"] = strings.Join(refs, ",")
+	}
+	if kbJSON != nil {
+		params["keyboard"] = kbJSON
+	} else {
+		params["keyboard"] = `{"buttons":[],"inline":true}`
+	}
+	if _, err := a.api.MessagesEdit(params.WithContext(ctx)); err != nil {
+		return mapError("edit keyboard", err)
+	}
+	return nil
+}
+
+// attachmentRefs are a message's photos and documents as messages.edit
+// takes them: "photo<owner>_<id>[_<access key>]".
+func attachmentRefs(atts []object.MessagesMessageAttachment) []string {
+	var refs []string
+	for _, at := range atts {
+		var owner, id int
+		var key string
+		switch at.Type {
+		case "photo":
+			owner, id, key = at.Photo.OwnerID, at.Photo.ID, at.Photo.AccessKey
+		case "doc":
+			owner, id, key = at.Doc.OwnerID, at.Doc.ID, at.Doc.AccessKey
+		default:
+			continue
+		}
+		ref := fmt.Sprintf("%s%d_%d", at.Type, owner, id)
+		if key != "" {
+			ref += "_" + key
+		}
+		refs = append(refs, ref)
+	}
+	return refs
 }
 
 // AnswerCallback implements bot.Sender with messages.sendMessageEventAnswer,

@@ -700,7 +700,8 @@ func TestCallbackRefuses(t *testing.T) {
 		{"other community", http.MethodPost, event(7, testSecret), http.StatusForbidden},
 		{"get", http.MethodGet, nil, http.StatusMethodNotAllowed},
 		{"not json", http.MethodPost, []byte("hello"), http.StatusBadRequest},
-		{"too large", http.MethodPost, append([]byte(`{"type":"`), bytes.Repeat([]byte("a"), 2<<20)...), http.StatusBadRequest},
+		{"too large", http.MethodPost, append([]byte(`{"type":"`), bytes.Repeat([]byte("a"), 2<<20)...), http.StatusRequestEntityTooLarge},
+		{"trailing bytes", http.MethodPost, append(event(platformtest.VKGroupID, testSecret), `{}`...), http.StatusBadRequest},
 	}
 	for _, tt := range tests {
 		req, err := http.NewRequestWithContext(t.Context(), tt.method, url, bytes.NewReader(tt.body))
@@ -1322,5 +1323,115 @@ func TestUploadErrors(t *testing.T) {
 	}
 	if n := f.Calls("photos.getMessagesUploadServer"); n != 0 {
 		t.Fatalf("%d upload servers fetched for refused messages", n)
+	}
+}
+
+func TestEditKeyboardKeepsTextAndFiles(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	photo := f.Attachment(f.SendPhoto(ivan, ""))
+	doc := f.Attachment(f.SendDoc(ivan, "act.pdf", ""))
+	files := []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: photo}, {Platform: bot.VK, Kind: bot.AttachDocument, FileID: doc}}
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Ответ на вопрос № 3", Attachments: files,
+		Keyboard: bot.Keyboard{{{Text: "Ответить", Data: "tk:follow:3"}, {Text: "Решён", Data: "tk:done:3"}}}})
+	if err != nil {
+		t.Fatalf("send: %v", err)
+	}
+	if err := a.EditKeyboard(t.Context(), sent, bot.Keyboard{{{Text: "Оценить", Data: "tk:rate:3"}}}); err != nil {
+		t.Fatalf("edit keyboard: %v", err)
+	}
+	got := f.Messages(501)[0]
+	if got.Text != "Ответ на вопрос № 3" || !reflect.DeepEqual(got.Attachments, []string{photo, doc}) || !got.HasPayload(`{"d":"tk:rate:3"}`) || got.HasPayload(`{"d":"tk:done:3"}`) {
+		t.Fatalf("after a new keyboard: %+v", got)
+	}
+	if err := a.EditKeyboard(t.Context(), sent, nil); err != nil {
+		t.Fatalf("remove keyboard: %v", err)
+	}
+	if got := f.Messages(501)[0]; got.Text != "Ответ на вопрос № 3" || len(got.Attachments) != 2 || len(got.Buttons) != 0 {
+		t.Fatalf("after removing the keyboard: %+v", got)
+	}
+	if err := a.EditKeyboard(t.Context(), bot.Sent{ChatID: "501", MessageID: "99"}, nil); !errors.Is(err, bot.ErrChatGone) {
+		t.Fatalf("a missing message: %v, want ErrChatGone", err)
+	}
+}
+
+// positions is vk.Positions in a map.
+type positions struct {
+	mu    sync.Mutex
+	saved map[string][]byte
+}
+
+func (p *positions) Load(_ context.Context, key string) ([]byte, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	v, ok := p.saved[key]
+	return v, ok, nil
+}
+
+func (p *positions) Save(_ context.Context, key string, value []byte, _ time.Duration) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.saved[key] = value
+	return nil
+}
+
+func TestLongPollResumesAfterRestart(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	kept := &positions{saved: map[string][]byte{}}
+	first := newAdapter(t, f, vk.Config{GroupID: platformtest.VKGroupID, Positions: kept})
+	s := newSink()
+	stop := runAdapter(t, first, s)
+	f.WaitLongPoll(t)
+	f.SendText(ivan, "before")
+	if u := s.next(t); u.Text != "before" {
+		t.Fatalf("got %q, want %q", u.Text, "before")
+	}
+	stop()
+
+	// Written while the hub is down, read when it is back.
+	f.SendText(ivan, "while down")
+	f.SendText(alice, "also while down")
+	servers := f.Calls("groups.getLongPollServer")
+	second := newAdapter(t, f, vk.Config{GroupID: platformtest.VKGroupID, Positions: kept})
+	t.Cleanup(runAdapter(t, second, s))
+	for _, want := range []string{"while down", "also while down"} {
+		if u := s.next(t); u.Text != want {
+			t.Fatalf("after the restart got %q, want %q", u.Text, want)
+		}
+	}
+	if f.Calls("groups.getLongPollServer") <= servers {
+		t.Error("the restarted adapter did not fetch its own long poll key")
+	}
+	f.SendText(ivan, "after")
+	if u := s.next(t); u.Text != "after" {
+		t.Fatalf("got %q, want %q", u.Text, "after")
+	}
+}
+
+func TestLongPollOutdatedPositionStartsFromNow(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	key := "vk:longpoll:" + strconv.Itoa(platformtest.VKGroupID)
+	kept := &positions{saved: map[string][]byte{key: []byte("999999")}}
+	a := newAdapter(t, f, vk.Config{GroupID: platformtest.VKGroupID, Positions: kept})
+	s := newSink()
+	t.Cleanup(runAdapter(t, a, s))
+	// VK answers a position it no longer knows with failed 1 and the
+	// current one, which the adapter takes and keeps.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if v, _, _ := kept.Load(t.Context(), key); string(v) != "999999" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the outdated position was never replaced")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.SendText(ivan, "hello")
+	if u := s.next(t); u.Text != "hello" {
+		t.Fatalf("got %q, want %q", u.Text, "hello")
 	}
 }

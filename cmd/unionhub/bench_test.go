@@ -76,9 +76,9 @@ func benchAsk(b *testing.B, rate float64) {
 	prompts := step(func(p *tgPerson) { p.say("/ask") }, "Выберите тему вопроса")
 	i := 0
 	step(func(p *tgPerson) { p.press(prompts[i], "Зарплата"); i++ }, "Опишите вопрос")
-	prompts = step(func(p *tgPerson) { p.say("Когда проиндексируют зарплату?") }, "Приложено 0")
+	prompts = step(func(p *tgPerson) { p.say("Когда проиндексируют зарплату?") }, "Вопрос записан")
 	i = 0
-	confirms := step(func(p *tgPerson) { p.press(prompts[i], "Далее"); i++ }, "Проверьте обращение")
+	confirms := step(func(p *tgPerson) { p.press(prompts[i], "Настроить и проверить"); i++ }, "Проверьте обращение")
 
 	var mu sync.Mutex
 	sentAt := make(map[string]time.Time, b.N)

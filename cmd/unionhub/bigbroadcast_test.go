@@ -15,6 +15,10 @@ import (
 	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
+// editorID is the messenger id of the information worker who sends the
+// news: above the members' ids (1 to 1,000,000 at most).
+const editorID = 9000001
+
 // bigBroadcast is a Postgres tree of seeded members on one platform, the
 // fake platform counting what reaches each of them, and the environment for
 // `serve` replicas built like the Dockerfile's binary.
@@ -56,7 +60,7 @@ func newBigBroadcast(tb testing.TB, plat storage.Platform, tree storagetest.Benc
 		f.Meet(ids...)
 		f.OnSent(func(platformtest.VKMessage, time.Time) { bb.sent.Add(1) })
 		bb.env["VK_TOKEN"], bb.env["VK_GROUP_ID"], bb.env["VK_API_URL"] = platformtest.VKToken, strconv.Itoa(platformtest.VKGroupID), f.APIURL()
-		bb.editor = newVKPerson(tb, f, 900001, "Редактор")
+		bb.editor = newVKPerson(tb, f, editorID, "Редактор")
 		bb.count = func(id int) int { return f.SentCount(id) }
 	} else {
 		f := platformtest.NewTelegram(tb)
@@ -67,7 +71,7 @@ func newBigBroadcast(tb testing.TB, plat storage.Platform, tree storagetest.Benc
 		f.Meet(ids...)
 		f.OnSent(func(platformtest.TGMessage, time.Time) { bb.sent.Add(1) })
 		bb.env["TELEGRAM_TOKEN"], bb.env["TELEGRAM_API_URL"] = platformtest.TelegramToken, f.URL()
-		bb.editor = newTGPerson(tb, f, 900001, "Редактор")
+		bb.editor = newTGPerson(tb, f, editorID, "Редактор")
 		bb.count = func(id int) int { return f.SentCount(int64(id)) }
 	}
 	bb.cli = &rig{t: tb, env: bb.env, clock: &fakeClock{}}

@@ -3,10 +3,13 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +42,16 @@ type Config struct {
 	LogFormat   string
 	Workers     int
 
+	// PublicURL is the console's address as browsers see it;
+	// TrustedProxies the reverse proxies whose X-Forwarded-For it believes.
+	PublicURL      string
+	TrustedProxies []netip.Prefix
+
 	HotlineFile        string
 	SurveysDir         string
 	EscalationInterval time.Duration
 	BroadcastLease     time.Duration
+	StatementTimeout   time.Duration
 	TelegramRate       storage.Rate
 	TelegramChatRate   storage.Rate
 	TelegramGroupRate  storage.Rate
@@ -60,7 +69,7 @@ type setting struct {
 var settings = []setting{
 	{"TELEGRAM_TOKEN", "", "Bot token from @BotFather; enables Telegram", true, func(c *Config) *string { return &c.TelegramToken }},
 	{"TELEGRAM_API_URL", "https://api.telegram.org", "Bot API server (a self-hosted telegram-bot-api server works too)", false, func(c *Config) *string { return &c.TelegramAPIURL }},
-	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL of the webhook; empty = long polling", false, func(c *Config) *string { return &c.TelegramWebhookURL }},
+	{"TELEGRAM_WEBHOOK_URL", "", "Public HTTPS URL of the webhook, on port 443, 80, 88 or 8443 (a self-hosted Bot API server also takes http); empty = long polling", false, func(c *Config) *string { return &c.TelegramWebhookURL }},
 	{"TELEGRAM_WEBHOOK_SECRET", "", "Webhook secret_token (1-256 of A-Z a-z 0-9 _ -); required with a webhook", true, func(c *Config) *string { return &c.TelegramWebhookSecret }},
 	{"TELEGRAM_RATE", "30/s", "New messages the bot sends at most, as N/s or N/m (0: unpaced, e.g. paid broadcasts or a test server)", false, nil},
 	{"TELEGRAM_CHAT_RATE", "1/s", "Messages to one private chat at most (broadcasts)", false, nil},
@@ -77,15 +86,18 @@ var settings = []setting{
 	{"REDIS_URL", "", "Redis URL for shared state; empty = in-process state (one replica only)", true, func(c *Config) *string { return &c.RedisURL }},
 	{"UNIONHUB_REDIS_PREFIX", "unionhub:", "Prefix of every Redis key", false, func(c *Config) *string { return &c.RedisPrefix }},
 	{"UNIONHUB_DATA_DIR", "./data", "Directory of the embedded database and other files", false, func(c *Config) *string { return &c.DataDir }},
-	{"UNIONHUB_HTTP_ADDR", ":8080", "Listen address of the webhook endpoints (/telegram/webhook, /vk/callback)", false, func(c *Config) *string { return &c.HTTPAddr }},
+	{"UNIONHUB_HTTP_ADDR", ":8080", "Listen address of the staff console and the webhook endpoints (/telegram/webhook, /vk/callback)", false, func(c *Config) *string { return &c.HTTPAddr }},
+	{"UNIONHUB_PUBLIC_URL", "", "The console's address as browsers see it, which sign-in links start with; https makes its cookies Secure; default http://localhost:<port of UNIONHUB_HTTP_ADDR>", false, func(c *Config) *string { return &c.PublicURL }},
+	{"UNIONHUB_TRUSTED_PROXIES", "", "Reverse proxies in front of the console (comma-separated addresses or CIDR ranges) whose X-Forwarded-For names the client", false, nil},
 	{"UNIONHUB_ADMIN_ADDR", "127.0.0.1:9090", "Listen address of /healthz and /metrics", false, func(c *Config) *string { return &c.AdminAddr }},
 	{"UNIONHUB_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
 	{"UNIONHUB_LOG_FORMAT", "json", "json or text", false, func(c *Config) *string { return &c.LogFormat }},
 	{"UNIONHUB_WORKERS", "16", "Updates handled in parallel (one chat is always handled in order)", false, nil},
 	{"UNIONHUB_HOTLINE_FILE", "", "Hot-line topics, response target, working hours and hand-up rules (YAML); empty = the programme's defaults", false, func(c *Config) *string { return &c.HotlineFile }},
-	{"UNIONHUB_SURVEYS_DIR", "", "Directory of survey definitions (YAML) added to the built-in annual monitoring survey; a file with the same id replaces it", false, func(c *Config) *string { return &c.SurveysDir }},
+	{"UNIONHUB_SURVEYS_DIR", "", "Directory of survey definitions (YAML) added to the built-in annual monitoring survey; a file with the same id replaces it; it must exist, and every org a schedule names must be in the tree", false, func(c *Config) *string { return &c.SurveysDir }},
 	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts, silent relay levels, scheduled jobs and survey reminders are looked for", false, nil},
-	{"UNIONHUB_BROADCAST_LEASE", "30s", "How long a replica holds the recipients it took; after a crash another takes them over then", false, nil},
+	{"UNIONHUB_BROADCAST_LEASE", "30s", "How long a replica holds the recipients it took, and a broadcast whose recipients it lists; after a crash another takes them over then", false, nil},
+	{"UNIONHUB_DB_STATEMENT_TIMEOUT", "30s", "How long a bulk database statement (a chunk of a broadcast's recipients, an audience count) may run before it is stopped and the broadcast fails", false, nil},
 }
 
 // LoadConfig reads the configuration; a secret may come from NAME_FILE.
@@ -101,6 +113,12 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		switch {
 		case s.field != nil:
 			*s.field(&c) = v
+		case s.name == "UNIONHUB_TRUSTED_PROXIES":
+			ps, err := parseProxies(v)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("UNIONHUB_TRUSTED_PROXIES: %w", err))
+			}
+			c.TrustedProxies = ps
 		case s.name == "VK_GROUP_ID" && v != "":
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= 0 {
@@ -120,19 +138,54 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
 				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name] = r
-		case s.name == "UNIONHUB_ESCALATION_INTERVAL" || s.name == "UNIONHUB_BROADCAST_LEASE":
+		case s.name == "UNIONHUB_ESCALATION_INTERVAL" || s.name == "UNIONHUB_BROADCAST_LEASE" || s.name == "UNIONHUB_DB_STATEMENT_TIMEOUT":
 			d, err := time.ParseDuration(v)
 			if err != nil || d < 10*time.Millisecond || d > time.Hour {
 				errs = append(errs, fmt.Errorf("%s: %q is not a duration from 10ms to 1h", s.name, v))
 			}
-			if s.name == "UNIONHUB_BROADCAST_LEASE" {
-				c.BroadcastLease = d
-			} else {
-				c.EscalationInterval = d
-			}
+			*map[string]*time.Duration{"UNIONHUB_ESCALATION_INTERVAL": &c.EscalationInterval, "UNIONHUB_BROADCAST_LEASE": &c.BroadcastLease,
+				"UNIONHUB_DB_STATEMENT_TIMEOUT": &c.StatementTimeout}[s.name] = d
 		}
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = defaultPublicURL(c.HTTPAddr)
+	}
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, errors.Join(errs...)
+}
+
+// defaultPublicURL is the console on this machine: localhost, or the host
+// the server listens on, at its port.
+func defaultPublicURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://localhost:8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+// parseProxies reads comma-separated addresses and CIDR ranges.
+func parseProxies(v string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for f := range strings.SplitSeq(v, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not an address or a CIDR range", f)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 func lookup(getenv func(string) string, s setting) (string, error) {
@@ -171,12 +224,17 @@ func (c Config) Validate() error {
 		}
 	}
 	checkURL("TELEGRAM_API_URL", c.TelegramAPIURL)
+	checkURL("UNIONHUB_PUBLIC_URL", c.PublicURL)
+	if u, err := url.Parse(c.PublicURL); err == nil && (u.Path != "" || u.RawQuery != "" || u.Fragment != "") {
+		bad("UNIONHUB_PUBLIC_URL: %q: give the scheme and host only; the console is served at the root of its host", c.PublicURL)
+	}
 	checkURL("TELEGRAM_WEBHOOK_URL", c.TelegramWebhookURL)
 	checkURL("VK_API_URL", c.VKAPIURL)
 	if c.VKAPIURL != "" && !strings.HasSuffix(c.VKAPIURL, "/") {
 		bad("VK_API_URL: %q must end with /", c.VKAPIURL)
 	}
 	if c.TelegramWebhookURL != "" {
+		checkWebhookURL(c.TelegramAPIURL, c.TelegramWebhookURL, bad)
 		if c.TelegramToken == "" {
 			bad("TELEGRAM_WEBHOOK_URL is set but TELEGRAM_TOKEN is not")
 		}
@@ -210,6 +268,16 @@ func (c Config) Validate() error {
 			bad("%s: %q is not host:port", name, addr)
 		}
 	}
+	if c.SurveysDir != "" {
+		switch fi, err := os.Stat(c.SurveysDir); {
+		case errors.Is(err, fs.ErrNotExist):
+			bad("UNIONHUB_SURVEYS_DIR: %q does not exist", c.SurveysDir)
+		case err != nil:
+			bad("UNIONHUB_SURVEYS_DIR: %v", err)
+		case !fi.IsDir():
+			bad("UNIONHUB_SURVEYS_DIR: %q is not a directory", c.SurveysDir)
+		}
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -219,6 +287,31 @@ func (c Config) Validate() error {
 		bad("UNIONHUB_LOG_FORMAT: %q is not json or text", c.LogFormat)
 	}
 	return errors.Join(errs...)
+}
+
+// officialBotAPI is the host of Telegram's own Bot API server.
+const officialBotAPI = "api.telegram.org"
+
+// webhookPorts are the ports Telegram delivers webhooks to.
+var webhookPorts = []string{"443", "80", "88", "8443"}
+
+// checkWebhookURL holds the webhook URL to Telegram's rules: HTTPS on one of
+// its ports. A self-hosted Bot API server in --local mode also takes http and
+// any port, so behind one the URL only has to be http(s).
+func checkWebhookURL(apiURL, hook string, bad func(format string, args ...any)) {
+	api, err := url.Parse(apiURL)
+	if err != nil || api.Hostname() != officialBotAPI {
+		return
+	}
+	u, err := url.Parse(hook)
+	switch {
+	case err != nil || u.Host == "":
+		// reported as not an http(s) URL
+	case u.Scheme != "https":
+		bad("TELEGRAM_WEBHOOK_URL: %q is not https: Telegram delivers webhooks over HTTPS only (put the hub behind a TLS proxy)", hook)
+	case u.Port() != "" && !slices.Contains(webhookPorts, u.Port()):
+		bad("TELEGRAM_WEBHOOK_URL: port %s: Telegram delivers webhooks only to ports %s", u.Port(), strings.Join(webhookPorts, ", "))
+	}
 }
 
 // Platforms reports whether any messenger is configured.
@@ -235,10 +328,18 @@ func (c Config) Print(w func(format string, args ...any)) {
 			v = strconv.Itoa(c.VKGroupID)
 		case s.name == "UNIONHUB_WORKERS":
 			v = strconv.Itoa(c.Workers)
+		case s.name == "UNIONHUB_TRUSTED_PROXIES":
+			var ps []string
+			for _, p := range c.TrustedProxies {
+				ps = append(ps, p.String())
+			}
+			v = strings.Join(ps, ",")
 		case s.name == "UNIONHUB_ESCALATION_INTERVAL":
 			v = c.EscalationInterval.String()
 		case s.name == "UNIONHUB_BROADCAST_LEASE":
 			v = c.BroadcastLease.String()
+		case s.name == "UNIONHUB_DB_STATEMENT_TIMEOUT":
+			v = c.StatementTimeout.String()
 		case strings.HasSuffix(s.name, "_RATE"):
 			v = formatRate(*map[string]*storage.Rate{"TELEGRAM_RATE": &c.TelegramRate, "TELEGRAM_CHAT_RATE": &c.TelegramChatRate,
 				"TELEGRAM_GROUP_RATE": &c.TelegramGroupRate, "VK_RATE": &c.VKRate}[s.name])

@@ -35,6 +35,7 @@ func TestConfigDefaultsAndFileSecrets(t *testing.T) {
 
 func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 	t.Parallel()
+	missingDir := filepath.Join(t.TempDir(), "surveys")
 	tests := []struct {
 		env  map[string]string
 		want string
@@ -52,6 +53,16 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"UNIONHUB_ADMIN_ADDR": "9090"}, "UNIONHUB_ADMIN_ADDR"},
 		{map[string]string{"UNIONHUB_LOG_LEVEL": "loud"}, "UNIONHUB_LOG_LEVEL"},
 		{map[string]string{"UNIONHUB_LOG_FORMAT": "xml"}, "UNIONHUB_LOG_FORMAT"},
+		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "http://hub.example.org/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"}, "TELEGRAM_WEBHOOK_URL"},
+		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "http://hub.example.org:443/tg", "TELEGRAM_WEBHOOK_SECRET": "ok",
+			"TELEGRAM_API_URL": "https://api.telegram.org/"}, "TELEGRAM_WEBHOOK_URL"},
+		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://hub.example.org:8080/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"}, "TELEGRAM_WEBHOOK_URL"},
+		{map[string]string{"UNIONHUB_SURVEYS_DIR": missingDir}, "UNIONHUB_SURVEYS_DIR"},
+		{map[string]string{"UNIONHUB_SURVEYS_DIR": "config_test.go"}, "UNIONHUB_SURVEYS_DIR"},
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "hub.example.org"}, "UNIONHUB_PUBLIC_URL"},
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org/console"}, "UNIONHUB_PUBLIC_URL"},
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org?x=1"}, "UNIONHUB_PUBLIC_URL"},
+		{map[string]string{"UNIONHUB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "UNIONHUB_TRUSTED_PROXIES"},
 	}
 	for _, tt := range tests {
 		c, err := LoadConfig(envOf(tt.env))
@@ -68,6 +79,27 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 	} {
 		if _, err := LoadConfig(envOf(env)); err == nil {
 			t.Errorf("LoadConfig(%v) accepted it", env)
+		}
+	}
+}
+
+func TestConfigValidateAccepts(t *testing.T) {
+	t.Parallel()
+	for _, env := range []map[string]string{
+		{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://hub.example.org/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"},
+		{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://hub.example.org:8443/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"},
+		// A self-hosted Bot API server in --local mode delivers over http to any port.
+		{"TELEGRAM_TOKEN": "t", "TELEGRAM_API_URL": "http://127.0.0.1:8081", "TELEGRAM_WEBHOOK_URL": "http://hub:8080/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"},
+		{"UNIONHUB_SURVEYS_DIR": t.TempDir()},
+		{"UNIONHUB_PUBLIC_URL": "https://hub.example.org/"},
+		{"UNIONHUB_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1, ::1"},
+	} {
+		c, err := LoadConfig(envOf(env))
+		if err == nil {
+			err = c.Validate()
+		}
+		if err != nil {
+			t.Errorf("env %v: %v", env, err)
 		}
 	}
 }
@@ -110,3 +142,37 @@ func TestREADMEListsEverySetting(t *testing.T) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+func TestConfigConsoleAddress(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{nil, "http://localhost:8080"},
+		{map[string]string{"UNIONHUB_HTTP_ADDR": "0.0.0.0:9000"}, "http://localhost:9000"},
+		{map[string]string{"UNIONHUB_HTTP_ADDR": "[::]:9000"}, "http://localhost:9000"},
+		{map[string]string{"UNIONHUB_HTTP_ADDR": "127.0.0.1:8181"}, "http://127.0.0.1:8181"},
+		{map[string]string{"UNIONHUB_HTTP_ADDR": "[::1]:8181"}, "http://[::1]:8181"},
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org/"}, "https://hub.example.org"},
+	}
+	for _, tt := range tests {
+		c, err := LoadConfig(envOf(tt.env))
+		if err != nil || c.PublicURL != tt.want {
+			t.Errorf("env %v: console at %q (%v), want %q", tt.env, c.PublicURL, err, tt.want)
+		}
+	}
+	c, err := LoadConfig(envOf(map[string]string{"UNIONHUB_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7, ::ffff:198.51.100.1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(c.TrustedProxies); got != "[10.0.0.0/8 192.0.2.7/32 198.51.100.1/32]" {
+		t.Errorf("trusted proxies %s", got)
+	}
+	var b strings.Builder
+	c.Print(func(format string, args ...any) { b.WriteString(sprintf(format, args...)) })
+	if !strings.Contains(b.String(), "UNIONHUB_TRUSTED_PROXIES=10.0.0.0/8,192.0.2.7/32,198.51.100.1/32\n") ||
+		!strings.Contains(b.String(), "UNIONHUB_PUBLIC_URL=http://localhost:8080\n") {
+		t.Errorf("config output:\n%s", b.String())
+	}
+}

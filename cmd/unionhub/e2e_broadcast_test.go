@@ -51,7 +51,7 @@ func compose(t testing.TB, p person, text string) botMsg {
 	p.say("/news")
 	p.dm().expect("Напишите новость")
 	p.say(text)
-	return p.dm().expect("Новость от «", "Получ")
+	return p.dm().expect("Новость организации «", "Получ")
 }
 
 func broadcastIDOf(t *testing.T, m botMsg) int64 {
@@ -72,8 +72,9 @@ func TestBroadcastDirectReachesEveryoneOnce(t *testing.T) {
 	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
 		c := newCrew(t, r, plat)
 		settings := compose(t, c.union, "Профсоюз добился индексации зарплаты на 7%!")
-		if !strings.Contains(settings.text, "Получат 9 человек") || !strings.Contains(settings.text, "и 1 чат.") {
-			t.Fatalf("preview %q: want 9 people and 1 chat", settings.text)
+		// The author is not among them: they see the item as they write it.
+		if !strings.Contains(settings.text, "Получат 8 человек") || !strings.Contains(settings.text, "и 1 чат.") || !strings.Contains(settings.text, "Вам самим рассылка не придёт") {
+			t.Fatalf("preview %q: want 8 people and 1 chat, the author left out", settings.text)
 		}
 		c.union.press(settings, "Отправить сейчас")
 		progress := c.union.dm().expect("Рассылка №")
@@ -86,14 +87,21 @@ func TestBroadcastDirectReachesEveryoneOnce(t *testing.T) {
 			t.Fatalf("the activist's copy has no share link: %+v", share.buttons)
 		}
 		c.group.expect("индексации зарплаты")
-		c.union.dm().expect(fmt.Sprintf("Рассылка № %d завершена: доставлено 10 из 10", id))
+		c.union.dm().expect(fmt.Sprintf("Рассылка № %d завершена: доставлено 9 из 9", id))
+		// The settings screen, its buttons spent, says what became of it.
+		c.union.dm().expect(fmt.Sprintf("Отправлено: рассылка № %d", id), "Получат 8 человек и 1 чат.")
+		for _, m := range c.union.dm().list() {
+			if m.id == settings.id && len(m.buttons) != 0 {
+				t.Fatalf("the sent settings screen still has buttons: %v", m.buttons)
+			}
+		}
 
 		out := r.mustRun("report", "broadcast", fmt.Sprint(id), "--format", "json")
 		var rep struct {
 			Audience, Delivered, Queued int
 			ByOrg                       []struct{ Code string } `json:"by_org"`
 		}
-		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Audience != 10 || rep.Delivered != 10 || rep.Queued != 0 || len(rep.ByOrg) < 5 {
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Audience != 9 || rep.Delivered != 9 || rep.Queued != 0 || len(rep.ByOrg) < 5 {
 			t.Fatalf("report %s (%v)", out, err)
 		}
 		// Exactly once, even as the engine keeps polling.
@@ -126,7 +134,7 @@ func TestBroadcastRelayAndUpwardNews(t *testing.T) {
 		id := broadcastIDOf(t, c.union.dm().expect("Рассылка №"))
 
 		// The branch adds a note and publishes; its own people get it with the note.
-		offer := c.edu.dm().expect(fmt.Sprintf("Новость № %d от «Сахалинский областной союз", id), "работников образования")
+		offer := c.edu.dm().expect(fmt.Sprintf("Новость № %d от организации «Сахалинский областной союз", id), "работников образования")
 		c.edu.press(offer, "Добавить примечание")
 		c.edu.dm().expect("Напишите примечание")
 		c.edu.say("Обязательно для всех школ района.")
@@ -161,7 +169,7 @@ func TestBroadcastRelayAndUpwardNews(t *testing.T) {
 		c.member.press(c.member.dm().expect("Что вы хотите сообщить"), "Призыв к поддержке")
 		c.member.dm().expect("Опишите")
 		c.member.say("Администрация отказывается начинать переговоры по коллективному договору.")
-		c.member.dm().expect("Отправлено в «Областная организация профсоюза работников образования»")
+		c.member.dm().expect("Отправлено, №", "«Областная организация профсоюза работников образования»")
 		card := c.edu.dm().expect("Призыв к поддержке №", "Солидарность", "коллективному договору")
 		c.union.dm().expect("Призыв к поддержке №", "Солидарность")
 		c.edu.press(card, "Отклонить")
@@ -176,11 +184,11 @@ func TestBroadcastRelayAndUpwardNews(t *testing.T) {
 		c.member.say("Наша школа выиграла конкурс «Учитель года».")
 		card = c.edu.dm().expect("Предложена новость №", "Учитель года")
 		c.edu.press(card, "Передать выше")
-		c.edu.dm().expect("передан в «Сахалинский областной союз")
+		c.edu.dm().expect("передан выше: «Сахалинский областной союз")
 		c.union.press(c.union.dm().expect("Предложена новость №", "Учитель года"), "Опубликовать вниз")
 		c.union.dm().expect("опубликован: рассылка №")
 		c.member.dm().expect("опубликовала «Сахалинский областной союз")
-		c.fishMember.dm().expect("Из «ППО МАОУ СОШ № 5", "Учитель года")
+		c.fishMember.dm().expect("Из организации «ППО МАОУ СОШ № 5", "Учитель года")
 	})
 }
 
@@ -201,6 +209,7 @@ func TestBroadcastScheduleAndCancel(t *testing.T) {
 			when := r.clock.Now().Add(26 * time.Hour).In(time.FixedZone("Sakhalin", 11*3600)).Format("02.01 15:04")
 			c.union.say(when)
 			c.union.dm().expect("запланирована на")
+			c.union.dm().expect("Запланировано: рассылка №", "уйдёт")
 			c.member.dm().quiet(300 * time.Millisecond)
 			r.clock.Advance(27 * time.Hour)
 			c.member.dm().expect("собрание актива")
@@ -231,7 +240,7 @@ func TestBroadcastScheduleAndCancel(t *testing.T) {
 					break
 				}
 			}
-			if rep.Cancelled == 0 || rep.Queued != 0 || rep.Delivered >= 10 || rep.Delivered+rep.Cancelled != 10 {
+			if rep.Cancelled == 0 || rep.Queued != 0 || rep.Delivered >= 9 || rep.Delivered+rep.Cancelled != 9 {
 				t.Fatalf("after stopping: %s", out)
 			}
 		})
@@ -262,7 +271,7 @@ func TestBroadcastKeepsTheAuthorsFormatting(t *testing.T) {
 		platformtest.TGEntity{Type: "bold", Offset: 2, Length: 7},
 		platformtest.TGEntity{Type: "text_link", Offset: 53, Length: 5, URL: "https://example.org/seminar"},
 	)
-	settings := author.dm().expect("Новость от «", "Получ")
+	settings := author.dm().expect("Новость организации «", "Получ")
 	author.press(settings, "Как")
 	author.press(author.dm().expect("по цепочке"), "Отправить сейчас")
 	author.dm().expect("Рассылка №")
@@ -292,5 +301,67 @@ func TestBroadcastKeepsTheAuthorsFormatting(t *testing.T) {
 	plain := vkMember.dm().expect("Для всех школ", "Семинар 📣 информационных работников: программа на сайте")
 	if strings.Contains(plain.text, "example.org") {
 		t.Errorf("the VK copy carries the hidden link: %q", plain.text)
+	}
+}
+
+// TestEachRecipientReadsTheItemInTheirLanguage publishes a member's news
+// down from the branch: members and activists who chose English read the
+// line naming where it comes from and the share button in English, the
+// others and the school's chat in Russian, from the same broadcast.
+func TestEachRecipientReadsTheItemInTheirLanguage(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, onSQLite)
+			r.importExample()
+			r.serve()
+			edu := r.person(plat, 3101, "Обком")
+			author := r.person(plat, 3102, "Автор")
+			ruMember, enMember := r.person(plat, 3103, "Учитель"), r.person(plat, 3104, "Teacher")
+			ruActivist, enActivist := r.person(plat, 3105, "Активист"), r.person(plat, 3106, "Activist")
+			register(t, edu, r.invite("edu", "infoworker"), "Обкомова Ева")
+			register(t, author, r.invite("edu-school-5", "member"), "Авторова Анна")
+			register(t, ruMember, r.invite("edu-school-5", "member"), "Учителева Мария")
+			register(t, enMember, r.invite("edu-school-5", "member"), "Учителев Марк")
+			register(t, ruActivist, r.invite("edu-school-5", "activist"), "Активистов Антон")
+			register(t, enActivist, r.invite("edu-school-5", "activist"), "Активистова Алла")
+			for _, p := range []person{enMember, enActivist} {
+				p.say("/lang")
+				p.press(p.dm().expect("Выберите язык"), "English")
+				p.dm().expect("Language changed.")
+			}
+			group := edu.group(56, "Чат СОШ № 5")
+			group.say("/bind edu-school-5")
+			group.expect("Чат привязан")
+
+			author.say("/suggest")
+			author.press(author.dm().expect("Что вы хотите сообщить"), "Новость")
+			author.dm().expect("Опишите")
+			author.say("Наша школа выиграла конкурс «Учитель года».")
+			edu.press(edu.dm().expect("Предложена новость №", "Учитель года"), "Опубликовать вниз")
+			edu.dm().expect("опубликован: рассылка №")
+
+			const school = "«ППО МАОУ СОШ № 5"
+			header := "📰 Областная организация профсоюза работников образования\n\n"
+			for _, p := range []person{ruMember, ruActivist} {
+				m := p.dm().expect(header+"Из организации "+school, "»:\nНаша школа выиграла")
+				if strings.Contains(m.text, "From") {
+					t.Fatalf("a Russian member got %q", m.text)
+				}
+			}
+			for _, p := range []person{enMember, enActivist} {
+				m := p.dm().expect(header+"From "+school, "»:\nНаша школа выиграла")
+				if strings.Contains(m.text, "Из ") {
+					t.Fatalf("an English member got %q", m.text)
+				}
+			}
+			group.expect(header+"Из организации "+school, "Учитель года")
+			ru := ruActivist.dm().list()
+			en := enActivist.dm().list()
+			if !ru[len(ru)-1].hasButton("📣 Поделиться") || !en[len(en)-1].hasButton("📣 Share") {
+				t.Fatalf("share buttons: Russian %v, English %v", ru[len(ru)-1].buttons, en[len(en)-1].buttons)
+			}
+		})
 	}
 }

@@ -24,8 +24,8 @@ func ask(t *testing.T, p person, topic, question string) int64 {
 	p.press(c.expect("Выберите тему вопроса"), topic)
 	c.expect("Опишите вопрос")
 	p.say(question)
-	p.press(c.expect("Приложено 0"), "Далее")
-	p.press(c.expect("Проверьте обращение"), "Отправить")
+	// The question can go at once, named to nobody.
+	p.press(c.expect("Вопрос записан. Его можно отправить сразу"), "Отправить")
 	m := c.expect("Вопрос принят, №")
 	var id int64
 	if _, err := fmt.Sscanf(m.text[strings.Index(m.text, "№"):], "№ %d", &id); err != nil {
@@ -56,9 +56,9 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 		member.press(c.expect("Выберите тему вопроса"), "Зарплата")
 		c.expect("Тема: Зарплата", "не больше 3000 символов")
 		member.say("Почему не начислили надбавку за классное руководство?\nС сентября её нет.")
-		c.expect("Приложено 0")
+		c.expect("Вопрос записан")
 		member.sendPhoto("расчётный листок")
-		member.press(c.expect("Приложено 1 фото или документ"), "Далее")
+		member.press(c.expect("приложен 1 файл"), "Настроить и проверить")
 		m := c.expect("Проверьте обращение", "Можно назвать ваше имя работодателю: нет", "Вложений: 1.")
 		member.press(m, "Называть ли имя")
 		m = c.expect("Можно назвать ваше имя работодателю: да")
@@ -94,8 +94,21 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 		c.expect("Дополнение к № ", "отправлено")
 
 		follow := cc.expect("Дополнение к обращению", "Кузнецова Анна", "за сентябрь")
-		chair.press(follow, "Закрыть")
-		cc.expect("закрыто")
+		press := chair.press(follow, "Закрыть")
+		if notice := chair.notice(press); !strings.Contains(notice, "закрыто") {
+			t.Fatalf("closing was answered %q", notice)
+		}
+		// Every message of the ticket loses its buttons: the cards show it
+		// closed, the follow-up and the member's answer keep their text.
+		cc.expect("✅ Обращение №", "закрыто", "Почему не начислили надбавку")
+		for _, m := range append(cc.list(), c.list()...) {
+			if strings.Contains(m.text, "Дополнение к обращению") && !strings.Contains(m.text, "за сентябрь") {
+				t.Fatalf("the follow-up lost its text: %q", m.text)
+			}
+			if m.hasButton("Взять") || m.hasButton("Закрыть") || m.hasButton("Вопрос решён") || m.hasButton("Передать выше") {
+				t.Fatalf("a closed ticket's message keeps its buttons: %q %v", m.text, m.buttons)
+			}
+		}
 		rate := c.expect("Оцените, пожалуйста")
 		member.press(rate, "5★")
 		c.expect("Спасибо за оценку 5")
@@ -104,9 +117,17 @@ func TestHotlineAskAnswerFollowUpCloseRate(t *testing.T) {
 
 		member.say("/my")
 		c.expect("Ваше 1 обращение", "Зарплата · закрыто")
-		// A follow-up to the closed ticket is refused, nothing is added.
-		member.press(answer, "Ответить")
-		c.expect("закрыто. Если вопрос остался — задайте новый")
+		// A stale "Reply" (an older client still shows it) is refused in a
+		// new message, and the answer stays as it was; nothing is added.
+		if plat == storage.Telegram {
+			member.pressData(answer, answer.button(t, "Ответить").data)
+			c.expect("закрыто. Если вопрос остался — задайте новый")
+			for _, m := range c.list() {
+				if m.id == answer.id && !strings.Contains(m.text, "придёт с октябрьской зарплатой") {
+					t.Fatalf("the committee's answer was replaced by %q", m.text)
+				}
+			}
+		}
 
 		db := r.store()
 		tickets, err := db.TicketsOf(context.Background(), personOf(t, db, member).ID)
@@ -268,7 +289,7 @@ func TestHotlineDesk(t *testing.T) {
 	nurseInDesk.say("/desk")
 	desk.expect("только председатель")
 	desk.say("/desk")
-	desk.expect("рабочий чат горячей линии «ППО ГБУЗ «Сахалинская областная клиническая больница»")
+	desk.expect("рабочий чат горячей линии организации «ППО ГБУЗ «Сахалинская областная клиническая больница»")
 
 	id := ask(t, nurse, "Охрана труда", "Не выдали средства защиты")
 	card := desk.expect(fmt.Sprintf("Новое обращение № %d", id), "Не выдали средства защиты", "имя видит взявший")
@@ -318,7 +339,7 @@ func TestHotlineRefusesBadInput(t *testing.T) {
 		c.expect("Такие вложения не принимаются")
 		c.expect("Опишите вопрос")
 		member.say(strings.Repeat("Ы", 3000))
-		member.press(c.expect("Приложено 0"), "Далее")
+		member.press(c.expect("Вопрос записан"), "Настроить и проверить")
 		member.press(c.expect("Проверьте обращение"), "Отправить")
 		c.expect("Вопрос принят")
 		card := chair.dm().expect("Новое обращение")
@@ -424,7 +445,7 @@ func TestHotlineRespondersHandUpSolvedAndStats(t *testing.T) {
 		cc := chair.dm()
 
 		chair.say("/responders")
-		list := cc.expect("Ответственные за горячую линию «Областная организация профсоюза работников здравоохранения»", "Пока никого.")
+		list := cc.expect("Ответственные за горячую линию организации «Областная организация профсоюза работников здравоохранения»", "Пока никого.")
 		chair.press(list, "Назначить")
 		pick := cc.expect("Кого назначить ответственным")
 		chair.press(pick, pickNumber(t, pick, "Законова Ирина"))
@@ -438,11 +459,26 @@ func TestHotlineRespondersHandUpSolvedAndStats(t *testing.T) {
 		wagesCard := cc.expect(fmt.Sprintf("Новое обращение № %d", wages))
 		lawyer.dm().quiet(200 * time.Millisecond) // not the lawyer's topic
 
-		// The branch hands wages up to the Union, which has nobody: it stays
-		// at the top, the member is told.
+		// The branch hands wages up, but nobody above is in the bot: the
+		// question stays with the branch, the chair is told so, the member
+		// is told nothing has moved (nothing has).
+		db := r.store()
+		branchOrg := ticketOf(t, db, wages).LevelOrgID
+		press := chair.press(wagesCard, "Передать выше")
+		if notice := chair.notice(press); !strings.Contains(notice, fmt.Sprintf("Выше пока никто не подключён к боту: № %d остаётся у вас", wages)) {
+			t.Fatalf("hand-up to nobody was answered %q", notice)
+		}
+		if tk := ticketOf(t, db, wages); tk.LevelOrgID != branchOrg {
+			t.Fatalf("the ticket moved to org %d with nobody there", tk.LevelOrgID)
+		}
+		member.dm().quiet(200 * time.Millisecond)
+		// Once the Union's staff are in the bot, it goes to them.
+		staff := r.person(plat, 2605, "Аппарат")
+		register(t, staff, r.invite("union", "admin"), "Союзная Алла")
 		chair.press(wagesCard, "Передать выше")
-		cc.expect(fmt.Sprintf("Обращение № %d передано в «Сахалинский областной союз", wages))
-		member.dm().expect(fmt.Sprintf("Ваш вопрос № %d передан в «Сахалинский областной союз", wages))
+		cc.expect(fmt.Sprintf("Обращение № %d передано: «Сахалинский областной союз", wages))
+		member.dm().expect(fmt.Sprintf("Ваш вопрос № %d передан: «Сахалинский областной союз", wages))
+		staff.dm().expect(fmt.Sprintf("Обращение № %d передано вам", wages), "Не оплатили дежурство")
 
 		// The lawyer answers; the member marks it solved and skips the comment.
 		lawyer.say("/tickets")

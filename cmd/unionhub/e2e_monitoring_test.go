@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -159,42 +161,48 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			r.clock.Advance(2 * time.Minute) // the 1st, 10:01
 			invite := "Опрос «Ежемесячная проверка» для организации"
 			sc := school.dm()
-			school.press(sc.expect(invite, "СОШ № 5", "5 вопросов"), "Отвечать")
-			school.press(sc.expect("Вопрос 1 из 5", "Назначен ли"), "Да")
-			sc.expect("Вопрос 2 из 5", "Солидарности")
-			refused(t, school, "abc", "Это не число")
+			// Every question counts, also the one a skip rule may leave out,
+			// and the deadline is the end of the window's last day.
+			lastDay := time.Date(fire.Year(), fire.Month(), 11, 23, 59, 0, 0, sakhalin)
+			school.press(sc.expect(invite, "СОШ № 5", "до 6 вопросов", "Ответьте до "+lastDay.Format("02.01.2006 15:04")+"."), "Отвечать")
+			school.press(sc.expect("Вопрос 1 из 6", "Назначен ли"), "Да")
+			whole := sc.expect("Вопрос 2 из 6", "Солидарности", "Напишите целое число.")
+			if strings.Contains(whole.text, "12,5") {
+				t.Fatalf("a whole-number question offers a fraction: %q", whole.text)
+			}
+			refused(t, school, "abc", "Это не число. Напишите целое число цифрами, например 12.")
 			refused(t, school, "1e9", "Это не число")
 			refused(t, school, "-5", "не меньше 0")
 			refused(t, school, "2,5", "целое число")
 			school.say("1")
-			sc.expect("Вопрос 3 из 5", "Единица: %")
+			sc.expect("Вопрос 3 из 6", "можно с запятой: 12,5", "Единица: %")
 			refused(t, school, "120", "не больше 100")
 			school.say("12,5")
-			school.press(sc.expect("Вопрос 4 из 5"), "Да")
-			school.press(sc.expect("Вопрос 5 из 5", "чаты"), "Да")
+			school.press(sc.expect("Вопрос 4 из 6"), "Да")
+			school.press(sc.expect("Вопрос 5 из 6", "чаты"), "Да")
 			summary := sc.expect("Проверьте ответы", "12,5%")
 			school.press(summary, "Подтвердить")
-			sc.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+			sc.expect("Спасибо! Ответы организации «ППО МАОУ СОШ № 5")
 
 			// The gymnasium answers two questions, the hub restarts, and it
 			// goes on where it stopped.
 			gc := gym.dm()
 			start := gc.expect(invite, "Гимназия № 1")
 			gym.press(start, "Отвечать")
-			gym.press(gc.expect("Вопрос 1 из 5"), "Да")
-			gc.expect("Вопрос 2 из 5")
+			gym.press(gc.expect("Вопрос 1 из 6"), "Да")
+			gc.expect("Вопрос 2 из 6")
 			gym.say("1")
-			gc.expect("Вопрос 3 из 5")
+			gc.expect("Вопрос 3 из 6")
 			if code := r.stop(); code != exitOK {
 				t.Fatalf("serve exited with %d", code)
 			}
 			r.serve()
 			gym.say("4,9")
-			back := gc.expect("Вопрос 4 из 5")
+			back := gc.expect("Вопрос 4 из 6")
 			gym.press(back, "Назад") // look at the previous answer again
-			gym.press(gc.expect("Вопрос 3 из 5", "Сейчас: 4,9%"), "Оставить")
-			gym.press(gc.expect("Вопрос 4 из 5"), "Да")
-			gym.press(gc.expect("Вопрос 5 из 5"), "Нет") // a "no" asks why
+			gym.press(gc.expect("Вопрос 3 из 6", "Сейчас: 4,9%"), "Оставить")
+			gym.press(gc.expect("Вопрос 4 из 6"), "Да")
+			gym.press(gc.expect("Вопрос 5 из 6"), "Нет") // a "no" asks why
 			gc.expect("Вопрос 6 из 6", "Почему нет чатов")
 			refused(t, gym, strings.Repeat("я", 201), "не больше 200 символов")
 			gym.say("Коллектив против чатов 🙂")
@@ -229,16 +237,20 @@ func TestMonthlySurveyFiresIsAnsweredRemindedClosedAndReported(t *testing.T) {
 			r.clock.Advance(3 * 24 * time.Hour)
 			reminder := kc.expect("Напоминание: опрос «Ежемесячная проверка»")
 			garden.press(kindergartenStart, "Отвечать")
-			kc.expect("Вопрос 1 из 5")
+			kc.expect("Вопрос 1 из 6")
 			time.Sleep(200 * time.Millisecond)
 			if n := countWith(sc, "Напоминание"); n != 0 {
 				t.Fatalf("the school answered and still got %d reminders", n)
 			}
 
-			// The deadline closes it: the branch hears how many answered, an
-			// old button changes nothing.
-			r.clock.Advance(5*24*time.Hour + time.Minute)
-			branch.dm().expect("Опрос «Ежемесячная проверка» по «Областная организация профсоюза работников образования» закрыт: ответили 2 из")
+			// It stays open to the last minute of its last day...
+			r.clock.Advance(lastDay.Sub(r.clock.Now()))
+			garden.say("/surveys")
+			kc.expect("Открытые опросы", "ждёт ответа")
+			// ...and the deadline closes it: the branch hears how many
+			// answered, an old button changes nothing.
+			r.clock.Advance(time.Minute)
+			branch.dm().expect("Опрос «Ежемесячная проверка» по организации «Областная организация профсоюза работников образования» закрыт: ответили 2 из")
 			garden.say("да") // too late: nothing is saved
 			kc.expect("уже закрыт")
 			garden.press(reminder, "Отвечать")
@@ -409,9 +421,9 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 
 			// Week 1: updated.
 			r.clock.Advance(2 * time.Minute)
-			week1 := c.expect("Обновите, пожалуйста, профсоюзный стенд «ППО МАОУ СОШ № 5")
+			week1 := c.expect("Обновите, пожалуйста, профсоюзный стенд организации «ППО МАОУ СОШ № 5")
 			iw.press(week1, "Обновили")
-			c.expect("Записано: стенд «ППО МАОУ СОШ № 5", "обновлён")
+			c.expect("Записано: стенд организации «ППО МАОУ СОШ № 5", "обновлён")
 			// The school moves its reminder to Wednesdays: not asked again this week.
 			orgs, err := os.ReadFile("../../examples/orgs.yaml")
 			if err != nil {
@@ -573,7 +585,7 @@ func TestUpperLevelStartsAndFollowsASurveyInTheBot(t *testing.T) {
 			branch.say("/surveys")
 			desk := bc.expect("Опросы вашей структуры", "Ежегодный мониторинг информационной работы — «Областная организация профсоюза работников образования»: ещё не проводился")
 			branch.press(desk, "Провести сейчас")
-			bc.expect("Опрос «Ежегодный мониторинг информационной работы» по «Областная организация профсоюза работников образования» начат")
+			bc.expect("Опрос «Ежегодный мониторинг информационной работы» по организации «Областная организация профсоюза работников образования» начат")
 			sc.expect("Опрос «Ежегодный мониторинг информационной работы» для организации «ППО МАОУ СОШ № 5")
 
 			// Pressing again starts nothing new: it shows the open run.
@@ -624,7 +636,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			register(t, iw, r.invite("edu-school-5", "infoworker"), "Школьная Ирина")
 			c := iw.dm()
 			r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
-			iw.press(c.expect("Опрос «Ежегодный мониторинг информационной работы»", "15 вопросов"), "Отвечать")
+			iw.press(c.expect("Опрос «Ежегодный мониторинг информационной работы»", "до 18 вопросов"), "Отвечать")
 
 			iw.press(c.expect("Назначен ли информационный работник"), "Да")
 			iw.press(c.expect("Прошёл ли он обучение"), "Нет")
@@ -667,7 +679,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 				t.Fatalf("a question hidden by the changed answer is still in the summary:\n%s", summary.text)
 			}
 			iw.press(summary, "Подтвердить")
-			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+			c.expect("Спасибо! Ответы организации «ППО МАОУ СОШ № 5")
 
 			// "There is a board" after all opens the required "updated
 			// weekly?": until it is answered and confirmed the org is not
@@ -686,7 +698,7 @@ func TestAnnualSurveyEveryQuestionType(t *testing.T) {
 			iw.press(c.expect("Ответы организации на сейчас", "обновляется не реже раза в неделю? — —"), "Продолжить")
 			iw.press(c.expect("Стенд обновляется не реже раза в неделю"), "Нет")
 			iw.press(keepToSummary(t, iw, "Ежегодный мониторинг информационной работы"), "Подтвердить")
-			c.expect("Спасибо! Ответы за «ППО МАОУ СОШ № 5")
+			c.expect("Спасибо! Ответы организации «ППО МАОУ СОШ № 5")
 
 			out := r.mustRun("report", "monitoring", "--org", "edu-school-5", "--format", "json")
 			var rep struct {
@@ -779,5 +791,173 @@ func TestLongAnswersStillLetTheOrgConfirm(t *testing.T) {
 	stored, err := r.store().SurveyAnswers(context.Background(), answers[0].ID, mustOrg(t, r, "edu-school-5").ID)
 	if err != nil || len(stored) != sections || stored[0].Value != strings.TrimSpace(long) {
 		t.Fatalf("stored answers %d (%v), the first %q", len(stored), err, stored[0].Value)
+	}
+}
+
+// boardSurvey replaces the annual survey with its two notice-board
+// questions; its schedule fires only on 29 February.
+const boardSurvey = `id: annual
+title: {ru: "Проверка стенда"}
+questions:
+  - id: board
+    type: yes_no
+    required: true
+    indicator: board
+    text: {ru: "Есть ли профсоюзный стенд?"}
+  - id: board_weekly
+    type: yes_no
+    required: true
+    if: {question: board, equals: "yes"}
+    indicator: board_weekly
+    text: {ru: "Стенд обновляется не реже раза в неделю?"}
+schedules:
+  - name: default
+    cron: "0 10 29 2 *"
+    levels: [primary, branch]
+    roles: [infoworker, chair]
+    deadline: 1d
+`
+
+// TestBoardReminderBeforeAnyoneRegisteredLeavesTheSurveyAnswer: on a fresh
+// tree the weekly board job fires while nobody is registered, so its
+// reminders reach nobody and observe nothing; a chair who registers later
+// answers the survey that the board is updated weekly, and the report
+// passes the board norm for the org and fails it for nobody.
+func TestBoardReminderBeforeAnyoneRegisteredLeavesTheSurveyAnswer(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := surveyRig(t, onSQLite, map[string]string{"board.yaml": boardSurvey})
+			now := r.clock.Now().In(sakhalin)
+			monday := time.Date(now.Year(), now.Month(), now.Day()+(8-int(now.Weekday()))%7, 10, 0, 0, 0, sakhalin)
+			if !monday.After(now) {
+				monday = monday.AddDate(0, 0, 7)
+			}
+			r.clock.Advance(monday.Add(-time.Minute).Sub(now))
+			r.serve()
+			r.clock.Advance(2 * time.Minute) // Monday 10:01: the board job fires
+			db := r.store()
+			for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+				runs, err := db.LastJobRuns(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				fired := 0
+				for _, run := range runs {
+					if strings.HasPrefix(run.Job, "board ") && run.FiredFor.Equal(monday) && run.FinishedAt != nil {
+						fired++
+					}
+				}
+				if fired > 0 && fired == countPrefix(runs, "board ") {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the board jobs did not run for %v: %+v", monday, runs)
+				}
+			}
+			edu := mustOrg(t, r, "edu")
+			if checks, err := db.BoardChecks(context.Background(), edu, time.Time{}, time.Time{}); err != nil || len(checks) != 0 {
+				t.Fatalf("board checks %+v (%v) of reminders that reached nobody", checks, err)
+			}
+
+			chair := r.person(plat, 3951, "Председатель")
+			register(t, chair, r.invite("edu-school-5", "chair"), "Председателева Анна")
+			r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
+			c := chair.dm()
+			chair.press(c.expect("Опрос «Проверка стенда» для организации «ППО МАОУ СОШ № 5"), "Отвечать")
+			chair.press(c.expect("Есть ли профсоюзный стенд"), "Да")
+			chair.press(c.expect("Стенд обновляется не реже раза в неделю"), "Да")
+			chair.press(c.expect("Проверьте ответы"), "Подтвердить")
+			c.expect("Спасибо! Ответы организации «ППО МАОУ СОШ № 5")
+
+			out := r.mustRun("report", "monitoring", "--org", "edu", "--period", monday.Format("2006-01"), "--format", "json")
+			var rep struct {
+				Norms []struct {
+					Norm           string
+					Passed, Failed int
+				}
+				Orgs []struct {
+					Code    string
+					Results []struct {
+						Norm        string
+						Value       float64
+						Known, Pass bool
+					}
+				}
+			}
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("%v\n%s", err, out)
+			}
+			board := "absent"
+			for _, o := range rep.Orgs {
+				for _, res := range o.Results {
+					if o.Code == "edu-school-5" && res.Norm == "board_weekly" {
+						board = fmt.Sprintf("known %v, pass %v, %g", res.Known, res.Pass, res.Value)
+					}
+				}
+			}
+			if board != "known true, pass true, 100" {
+				t.Fatalf("the school's board norm: %s, want passed from the survey\n%s", board, out)
+			}
+			for _, n := range rep.Norms {
+				if n.Norm == "board_weekly" && (n.Passed != 1 || n.Failed != 0) {
+					t.Fatalf("board norm over the branch: %d passed, %d failed; want 1 and 0\n%s", n.Passed, n.Failed, out)
+				}
+			}
+		})
+	}
+}
+
+// countPrefix counts the job runs whose job starts with prefix.
+func countPrefix(runs []storage.JobRun, prefix string) int {
+	n := 0
+	for _, run := range runs {
+		if strings.HasPrefix(run.Job, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSurveyRunFromTheCommandLineWhileServing opens runs with `unionhub
+// survey run` beside a running hub, one after another as an operator would:
+// each invitation arrives, and /metrics shows when each periodic loop last
+// completed a round.
+func TestSurveyRunFromTheCommandLineWhileServing(t *testing.T) {
+	t.Parallel()
+	for _, plat := range platforms {
+		t.Run(string(plat), func(t *testing.T) {
+			t.Parallel()
+			r := surveyRig(t, onSQLite, nil)
+			r.serve()
+			chair := r.person(plat, 3961, "Председатель")
+			register(t, chair, r.invite("edu-school-5", "chair"), "Председателева Анна")
+			for range 3 {
+				r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
+				chair.dm().expect("Опрос «Ежегодный мониторинг информационной работы» для организации «ППО МАОУ СОШ № 5")
+			}
+			resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, loop := range []string{"jobs", "escalations", "broadcast_timers", "progress"} {
+				m := regexp.MustCompile(`(?m)^unionhub_loop_last_success_timestamp_seconds\{loop="` + loop + `"\} (\S+)$`).FindSubmatch(body)
+				if m == nil {
+					t.Fatalf("no last success of the %s loop in /metrics:\n%s", loop, body)
+				}
+				if v, err := strconv.ParseFloat(string(m[1]), 64); err != nil || v < float64(time.Now().Add(-time.Minute).Unix()) {
+					t.Fatalf("last success of the %s loop at %s, want within the last minute", loop, m[1])
+				}
+			}
+			if code := healthz(t, r); code != http.StatusOK {
+				t.Fatalf("healthz %d while every loop runs", code)
+			}
+		})
 	}
 }

@@ -34,13 +34,24 @@ func eachPlatform(t *testing.T, f func(t *testing.T, r *rig, p storage.Platform)
 	}
 }
 
-// pickNumber returns the "N." label prefix of the picker line naming org.
+// pickNumber returns the label of the picker button for the line naming
+// org: "N. name" when the names fit the buttons, "N" when the text alone
+// tells them apart.
 func pickNumber(t *testing.T, m botMsg, org string) string {
 	t.Helper()
 	for _, line := range strings.Split(m.text, "\n") {
-		if num, rest, ok := strings.Cut(line, ". "); ok && strings.Contains(rest, org) {
-			return num + ". "
+		num, rest, ok := strings.Cut(line, ". ")
+		if !ok || !strings.Contains(rest, org) {
+			continue
 		}
+		for _, row := range m.buttons {
+			for _, b := range row {
+				if b.label == num || strings.HasPrefix(b.label, num+". ") {
+					return b.label
+				}
+			}
+		}
+		t.Fatalf("no button for line %q in %v", line, m.buttons)
 	}
 	t.Fatalf("no picker line names %q in %q", org, m.text)
 	return ""
@@ -82,7 +93,7 @@ func applyWithoutCode(t *testing.T, p person, name string, path ...string) {
 		}
 	}
 	p.press(answerUpToSummary(t, p, name), "Всё верно")
-	c.expect("Заявка принята")
+	c.expect("Заявка отправлена")
 }
 
 func personOf(t *testing.T, db storage.Store, p person) storage.Person {
@@ -120,7 +131,7 @@ func TestRegistrationWithInvite(t *testing.T) {
 			t.Fatalf("registration did not end in the main menu: %v", menu.buttons)
 		}
 
-		p.say("/profile")
+		p.press(menu, "Профиль")
 		c.expect("ФИО: "+name, "Должность: Учитель математики", "Подключён 1 мессенджер")
 
 		db := r.store()
@@ -239,6 +250,8 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 		register(t, chair, r.invite("edu-school-5", "chair"), "Сидорова Мария Ивановна")
 		member := r.person(plat, 702, "Член")
 		register(t, member, r.invite("edu-school-5", "member"), "Кузнецов Олег")
+		info := r.person(plat, 704, "Инфо")
+		register(t, info, r.invite("edu-school-5", "infoworker"), "Инфова Дарья")
 
 		s := r.person(plat, 703, "Новенькая")
 		c := s.dm()
@@ -247,6 +260,11 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 		s.say("школа 5")
 		c.expect("кнопкой")
 		m := c.expect("Выберите вашу организацию", "4 организации, страница 1 из 1")
+		// Three branch names cut at 40 characters would read the same: the
+		// buttons carry the numbers of the full names in the text.
+		if m.labels()[0] != "1" || !strings.Contains(m.text, ". 📂 Областная организация профсоюза работников образования") {
+			t.Fatalf("picker %q with buttons %v", m.text, m.labels())
+		}
 		s.press(m, pickNumber(t, m, "работников образования"))
 		m = c.expect("Областная организация профсоюза работников образования", "9 организаций, страница 1 из 2")
 		s.press(m, pickNumber(t, m, "Новая территориальная"))
@@ -265,9 +283,10 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 		s.press(c.expect("Рабочий адрес"), "Пропустить")
 		s.press(c.expect("личный адрес"), "Пропустить")
 		s.press(c.expect("Проверьте"), "Всё верно")
-		c.expect("Заявка принята", "ППО МАОУ СОШ № 5")
+		c.expect("Заявка отправлена", "ППО МАОУ СОШ № 5")
 
-		req := chair.dm().expect("Новая заявка", "Новикова Елена", "Библиотекарь")
+		req := chair.dm().expect("Новая заявка", "Новикова Елена", "должность: Библиотекарь")
+		late := info.dm().expect("Новая заявка", "Новикова Елена")
 		db := r.store()
 		applicant := personOf(t, db, s)
 		ms, err := db.Memberships(context.Background(), applicant.ID)
@@ -287,8 +306,11 @@ func TestCodelessRegistrationWaitsForApproval(t *testing.T) {
 			}
 		}
 		chair.press(req, "Принять")
-		chair.dm().expect("Заявка принята: Новикова Елена")
-		c.expect("подтверждена")
+		chair.dm().expect("Заявка одобрена: Новикова Елена")
+		c.expect("одобрена")
+		// The other leader's card then says who decided what, and when.
+		info.press(late, "Отклонить")
+		info.dm().expect("Заявку уже одобрил(а) Сидорова Мария Ивановна", "Новикова Елена")
 		got, err := db.Membership(context.Background(), ms[0].ID)
 		if err != nil || got.Status != storage.StatusActive || got.DecidedBy != personOf(t, db, chair).ID {
 			t.Fatalf("decided membership %+v, %v", got, err)

@@ -3,17 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/monitoring"
 )
 
 const exportUsage = "usage: unionhub export contacts --org CODE [--format csv|xlsx] [--out FILE]"
@@ -62,10 +60,11 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	table, err := contactTable(ctx, db, org)
+	contacts, err := monitoring.New(monitoring.Config{Store: db, Clock: a.clock, Logger: a.logger}).Contacts(ctx, org)
 	if err != nil {
 		return err
 	}
+	table := contactTable(contacts)
 
 	var buf bytes.Buffer
 	if *format == "xlsx" {
@@ -89,132 +88,20 @@ func (a *app) export(ctx context.Context, args []string) error {
 	return nil
 }
 
-// contactStore is what the export reads.
-type contactStore interface {
-	Orgs(ctx context.Context) ([]storage.Org, error)
-	ContactBase(ctx context.Context, under storage.Org) ([]storage.ContactRow, error)
-	Consents(ctx context.Context, personID int64) ([]storage.Consent, error)
-	BoundChats(ctx context.Context, under storage.Org) ([]storage.ChatBinding, error)
-}
-
-// contactTable builds the contact base of under's subtree, header first.
-func contactTable(ctx context.Context, db contactStore, under storage.Org) ([][]string, error) {
-	rows, err := db.ContactBase(ctx, under)
-	if err != nil {
-		return nil, fmt.Errorf("load contact base: %w", err)
-	}
-	orgs, err := db.Orgs(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("load orgs: %w", err)
-	}
-	names := make(map[string]string, len(orgs))
-	for _, o := range orgs {
-		names[strconv.FormatInt(o.ID, 10)] = o.Name
-	}
-	// The higher organisation gets the channels too; a desk is the staff's
-	// hot-line work chat, no channel of the org.
-	bound, err := db.BoundChats(ctx, under)
-	if err != nil {
-		return nil, fmt.Errorf("load bound chats: %w", err)
-	}
-	chats := map[int64][]string{}
-	for _, b := range bound {
-		if b.Desk {
-			continue
-		}
-		title := b.Title
-		if title == "" {
-			title = b.ChatID
-		}
-		chats[b.OrgID] = append(chats[b.OrgID], string(b.Platform)+": "+title)
-	}
-	// The store keeps a personal address only with its consent; the latest
-	// decision is checked again here, as the file leaves the hub for good.
-	// It costs a query per person who gave an address, not per row.
-	personalOK := map[int64]bool{}
+// contactTable lays out the contact base, header first.
+func contactTable(contacts []monitoring.Contact) [][]string {
 	table := [][]string{contactHeader}
-	for _, r := range rows {
-		p := r.Person
-		personal := ""
-		if p.PersonalEmail != "" {
-			ok, known := personalOK[p.ID]
-			if !known {
-				if ok, err = personalEmailConsented(ctx, db, p.ID); err != nil {
-					return nil, err
-				}
-				personalOK[p.ID] = ok
-			}
-			if ok {
-				personal = p.PersonalEmail
-			}
-		}
-		var lastSeen time.Time
-		for _, acc := range r.Accounts {
-			if acc.LastSeenAt.After(lastSeen) {
-				lastSeen = acc.LastSeenAt
-			}
-		}
+	for _, c := range contacts {
 		seen := ""
-		if !lastSeen.IsZero() {
-			loc, err := time.LoadLocation(r.Org.TimeZone)
-			if err != nil {
-				loc = time.UTC
-			}
-			seen = lastSeen.In(loc).Format(time.DateOnly)
+		if !c.LastSeen.IsZero() {
+			seen = c.LastSeen.Format(time.DateOnly)
 		}
 		table = append(table, []string{
-			r.Org.Code, r.Org.Name, orgPathNames(r.Org, names), string(r.Role), p.FullName, p.Position,
-			p.WorkEmail, personal, channel(r.Accounts, storage.Telegram), channel(r.Accounts, storage.VK), seen,
-			strings.Join(chats[r.Org.ID], "; "),
+			c.Org.Code, c.Org.Name, c.OrgPath, string(c.Role), c.Person.FullName, c.Person.Position,
+			c.Person.WorkEmail, c.PersonalEmail, c.Telegram, c.VK, seen, strings.Join(c.Chats, "; "),
 		})
 	}
-	return table, nil
-}
-
-// personalEmailConsented reports whether the person's latest decision on
-// their personal address is a consent.
-func personalEmailConsented(ctx context.Context, db contactStore, personID int64) (bool, error) {
-	cons, err := db.Consents(ctx, personID)
-	if err != nil {
-		return false, fmt.Errorf("load consents of person %d: %w", personID, err)
-	}
-	ok := false
-	for _, c := range cons { // oldest first: the last decision wins
-		if c.Kind == storage.ConsentPersonalEmail {
-			ok = c.Accepted
-		}
-	}
-	return ok, nil
-}
-
-// orgPathNames spells an org's place in the tree: "Union / Branch / Primary".
-func orgPathNames(o storage.Org, names map[string]string) string {
-	var parts []string
-	for _, id := range strings.Split(strings.Trim(o.Path, "/"), "/") {
-		if n, ok := names[id]; ok {
-			parts = append(parts, n)
-		}
-	}
-	if len(parts) == 0 {
-		return o.Name
-	}
-	return strings.Join(parts, " / ")
-}
-
-// channel says whether the bot reaches the person on a platform: "yes",
-// "blocked" when every account there blocked the bot, or "no".
-func channel(accounts []storage.Account, p storage.Platform) string {
-	state := "no"
-	for _, a := range accounts {
-		if a.Platform != p {
-			continue
-		}
-		if a.BlockedAt == nil {
-			return "yes"
-		}
-		state = "blocked"
-	}
-	return state
+	return table
 }
 
 // writeContactsCSV writes UTF-8 with a byte-order mark, without which Excel
@@ -223,30 +110,7 @@ func writeContactsCSV(w io.Writer, table [][]string) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return fmt.Errorf("write csv: %w", err)
 	}
-	cw := csv.NewWriter(w)
-	for _, row := range table {
-		safe := make([]string, len(row))
-		for i, cell := range row {
-			safe[i] = neutralizeFormula(cell)
-		}
-		if err := cw.Write(safe); err != nil {
-			return fmt.Errorf("write csv: %w", err)
-		}
-	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
-}
-
-// neutralizeFormula keeps a spreadsheet from running a cell a member typed
-// as a formula ("=HYPERLINK(...)"): such a cell gets a leading apostrophe.
-func neutralizeFormula(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
+	return writeCSV(w, table)
 }
 
 // writeFileAtomic replaces path with data, or leaves it as it was: a failed

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unionhub/unionhub/bot/telegram"
 	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/orgs"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -34,7 +35,7 @@ func (a *app) invite(ctx context.Context, args []string) error {
 func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) error {
 	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	role := fs.String("role", "", "member, activist, infoworker or chair")
+	role := fs.String("role", "", "member, activist, infoworker, chair or admin (the Union's staff, root organisation only)")
 	uses := fs.Int("uses", 0, "how many people may register with it (default: 1 above member, unlimited for members)")
 	expires := fs.String("expires", "30d", "lifetime such as 30d, 2w, 12h, or never")
 	out := fs.String("out", ".", "directory for the QR code PNG files")
@@ -45,7 +46,7 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	if *role == "" {
-		return usageError{"--role is required: member, activist, infoworker or chair"}
+		return usageError{"--role is required: member, activist, infoworker, chair or admin"}
 	}
 	ttl, err := parseLifetime(*expires)
 	if err != nil {
@@ -65,7 +66,7 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 		return err
 	}
 	defer db.Close()
-	inv, org, err := handlers.CreateInvite(ctx, db, handlers.InviteRequest{OrgCode: orgCode, Role: storage.Role(*role), Uses: *uses, TTL: ttl}, a.clock())
+	inv, org, err := a.orgTree(db).CreateInvite(ctx, orgs.InviteRequest{OrgCode: orgCode, Role: storage.Role(*role), Uses: *uses, TTL: ttl})
 	if errors.Is(err, storage.ErrNotFound) {
 		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", orgCode)}
 	}
@@ -159,13 +160,12 @@ func (a *app) inviteList(ctx context.Context, orgCode string) error {
 		return err
 	}
 	defer db.Close()
-	org, err := orgByCode(ctx, db, orgCode)
+	org, invites, err := a.orgTree(db).Invites(ctx, orgCode)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", orgCode)}
+	}
 	if err != nil {
 		return err
-	}
-	invites, err := db.Invites(ctx, org.ID)
-	if err != nil {
-		return fmt.Errorf("list invites: %w", err)
 	}
 	for _, inv := range invites {
 		a.printf("%s  %-10s  %s, %s\n", inv.Code, inv.Role, describeUses(inv), describeExpiry(inv))
@@ -182,12 +182,12 @@ func (a *app) inviteRevoke(ctx context.Context, code string) error {
 		return err
 	}
 	defer db.Close()
-	err = db.RevokeInvite(ctx, code, a.clock())
+	err = a.orgTree(db).RevokeInvite(ctx, code)
 	if errors.Is(err, storage.ErrNotFound) {
 		return usageError{fmt.Sprintf("no invite with code %q", code)}
 	}
 	if err != nil {
-		return fmt.Errorf("revoke invite: %w", err)
+		return err
 	}
 	a.printf("invite %s revoked\n", code)
 	return nil

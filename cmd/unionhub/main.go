@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 	_ "time/tzdata" // org time zones must resolve in a minimal container
@@ -38,37 +40,111 @@ const (
 	exitUsage = 2
 )
 
-const usage = `unionhub — the trade-union communication hub
+// command is one subcommand as its usage shows it: the synopsis lines the
+// top-level usage lists, and the details its own --help adds.
+type command struct {
+	name     string
+	synopsis string
+	details  string
+}
 
-Usage:
-  unionhub serve                         run the bots (Telegram, VK or both)
-  unionhub migrate                       apply database migrations
+var commands = []command{
+	{"serve", `
+  unionhub serve                         run the staff console and the bots (Telegram, VK or both)`, `
+Runs the staff console on UNIONHUB_HTTP_ADDR and Telegram, VK or both,
+whichever tokens are set (with none, the console alone); applies migrations
+first. While nobody holds the admin role it prints a sign-in link for the
+Union's staff on standard error. Stops cleanly on SIGTERM.`},
+	{"migrate", `
+  unionhub migrate                       apply database migrations`, ""},
+	{"org", `
   unionhub org import FILE               load the organisation tree (YAML or CSV)
-  unionhub org list                      print the organisation tree
+  unionhub org list                      print the organisation tree`, `
+FILE is .yaml/.yml (an "orgs" list) or .csv (a header naming the columns)
+with the fields code, name, parent, level (union, branch or primary),
+members, timezone and board_reminder; see examples/orgs.yaml. Importing is
+all or nothing: any bad line and nothing changes. Re-running changes nothing.`},
+	{"invite", `
   unionhub invite ORG --role ROLE [--uses N] [--expires 30d|never] [--out DIR]
                                          create an invite link and its QR codes
   unionhub invite list ORG               list an organisation's invites
-  unionhub invite revoke CODE            revoke an invite
+  unionhub invite revoke CODE            revoke an invite`, `
+  --role     member, activist, infoworker or chair
+  --uses     how many people may register with it (default: 1 above member,
+             unlimited for members)
+  --expires  lifetime such as 30d, 2w, 12h or 90m, or never (default 30d)
+  --out      directory for the QR code PNG files (default .)`},
+	{"report", `
   unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]
                                          hot-line figures of an organisation's subtree
   unionhub report broadcast ID [--format table|csv|json]
                                          how far a broadcast got
   unionhub report monitoring --org CODE [--period 2026] [--format table|csv|json]
-                                         the programme's indicators of a subtree, worst first
+                                         the programme's indicators of a subtree, worst first`, `
+--from is the first day and --to the day after the last (default: the year
+up to today); --period is a year (2026) or a month (2026-03), default this
+year. CSV cells that a spreadsheet would run as a formula get a leading '.`},
+	{"survey", `
   unionhub survey list                   the surveys and their schedules
   unionhub survey run ID [--org CODE]    open a survey now (the running hub invites)
-  unionhub survey status ID              runs of a survey and who answered
-  unionhub jobs                          scheduled jobs: next run, last run, outcome
+  unionhub survey status ID              runs of a survey and who answered`, ""},
+	{"jobs", `
+  unionhub jobs                          scheduled jobs: next run, last run, outcome`, ""},
+	{"target", `
   unionhub target set --org CODE --period 2026 --norm NORM --value N
                                          an organisation's own target for a norm
-  unionhub target list --period 2026     the targets set for a period
+  unionhub target list --period 2026     the targets set for a period`, ""},
+	{"export", `
   unionhub export contacts --org CODE [--format csv|xlsx] [--out FILE]
-                                         the contact base of activists and leaders of a subtree
-  unionhub config                        print the effective configuration (secrets redacted)
-  unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok
+                                         the contact base of activists and leaders of a subtree`, `
+--format defaults to --out's extension, else csv; xlsx needs --out. Without
+--out the CSV goes to standard output.`},
+	{"console", `
+  unionhub console link --admin          a one-time sign-in link to the console for the Union's staff`, `
+The link is valid for 10 minutes and works once. It signs in a holder of
+the admin role in the root organisation; with none, it makes the console's
+own staff person (no messenger account) the admin, and while no tree is
+loaded yet it opens a session that may only load it.`},
+	{"config", `
+  unionhub config                        print the effective configuration (secrets redacted)`, ""},
+	{"healthcheck", `
+  unionhub healthcheck                   exit 0 when the running hub's /healthz answers ok`, ""},
+}
 
-Configuration comes from the environment; see README.md.
-`
+const usageFooter = "\nConfiguration comes from the environment; see README.md.\n"
+
+// usage is the top-level usage: every command's synopsis.
+var usage = func() string {
+	var b strings.Builder
+	b.WriteString("unionhub — the trade-union communication hub\n\nUsage:")
+	for _, c := range commands {
+		b.WriteString(c.synopsis)
+	}
+	b.WriteString("\n" + usageFooter)
+	return b.String()
+}()
+
+// commandUsage is the usage of one command, with its details.
+func commandUsage(c command) string {
+	text := "Usage:" + c.synopsis + "\n"
+	if c.details != "" {
+		text += c.details + "\n"
+	}
+	return text + usageFooter
+}
+
+// helpFor returns the command that args ask help for: one with -h, -help or
+// --help anywhere among its arguments.
+func helpFor(args []string) (command, bool) {
+	if !slices.ContainsFunc(args[1:], func(s string) bool { return s == "-h" || s == "-help" || s == "--help" }) {
+		return command{}, false
+	}
+	i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })
+	if i < 0 {
+		return command{}, false
+	}
+	return commands[i], true
+}
 
 // app is what every subcommand gets.
 type app struct {
@@ -78,7 +154,13 @@ type app struct {
 	stderr io.Writer
 	logger *slog.Logger
 	clock  func() time.Time
+	// state is the in-process state serve uses when a test hands it one, to
+	// look into it; nil opens what the configuration says.
+	state storage.State
 }
+
+// runOption adjusts the app before a command runs, for tests.
+type runOption func(a *app)
 
 func (a *app) printf(format string, args ...any) { fmt.Fprintf(a.stdout, format, args...) }
 
@@ -87,13 +169,23 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 	return run(ctx, args, getenv, stdout, stderr, time.Now)
 }
 
-// run is Main with the clock injected, so tests can move time.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clock func() time.Time) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+// run is Main with the clock injected, so tests can move time, and any
+// options a test needs.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, clock func() time.Time, opts ...runOption) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	if args[0] == "help" && len(args) > 1 {
+		args = []string{args[1], "--help"}
+	}
+	// Help needs no configuration: it is what one reads before configuring.
+	if c, ok := helpFor(args); ok {
+		fmt.Fprint(stdout, commandUsage(c))
+		return exitOK
+	}
+	if len(args) == 1 && (args[0] == "help" || args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
 		fmt.Fprint(stdout, usage)
-		if len(args) == 0 {
-			return exitUsage
-		}
 		return exitOK
 	}
 	cfg, err := LoadConfig(getenv)
@@ -109,6 +201,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitUsage
 	}
 	a := &app{cfg: cfg, getenv: getenv, stdout: stdout, stderr: stderr, logger: newLogger(cfg, stderr), clock: clock}
+	for _, o := range opts {
+		o(a)
+	}
 	var cmd func(ctx context.Context, args []string) error
 	switch args[0] {
 	case "serve":
@@ -129,6 +224,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		cmd = a.jobs
 	case "target":
 		cmd = a.target
+	case "console":
+		cmd = a.console
 	case "config":
 		cmd = func(context.Context, []string) error { return nil } // printed above
 	case "healthcheck":
@@ -196,10 +293,22 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 
 // openStore opens Postgres when DATABASE_URL is set, else the embedded file.
 func (a *app) openStore(ctx context.Context) (*sqlstore.DB, error) {
+	var (
+		db  *sqlstore.DB
+		err error
+	)
 	if a.cfg.DatabaseURL != "" {
-		return postgres.Open(ctx, a.cfg.DatabaseURL, a.logger)
+		db, err = postgres.Open(ctx, a.cfg.DatabaseURL, a.logger)
+	} else {
+		db, err = sqlite.Open(ctx, a.cfg.DataDir, a.logger)
 	}
-	return sqlite.Open(ctx, a.cfg.DataDir, a.logger)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.SetStatementTimeout(a.cfg.StatementTimeout); err != nil {
+		return nil, errors.Join(err, db.Close())
+	}
+	return db, nil
 }
 
 // openMigrated opens the store and brings its schema up to date; a schema
@@ -221,9 +330,13 @@ func (a *app) openMigrated(ctx context.Context) (*sqlstore.DB, error) {
 
 // openState opens Redis when REDIS_URL is set, else in-process state.
 func (a *app) openState(ctx context.Context) (storage.State, error) {
+	if a.state != nil {
+		return a.state, nil
+	}
 	if a.cfg.RedisURL == "" {
 		return redis.NewMemory(time.Now), nil
 	}
+	redis.RouteLogs(a.logger)
 	st, err := redis.Open(ctx, a.cfg.RedisURL, a.cfg.RedisPrefix)
 	if err != nil {
 		return nil, fmt.Errorf("open redis: %w", err)

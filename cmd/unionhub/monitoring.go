@@ -2,17 +2,19 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/monitoring"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/sqlstore"
 	"github.com/unionhub/unionhub/surveys"
 )
 
@@ -25,14 +27,14 @@ func (a *app) surveys() ([]surveys.Survey, error) {
 	return defs, nil
 }
 
-// offlineHub is a hub for commands that keep records but send nothing:
-// the serving replicas send what those records call for.
-func (a *app) offlineHub(db storage.Store) (*handlers.Hub, error) {
+// monitoring is the monitoring service of commands that keep records but
+// send nothing: the serving replicas send what those records call for.
+func (a *app) monitoring(db *sqlstore.DB) (*monitoring.Service, error) {
 	defs, err := a.surveys()
 	if err != nil {
 		return nil, err
 	}
-	return handlers.New(handlers.Deps{Store: db, Surveys: defs, Clock: a.clock, Logger: a.logger}), nil
+	return monitoring.New(monitoring.Config{Store: db, Surveys: defs, Clock: a.clock, Logger: a.logger}), nil
 }
 
 const surveyUsage = "usage: unionhub survey list | survey run ID [--org CODE] | survey status ID"
@@ -46,7 +48,7 @@ func (a *app) survey(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	hub, err := a.offlineHub(db)
+	svc, err := a.monitoring(db)
 	if err != nil {
 		return err
 	}
@@ -54,7 +56,7 @@ func (a *app) survey(ctx context.Context, args []string) error {
 	case args[0] == "list" && len(args) == 1:
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "id\ttitle\tquestions\tschedules\tsource")
-		for _, sv := range hub.Surveys {
+		for _, sv := range svc.Surveys() {
 			var sched []string
 			for _, sc := range sv.Schedules {
 				sched = append(sched, fmt.Sprintf("%s %q deadline %s", sc.Name, sc.Cron, sc.Deadline))
@@ -63,9 +65,9 @@ func (a *app) survey(ctx context.Context, args []string) error {
 		}
 		return tw.Flush()
 	case args[0] == "run" && len(args) >= 2:
-		return a.surveyRun(ctx, hub, args[1], args[2:])
+		return a.surveyRun(ctx, svc, args[1], args[2:])
 	case args[0] == "status" && len(args) == 2:
-		return a.surveyStatus(ctx, db, hub, args[1])
+		return a.surveyStatus(ctx, svc, args[1])
 	}
 	return usageError{surveyUsage}
 }
@@ -73,58 +75,37 @@ func (a *app) survey(ctx context.Context, args []string) error {
 // surveyRun opens a run of a survey now, for its first schedule's audience
 // (or that audience under --org); the serving replicas invite the
 // responders.
-func (a *app) surveyRun(ctx context.Context, hub *handlers.Hub, id string, args []string) error {
+func (a *app) surveyRun(ctx context.Context, svc *monitoring.Service, id string, args []string) error {
 	fs := flag.NewFlagSet("survey run", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	code := fs.String("org", "", "survey the subtree of this organisation instead of the schedule's")
 	if err := fs.Parse(args); err != nil || fs.NArg() != 0 {
 		return usageError{surveyUsage}
 	}
-	sv, ok := surveyByID(hub.Surveys, id)
-	if !ok {
+	st, err := svc.StartRun(ctx, id, *code)
+	switch {
+	case errors.Is(err, monitoring.ErrNoSurvey):
 		return usageError{fmt.Sprintf("no survey %q; see unionhub survey list", id)}
-	}
-	if len(sv.Schedules) == 0 {
+	case errors.Is(err, monitoring.ErrNoSchedule):
 		return usageError{fmt.Sprintf("survey %q has no schedule to take the audience from", id)}
-	}
-	sc := sv.Schedules[0]
-	if *code != "" {
-		if _, err := orgByCode(ctx, hub.Store, *code); err != nil {
-			return err
-		}
-		sc.Org = *code
-	}
-	now := a.clock()
-	run, _, err := hub.OpenSurvey(ctx, sv, sc, handlers.ManualJob(sv.ID, sc.Name, now), now)
-	if err != nil {
+	case errors.Is(err, storage.ErrNotFound):
+		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", *code)}
+	case err != nil:
 		return err
 	}
-	targets, err := hub.Store.SurveyTargets(ctx, run.ID)
-	if err != nil {
-		return fmt.Errorf("list targets: %w", err)
-	}
-	a.printf("survey run %d of %q opened for %d organisations, answers until %s\n", run.ID, sv.ID, len(targets), run.Deadline.Format(time.RFC3339))
+	a.printf("survey run %d of %q opened for %d organisations, answers until %s\n", st.Run.ID, st.Survey.ID, st.Targets, st.Run.Deadline.Format(time.RFC3339))
 	return nil
-}
-
-func surveyByID(defs []surveys.Survey, id string) (surveys.Survey, bool) {
-	for _, sv := range defs {
-		if sv.ID == id {
-			return sv, true
-		}
-	}
-	return surveys.Survey{}, false
 }
 
 // surveyStatus prints the runs of a survey and, for the newest, where each
 // organisation stands.
-func (a *app) surveyStatus(ctx context.Context, db storage.Store, hub *handlers.Hub, id string) error {
-	if _, ok := surveyByID(hub.Surveys, id); !ok {
+func (a *app) surveyStatus(ctx context.Context, svc *monitoring.Service, id string) error {
+	runs, err := svc.Runs(ctx, id)
+	if errors.Is(err, monitoring.ErrNoSurvey) {
 		return usageError{fmt.Sprintf("no survey %q; see unionhub survey list", id)}
 	}
-	runs, err := db.SurveyRuns(ctx, id)
 	if err != nil {
-		return fmt.Errorf("list runs: %w", err)
+		return err
 	}
 	if len(runs) == 0 {
 		a.printf("survey %q has not run yet\n", id)
@@ -132,40 +113,18 @@ func (a *app) surveyStatus(ctx context.Context, db storage.Store, hub *handlers.
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "run\tfired for\tdeadline\tstatus\tanswered")
-	var newest []storage.SurveyTarget
-	for i, r := range runs {
-		targets, err := db.SurveyTargets(ctx, r.ID)
-		if err != nil {
-			return fmt.Errorf("list targets: %w", err)
-		}
-		if i == 0 {
-			newest = targets
-		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\n", r.ID, r.FiredFor.Format(time.RFC3339), r.Deadline.Format(time.RFC3339), r.Status, submitted(targets), len(targets))
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d/%d\n", r.Run.ID, r.Run.FiredFor.Format(time.RFC3339), r.Run.Deadline.Format(time.RFC3339), r.Run.Status, r.Answered(), len(r.Targets))
 	}
 	fmt.Fprintf(tw, "\norg\tstatus\tnotices sent\n")
-	for _, t := range newest {
-		o, err := db.Org(ctx, t.OrgID)
-		if err != nil {
-			return fmt.Errorf("load org: %w", err)
-		}
+	for _, t := range runs[0].Targets {
 		status := "waiting"
 		if t.SubmittedAt != nil {
 			status = "answered " + t.SubmittedAt.Format(time.DateOnly)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", o.Code, status, t.RemindersSent)
+		fmt.Fprintf(tw, "%s\t%s\t%d\n", t.Org.Code, status, t.RemindersSent)
 	}
 	return tw.Flush()
-}
-
-func submitted(ts []storage.SurveyTarget) int {
-	n := 0
-	for _, t := range ts {
-		if t.SubmittedAt != nil {
-			n++
-		}
-	}
-	return n
 }
 
 // jobs lists every scheduled job with its next and last run.
@@ -178,28 +137,20 @@ func (a *app) jobs(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	hub, err := a.offlineHub(db)
+	svc, err := a.monitoring(db)
 	if err != nil {
 		return err
 	}
-	jobs, err := hub.Jobs(ctx)
+	jobs, err := svc.JobStates(ctx)
 	if err != nil {
 		return err
-	}
-	runs, err := db.LastJobRuns(ctx)
-	if err != nil {
-		return fmt.Errorf("list job runs: %w", err)
-	}
-	last := map[string]storage.JobRun{}
-	for _, r := range runs {
-		last[r.Job] = r
 	}
 	now := a.clock()
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "job\tschedule\tnext run\tlast run\toutcome")
 	for _, j := range jobs {
 		lastRun, outcome := "never", ""
-		if r, ok := last[j.Name]; ok {
+		if r := j.Last; r != nil {
 			lastRun, outcome = r.FiredFor.In(j.Loc).Format("2006-01-02 15:04 MST"), r.Outcome
 			if r.FinishedAt == nil {
 				outcome = "running since " + r.StartedAt.In(j.Loc).Format("2006-01-02 15:04")
@@ -227,7 +178,7 @@ func (a *app) target(ctx context.Context, args []string) error {
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return usageError{targetUsage}
 	}
-	if _, err := handlers.ParsePeriod(*period, time.UTC); err != nil {
+	if _, err := monitoring.ParsePeriod(*period, time.UTC); err != nil {
 		return usageError{err.Error()}
 	}
 	db, err := a.openMigrated(ctx)
@@ -235,37 +186,39 @@ func (a *app) target(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
+	svc, err := a.monitoring(db)
+	if err != nil {
+		return err
+	}
 	if args[0] == "list" {
-		ts, err := db.Targets(ctx, *period)
+		ts, err := svc.Targets(ctx, *period)
 		if err != nil {
-			return fmt.Errorf("list targets: %w", err)
+			return err
 		}
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "org\tnorm\ttarget\tdefault")
 		for _, t := range ts {
-			o, err := db.Org(ctx, t.OrgID)
-			if err != nil {
-				return fmt.Errorf("load org: %w", err)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%g\t%g\n", o.Code, t.Indicator, t.Value, surveys.DefaultTargets[t.Indicator])
+			fmt.Fprintf(tw, "%s\t%s\t%g\t%g\n", t.Org.Code, t.Target.Indicator, t.Target.Value, t.Default)
 		}
 		return tw.Flush()
 	}
-	if _, ok := surveys.DefaultTargets[*norm]; !ok {
-		return usageError{fmt.Sprintf("--norm %q: use one of %s", *norm, strings.Join(surveys.Norms, ", "))}
-	}
 	v, err := strconv.ParseFloat(strings.Replace(*value, ",", ".", 1), 64)
-	if err != nil || v < 0 || v > 1e6 {
-		return usageError{fmt.Sprintf("--value %q: a number from 0", *value)}
-	}
-	org, err := orgByCode(ctx, db, *code)
 	if err != nil {
+		v = math.NaN() // refused with the norm checked first
+	}
+	t, org, err := svc.SetTarget(ctx, *code, *period, *norm, v)
+	var bad *monitoring.InvalidError
+	switch {
+	case errors.As(err, &bad) && bad.Field == "value":
+		return usageError{fmt.Sprintf("--value %q: a number from 0", *value)}
+	case errors.As(err, &bad):
+		return usageError{"--" + bad.Error()}
+	case errors.Is(err, storage.ErrNotFound):
+		return usageError{fmt.Sprintf("no organisation with code %q (see unionhub org list)", *code)}
+	case err != nil:
 		return err
 	}
-	if err := db.SetTarget(ctx, storage.Target{OrgID: org.ID, Period: *period, Indicator: *norm, Value: v}); err != nil {
-		return fmt.Errorf("set target: %w", err)
-	}
-	a.printf("target of %s for %s in %s: %g (default %g)\n", org.Code, *norm, *period, v, surveys.DefaultTargets[*norm])
+	a.printf("target of %s for %s in %s: %g (default %g)\n", org.Code, t.Indicator, t.Period, t.Value, surveys.DefaultTargets[t.Indicator])
 	return nil
 }
 
@@ -287,7 +240,7 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 		return err
 	}
 	defer db.Close()
-	defs, err := a.surveys()
+	svc, err := a.monitoring(db)
 	if err != nil {
 		return err
 	}
@@ -302,11 +255,11 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	if *periodS == "" {
 		*periodS = strconv.Itoa(a.clock().In(loc).Year())
 	}
-	p, err := handlers.ParsePeriod(*periodS, loc)
+	p, err := monitoring.ParsePeriod(*periodS, loc)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	r, err := handlers.BuildMonitoringReport(ctx, db, defs, org, p)
+	r, err := svc.Report(ctx, org, p)
 	if err != nil {
 		return err
 	}
@@ -329,7 +282,7 @@ func monitoringHeader() []string {
 	return h
 }
 
-func monitoringRow(o handlers.OrgMonitoring) []string {
+func monitoringRow(o monitoring.OrgReport) []string {
 	row := []string{o.Code, o.Name, strconv.Itoa(o.Members), strconv.FormatBool(o.Answered), strconv.Itoa(o.Passed),
 		strconv.Itoa(o.Failed), strconv.Itoa(o.NoData), strconv.FormatFloat(o.Percent(), 'f', 0, 64), prevPassed(o.PrevPassed)}
 	for _, res := range o.Results {
@@ -355,20 +308,15 @@ func prevPassed(n int) string {
 	return strconv.Itoa(n)
 }
 
-func writeMonitoringCSV(w io.Writer, r handlers.MonitoringReport) error {
-	cw := csv.NewWriter(w)
-	_ = cw.Write(monitoringHeader())
+func writeMonitoringCSV(w io.Writer, r monitoring.Report) error {
+	table := [][]string{monitoringHeader()}
 	for _, o := range r.Orgs {
-		_ = cw.Write(monitoringRow(o))
+		table = append(table, monitoringRow(o))
 	}
-	cw.Flush()
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return nil
+	return writeCSV(w, table)
 }
 
-func writeMonitoringTable(w io.Writer, r handlers.MonitoringReport) error {
+func writeMonitoringTable(w io.Writer, r monitoring.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "org\t%s\nperiod\t%s (previous %s)\nsurveyed\t%d\nanswered\t%d\nresponse_rate\t%.1f%% (previous %.1f%%)\n\n",
 		r.Org, r.Period, r.Previous, r.Surveyed, r.Answered, r.ResponseRate, r.PrevResponseRate)

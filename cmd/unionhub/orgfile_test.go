@@ -1,100 +1,115 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/unionhub/unionhub/examples"
+	"github.com/unionhub/unionhub/orgs"
 	"github.com/unionhub/unionhub/storage"
 )
 
-func TestParseOrgFileYAMLAndCSVAgree(t *testing.T) {
+// TestOrgImportRefuses runs `org import` on bad files against a database
+// that holds the example tree: each is refused at its line and changes
+// nothing, on both databases.
+func TestOrgImportRefuses(t *testing.T) {
 	t.Parallel()
-	yamlText := `orgs:
-  - code: union
-    name: Союз
-    level: union
-    members: 100
-  - code: edu
-    name: "Образование, обком"
-    parent: union
-    level: branch
-    timezone: Asia/Magadan
-    board_reminder: "0 9 * * 1"
-`
-	csvText := "\ufeffcode,name,parent,level,members,timezone,board_reminder\nunion,Союз,,union,100,,\nedu,\"Образование, обком\",union,branch,,Asia/Magadan,0 9 * * 1\n"
-	y, err := parseOrgFile("tree.yaml", strings.NewReader(yamlText))
-	if err != nil {
-		t.Fatal(err)
+	var thousand strings.Builder
+	thousand.WriteString("code,name,parent,level\n")
+	for i := range 1000 {
+		fmt.Fprintf(&thousand, "x%d,,union,district\n", i) // two problems a line
 	}
-	c, err := parseOrgFile("tree.csv", strings.NewReader(csvText))
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name, file, text string
+		want             []string
+	}{
+		{"case clash with the database", "a.csv", "code,name,parent,level\nEDU,Образование,union,branch\n",
+			[]string{`a.csv:2: code "EDU" differs only in case from "edu" in the database`}},
+		{"second union", "a.yaml", "orgs:\n  - code: union2\n    name: Второй союз\n    level: union\n",
+			[]string{`a.yaml:2: second union "union2": the tree has one root, the union "union" in the database`}},
+		{"bidi override", "a.csv", "code,name,parent,level\nedu-x,Школа \u202e5,edu,primary\n",
+			[]string{`a.csv:2: name of "edu-x" contains the invisible character U+202E`}},
+		{"member count beyond 32 bits", "a.csv", "code,name,parent,level,members\nedu-x,Школа,edu,primary,1000000000000\n",
+			[]string{`a.csv:2: member count 1000000000000 for "edu-x" is above 2147483647`}},
+		{"duplicate column", "a.csv", "code,name,parent,level,name\nedu-x,Школа,edu,primary,Другая\n",
+			[]string{`a.csv:1: column "name" given twice (columns 2 and 5)`}},
+		{"a thousand bad lines", "a.csv", thousand.String(),
+			[]string{"a.csv:2: empty name", `a.csv:11: unknown level "district" for "x9"`, "and 1980 more problems"}},
 	}
-	want := []storage.OrgInput{
-		{Code: "union", Name: "Союз", Level: storage.LevelUnion, MemberCount: 100},
-		{Code: "edu", Name: "Образование, обком", ParentCode: "union", Level: storage.LevelBranch, TimeZone: "Asia/Magadan", BoardCron: "0 9 * * 1"},
-	}
-	for name, got := range map[string][]storage.OrgInput{"yaml": y, "csv": c} {
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d orgs, want %d", name, len(got), len(want))
-		}
-		for i := range want {
-			g := got[i]
-			g.Source = ""
-			if g != want[i] {
-				t.Errorf("%s org %d = %+v, want %+v", name, i, g, want[i])
+	for _, b := range []backend{onSQLite, onPostgres} {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			r := newRig(t, b)
+			r.importExample()
+			before := r.mustRun("org", "list")
+			for _, tt := range tests {
+				path := filepath.Join(t.TempDir(), tt.file)
+				if err := os.WriteFile(path, []byte(tt.text), 0o600); err != nil {
+					t.Fatal(err)
+				}
+				out, errOut, code := r.run("org", "import", path)
+				if code != exitFail || out != "" {
+					t.Errorf("%s: exit %d, stdout %q; want 1 and nothing", tt.name, code, out)
+				}
+				errOut = strings.ReplaceAll(errOut, filepath.Dir(path)+string(filepath.Separator), "")
+				for _, w := range tt.want {
+					if !strings.Contains(errOut, w) {
+						t.Errorf("%s: stderr does not say %q:\n%s", tt.name, w, errOut)
+					}
+				}
+				if lines := strings.Count(errOut, "\n"); lines > maxShownProblems+2 {
+					t.Errorf("%s: %d lines on stderr, want at most %d", tt.name, lines, maxShownProblems+2)
+				}
+				if after := r.mustRun("org", "list"); after != before {
+					t.Errorf("%s: a refused import changed the tree:\n%s", tt.name, after)
+				}
 			}
-		}
-	}
-	if y[1].Source != "tree.yaml:6" || c[1].Source != "tree.csv:3" {
-		t.Errorf("sources = %q, %q; want tree.yaml:6 and tree.csv:3", y[1].Source, c[1].Source)
+		})
 	}
 }
 
-func TestParseOrgFileNamesTheBadLine(t *testing.T) {
+func TestProblemsPrintTheFirstTwenty(t *testing.T) {
 	t.Parallel()
-	tests := []struct{ name, text, want string }{
-		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    members: many\n", "a.yaml:2: members \"many\""},
-		{"a.yaml", "orgs:\n  - code: a\n    colour: red\n", "a.yaml:3: unknown field \"colour\""},
-		{"a.yaml", "orgs:\n  - code: a\n    name: [x]\n", "a.yaml:3: field \"name\""},
-		{"a.yaml", "org:\n  - code: a\n", "a.yaml:1: unknown key \"org\""},
-		{"a.yaml", "orgs: [\n", "a.yaml:"},
-		{"a.csv", "code,name,colour\n", "a.csv:1: unknown column \"colour\""},
-		{"a.csv", "code,name\na,A\nb,\"B\n", "a.csv:3"},
-		{"a.csv", "code,members\na,x\n", "a.csv:2: members \"x\""},
-		{"a.json", "{}", "unknown format"},
-		// Parsed fine, rejected by the import's validation at its line.
-		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    level: union\n    board_reminder: 0 9 * *\n", "a.yaml:2: invalid board_reminder"},
-		{"a.csv", "code,name,level,board_reminder\na,A,union,0 9 * * 1\nb,B,union,monday\n", "a.csv:3: invalid board_reminder"},
-		{"a.yaml", "orgs:\n  - code: a\n    name: A\n    level: union\n    board_reminder: \"@hourly\"\n", "a.yaml:2: invalid board_reminder \"@hourly\" for \"a\": not weekly"},
-		{"a.csv", "code,name,level,board_reminder\na,A,union,0 9 * * 1\nb,B,union,0 9 * * 1-5\n", "a.csv:3: invalid board_reminder \"0 9 * * 1-5\" for \"b\": not weekly"},
+	for n, want := range map[int]string{
+		1:  "p1",
+		20: "p20",
+		21: "p20\nand 1 more problem",
+		25: "p20\nand 5 more problems",
+	} {
+		var errs []error
+		for i := range n {
+			errs = append(errs, fmt.Errorf("p%d", i+1))
+		}
+		// As the store returns them, and as the parser does.
+		for _, err := range []error{
+			fmt.Errorf("import orgs: %w", errors.Join(&storage.ImportError{Problems: errs}, nil)),
+			errors.Join(errs...),
+		} {
+			got := firstProblems(err).Error()
+			if !strings.HasPrefix(got, "p1") || !strings.HasSuffix(got, want) || strings.Count(got, "\n")+1 != min(n, 20)+min(n-min(n, 20), 1) {
+				t.Errorf("%d problems print:\n%s", n, got)
+			}
+		}
 	}
-	for _, tt := range tests {
-		orgs, err := parseOrgFile(tt.name, strings.NewReader(tt.text))
-		if err == nil {
-			_, err = storage.PlanImport(nil, orgs)
-		}
-		if err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s %q: error %v, want it to contain %q", tt.name, tt.text, err, tt.want)
-		}
+	if err := errors.New("connection refused"); firstProblems(err) != err {
+		t.Error("a single error was changed")
 	}
 }
 
 func TestExampleTreeParses(t *testing.T) {
 	t.Parallel()
-	f, err := os.Open("../../examples/orgs.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	orgs, err := parseOrgFile("orgs.yaml", f)
+	in, err := orgs.ParseFile(examples.OrgsName, bytes.NewReader(examples.Orgs))
 	if err != nil {
 		t.Fatal(err)
 	}
 	count := map[storage.Level]int{}
 	underUnion := 0
-	for _, o := range orgs {
+	for _, o := range in {
 		count[o.Level]++
 		if o.Level == storage.LevelPrimary && o.ParentCode == "union" {
 			underUnion++

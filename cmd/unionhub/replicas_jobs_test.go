@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/redis"
 )
 
 // countWith counts the messages of a chat containing text.
@@ -157,5 +158,47 @@ func TestTwoReplicasSendEachSurveyNoticeAndBoardReminderOnce(t *testing.T) {
 	jobs := r.mustRun("jobs")
 	if !strings.Contains(jobs, "survey:annual:monthly") || strings.Contains(jobs, "running since") {
 		t.Fatalf("jobs:\n%s", jobs)
+	}
+}
+
+// TestJobsRoundOutwaitsAKilledReplicasLock: a replica killed in the middle
+// of a jobs round leaves the round's lock in Redis for its 30 s. The
+// running hub's rounds wait for it at most their 20 s and say so, and once
+// it lapses a survey opened meanwhile invites. Before rounds had a timeout
+// this was a minute without invitations and without a log line, while
+// updates and news went on.
+func TestJobsRoundOutwaitsAKilledReplicasLock(t *testing.T) {
+	t.Parallel()
+	r := surveyRig(t, onSQLite, nil)
+	r.serve()
+	chair := r.person(storage.VK, 3981, "Председатель")
+	register(t, chair, r.invite("edu-school-5", "chair"), "Председателева Анна")
+	ctx := context.Background()
+	killed, err := redis.Open(ctx, r.getenv("REDIS_URL"), r.getenv("UNIONHUB_REDIS_PREFIX"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killed.Close()
+	if _, err := killed.Lock(ctx, "jobs:round", 30*time.Second); err != nil { // never unlocked: its holder is gone
+		t.Fatal(err)
+	}
+	taken := time.Now()
+	r.mustRun("survey", "run", "annual", "--org", "edu-school-5")
+	const invite = "Опрос «Ежегодный мониторинг информационной работы» для организации «ППО МАОУ СОШ № 5"
+	for countWith(chair.dm(), invite) == 0 {
+		if time.Since(taken) > 45*time.Second {
+			t.Fatal("no invitation 45 s after the lock was left")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	failed := 0
+	for line := range strings.SplitSeq(r.logs.String(), "\n") {
+		if strings.Contains(line, `"msg":"periodic round failed"`) && strings.Contains(line, `"loop":"jobs"`) &&
+			strings.Contains(line, `"outcome":"timeout"`) && strings.Contains(line, "lock jobs") {
+			failed++
+		}
+	}
+	if failed != 1 {
+		t.Fatalf("%d log lines of a jobs round waiting out the lock, want 1:\n%s", failed, r.logs)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/unionhub/unionhub/bot/platformtest"
+	"github.com/unionhub/unionhub/handlers"
 	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
@@ -30,6 +32,16 @@ var (
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	// A full run must press every button route on both platforms; with the
+	// per-test check that each press is answered once, no route can leave a
+	// press spinning unnoticed.
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && !testing.Short() {
+		routes := handlers.New(handlers.Deps{}).Router().Callbacks()
+		if missing := routesPressed.unpressed(routes); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "FAIL: no test presses the button routes %v\n", missing)
+			code = 1
+		}
+	}
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,7 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/hotline"
+	"github.com/unionhub/unionhub/news"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -69,7 +69,7 @@ func (a *app) report(ctx context.Context, args []string) error {
 	if !from.Before(to) {
 		return usageError{"--from must be before --to"}
 	}
-	r, err := handlers.BuildHotlineReport(ctx, db, org, from, to, now)
+	r, err := hotline.BuildReport(ctx, db, org, from, to, now)
 	if err != nil {
 		return err
 	}
@@ -83,7 +83,7 @@ func (a *app) report(ctx context.Context, args []string) error {
 }
 
 // reportRows are the report as metric, value pairs, shared by CSV and table.
-func reportRows(r handlers.HotlineReport) [][2]string {
+func reportRows(r hotline.Report) [][2]string {
 	hours := func(d time.Duration) string { return strconv.FormatFloat(d.Hours(), 'f', 1, 64) }
 	rows := [][2]string{
 		{"org", r.Org},
@@ -113,21 +113,20 @@ func reportRows(r handlers.HotlineReport) [][2]string {
 	return rows
 }
 
-func writeReportCSV(w io.Writer, r handlers.HotlineReport) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write([]string{"metric", "value"}); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	for _, row := range reportRows(r) {
-		if err := cw.Write(row[:]); err != nil {
-			return fmt.Errorf("write csv: %w", err)
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+func writeReportCSV(w io.Writer, r hotline.Report) error {
+	return writeMetricsCSV(w, reportRows(r))
 }
 
-func writeReportTable(w io.Writer, r handlers.HotlineReport) error {
+// writeMetricsCSV writes metric, value pairs under their header.
+func writeMetricsCSV(w io.Writer, rows [][2]string) error {
+	table := [][]string{{"metric", "value"}}
+	for _, row := range rows {
+		table = append(table, []string{row[0], row[1]})
+	}
+	return writeCSV(w, table)
+}
+
+func writeReportTable(w io.Writer, r hotline.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, row := range reportRows(r) {
 		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
@@ -164,13 +163,26 @@ func (a *app) reportBroadcast(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("load broadcast: %w", err)
 	}
-	r, err := handlers.BuildBroadcastReport(ctx, db, b)
+	r, err := news.BuildReport(ctx, db, b)
 	if err != nil {
 		return err
 	}
 	if *format == "json" {
 		return a.writeJSON(r)
 	}
+	rows := broadcastRows(r)
+	if *format == "csv" {
+		return writeMetricsCSV(a.stdout, rows)
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	for _, row := range rows {
+		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
+	}
+	return tw.Flush()
+}
+
+// broadcastRows are the broadcast report as metric, value pairs, shared by CSV and table.
+func broadcastRows(r news.Report) [][2]string {
 	rows := [][2]string{
 		{"id", strconv.FormatInt(r.ID, 10)}, {"org", r.Org}, {"mode", r.Mode}, {"status", r.Status},
 		{"audience", strconv.Itoa(r.Audience)}, {"delivered", strconv.Itoa(r.Delivered)}, {"failed", strconv.Itoa(r.Failed)},
@@ -183,18 +195,5 @@ func (a *app) reportBroadcast(ctx context.Context, args []string) error {
 	for _, l := range r.RelayLevels {
 		rows = append(rows, [2]string{fmt.Sprintf("relay_depth_%d_median_hours", l.Depth), strconv.FormatFloat(l.Median.Hours(), 'f', 2, 64)})
 	}
-	if *format == "csv" {
-		cw := csv.NewWriter(a.stdout)
-		_ = cw.Write([]string{"metric", "value"})
-		for _, row := range rows {
-			_ = cw.Write(row[:])
-		}
-		cw.Flush()
-		return cw.Error()
-	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-	for _, row := range rows {
-		fmt.Fprintf(tw, "%s\t%s\n", row[0], row[1])
-	}
-	return tw.Flush()
+	return rows
 }

@@ -40,6 +40,7 @@ type rig struct {
 	backend backend
 	logs    *syncBuffer
 	clock   *fakeClock
+	opts    []runOption // for every command the rig runs
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -81,11 +82,63 @@ func newRig(t testing.TB, b backend, opts ...rigOption) *rig {
 	}
 	t.Cleanup(func() {
 		r.stop()
+		if !t.Failed() {
+			r.assertPressesAnsweredOnce()
+		}
 		if t.Failed() {
 			t.Logf("hub logs:\n%s", r.logs.String())
 		}
 	})
 	return r
+}
+
+// routesPressed records which button routes (data prefixes) the tests
+// pressed on each platform, so that a full run can tell a route no test
+// presses.
+var routesPressed = &routeLog{seen: map[storage.Platform]map[string]bool{}}
+
+type routeLog struct {
+	mu   sync.Mutex
+	seen map[storage.Platform]map[string]bool
+}
+
+func (l *routeLog) add(p storage.Platform, data string) {
+	prefix, _, _ := strings.Cut(data, ":")
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen[p] == nil {
+		l.seen[p] = map[string]bool{}
+	}
+	l.seen[p][prefix] = true
+}
+
+// unpressed lists, per platform, the routes of routes no test pressed.
+func (l *routeLog) unpressed(routes []string) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var missing []string
+	for _, p := range []storage.Platform{storage.Telegram, storage.VK} {
+		for _, r := range routes {
+			if !l.seen[p][r] {
+				missing = append(missing, string(p)+":"+r)
+			}
+		}
+	}
+	return missing
+}
+
+// assertPressesAnsweredOnce fails the test unless the hub answered every
+// button press of the test exactly once, on both platforms: a press left
+// unanswered keeps spinning for the person, a second answer is refused.
+func (r *rig) assertPressesAnsweredOnce() {
+	r.t.Helper()
+	for platform, answers := range map[string]map[string]int{"telegram": r.tg.PressAnswers(), "vk": r.vk.PressAnswers()} {
+		for id, n := range answers {
+			if n != 1 {
+				r.t.Errorf("%s press %s was answered %d times, want once", platform, id, n)
+			}
+		}
+	}
 }
 
 func freeAddr(t testing.TB) string {
@@ -101,7 +154,7 @@ func freeAddr(t testing.TB) string {
 // run executes a CLI command against the rig's environment.
 func (r *rig) run(args ...string) (stdout, stderr string, code int) {
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args, r.getenv, &out, &errOut, r.clock.Now)
+	code = run(context.Background(), args, r.getenv, &out, &errOut, r.clock.Now, r.opts...)
 	return out.String(), errOut.String(), code
 }
 
@@ -154,7 +207,7 @@ func (r *rig) serve() {
 	r.mu.Lock()
 	r.cancel, r.stopped = cancel, stopped
 	r.mu.Unlock()
-	go func() { stopped <- run(ctx, []string{"serve"}, r.getenv, r.logs, r.logs, r.clock.Now) }()
+	go func() { stopped <- run(ctx, []string{"serve"}, r.getenv, r.logs, r.logs, r.clock.Now, r.opts...) }()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		resp, err := http.Get("http://" + r.getenv("UNIONHUB_ADMIN_ADDR") + "/healthz")
@@ -336,9 +389,6 @@ func (c *chat) quiet(d time.Duration) {
 	}
 }
 
-// count returns how many messages the chat holds.
-func (c *chat) count() int { return len(c.list()) }
-
 // person is a test user on one platform.
 type person interface {
 	platform() storage.Platform
@@ -408,9 +458,10 @@ func (p *tgPerson) openInvite(code string)   { p.f.SendText(p.u, "/start "+code)
 func (p *tgPerson) start()                   { p.f.SendText(p.u, "/start") }
 func (p *tgPerson) press(m botMsg, label string) string {
 	p.t.Helper()
-	return strconv.FormatInt(p.f.Press(p.u, p.u.ID, m.id, m.button(p.t, label).data), 10)
+	return p.pressData(m, m.button(p.t, label).data)
 }
 func (p *tgPerson) pressData(m botMsg, data string) string {
+	routesPressed.add(storage.Telegram, data)
 	return strconv.FormatInt(p.f.Press(p.u, p.u.ID, m.id, data), 10)
 }
 func (p *tgPerson) redeliver(id string) {
@@ -427,7 +478,9 @@ func (p *tgPerson) group(id int, title string) *groupChat {
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return tgMessages(p.f.Messages(g.ID)) }}
 	return &groupChat{chat: c, say: func(text string) { p.f.SendGroupText(p.u, g, text) }, chatID: strconv.FormatInt(g.ID, 10),
 		press: func(m botMsg, label string) string {
-			return strconv.FormatInt(p.f.Press(p.u, g.ID, m.id, m.button(p.t, label).data), 10)
+			data := m.button(p.t, label).data
+			routesPressed.add(storage.Telegram, data)
+			return strconv.FormatInt(p.f.Press(p.u, g.ID, m.id, data), 10)
 		}}
 }
 
@@ -478,10 +531,10 @@ func (p *vkPerson) openInvite(code string)     { p.f.SendTextRef(p.u, "Нача�
 func (p *vkPerson) start()                     { p.f.SendStart(p.u) }
 func (p *vkPerson) press(m botMsg, label string) string {
 	p.t.Helper()
-	data := m.button(p.t, label).data
-	return p.f.Press(p.u, p.u.ID, m.id, vkPayload(data))
+	return p.pressData(m, m.button(p.t, label).data)
 }
 func (p *vkPerson) pressData(m botMsg, data string) string {
+	routesPressed.add(storage.VK, data)
 	return p.f.Press(p.u, p.u.ID, m.id, vkPayload(data))
 }
 func (p *vkPerson) redeliver(id string) { p.f.Redeliver(id) }
@@ -506,7 +559,9 @@ func (p *vkPerson) group(id int, title string) *groupChat {
 	c := &chat{t: p.t, seen: map[int]string{}, list: func() []botMsg { return vkMessages(p.f.Messages(peer)) }}
 	return &groupChat{chat: c, say: func(text string) { p.f.SendChatText(p.u, peer, text) }, chatID: strconv.Itoa(peer),
 		press: func(m botMsg, label string) string {
-			return p.f.Press(p.u, peer, m.id, vkPayload(m.button(p.t, label).data))
+			data := m.button(p.t, label).data
+			routesPressed.add(storage.VK, data)
+			return p.f.Press(p.u, peer, m.id, vkPayload(data))
 		}}
 }
 

@@ -4,24 +4,35 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/bot/telegram"
 	"github.com/unionhub/unionhub/bot/vk"
 	"github.com/unionhub/unionhub/broadcast"
+	"github.com/unionhub/unionhub/console"
 	"github.com/unionhub/unionhub/handlers"
+	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/locales"
+	"github.com/unionhub/unionhub/membership"
+	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/news"
+	"github.com/unionhub/unionhub/orgs"
+	"github.com/unionhub/unionhub/periodic"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/surveys"
 )
 
 // Timeouts of the serve loop.
@@ -62,14 +73,18 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	if len(args) != 0 {
 		return usageError{"serve takes no arguments"}
 	}
-	if !a.cfg.Platforms() {
-		return usageError{"no messenger configured: set TELEGRAM_TOKEN for Telegram, and/or VK_TOKEN with VK_GROUP_ID for VK (see README.md)"}
-	}
 	db, err := a.openMigrated(ctx)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	defs, err := a.surveys()
+	if err != nil {
+		return err
+	}
+	if err := checkScheduleOrgs(ctx, db, defs); err != nil {
+		return err
+	}
 	state, err := a.openState(ctx)
 	if err != nil {
 		return err
@@ -83,13 +98,18 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := bot.NewMetrics(reg)
+	// Loops' liveness counts in real time: a test that moves the hub's
+	// clock by days must not make every loop look stale.
+	loops := periodic.NewRunner(reg, time.Now, a.logger.With("component", "periodic"))
 
 	senders := map[bot.Platform]bot.Sender{}
 	raw := map[bot.Platform]bot.Sender{} // the engine paces itself, in the bulk class
 	var intakes []intake
-	webhooks := http.NewServeMux()
+	// UNIONHUB_HTTP_ADDR serves the webhooks at their paths and the
+	// console at every other.
+	web := http.NewServeMux()
 	var mountWebhooks []func(bot.Sink)
-	links := handlers.Links{}
+	links := handlers.Links{Console: a.cfg.PublicURL}
 	if a.cfg.TelegramToken != "" {
 		tg, err := telegram.New(ctx, telegram.Config{
 			Token: a.cfg.TelegramToken, APIURL: a.cfg.TelegramAPIURL,
@@ -104,7 +124,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		intakes = append(intakes, tg)
 		if a.cfg.TelegramWebhookURL != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
-				webhooks.Handle("POST "+webhookPath(a.cfg.TelegramWebhookURL), tg.WebhookHandler(sink))
+				web.Handle("POST "+webhookPath(a.cfg.TelegramWebhookURL), tg.WebhookHandler(sink))
 			})
 		}
 	}
@@ -112,7 +132,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		v, err := vk.New(ctx, vk.Config{
 			Token: a.cfg.VKToken, GroupID: a.cfg.VKGroupID, APIURL: a.cfg.VKAPIURL,
 			CallbackConfirmation: a.cfg.VKCallbackConfirmation, CallbackSecret: a.cfg.VKCallbackSecret,
-			Logger: a.logger.With("platform", "vk"), Metrics: metrics,
+			Logger: a.logger.With("platform", "vk"), Metrics: metrics, Positions: state,
 		})
 		if err != nil {
 			return fmt.Errorf("start vk: %w", err)
@@ -126,109 +146,152 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		intakes = append(intakes, v)
 		if a.cfg.VKCallbackConfirmation != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
-				webhooks.Handle("POST "+vkCallbackPath, v.CallbackHandler(sink))
+				web.Handle("POST "+vkCallbackPath, v.CallbackHandler(sink))
 			})
 		}
 	}
 
-	hotline := handlers.DefaultHotlineConfig()
+	settings := hotline.DefaultSettings()
 	if a.cfg.HotlineFile != "" {
-		if hotline, err = handlers.LoadHotlineConfig(a.cfg.HotlineFile); err != nil {
+		if settings, err = hotline.LoadSettings(a.cfg.HotlineFile); err != nil {
 			return usageError{fmt.Sprintf("UNIONHUB_HOTLINE_FILE: %v", err)}
 		}
 	}
-	defs, err := a.surveys()
-	if err != nil {
-		return err
-	}
-	hub := handlers.New(handlers.Deps{
+	signIn := a.signIn(db, catalog)
+	deps := handlers.Deps{
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
-		Hotline: hotline, Surveys: defs, Clock: a.clock, Logger: a.logger,
-	})
+		HotlineSettings: settings, Surveys: defs, SignIn: signIn, Clock: a.clock, Logger: a.logger,
+	}
+	notifier := handlers.NewNotifier(deps)
+	deps.Membership = membership.New(membership.Config{Store: db, State: state, Notifier: notifier, Clock: a.clock, Logger: a.logger})
+	deps.Orgs = orgs.New(orgs.Config{Store: db, Clock: a.clock, Logger: a.logger})
+	deps.Hotline = hotline.New(hotline.Config{Store: db, Notifier: notifier, Settings: settings, Clock: a.clock, Logger: a.logger})
+	deps.Monitoring = monitoring.New(monitoring.Config{Store: db, Locker: state, Notifier: notifier, Surveys: defs, Clock: a.clock, Logger: a.logger})
+	// The engine composes each delivery with the notifier that news tells
+	// the relaying levels' notes.
 	engine := broadcast.New(broadcast.Config{
 		Lease:       a.cfg.BroadcastLease,
 		Rates:       ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramRate, bot.VK: a.cfg.VKRate}),
 		PrivateRate: ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramChatRate}),
 		GroupRate:   ratesOf(map[bot.Platform]storage.Rate{bot.Telegram: a.cfg.TelegramGroupRate}),
-	}, db, raw, state, hub.ComposeDelivery, a.clock, a.logger.With("component", "broadcast"))
-	engine.OnFinish = hub.OnBroadcastFinished
-	hub.Broadcaster = engine
+		Store:       db, Platforms: raw, Limiter: state, Compose: notifier.ComposeDelivery, Clock: a.clock, Logger: a.logger.With("component", "broadcast"),
+	})
+	deps.News = news.New(news.Config{Store: db, Locker: state, Notifier: notifier, Engine: engine, BuildLease: a.cfg.BroadcastLease, Clock: a.clock, Logger: a.logger})
+	engine.OnFinish = deps.News.BroadcastFinished
+	hub := handlers.New(deps)
 	var router *bot.Router
 	router = hub.Router(
 		bot.Recover(),
-		// Dedupe before logging: a duplicate is neither logged nor counted as handled.
-		bot.Dedupe(state, a.logger, dedupeKeep),
+		// Admit before logging: a duplicate is neither logged nor counted as
+		// handled. The sender's conversation comes in the same trip.
+		bot.Admit(state, a.logger, dedupeKeep, chatLockTTL, handlers.ConversationKey),
 		bot.Logging(a.logger, metrics, func(c string) bool { return router.Has(c) }),
-		bot.ChatLock(state, a.logger, chatLockTTL),
 	)
 	dispatcher := bot.NewDispatcher(router.Handler(), a.cfg.Workers, updateTimeout)
 	for _, mount := range mountWebhooks {
 		mount(dispatcher)
 	}
-
-	admin, err := a.listen(ctx, a.cfg.AdminAddr, adminHandler(reg, db, state))
+	staff, err := console.New(console.Config{
+		SignIn: signIn, Store: db, Limiter: state, Catalog: catalog,
+		Membership: deps.Membership, Hotline: deps.Hotline, Orgs: deps.Orgs, News: deps.News, Monitoring: deps.Monitoring,
+		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies,
+		Messengers: console.Messengers{Telegram: a.cfg.TelegramToken != "", VK: a.cfg.VKToken != ""},
+		InviteLinks: func(code string) []console.InviteLink {
+			return []console.InviteLink{{Platform: storage.Telegram, URL: links.Telegram(code)}, {Platform: storage.VK, URL: links.VK(code)}}
+		},
+		Clock: a.clock, Logger: a.logger.With("component", "console"),
+	})
 	if err != nil {
 		dispatcher.Close()
 		return err
 	}
-	var hooks *http.Server
-	if len(mountWebhooks) > 0 {
-		if hooks, err = a.listen(ctx, a.cfg.HTTPAddr, webhooks); err != nil {
-			dispatcher.Close()
-			_ = admin.Close()
-			return err
-		}
-	}
+	web.Handle("/", staff)
 
-	intakeCtx, stopIntake := context.WithCancel(context.WithoutCancel(ctx))
-	var wg sync.WaitGroup
-	runErr := make(chan error, len(intakes))
+	admin, err := a.listen(ctx, a.cfg.AdminAddr, adminHandler(reg, db, state, loops))
+	if err != nil {
+		dispatcher.Close()
+		return err
+	}
+	hooks, err := a.listen(ctx, a.cfg.HTTPAddr, web)
+	if err != nil {
+		dispatcher.Close()
+		_ = admin.Close()
+		return err
+	}
+	if !a.cfg.Platforms() {
+		a.logger.InfoContext(ctx, "no messenger configured: set TELEGRAM_TOKEN for Telegram, and VK_TOKEN with VK_GROUP_ID for VK; the console runs meanwhile",
+			"console", a.cfg.PublicURL)
+	}
+	a.offerAdminLink(ctx, signIn)
+
+	// Background work runs as one group: the intakes, the periodic loops
+	// and the broadcast engine start together; an intake that fails stops
+	// serve, and on the way out they all stop together.
+	servicesCtx, stopServices := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServices()
+	services, servicesCtx := errgroup.WithContext(servicesCtx)
+	waitBuilds := deps.News.ServeBuilds(servicesCtx)
 	for _, in := range intakes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := in.Run(intakeCtx, dispatcher); err != nil {
-				runErr <- fmt.Errorf("%s intake: %w", in.Platform(), err)
+		services.Go(func() error {
+			if err := in.Run(servicesCtx, dispatcher); err != nil {
+				return fmt.Errorf("%s intake: %w", in.Platform(), err)
 			}
-		}()
+			return nil
+		})
 	}
-	for _, run := range []func(context.Context){
-		func(ctx context.Context) { hub.RunEscalations(ctx, a.cfg.EscalationInterval) },
-		func(ctx context.Context) { hub.RunBroadcastTimers(ctx, a.cfg.EscalationInterval) },
-		func(ctx context.Context) { hub.RunJobs(ctx, a.cfg.EscalationInterval) },
-		func(ctx context.Context) { hub.RunProgress(ctx, progressInterval) },
-		engine.Run,
-	} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			run(intakeCtx)
-		}()
+	for _, l := range hub.Loops(a.cfg.EscalationInterval, progressInterval) {
+		services.Go(func() error { loops.Run(servicesCtx, l); return nil })
 	}
-	a.logger.InfoContext(ctx, "serving", "platforms", len(intakes), "workers", a.cfg.Workers)
+	services.Go(func() error { engine.Run(servicesCtx); return nil })
+	services.Go(func() error { waitBuilds(); return nil })
+	a.logger.InfoContext(ctx, "serving", "platforms", len(intakes), "workers", a.cfg.Workers, "console", a.cfg.PublicURL)
 
-	var failure error
 	select {
 	case <-ctx.Done():
-	case failure = <-runErr:
+	case <-servicesCtx.Done(): // an intake failed
 	}
 	// Stop taking updates, let those in flight finish, then close.
 	a.logger.Info("stopping: no new updates, finishing those in flight")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer cancel()
-	if hooks != nil {
-		if err := hooks.Shutdown(shutdownCtx); err != nil {
-			a.logger.Warn("webhook server shutdown", "err", err)
-		}
+	if err := hooks.Shutdown(shutdownCtx); err != nil {
+		a.logger.Warn("web server shutdown", "err", err)
 	}
-	stopIntake()
-	wg.Wait()
+	stopServices()
+	failure := services.Wait()
 	dispatcher.Close()
 	if err := admin.Shutdown(shutdownCtx); err != nil {
 		a.logger.Warn("admin server shutdown", "err", err)
 	}
 	a.logger.Info("stopped")
 	return failure
+}
+
+// checkScheduleOrgs refuses survey schedules naming an organisation the
+// tree does not have, each at its file:line: such a schedule would only
+// fail every time it fires.
+func checkScheduleOrgs(ctx context.Context, st storage.OrgStore, defs []surveys.Survey) error {
+	orgs, err := st.Orgs(ctx)
+	if err != nil {
+		return fmt.Errorf("check survey schedules: list orgs: %w", err)
+	}
+	known := make(map[string]bool, len(orgs))
+	for _, o := range orgs {
+		known[o.Code] = true
+	}
+	var bad []string
+	for _, sv := range defs {
+		for _, sc := range sv.Schedules {
+			if sc.Org != "" && !known[sc.Org] {
+				bad = append(bad, fmt.Sprintf("%s:%d: schedule %q: org %q is not in the organisation tree (see unionhub org list)",
+					sv.Source, sc.OrgLine, sc.Name, sc.Org))
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return usageError{"UNIONHUB_SURVEYS_DIR: " + strings.Join(bad, "\n")}
+	}
+	return nil
 }
 
 // webhookPath is the path part of the public webhook URL, which a reverse
@@ -240,20 +303,99 @@ func webhookPath(public string) string {
 	return telegramWebhookPath
 }
 
-// listen starts an HTTP server; the listener is open when it returns, so
-// a failure to bind is reported at once.
+// httpLimits bound what the clients of a server may hold: the time to send
+// the headers, the whole request, to take the answer and to idle between
+// requests, the size of the headers, and the connections open at once.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+	maxConns                      int
+}
+
+// serverLimits hold for the webhook and admin servers. Webhook bodies are
+// small and sent at once; an answer waits for the update to be handled.
+// Telegram opens up to 40 connections to a webhook.
+var serverLimits = httpLimits{
+	readHeader:     5 * time.Second,
+	read:           20 * time.Second,
+	write:          updateTimeout + 15*time.Second,
+	idle:           time.Minute,
+	maxHeaderBytes: 64 << 10,
+	maxConns:       128,
+}
+
+// listen starts an HTTP server within serverLimits; the listener is open
+// when it returns, so a failure to bind is reported at once.
 func (a *app) listen(ctx context.Context, addr string, h http.Handler) (*http.Server, error) {
+	return a.listenWith(ctx, addr, h, serverLimits)
+}
+
+// listenWith is listen within limits; the server's Addr is the bound address.
+func (a *app) listenWith(ctx context.Context, addr string, h http.Handler, limits httpLimits) (*http.Server, error) {
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{
+		Addr:              ln.Addr().String(),
+		Handler:           h,
+		ReadHeaderTimeout: limits.readHeader,
+		ReadTimeout:       limits.read,
+		WriteTimeout:      limits.write,
+		IdleTimeout:       limits.idle,
+		MaxHeaderBytes:    limits.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn), // JSON lines, not log.Printf text
+	}
 	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(newLimitListener(ln, limits.maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("http server", "addr", addr, "err", err)
 		}
 	}()
 	return srv, nil
+}
+
+// limitListener accepts at most n connections at once; more wait in the
+// kernel's queue until one closes.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{}
+	closed chan struct{}
+	once   sync.Once
+}
+
+func newLimitListener(ln net.Listener, n int) *limitListener {
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	select {
+	case l.slots <- struct{}{}:
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.slots
+		return nil, err
+	}
+	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+func (l *limitListener) Close() error {
+	l.once.Do(func() { close(l.closed) })
+	return l.Listener.Close()
+}
+
+// limitConn gives its slot back when closed.
+type limitConn struct {
+	net.Conn
+	release func()
+}
+
+func (c *limitConn) Close() error {
+	err := c.Conn.Close()
+	c.release()
+	return err
 }
 
 // pinger is a dependency whose health /healthz reports.
@@ -261,7 +403,12 @@ type pinger interface {
 	Ping(ctx context.Context) error
 }
 
-func adminHandler(reg *prometheus.Registry, db storage.Store, state storage.State) http.Handler {
+// staler names the periodic loops that have stopped completing rounds.
+type staler interface {
+	Stale() []string
+}
+
+func adminHandler(reg *prometheus.Registry, db, state pinger, loops staler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -276,6 +423,9 @@ func adminHandler(reg *prometheus.Registry, db storage.Store, state storage.Stat
 				status, body = http.StatusServiceUnavailable, dep.name+" unavailable\n"
 				break
 			}
+		}
+		if stale := loops.Stale(); status == http.StatusOK && len(stale) > 0 {
+			status, body = http.StatusServiceUnavailable, "degraded: "+strings.Join(stale, ", ")+" round stale\n"
 		}
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Header().Set("Content-Length", strconv.Itoa(len(body)))

@@ -107,7 +107,7 @@ func BenchmarkClaimComplete(b *testing.B) {
 		for _, d := range ds {
 			results = append(results, storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: fmt.Sprint(d.ID)})
 		}
-		if err := db.CompleteDeliveries(ctx, results, now); err != nil {
+		if err := db.CompleteDeliveries(ctx, "bench", results, now); err != nil {
 			b.Fatal(err)
 		}
 	}

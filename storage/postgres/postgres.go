@@ -35,7 +35,22 @@ var Dialect = sqlstore.Dialect{
 	// Readers and the foreign-key checks of other writes go on; a second
 	// import waits for the first to commit.
 	LockOrgs: "LOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE",
-	Classify: classify,
+	Lateral:  true,
+	ILike:    "ILIKE",
+	// An outbox build keeps two cores busy.
+	Lanes: 2,
+	// SET LOCAL takes no parameters; set_config(..., true) is the same.
+	StatementTimeout: "SELECT set_config('statement_timeout', ?, true)",
+	TimedOut:         timedOut,
+	// An import changes the tree at once; autovacuum may come much later.
+	AnalyzeOrgs: "ANALYZE orgs",
+	Classify:    classify,
+}
+
+// timedOut reports the server cancelling a statement (statement_timeout).
+func timedOut(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "57014"
 }
 
 func classify(err error) sqlstore.Violation {

@@ -160,6 +160,30 @@ func (m *Memory) Lock(ctx context.Context, key string, ttl time.Duration) (func(
 	}, nil
 }
 
+// Snapshot copies the live keys and their values, named as the Client
+// names them after its prefix (claim:, value:, lock:, rate:), a rate's value
+// being its theoretical arrival time: what the process keeps right now, for
+// inspection. Expired entries are dropped on the way.
+func (m *Memory) Snapshot() map[string]string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := m.now()
+	out := map[string]string{}
+	for k := range m.entries {
+		if e, ok := m.get(k, now); ok {
+			out[k] = string(e.value)
+		}
+	}
+	for k, tat := range m.rates {
+		if !tat.After(now) {
+			delete(m.rates, k)
+			continue
+		}
+		out[k] = tat.Format(time.RFC3339Nano)
+	}
+	return out
+}
+
 // Ping always succeeds: the state is in this process.
 func (m *Memory) Ping(context.Context) error { return nil }
 

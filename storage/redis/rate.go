@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -34,27 +34,121 @@ func checkRate(r storage.Rate) error {
 	return nil
 }
 
+// gcraScript takes a slot of a GCRA schedule on Redis' own clock, shared by
+// every replica. ARGV, in microseconds: the interval between slots; how far
+// ahead of now the next slot may be taken; how long before its slot a
+// taken call may go (the burst); how far behind now the schedule may lag
+// and its slots still be taken. It returns {1, how long until the call may
+// go} for a slot taken, or {0, how long to wait before asking again}.
+var gcraScript = goredis.NewScript(`
+local interval = tonumber(ARGV[1])
+local ahead = tonumber(ARGV[2])
+local lead = tonumber(ARGV[3])
+local catchup = tonumber(ARGV[4])
+local t = redis.call("TIME")
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local tat = tonumber(redis.call("GET", KEYS[1]))
+if tat == nil or tat < now - catchup then
+  tat = now
+end
+if tat - now > ahead then
+  return {0, tat - now - ahead}
+end
+local next = tat + interval
+redis.call("SET", KEYS[1], string.format("%d", next), "PX", math.floor((next - now) / 1000) + 1000)
+return {1, math.max(0, tat - now - lead)}
+`)
+
+// schedule is r's GCRA for a kind of call: the interval between slots, how
+// far ahead of now a slot may be taken, and how long before its slot a
+// call may go. An interactive call goes at once within its burst. A bulk
+// call takes its slot up to an interval ahead and then waits for it: the
+// next slot is always taken before it is due, so a caller that wakes late
+// does not leave it unused.
+func schedule(r storage.Rate, bulk bool) (interval, ahead, lead time.Duration) {
+	interval = max(r.Period/time.Duration(r.PerPeriod), time.Microsecond)
+	lead = interval * time.Duration(tolerance(r, bulk)-1)
+	if bulk {
+		return interval, lead + interval, lead
+	}
+	return interval, lead, lead
+}
+
+// take asks Redis for a slot under r on key: taken, the call goes after
+// wait; otherwise it asks again after wait.
+func (c *Client) take(ctx context.Context, key string, r storage.Rate, bulk bool) (bool, time.Duration, error) {
+	interval, ahead, lead := schedule(r, bulk)
+	res, err := gcraScript.Run(ctx, c.rdb, []string{c.prefix + rateNS + key},
+		interval.Microseconds(), ahead.Microseconds(), lead.Microseconds(), r.CatchUp.Microseconds()).Int64Slice()
+	if err != nil {
+		return false, 0, err
+	}
+	if len(res) != 2 {
+		return false, 0, fmt.Errorf("rate script answered %v", res)
+	}
+	return res[0] == 1, time.Duration(res[1]) * time.Microsecond, nil
+}
+
 // Wait blocks until one call under r on key may go, or ctx ends. It asks
-// Redis (GCRA on Redis' own clock, shared by every replica) and sleeps for
-// as long as Redis says before asking again.
+// Redis and sleeps for as long as Redis says.
 func (c *Client) Wait(ctx context.Context, key string, r storage.Rate, bulk bool) error {
 	if err := checkRate(r); err != nil {
 		return fmt.Errorf("wait for %s: %w", key, err)
 	}
-	limit := redis_rate.Limit{Rate: r.PerPeriod, Period: r.Period, Burst: tolerance(r, bulk)}
-	full := c.prefix + rateNS + key
+	if err := waitTurn(ctx, r, time.Now, func() (bool, time.Duration, error) { return c.take(ctx, key, r, bulk) }); err != nil {
+		return fmt.Errorf("wait for %s: %w", key, err)
+	}
+	return nil
+}
+
+// waitTurn takes a slot with take, sleeping as told. A slot slept through
+// by more than r.CatchUp (on now) is given up and another taken: a call
+// that late would crowd the next ones into the platform's window.
+func waitTurn(ctx context.Context, r storage.Rate, now func() time.Time, take func() (bool, time.Duration, error)) error {
 	for {
-		res, err := c.limiter.AllowN(ctx, full, limit, 1)
+		ok, wait, err := take()
 		if err != nil {
-			return fmt.Errorf("wait for %s: %w", key, err)
+			return err
 		}
-		if res.Allowed > 0 {
+		if ok && wait <= 0 {
 			return nil
 		}
-		if err := sleep(ctx, res.RetryAfter); err != nil {
-			return fmt.Errorf("wait for %s: %w", key, err)
+		due := now().Add(wait)
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+		if ok && (r.CatchUp <= 0 || now().Sub(due) <= r.CatchUp) {
+			return nil
 		}
 	}
+}
+
+// Allow takes one interactive call under r on key if Redis lets it go now;
+// otherwise it says how long until one may.
+func (c *Client) Allow(ctx context.Context, key string, r storage.Rate) (bool, time.Duration, error) {
+	if err := checkRate(r); err != nil {
+		return false, 0, fmt.Errorf("allow %s: %w", key, err)
+	}
+	ok, wait, err := c.take(ctx, key, r, false)
+	if err != nil {
+		return false, 0, fmt.Errorf("allow %s: %w", key, err)
+	}
+	if ok {
+		return true, 0, nil
+	}
+	return false, wait, nil
+}
+
+// Allow takes one interactive call under r on key if it may go now on the
+// Memory's clock; otherwise it says how long until one may.
+func (m *Memory) Allow(_ context.Context, key string, r storage.Rate) (bool, time.Duration, error) {
+	if err := checkRate(r); err != nil {
+		return false, 0, fmt.Errorf("allow %s: %w", key, err)
+	}
+	if ok, wait := m.take(rateNS+key, r, false); !ok {
+		return false, wait, nil
+	}
+	return true, 0, nil
 }
 
 // Wait blocks until one call under r on key may go, or ctx ends: the same
@@ -63,31 +157,28 @@ func (m *Memory) Wait(ctx context.Context, key string, r storage.Rate, bulk bool
 	if err := checkRate(r); err != nil {
 		return fmt.Errorf("wait for %s: %w", key, err)
 	}
-	interval := max(r.Period/time.Duration(r.PerPeriod), 1)
-	// A call may go while the theoretical arrival time is at most this far ahead.
-	ahead := interval * time.Duration(tolerance(r, bulk)-1)
-	for {
-		wait := m.allow(rateNS+key, interval, ahead)
-		if wait <= 0 {
-			return nil
-		}
-		if err := sleep(ctx, wait); err != nil {
-			return fmt.Errorf("wait for %s: %w", key, err)
-		}
+	err := waitTurn(ctx, r, m.now, func() (bool, time.Duration, error) {
+		ok, wait := m.take(rateNS+key, r, bulk)
+		return ok, wait, nil
+	})
+	if err != nil {
+		return fmt.Errorf("wait for %s: %w", key, err)
 	}
+	return nil
 }
 
-// allow takes a slot on key and returns 0, or returns how long to wait.
-func (m *Memory) allow(key string, interval, ahead time.Duration) time.Duration {
+// take is gcraScript on the Memory's clock.
+func (m *Memory) take(key string, r storage.Rate, bulk bool) (bool, time.Duration) {
+	interval, ahead, lead := schedule(r, bulk)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
 	tat := m.rates[key]
-	if tat.Before(now) {
+	if tat.Before(now.Add(-r.CatchUp)) {
 		tat = now
 	}
 	if wait := tat.Sub(now) - ahead; wait > 0 {
-		return wait
+		return false, wait
 	}
 	m.rates[key] = tat.Add(interval)
 	if m.writes++; m.writes%sweepEvery == 0 {
@@ -97,7 +188,7 @@ func (m *Memory) allow(key string, interval, ahead time.Duration) time.Duration 
 			}
 		}
 	}
-	return 0
+	return true, max(0, tat.Sub(now)-lead)
 }
 
 // sleep waits for d or until ctx ends.

@@ -8,10 +8,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/unionhub/unionhub/storage"
@@ -37,9 +37,8 @@ const (
 // Client is storage.State on Redis. Every key carries the prefix, so that
 // deployments and tests can share one Redis.
 type Client struct {
-	rdb     *goredis.Client
-	limiter *redis_rate.Limiter
-	prefix  string
+	rdb    *goredis.Client
+	prefix string
 }
 
 var _ storage.State = (*Client)(nil)
@@ -51,11 +50,26 @@ func Open(ctx context.Context, url, prefix string) (*Client, error) {
 		return nil, fmt.Errorf("open redis: %w", err)
 	}
 	rdb := goredis.NewClient(opts)
-	c := &Client{rdb: rdb, limiter: redis_rate.NewLimiter(rdb), prefix: prefix}
+	c := &Client{rdb: rdb, prefix: prefix}
 	if err := c.Ping(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open redis: %w", err), c.rdb.Close())
 	}
 	return c, nil
+}
+
+// RouteLogs sends the lines go-redis writes about its connections, such as
+// each failed dial while Redis is down, to logger at WARN instead of as
+// plain text on stderr, which would break a JSON log. go-redis has one
+// logger per process, so this holds for every client.
+func RouteLogs(logger *slog.Logger) {
+	goredis.SetLogger(slogPrinter{logger})
+}
+
+// slogPrinter is go-redis's Logging on slog.
+type slogPrinter struct{ logger *slog.Logger }
+
+func (p slogPrinter) Printf(ctx context.Context, format string, args ...any) {
+	p.logger.WarnContext(ctx, "redis client", "detail", fmt.Sprintf(format, args...))
 }
 
 // claimScript marks a key busy unless it is taken: 0 new, 1 busy, 2 done.
@@ -218,4 +232,93 @@ func retry(ctx context.Context, try func() (bool, error)) error {
 		}
 		wait = min(2*wait, maxBackoff)
 	}
+}
+
+// admitScript claims KEYS[1] and locks KEYS[2] with the token ARGV[2], and
+// reads KEYS[3] when ARGV[4] is 1: {0, value?} admitted, {1} busy, {2} done,
+// {3} the chat is locked (nothing taken).
+var admitScript = goredis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v == 'done' then return {2} end
+if v then return {1} end
+if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {3} end
+if tonumber(ARGV[1]) > 0 then
+	redis.call('SET', KEYS[1], 'busy', 'PX', ARGV[1])
+else
+	redis.call('SET', KEYS[1], 'busy')
+end
+if ARGV[4] == '1' then
+	local r = redis.call('GET', KEYS[3])
+	if r then return {0, r} end
+end
+return {0}`)
+
+// leaveScript marks KEYS[1] done for ARGV[2] ms (0: forever) when ARGV[1] is
+// 1, else deletes it; then unlocks KEYS[2] if it still holds ARGV[3].
+var leaveScript = goredis.NewScript(`
+if ARGV[1] == '1' then
+	if tonumber(ARGV[2]) > 0 then
+		redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+	else
+		redis.call('SET', KEYS[1], 'done')
+	end
+else
+	redis.call('DEL', KEYS[1])
+end
+if redis.call('GET', KEYS[2]) == ARGV[3] then
+	redis.call('DEL', KEYS[2])
+	return 1
+end
+return 0`)
+
+// Admit implements storage.State in one round trip; when the chat is
+// locked by another update it claims, waits for the lock and reads, as
+// separate calls.
+func (c *Client) Admit(ctx context.Context, a storage.Admission) (storage.Admitted, error) {
+	if a.LockTTL <= 0 {
+		return storage.Admitted{}, fmt.Errorf("admit: lock ttl must be positive")
+	}
+	token, err := newToken()
+	if err != nil {
+		return storage.Admitted{}, fmt.Errorf("admit: %w", err)
+	}
+	claimKey, lockKey := c.prefix+claimNS+a.Claim, c.prefix+lockNS+a.Lock
+	read, readFlag := claimKey, "0"
+	if a.Read != "" {
+		read, readFlag = c.prefix+valueNS+a.Read, "1"
+	}
+	res, err := admitScript.Run(ctx, c.rdb, []string{claimKey, lockKey, read},
+		positive(a.ClaimTTL).Milliseconds(), token, a.LockTTL.Milliseconds(), readFlag).Slice()
+	if err != nil {
+		return storage.Admitted{}, fmt.Errorf("admit: %w", err)
+	}
+	code, _ := res[0].(int64)
+	switch code {
+	case 1:
+		return storage.Admitted{Result: storage.ClaimBusy}, nil
+	case 2:
+		return storage.Admitted{Result: storage.ClaimDone}, nil
+	case 3:
+		return admitSlowly(ctx, c, a)
+	}
+	out := storage.Admitted{Result: storage.ClaimNew}
+	if len(res) > 1 {
+		v, _ := res[1].(string)
+		out.Value, out.Found = []byte(v), true
+	}
+	out.Leave = func(ctx context.Context, done bool, keep time.Duration) error {
+		flag := "0"
+		if done {
+			flag = "1"
+		}
+		n, err := leaveScript.Run(ctx, c.rdb, []string{claimKey, lockKey}, flag, positive(keep).Milliseconds(), token).Int()
+		switch {
+		case err != nil:
+			return fmt.Errorf("leave: %w", err)
+		case n == 0:
+			return fmt.Errorf("leave: %w", ErrLockLost)
+		}
+		return nil
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package redis_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -218,5 +219,49 @@ func TestMemoryRateHonoursItsClock(t *testing.T) {
 	}
 	if !spent() {
 		t.Fatal("two calls went through in one interval")
+	}
+}
+
+// A snapshot shows every live key under its namespace and nothing expired.
+func TestMemorySnapshot(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	clock := &fakeClock{now: storagetest.T0}
+	m := redis.NewMemory(clock.Now)
+	if _, err := m.Claim(ctx, "update:1", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Save(ctx, "conv:telegram:7", []byte(`{"step":"name"}`), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Lock(ctx, "chat:telegram:7", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Wait(ctx, "telegram:chat:7", storage.Rate{PerPeriod: 1, Period: time.Second, Burst: 1}, true); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"claim:update:1":        "busy",
+		"value:conv:telegram:7": `{"step":"name"}`,
+		"rate:telegram:chat:7":  storagetest.T0.Add(time.Second).Format(time.RFC3339Nano),
+	}
+	got := m.Snapshot()
+	if lock := got["lock:chat:telegram:7"]; lock == "" {
+		t.Errorf("snapshot %v has no lock", got)
+	}
+	delete(got, "lock:chat:telegram:7")
+	if !maps.Equal(got, want) {
+		t.Errorf("snapshot %v, want %v and the lock", got, want)
+	}
+
+	// The lock and the rate are gone a second later, the rest an hour later.
+	clock.Advance(time.Second)
+	delete(want, "rate:telegram:chat:7")
+	if got := m.Snapshot(); !maps.Equal(got, want) {
+		t.Errorf("a second later %v, want %v", got, want)
+	}
+	clock.Advance(time.Hour)
+	if got := m.Snapshot(); len(got) != 0 {
+		t.Errorf("an hour later %v, want nothing", got)
 	}
 }

@@ -35,6 +35,7 @@ var Dialect = sqlstore.Dialect{
 	TimeType: "TEXT",
 	AmongIDs: "IN (%s)",
 	Classify: classify,
+	ILike:    "LIKE",
 }
 
 func classify(err error) sqlstore.Violation {
@@ -51,20 +52,17 @@ func classify(err error) sqlstore.Violation {
 	return sqlstore.NoViolation
 }
 
-// Open opens (creating it if needed) the database file in dataDir. It does
-// not migrate: call Migrate.
+// Open opens (creating it and its directory if needed) the database file in
+// dataDir, which may be relative to the working directory. It does not
+// migrate: call Migrate.
 func Open(ctx context.Context, dataDir string, logger *slog.Logger) (*sqlstore.DB, error) {
 	if err := os.MkdirAll(dataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("open sqlite: create data dir: %w", err)
 	}
-	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(5000)")
-	// Writers take the write lock at BEGIN, so two never deadlock upgrading a read lock.
-	q.Set("_txlock", "immediate")
-	dsn := (&url.URL{Scheme: "file", Path: filepath.Join(dataDir, FileName), RawQuery: q.Encode()}).String()
-
+	dsn, err := fileURI(dataDir)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite: %w", err)
+	}
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -81,4 +79,22 @@ func Open(ctx context.Context, dataDir string, logger *slog.Logger) (*sqlstore.D
 		return nil, errors.Join(fmt.Errorf("open sqlite: %w", err), db.Close())
 	}
 	return store, nil
+}
+
+// fileURI is the SQLite URI of the database file in dataDir with the
+// connection's settings. The path is made absolute: a relative one would put
+// its first directory in the URI's authority ("file://data/..."), which
+// SQLite refuses.
+func fileURI(dataDir string) (string, error) {
+	abs, err := filepath.Abs(filepath.Join(dataDir, FileName))
+	if err != nil {
+		return "", fmt.Errorf("resolve data dir: %w", err)
+	}
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "busy_timeout(5000)")
+	// Writers take the write lock at BEGIN, so two never deadlock upgrading a read lock.
+	q.Set("_txlock", "immediate")
+	return (&url.URL{Scheme: "file", Path: abs, RawQuery: q.Encode()}).String(), nil
 }

@@ -59,6 +59,37 @@ func TestOpenCreatesDataDir(t *testing.T) {
 	}
 }
 
+// The default UNIONHUB_DATA_DIR is ./data: a path relative to the working
+// directory opens, migrates and lands there.
+func TestOpenRelativeDataDir(t *testing.T) {
+	wd := t.TempDir()
+	t.Chdir(wd)
+	for _, dir := range []string{"data", "./data2", "nested/../data3", "../" + filepath.Base(wd) + "/data4"} {
+		t.Run(dir, func(t *testing.T) {
+			db := open(t, dir)
+			if _, err := db.Migrate(t.Context()); err != nil {
+				t.Fatalf("migrate in %q: %v", dir, err)
+			}
+			if _, err := os.Stat(filepath.Join(wd, dir, sqlite.FileName)); err != nil {
+				t.Errorf("database file not under the working directory: %v", err)
+			}
+		})
+	}
+}
+
+// Characters with a meaning in a URI stay part of the directory's name.
+func TestOpenDataDirWithURICharacters(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "a b#c?d%20e&f=g")
+	db := open(t, dir)
+	if _, err := db.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlite.FileName)); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
 func TestMigrateTwice(t *testing.T) {
 	t.Parallel()
 	db := open(t, t.TempDir())

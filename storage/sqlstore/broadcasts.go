@@ -14,8 +14,13 @@ import (
 	"github.com/unionhub/unionhub/storage"
 )
 
-const broadcastCols = "id, author_id, org_id, text, format, attachments, mode, audience, status, created_at, scheduled_at, " +
-	"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id"
+// broadcastFields are the columns CreateBroadcast writes; broadcastCols
+// what every read returns.
+const (
+	broadcastFields = "author_id, org_id, text, format, attachments, mode, audience, status, created_at, scheduled_at, " +
+		"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id, from_org_id"
+	broadcastCols = "id, " + broadcastFields + ", build_until IS NOT NULL"
+)
 
 // broadcastRow is a broadcast as scanned: the progress message is three
 // nullable columns that become one optional DeskPost.
@@ -28,7 +33,7 @@ func broadcastDest(r *broadcastRow) []any {
 	b := &r.b
 	return []any{&b.ID, idCol{&b.AuthorID}, &b.OrgID, &b.Text, spansCol{&b.Format}, attachmentsCol{&b.Attachments}, &b.Mode, audienceCol{&b.Audience},
 		&b.Status, timeCol{&b.CreatedAt}, nullTimeCol{&b.ScheduledAt}, nullTimeCol{&b.StartedAt}, nullTimeCol{&b.FinishedAt},
-		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID}
+		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID, idCol{&b.FromOrgID}, &b.Building}
 }
 
 func (r broadcastRow) broadcast() storage.Broadcast {
@@ -70,7 +75,7 @@ func (c conn) broadcast(ctx context.Context, id int64) (storage.Broadcast, error
 
 func validBroadcastStatus(s storage.BroadcastStatus) bool {
 	switch s {
-	case storage.BroadcastScheduled, storage.BroadcastSending, storage.BroadcastDone, storage.BroadcastCancelled:
+	case storage.BroadcastScheduled, storage.BroadcastSending, storage.BroadcastDone, storage.BroadcastCancelled, storage.BroadcastFailed:
 		return true
 	}
 	return false
@@ -107,14 +112,14 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		pl, chat, msg = p.Platform, p.ChatID, p.MessageID
 	}
 	c := db.conn()
-	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+strings.TrimPrefix(broadcastCols, "id, ")+") VALUES ("+placeholders(16)+
+	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+broadcastFields+") VALUES ("+placeholders(17)+
 		") RETURNING "+broadcastCols,
 		nullID(b.AuthorID), b.OrgID, b.Text, format, atts, b.Mode, aud, b.Status, c.d.t(b.CreatedAt), c.d.tp(b.ScheduledAt),
-		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg)
+		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg, nullID(b.FromOrgID))
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "broadcast created", "broadcast_id", out.ID, "org_id", out.OrgID, "author_id", out.AuthorID,
+	db.logger.InfoContext(ctx, "broadcast created", "broadcast", out.ID, "org", out.OrgID, "author", out.AuthorID,
 		"mode", out.Mode, "status", out.Status)
 	return out, nil
 }
@@ -141,201 +146,9 @@ func (db *DB) Broadcasts(ctx context.Context, orgID int64, limit int) ([]storage
 	return bs, nil
 }
 
-// recipientsSQL returns the WITH clause whose last table, recipients, holds
-// whom a broadcast reaches within scope: (org_id, person_id, platform,
-// chat_id, priority), person_id NULL for a group chat. BuildOutbox inserts
-// it and CountAudience counts it, so the preview is what gets sent. ok is
-// false when the audience takes neither people nor chats.
-func recipientsSQL(a storage.Audience, scope storage.OutboxScope, chosen []storage.Org) (query string, args []any, ok bool, err error) {
-	if len(scope.Orgs) == 0 {
-		return "", nil, false, errors.New("no organisation in scope")
-	}
-	if !a.Private && !a.Chats {
-		return "", nil, false, nil
-	}
-	var b strings.Builder
-	// Subtrees are path prefixes given as constants, so that the planner can
-	// estimate them: a prefix taken from a joined row looks like a handful of
-	// orgs to it, and a nested loop over 30,000 members took minutes.
-	b.WriteString("WITH scope AS (SELECT o.id FROM orgs o WHERE ")
-	if scope.Subtree {
-		b.WriteString(pathPrefixes("o.path", len(scope.Orgs)))
-		for _, o := range scope.Orgs {
-			args = append(args, o.Path+"%")
-		}
-	} else {
-		b.WriteString("o.id IN (" + placeholders(len(scope.Orgs)) + ")")
-		for _, o := range scope.Orgs {
-			args = append(args, o.ID)
-		}
-	}
-	if len(a.OrgIDs) > 0 {
-		if len(chosen) == 0 {
-			b.WriteString(" AND false")
-		} else {
-			b.WriteString(" AND " + pathPrefixes("o.path", len(chosen)))
-			for _, o := range chosen {
-				args = append(args, o.Path+"%")
-			}
-		}
-	}
-	b.WriteString(")")
-
-	var parts []string
-	if a.Private {
-		// One membership per person: the lowest org id, an activist role first.
-		b.WriteString(`, picked AS (
-			SELECT m.person_id, m.org_id, m.role,
-				ROW_NUMBER() OVER (PARTITION BY m.person_id ORDER BY m.org_id, CASE WHEN m.role = ? THEN 0 ELSE 1 END) AS n
-			FROM memberships m
-			JOIN scope s ON s.id = m.org_id
-			JOIN people p ON p.id = m.person_id
-			WHERE m.status = ? AND p.erased_at IS NULL`)
-		args = append(args, storage.RoleActivist, storage.StatusActive)
-		if len(a.Roles) > 0 {
-			b.WriteString(" AND m.role IN (" + placeholders(len(a.Roles)) + ")")
-			for _, r := range a.Roles {
-				args = append(args, r)
-			}
-		}
-		// One account per person: the one seen last that does not block the bot.
-		// A join, not IN (subquery): the planner may loop over an IN per row.
-		b.WriteString(`), reach AS (
-			SELECT a.person_id, a.platform, a.external_id,
-				ROW_NUMBER() OVER (PARTITION BY a.person_id ORDER BY a.last_seen_at DESC, a.platform, a.external_id) AS n
-			FROM accounts a JOIN picked pk ON pk.person_id = a.person_id AND pk.n = 1
-			WHERE a.blocked_at IS NULL)`)
-		parts = append(parts, fmt.Sprintf(`SELECT m.org_id, m.person_id, a.platform, a.external_id AS chat_id,
-				CASE WHEN m.role = ? THEN %d ELSE %d END AS priority
-			FROM picked m JOIN reach a ON a.person_id = m.person_id AND a.n = 1
-			WHERE m.n = 1`, storage.PriorityActivist, storage.PriorityMember))
-	}
-	var tail []any
-	if a.Private {
-		tail = append(tail, storage.RoleActivist)
-	}
-	if a.Chats {
-		parts = append(parts, fmt.Sprintf(`SELECT c.org_id, CAST(NULL AS BIGINT), c.platform, c.chat_id, %d
-			FROM chat_bindings c JOIN scope s ON s.id = c.org_id WHERE c.desk = ?`, storage.PriorityChat))
-		tail = append(tail, false)
-	}
-	b.WriteString(", recipients (org_id, person_id, platform, chat_id, priority) AS (" + strings.Join(parts, " UNION ALL ") + ") ")
-	return b.String(), append(args, tail...), true, nil
-}
-
-// pathPrefixes is "(col LIKE ? OR …)" for n path prefixes.
-func pathPrefixes(col string, n int) string {
-	parts := make([]string, n)
-	for i := range parts {
-		parts[i] = col + " LIKE ?"
-	}
-	return "(" + strings.Join(parts, " OR ") + ")"
-}
-
-// resolvePaths reads the stored paths of the scope's orgs and of the
-// audience's chosen orgs, so that a stale Org value selects the tree as it is.
-func (c conn) resolvePaths(ctx context.Context, a storage.Audience, scope storage.OutboxScope) (storage.OutboxScope, []storage.Org, error) {
-	ids := make([]int64, len(scope.Orgs))
-	for i, o := range scope.Orgs {
-		ids[i] = o.ID
-	}
-	fresh, err := c.orgsByID(ctx, ids)
-	if err != nil {
-		return scope, nil, err
-	}
-	if len(fresh) != len(ids) {
-		return scope, nil, fmt.Errorf("an organisation of the scope: %w", storage.ErrNotFound)
-	}
-	scope.Orgs = fresh
-	var chosen []storage.Org
-	if len(a.OrgIDs) > 0 {
-		if chosen, err = c.orgsByID(ctx, a.OrgIDs); err != nil {
-			return scope, nil, err
-		}
-	}
-	return scope, chosen, nil
-}
-
-func (c conn) orgsByID(ctx context.Context, ids []int64) ([]storage.Org, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	os, err := c.orgs(ctx, "WHERE o.id IN ("+placeholders(len(ids))+")", args...)
-	if err != nil {
-		return nil, fmt.Errorf("read org paths: %w", err)
-	}
-	return os, nil
-}
-
-// CountAudience counts whom BuildOutbox would reach now: people and chats.
-func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope storage.OutboxScope) (people, chats int, err error) {
-	c := db.conn()
-	scope, chosen, err := c.resolvePaths(ctx, b.Audience, scope)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
-	}
-	with, args, ok, err := recipientsSQL(b.Audience, scope, chosen)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
-	}
-	if !ok {
-		return 0, 0, nil
-	}
-	err = c.row(ctx, with+"SELECT COUNT(person_id), COUNT(*) - COUNT(person_id) FROM recipients", args...).Scan(&people, &chats)
-	if err != nil {
-		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
-	}
-	return people, chats, nil
-}
-
-// BuildOutbox inserts the recipients of b within scope as queued deliveries
-// in one statement; recipients already there are skipped. A broadcast that
-// is done or cancelled gets none: ErrConflict.
-func (db *DB) BuildOutbox(ctx context.Context, b storage.Broadcast, scope storage.OutboxScope, at time.Time) (int, error) {
-	c := db.conn()
-	scope, chosen, err := c.resolvePaths(ctx, b.Audience, scope)
-	if err != nil {
-		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, err)
-	}
-	with, args, ok, err := recipientsSQL(b.Audience, scope, chosen)
-	if err != nil {
-		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, err)
-	}
-	cur, err := c.broadcast(ctx, b.ID)
-	if err != nil {
-		return 0, fmt.Errorf("build outbox: %w", err)
-	}
-	if cur.Status != storage.BroadcastScheduled && cur.Status != storage.BroadcastSending {
-		return 0, fmt.Errorf("build outbox of broadcast %d (%s): %w", b.ID, cur.Status, storage.ErrConflict)
-	}
-	if !ok {
-		return 0, nil
-	}
-	// A cancel that commits meanwhile leaves rows queued; claims cancel them.
-	tt := c.d.TimeType
-	res, err := c.exec(ctx, with+`INSERT INTO deliveries (broadcast_id, org_id, person_id, platform, chat_id, priority, status, attempts, next_at, updated_at)
-		SELECT CAST(? AS BIGINT), org_id, person_id, platform, chat_id, priority, ?, 0, CAST(? AS `+tt+`), CAST(? AS `+tt+`)
-		FROM recipients WHERE true
-		ON CONFLICT (broadcast_id, platform, chat_id) DO NOTHING`,
-		append(args, b.ID, storage.DeliveryQueued, c.d.t(at), c.d.t(at))...)
-	if err != nil {
-		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, c.d.classify(err, storage.ErrConflict))
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return 0, fmt.Errorf("build outbox of broadcast %d: %w", b.ID, err)
-	}
-	db.logger.InfoContext(ctx, "outbox built", "broadcast_id", b.ID, "orgs", len(scope.Orgs), "subtree", scope.Subtree, "created", n)
-	return int(n), nil
-}
-
 // SetBroadcastStatus moves a broadcast from one status to another. Moving
-// to sending notes the start, to done or cancelled the end; cancelling also
-// cancels the queued deliveries.
+// to sending notes the start, to an end (done, cancelled, failed) the end;
+// cancelling or failing also cancels the queued deliveries.
 func (db *DB) SetBroadcastStatus(ctx context.Context, id int64, from, to storage.BroadcastStatus, at time.Time) (storage.Broadcast, error) {
 	if !validBroadcastStatus(from) || !validBroadcastStatus(to) {
 		return storage.Broadcast{}, fmt.Errorf("set broadcast status: unknown status %q or %q", from, to)
@@ -346,7 +159,7 @@ func (db *DB) SetBroadcastStatus(ctx context.Context, id int64, from, to storage
 		if b, err = c.moveBroadcast(ctx, id, []storage.BroadcastStatus{from}, to, at); err != nil {
 			return err
 		}
-		if to == storage.BroadcastCancelled {
+		if to == storage.BroadcastCancelled || to == storage.BroadcastFailed {
 			_, err = c.cancelDeliveries(ctx, id, at)
 		}
 		return err
@@ -354,12 +167,12 @@ func (db *DB) SetBroadcastStatus(ctx context.Context, id int64, from, to storage
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("set broadcast status: %w", err)
 	}
-	db.logger.InfoContext(ctx, "broadcast status set", "broadcast_id", id, "from", from, "to", to)
+	db.logger.InfoContext(ctx, "broadcast status set", "broadcast", id, "from", from, "to", to)
 	return b, nil
 }
 
-// CancelBroadcast stops a scheduled or sending broadcast and cancels its
-// queued deliveries; rows being sent may still finish.
+// CancelBroadcast stops a scheduled or sending broadcast, its build too,
+// and cancels its queued deliveries; rows being sent may still finish.
 func (db *DB) CancelBroadcast(ctx context.Context, id int64, at time.Time) (int, error) {
 	var n int
 	err := db.inTx(ctx, func(c conn) error {
@@ -374,12 +187,13 @@ func (db *DB) CancelBroadcast(ctx context.Context, id int64, at time.Time) (int,
 	if err != nil {
 		return 0, fmt.Errorf("cancel broadcast: %w", err)
 	}
-	db.logger.InfoContext(ctx, "broadcast cancelled", "broadcast_id", id, "deliveries_cancelled", n)
+	db.logger.InfoContext(ctx, "broadcast cancelled", "broadcast", id, "deliveries_cancelled", n)
 	return n, nil
 }
 
 // moveBroadcast is the guarded status change: a broadcast in none of from
-// gives ErrConflict, an unknown one ErrNotFound.
+// gives ErrConflict, an unknown one ErrNotFound. A broadcast that ends is
+// no longer being built: a builder's next chunk finds it so and stops.
 func (c conn) moveBroadcast(ctx context.Context, id int64, from []storage.BroadcastStatus, to storage.BroadcastStatus, at time.Time) (storage.Broadcast, error) {
 	set := "status = ?"
 	args := []any{to}
@@ -387,8 +201,8 @@ func (c conn) moveBroadcast(ctx context.Context, id int64, from []storage.Broadc
 	case storage.BroadcastSending:
 		set += ", started_at = COALESCE(started_at, ?)"
 		args = append(args, c.d.t(at))
-	case storage.BroadcastDone, storage.BroadcastCancelled:
-		set += ", finished_at = COALESCE(finished_at, ?)"
+	case storage.BroadcastDone, storage.BroadcastCancelled, storage.BroadcastFailed:
+		set += ", finished_at = COALESCE(finished_at, ?), build_owner = '', build_until = NULL"
 		args = append(args, c.d.t(at))
 	}
 	args = append(args, id)
@@ -423,11 +237,13 @@ func (c conn) cancelDeliveries(ctx context.Context, broadcastID int64, at time.T
 }
 
 // DueBroadcasts lists scheduled broadcasts whose time has come, those
-// without a time (to start at once) included, the earliest first.
+// without a time (to start at once) included, and those whose builder's
+// lease ran out, the earliest first.
 func (db *DB) DueBroadcasts(ctx context.Context, now time.Time) ([]storage.Broadcast, error) {
 	bs, err := db.conn().broadcastsWhere(ctx, "SELECT "+broadcastCols+` FROM broadcasts
-		WHERE status = ? AND (scheduled_at IS NULL OR scheduled_at <= ?) ORDER BY COALESCE(scheduled_at, created_at), id`,
-		storage.BroadcastScheduled, db.d.t(now))
+		WHERE (status = ? AND (scheduled_at IS NULL OR scheduled_at <= ?)) OR (status = ? AND build_until <= ?)
+		ORDER BY COALESCE(scheduled_at, created_at), id`,
+		storage.BroadcastScheduled, db.d.t(now), storage.BroadcastSending, db.d.t(now))
 	if err != nil {
 		return nil, fmt.Errorf("list due broadcasts: %w", err)
 	}
@@ -447,18 +263,22 @@ func (db *DB) SetBroadcastProgress(ctx context.Context, id int64, p storage.Desk
 	return nil
 }
 
-const deliveryCols = "id, broadcast_id, org_id, person_id, platform, chat_id, priority, status, attempts, next_at, message_id, error"
+// deliveryCols are a claimed delivery's columns, with the recipient's
+// language read as the row is claimed.
+const deliveryCols = "id, broadcast_id, org_id, person_id, platform, chat_id, priority, status, attempts, next_at, message_id, error, " +
+	"COALESCE((SELECT p.locale FROM people p WHERE p.id = deliveries.person_id), '')"
 
 func deliveryDest(d *storage.Delivery) []any {
 	return []any{&d.ID, &d.BroadcastID, &d.OrgID, idCol{&d.PersonID}, &d.Platform, &d.ChatID, &d.Priority, &d.Status,
-		&d.Attempts, timeCol{&d.NextAt}, &d.MessageID, &d.Error}
+		&d.Attempts, timeCol{&d.NextAt}, &d.MessageID, &d.Error, &d.Locale}
 }
 
 // ClaimDeliveries leases up to n deliveries to worker: first those whose
 // lease ran out, then queued ones due by now, each lowest priority first.
 // On Postgres SKIP LOCKED lets replicas claim side by side; on SQLite the
 // single writer serialises them. A claimed row of a cancelled broadcast
-// (queued by a retry or a build racing the cancel) is cancelled instead.
+// (queued by a retry or a build racing the cancel), or of a failed one, is
+// cancelled instead.
 func (db *DB) ClaimDeliveries(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]storage.Delivery, error) {
 	if n <= 0 {
 		return nil, nil
@@ -469,10 +289,10 @@ func (db *DB) ClaimDeliveries(ctx context.Context, worker string, n int, now, le
 	claim := func(status storage.DeliveryStatus, due string, limit int) ([]storage.Delivery, error) {
 		pick := "SELECT id FROM deliveries WHERE status = '" + string(status) + "' AND " + due + " <= ? ORDER BY priority, id LIMIT ?" + c.d.SkipLocked
 		return queryAll(ctx, c, deliveryDest, `UPDATE deliveries SET
-				status = CASE WHEN EXISTS (SELECT 1 FROM broadcasts b WHERE b.id = deliveries.broadcast_id AND b.status = ?) THEN ? ELSE ? END,
+				status = CASE WHEN EXISTS (SELECT 1 FROM broadcasts b WHERE b.id = deliveries.broadcast_id AND b.status IN (?, ?)) THEN ? ELSE ? END,
 				claimed_by = ?, lease_until = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id `+fmt.Sprintf(c.d.AmongIDs, pick)+` RETURNING `+deliveryCols,
-			storage.BroadcastCancelled, storage.DeliveryCancelled, storage.DeliverySending,
+			storage.BroadcastCancelled, storage.BroadcastFailed, storage.DeliveryCancelled, storage.DeliverySending,
 			worker, c.d.t(leaseUntil), c.d.t(now), c.d.t(now), limit)
 	}
 	expired, err := claim(storage.DeliverySending, "lease_until", n)
@@ -496,10 +316,32 @@ func (db *DB) ClaimDeliveries(ctx context.Context, worker string, n int, now, le
 // limits on parameters.
 const completeChunk = 1000
 
+// RenewDeliveries extends the lease of the rows of ids that worker still
+// holds and returns their ids, in one UPDATE per chunk.
+func (db *DB) RenewDeliveries(ctx context.Context, worker string, ids []int64, leaseUntil time.Time) ([]int64, error) {
+	var out []int64
+	c := db.conn()
+	for chunk := range slices.Chunk(ids, completeChunk) {
+		args := []any{c.d.t(leaseUntil), worker}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		dest := func(id *int64) []any { return []any{id} }
+		renewed, err := queryAll(ctx, c, dest, `UPDATE deliveries SET lease_until = ?
+			WHERE status = '`+string(storage.DeliverySending)+`' AND claimed_by = ? AND id IN (`+placeholders(len(chunk))+`) RETURNING id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("renew %d deliveries: %w", len(ids), err)
+		}
+		out = append(out, renewed...)
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // CompleteDeliveries records a batch of results in one transaction with
-// one UPDATE per chunk, each row only while it is still being sent. A retry
-// of a cancelled broadcast is cancelled rather than queued.
-func (db *DB) CompleteDeliveries(ctx context.Context, results []storage.DeliveryResult, at time.Time) error {
+// one UPDATE per chunk, each row only while worker still holds it. A retry
+// of a cancelled or failed broadcast is cancelled rather than queued.
+func (db *DB) CompleteDeliveries(ctx context.Context, worker string, results []storage.DeliveryResult, at time.Time) error {
 	for _, r := range results {
 		switch r.Status {
 		case storage.DeliverySent, storage.DeliveryQueued, storage.DeliveryFailed, storage.DeliveryUnreachable:
@@ -512,7 +354,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []storage.Delivery
 	}
 	err := db.inTx(ctx, func(c conn) error {
 		for chunk := range slices.Chunk(results, completeChunk) {
-			if err := c.completeChunk(ctx, chunk, at); err != nil {
+			if err := c.completeChunk(ctx, worker, chunk, at); err != nil {
 				return err
 			}
 		}
@@ -524,7 +366,7 @@ func (db *DB) CompleteDeliveries(ctx context.Context, results []storage.Delivery
 	return nil
 }
 
-func (c conn) completeChunk(ctx context.Context, results []storage.DeliveryResult, at time.Time) error {
+func (c conn) completeChunk(ctx context.Context, worker string, results []storage.DeliveryResult, at time.Time) error {
 	tt := c.d.TimeType
 	row := "(CAST(? AS BIGINT), ?, ?, ?, CAST(? AS " + tt + "))"
 	var b strings.Builder
@@ -545,24 +387,25 @@ func (c conn) completeChunk(ctx context.Context, results []storage.DeliveryResul
 		args = append(args, r.ID, r.Status, r.MessageID, r.Error, next)
 	}
 	b.WriteString(`) UPDATE deliveries SET
-			status = CASE WHEN v.status = ? AND EXISTS (SELECT 1 FROM broadcasts b WHERE b.id = deliveries.broadcast_id AND b.status = ?)
+			status = CASE WHEN v.status = ? AND EXISTS (SELECT 1 FROM broadcasts b WHERE b.id = deliveries.broadcast_id AND b.status IN (?, ?))
 				THEN ? ELSE v.status END,
 			message_id = v.message_id, error = v.error, next_at = COALESCE(v.next_at, deliveries.next_at),
 			lease_until = NULL, updated_at = ?
-		FROM v WHERE deliveries.id = v.id AND deliveries.status = ?`)
-	args = append(args, storage.DeliveryQueued, storage.BroadcastCancelled, storage.DeliveryCancelled, c.d.t(at), storage.DeliverySending)
+		FROM v WHERE deliveries.id = v.id AND deliveries.status = ? AND deliveries.claimed_by = ?`)
+	args = append(args, storage.DeliveryQueued, storage.BroadcastCancelled, storage.BroadcastFailed, storage.DeliveryCancelled, c.d.t(at),
+		storage.DeliverySending, worker)
 	if _, err := c.exec(ctx, b.String(), args...); err != nil {
 		return fmt.Errorf("update %d deliveries: %w", len(results), err)
 	}
 	return nil
 }
 
-// FinishBroadcasts marks done the sending broadcasts with nothing queued or
-// being sent and, in relay mode, no org yet to act. Of replicas finishing
-// at once, each broadcast is returned to exactly one.
+// FinishBroadcasts marks done the sending broadcasts whose outbox is built
+// with nothing queued or being sent and, in relay mode, no org yet to act.
+// Of replicas finishing at once, each broadcast is returned to exactly one.
 func (db *DB) FinishBroadcasts(ctx context.Context, at time.Time) ([]storage.Broadcast, error) {
 	bs, err := db.conn().broadcastsWhere(ctx, `UPDATE broadcasts SET status = ?, finished_at = ?
-		WHERE status = ?
+		WHERE status = ? AND build_until IS NULL
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.broadcast_id = broadcasts.id AND d.status IN (?, ?))
 			AND (mode <> ? OR NOT EXISTS (SELECT 1 FROM relay_steps r WHERE r.broadcast_id = broadcasts.id AND r.action = ''))
 		RETURNING `+broadcastCols,
@@ -572,7 +415,7 @@ func (db *DB) FinishBroadcasts(ctx context.Context, at time.Time) ([]storage.Bro
 	}
 	slices.SortFunc(bs, func(a, b storage.Broadcast) int { return cmp.Compare(a.ID, b.ID) })
 	for _, b := range bs {
-		db.logger.InfoContext(ctx, "broadcast done", "broadcast_id", b.ID)
+		db.logger.InfoContext(ctx, "broadcast done", "broadcast", b.ID)
 	}
 	return bs, nil
 }
@@ -588,18 +431,38 @@ func (db *DB) DeliveryCounts(ctx context.Context, broadcastID int64) ([]storage.
 	return out, nil
 }
 
-// forgetBroadcasts unlinks a person from news: the broadcasts and
-// suggestions they wrote lose the link, their pending suggestions are
-// declined, and their deliveries lose the person and the chat id (their
-// account) but stay for the counts; queued ones are cancelled.
+// forgetProgress drops the live progress messages in a person's chats, of
+// the broadcasts they started and any other shown to one of their accounts:
+// the chat id is their account. It runs while the accounts still exist.
+func (c conn) forgetProgress(ctx context.Context, personID int64) error {
+	_, err := c.exec(ctx, `UPDATE broadcasts SET progress_platform = NULL, progress_chat_id = NULL, progress_message_id = NULL
+		WHERE author_id = ? OR EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = ?
+			AND a.platform = broadcasts.progress_platform AND a.external_id = broadcasts.progress_chat_id)`, personID, personID)
+	if err != nil {
+		return fmt.Errorf("drop progress messages: %w", err)
+	}
+	return nil
+}
+
+// forgetBroadcasts unlinks a person from news: the broadcasts they wrote
+// lose the link and stay, as the orgs published them; the suggestions they
+// wrote lose the link, their text, attachments and the reason given to them
+// (which may hold a name or a phone number) and stay, anonymous, for the
+// counts, the pending ones declined; their deliveries lose the person and
+// the chat id (their account) but stay for the counts; queued ones are
+// cancelled.
 func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time) error {
 	if _, err := c.exec(ctx, "UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink broadcasts: %w", err)
 	}
-	_, err := c.exec(ctx, "UPDATE suggestions SET status = ?, reason = '', decided_at = ? WHERE author_id = ? AND status = ?",
+	_, err := c.exec(ctx, "UPDATE suggestions SET status = ?, decided_at = ? WHERE author_id = ? AND status = ?",
 		storage.SuggestionDeclined, c.d.t(at), personID, storage.SuggestionPending)
 	if err != nil {
 		return fmt.Errorf("decline suggestions: %w", err)
+	}
+	_, err = c.exec(ctx, "UPDATE suggestions SET text = '', attachments = NULL, reason = '' WHERE author_id = ?", personID)
+	if err != nil {
+		return fmt.Errorf("erase suggestion texts: %w", err)
 	}
 	if _, err := c.exec(ctx, "UPDATE suggestions SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink suggestions: %w", err)

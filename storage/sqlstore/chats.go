@@ -26,7 +26,7 @@ func (db *DB) BindChat(ctx context.Context, b storage.ChatBinding) error {
 	if err != nil {
 		return fmt.Errorf("bind chat to org %d: %w", b.OrgID, db.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "chat bound", "platform", b.Platform, "chat_id", b.ChatID, "org_id", b.OrgID, "desk", b.Desk, "bound_by", b.BoundBy)
+	db.logger.InfoContext(ctx, "chat bound", "platform", b.Platform, "chat", b.ChatID, "org", b.OrgID, "desk", b.Desk, "bound_by", b.BoundBy)
 	return nil
 }
 
@@ -35,7 +35,7 @@ func (db *DB) UnbindChat(ctx context.Context, p storage.Platform, chatID string)
 	if err := db.conn().execOne(ctx, "DELETE FROM chat_bindings WHERE platform = ? AND chat_id = ?", p, chatID); err != nil {
 		return fmt.Errorf("unbind chat: %w", err)
 	}
-	db.logger.InfoContext(ctx, "chat unbound", "platform", p, "chat_id", chatID)
+	db.logger.InfoContext(ctx, "chat unbound", "platform", p, "chat", chatID)
 	return nil
 }
 

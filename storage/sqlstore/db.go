@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -55,6 +56,26 @@ type Dialect struct {
 	// TextTime stores times as fixed-width UTC text, which sorts and compares
 	// like the times themselves.
 	TextTime bool
+	// Lanes is how many transactions of one outbox build write at once:
+	// 1 (or 0) where writers exclude each other anyway.
+	Lanes int
+	// ILike is the case-insensitive LIKE: ILIKE in Postgres; SQLite's LIKE
+	// folds ASCII only, which the embedded default accepts.
+	ILike string
+	// Lateral joins a correlated subquery (LATERAL), which the database
+	// runs once per outer row: a plan that no estimate can change. Without
+	// it the database only ever joins in nested loops anyway.
+	Lateral bool
+	// StatementTimeout, with the time limit in milliseconds as its one
+	// parameter, makes the database itself stop the statements of the
+	// transaction that run longer; empty where a cancelled context does.
+	StatementTimeout string
+	// TimedOut tells whether err is the database stopping a statement at
+	// the StatementTimeout.
+	TimedOut func(err error) bool
+	// AnalyzeOrgs refreshes the planner's statistics of the org tree after
+	// an import; empty where nothing needs them.
+	AnalyzeOrgs string
 	// Classify tells which constraint, if any, err violates.
 	Classify func(err error) Violation
 }
@@ -70,12 +91,19 @@ type Config struct {
 	Logger *slog.Logger
 }
 
+// DefaultStatementTimeout bounds the statements that read or write in bulk
+// (an outbox chunk, an audience count) unless SetStatementTimeout says
+// otherwise.
+const DefaultStatementTimeout = 30 * time.Second
+
 // DB is the store. Its methods are safe for concurrent use.
 type DB struct {
 	db      *sql.DB
 	d       Dialect
 	migrate *goose.Provider
 	logger  *slog.Logger
+	// stmtTimeout bounds each bulk transaction: see bounded.
+	stmtTimeout atomic.Int64
 }
 
 var _ storage.Store = (*DB)(nil)
@@ -97,7 +125,19 @@ func New(db *sql.DB, cfg Config) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
-	return &DB{db: db, d: cfg.Dialect, migrate: p, logger: logger}, nil
+	out := &DB{db: db, d: cfg.Dialect, migrate: p, logger: logger}
+	out.stmtTimeout.Store(int64(DefaultStatementTimeout))
+	return out, nil
+}
+
+// SetStatementTimeout changes how long a bulk statement (an outbox chunk,
+// an audience count) may run before it is stopped with storage.ErrTimeout.
+func (db *DB) SetStatementTimeout(d time.Duration) error {
+	if d < time.Millisecond {
+		return fmt.Errorf("set statement timeout: %s is below a millisecond", d)
+	}
+	db.stmtTimeout.Store(int64(d))
+	return nil
 }
 
 // Migrate applies the pending migrations and returns how many it applied. It
@@ -227,6 +267,28 @@ func (db *DB) inTx(ctx context.Context, fn func(c conn) error) error {
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// bounded is inTx for work in bulk: the transaction must finish within the
+// statement timeout. The database stops its statement at that time where
+// it can (so that nothing runs on without a client), and the context
+// deadline stops the rest; either way the error wraps storage.ErrTimeout.
+func (db *DB) bounded(ctx context.Context, fn func(c conn) error) error {
+	limit := time.Duration(db.stmtTimeout.Load())
+	tctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err := db.inTx(tctx, func(c conn) error {
+		if db.d.StatementTimeout != "" {
+			if _, err := c.exec(tctx, db.d.StatementTimeout, strconv.FormatInt(limit.Milliseconds(), 10)); err != nil {
+				return fmt.Errorf("set statement timeout: %w", err)
+			}
+		}
+		return fn(c)
+	})
+	if err != nil && ctx.Err() == nil && (errors.Is(tctx.Err(), context.DeadlineExceeded) || db.d.TimedOut != nil && db.d.TimedOut(err)) {
+		return fmt.Errorf("%w (limit %s): %w", storage.ErrTimeout, limit, err)
+	}
+	return err
 }
 
 func ignoreDone(err error) error {

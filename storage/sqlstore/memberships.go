@@ -78,7 +78,7 @@ func (db *DB) DecideMembership(ctx context.Context, id int64, approve bool, deci
 	case err != nil:
 		return storage.Membership{}, fmt.Errorf("decide membership %d (%s): %w", id, m.Status, storage.ErrAlreadyDecided)
 	}
-	db.logger.InfoContext(ctx, "membership decided", "membership_id", id, "status", status, "decided_by", deciderID)
+	db.logger.InfoContext(ctx, "membership decided", "membership", id, "status", status, "decided_by", deciderID)
 	return m, nil
 }
 

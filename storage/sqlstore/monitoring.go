@@ -138,8 +138,8 @@ func (db *DB) OpenSurveyRun(ctx context.Context, run storage.SurveyRun, orgIDs [
 		return storage.SurveyRun{}, false, fmt.Errorf("open survey run of job %s for %v: %w", run.Job, run.FiredFor, err)
 	}
 	if created {
-		db.logger.InfoContext(ctx, "survey run opened", "run_id", out.ID, "survey_id", out.SurveyID, "job", out.Job,
-			"org_id", out.OrgID, "targets", len(ids))
+		db.logger.InfoContext(ctx, "survey run opened", "run", out.ID, "survey", out.SurveyID, "job", out.Job,
+			"org", out.OrgID, "targets", len(ids))
 	}
 	return out, created, nil
 }
@@ -201,7 +201,7 @@ func (db *DB) CloseSurveyRun(ctx context.Context, id int64, at time.Time) (bool,
 		}
 		return false, nil
 	}
-	db.logger.InfoContext(ctx, "survey run closed", "run_id", id)
+	db.logger.InfoContext(ctx, "survey run closed", "run", id)
 	return true, nil
 }
 
@@ -302,7 +302,7 @@ func (db *DB) SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at
 	if err != nil {
 		return storage.SurveyTarget{}, fmt.Errorf("submit survey run %d at org %d: %w", runID, orgID, err)
 	}
-	db.logger.InfoContext(ctx, "survey submitted", "run_id", runID, "org_id", orgID, "person_id", personID)
+	db.logger.InfoContext(ctx, "survey submitted", "run", runID, "org", orgID, "person", personID)
 	return t, nil
 }
 
@@ -379,6 +379,20 @@ func (db *DB) ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Ti
 	return n == 1, nil
 }
 
+// ReleaseBoardCheck deletes the org's check of week while nobody answered it.
+func (db *DB) ReleaseBoardCheck(ctx context.Context, orgID int64, week time.Time) (bool, error) {
+	c := db.conn()
+	res, err := c.exec(ctx, "DELETE FROM board_checks WHERE org_id = ? AND week = ? AND answer = ''", orgID, c.d.t(week))
+	if err != nil {
+		return false, fmt.Errorf("release board check of org %d for %v: %w", orgID, week, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("release board check of org %d for %v: %w", orgID, week, err)
+	}
+	return n == 1, nil
+}
+
 // AnswerBoardCheck records an answer, replacing an earlier one, and drops a snooze.
 func (db *DB) AnswerBoardCheck(ctx context.Context, orgID int64, week time.Time, a storage.BoardAnswer, personID int64, at time.Time) (storage.BoardCheck, error) {
 	if a != storage.BoardUpdated && a != storage.BoardNone {
@@ -391,7 +405,7 @@ func (db *DB) AnswerBoardCheck(ctx context.Context, orgID int64, week time.Time,
 	if err != nil {
 		return storage.BoardCheck{}, fmt.Errorf("answer board check of org %d for %v: %w", orgID, week, notFound(err))
 	}
-	db.logger.InfoContext(ctx, "board check answered", "org_id", orgID, "answer", a, "person_id", personID)
+	db.logger.InfoContext(ctx, "board check answered", "org", orgID, "answer", a, "person", personID)
 	return b, nil
 }
 

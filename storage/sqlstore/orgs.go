@@ -115,6 +115,13 @@ func (db *DB) ImportOrgs(ctx context.Context, in []storage.OrgInput, at time.Tim
 		return storage.ImportResult{}, fmt.Errorf("import orgs: %w", err)
 	}
 	db.logger.InfoContext(ctx, "orgs imported", "created", result.Created, "updated", result.Updated, "unchanged", result.Unchanged)
+	// The tree is read by every query of the members below it: the planner
+	// should know it now, not when autovacuum comes round.
+	if db.d.AnalyzeOrgs != "" && (result.Created > 0 || result.Updated > 0) {
+		if _, err := db.conn().exec(ctx, db.d.AnalyzeOrgs); err != nil {
+			db.logger.WarnContext(ctx, "analyse orgs after import", "err", err)
+		}
+	}
 	return result, nil
 }
 

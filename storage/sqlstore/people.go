@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -94,7 +95,7 @@ func (db *DB) Register(ctx context.Context, reg storage.Registration) (storage.P
 	if err != nil {
 		return storage.Person{}, storage.Membership{}, fmt.Errorf("register: %w", err)
 	}
-	db.logger.InfoContext(ctx, "person registered", "person_id", p.ID, "org_id", m.Org.ID, "membership_id", m.ID, "status", m.Status)
+	db.logger.InfoContext(ctx, "person registered", "person", p.ID, "org", m.Org.ID, "membership", m.ID, "status", m.Status)
 	return p, m, nil
 }
 
@@ -215,6 +216,22 @@ func (db *DB) PersonByAccount(ctx context.Context, pl storage.Platform, external
 	return p, nil
 }
 
+// Caller finds the person behind a platform account, with the account and
+// whether another of their accounts was seen later, in one statement.
+func (db *DB) Caller(ctx context.Context, pl storage.Platform, externalID string) (storage.Caller, error) {
+	var c storage.Caller
+	var later int
+	err := db.conn().row(ctx, "SELECT "+personCols+", "+accountCols+`,
+		(SELECT COUNT(*) FROM accounts b WHERE b.person_id = a.person_id AND b.last_seen_at > a.last_seen_at)
+		FROM people p JOIN accounts a ON a.person_id = p.id
+		WHERE a.platform = ? AND a.external_id = ?`, pl, externalID).Scan(append(append(personDest(&c.Person), accountDest(&c.Account)...), &later)...)
+	if err != nil {
+		return storage.Caller{}, fmt.Errorf("get caller: %w", notFound(err))
+	}
+	c.SeenLast = later == 0
+	return c, nil
+}
+
 // UpdateProfile applies the patch's fields to a person who is not erased.
 func (db *DB) UpdateProfile(ctx context.Context, personID int64, patch storage.ProfilePatch) (storage.Person, error) {
 	var (
@@ -255,7 +272,12 @@ func (db *DB) UpdateProfile(ctx context.Context, personID int64, patch storage.P
 // answers and board answers; the rows stay for the anonymous aggregates.
 func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 	err := db.inTx(ctx, func(c conn) error {
-		err := c.execOne(ctx, `UPDATE people SET full_name = '', position = '', work_email = '', personal_email = '', locale = '',
+		// Read before erasing: kept texts are scrubbed of what it says.
+		p, err := c.person(ctx, personID)
+		if err != nil {
+			return fmt.Errorf("erase person: %w", err)
+		}
+		err = c.execOne(ctx, `UPDATE people SET full_name = '', position = '', work_email = '', personal_email = '', locale = '',
 			erased_at = COALESCE(erased_at, ?) WHERE id = ?`, c.d.t(at), personID)
 		if err != nil {
 			return fmt.Errorf("erase person %d: %w", personID, err)
@@ -265,6 +287,16 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if _, err := c.exec(ctx, "DELETE FROM link_codes WHERE person_id = ?", personID); err != nil {
 			return fmt.Errorf("delete link codes: %w", err)
 		}
+		// Posts in the person's chats name their messenger ids: they go
+		// with the accounts.
+		_, err = c.exec(ctx, `DELETE FROM ticket_posts WHERE EXISTS (SELECT 1 FROM accounts a
+			WHERE a.person_id = ? AND a.platform = ticket_posts.platform AND a.external_id = ticket_posts.chat_id)`, personID)
+		if err != nil {
+			return fmt.Errorf("delete ticket posts: %w", err)
+		}
+		if err := c.forgetProgress(ctx, personID); err != nil {
+			return err
+		}
 		if _, err := c.exec(ctx, "DELETE FROM accounts WHERE person_id = ?", personID); err != nil {
 			return fmt.Errorf("delete accounts: %w", err)
 		}
@@ -273,10 +305,13 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 		if err != nil {
 			return fmt.Errorf("end memberships: %w", err)
 		}
-		if err := c.forgetTickets(ctx, personID, at); err != nil {
+		if err := c.forgetTickets(ctx, p, at); err != nil {
 			return err
 		}
 		if err := c.forgetMonitoring(ctx, personID); err != nil {
+			return err
+		}
+		if err := c.forgetConsole(ctx, personID, at); err != nil {
 			return err
 		}
 		return c.forgetBroadcasts(ctx, personID, at)
@@ -284,20 +319,25 @@ func (db *DB) Forget(ctx context.Context, personID int64, at time.Time) error {
 	if err != nil {
 		return fmt.Errorf("forget: %w", err)
 	}
-	db.logger.InfoContext(ctx, "person forgotten", "person_id", personID)
+	db.logger.InfoContext(ctx, "person forgotten", "person", personID)
 	return nil
 }
 
 // forgetTickets unlinks a person from the hot line: their tickets and every
 // message they wrote lose the link, the threads of their tickets lose their
-// texts, attachments and rating comment unless they allowed KeepText, they
-// stop being a responder and the tickets they had taken are open again.
-// Topics, times and ratings stay for the stats.
-func (c conn) forgetTickets(ctx context.Context, personID int64, at time.Time) error {
+// texts, attachments and rating comment unless they allowed KeepText, the
+// texts that stay lose the person's name and e-mail addresses, they stop
+// being a responder and the tickets they had taken are open again. Topics,
+// times and ratings stay for the stats.
+func (c conn) forgetTickets(ctx context.Context, p storage.Person, at time.Time) error {
+	personID := p.ID
 	_, err := c.exec(ctx, `UPDATE ticket_messages SET text = '', attachments = NULL
 		WHERE ticket_id IN (SELECT id FROM tickets WHERE person_id = ? AND keep_text = ?)`, personID, false)
 	if err != nil {
 		return fmt.Errorf("erase ticket texts: %w", err)
+	}
+	if err := c.scrubKeptTexts(ctx, p); err != nil {
+		return err
 	}
 	_, err = c.exec(ctx, `UPDATE ticket_messages SET author_id = NULL
 		WHERE author_id = ? OR (from_member = ? AND ticket_id IN (SELECT id FROM tickets WHERE person_id = ?))`,
@@ -326,6 +366,39 @@ func (c conn) forgetTickets(ctx context.Context, personID int64, at time.Time) e
 		storage.TicketOpen, personID, storage.TicketTaken)
 	if err != nil {
 		return fmt.Errorf("reopen taken tickets: %w", err)
+	}
+	return nil
+}
+
+// erasedMark stands in a kept text where the name or an e-mail address of
+// a forgotten person was.
+const erasedMark = "***"
+
+// minScrubRunes is the shortest value scrubbed from kept texts: a shorter
+// one names nobody and would be found inside other words.
+const minScrubRunes = 3
+
+// scrubKeptTexts takes a person's name and e-mail addresses, as registered,
+// out of the ticket texts that outlive them: their own threads kept with
+// KeepText, which they allowed to keep anonymously, and the replies they
+// wrote in other members' threads. It runs while the tickets and messages
+// are still linked to them.
+func (c conn) scrubKeptTexts(ctx context.Context, p storage.Person) error {
+	for _, v := range []string{p.FullName, p.WorkEmail, p.PersonalEmail} {
+		if utf8.RuneCountInString(v) < minScrubRunes {
+			continue
+		}
+		_, err := c.exec(ctx, `UPDATE ticket_messages SET text = REPLACE(text, ?, ?)
+			WHERE (author_id = ? OR ticket_id IN (SELECT id FROM tickets WHERE person_id = ?)) AND REPLACE(text, ?, '') <> text`,
+			v, erasedMark, p.ID, p.ID, v)
+		if err != nil {
+			return fmt.Errorf("scrub ticket texts: %w", err)
+		}
+		_, err = c.exec(ctx, `UPDATE tickets SET rating_comment = REPLACE(rating_comment, ?, ?)
+			WHERE person_id = ? AND REPLACE(rating_comment, ?, '') <> rating_comment`, v, erasedMark, p.ID, v)
+		if err != nil {
+			return fmt.Errorf("scrub rating comments: %w", err)
+		}
 	}
 	return nil
 }
@@ -420,6 +493,6 @@ func (db *DB) UseLinkCode(ctx context.Context, code string, pl storage.Platform,
 	if err != nil {
 		return storage.Person{}, fmt.Errorf("use link code: %w", err)
 	}
-	db.logger.InfoContext(ctx, "account linked", "person_id", p.ID, "platform", pl)
+	db.logger.InfoContext(ctx, "account linked", "person", p.ID, "platform", pl)
 	return p, nil
 }

@@ -79,7 +79,7 @@ func (db *DB) CompleteRelayStep(ctx context.Context, broadcastID, orgID int64, a
 	if err != nil {
 		return storage.RelayStep{}, fmt.Errorf("complete relay step of broadcast %d at org %d: %w", broadcastID, orgID, notFound(err))
 	}
-	db.logger.InfoContext(ctx, "relay step completed", "broadcast_id", broadcastID, "org_id", orgID, "action", action)
+	db.logger.InfoContext(ctx, "relay step completed", "broadcast", broadcastID, "org", orgID, "action", action)
 	return s, nil
 }
 

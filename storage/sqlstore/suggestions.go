@@ -44,8 +44,8 @@ func (db *DB) CreateSuggestion(ctx context.Context, s storage.Suggestion) (stora
 	if err != nil {
 		return storage.Suggestion{}, fmt.Errorf("create suggestion: %w", c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "suggestion created", "suggestion_id", out.ID, "author_id", out.AuthorID, "from_org_id", out.FromOrgID,
-		"at_org_id", out.AtOrgID, "kind", out.Kind, "solidarity", out.Solidarity)
+	db.logger.InfoContext(ctx, "suggestion created", "suggestion", out.ID, "author", out.AuthorID, "from", out.FromOrgID,
+		"at_org", out.AtOrgID, "kind", out.Kind, "solidarity", out.Solidarity)
 	return out, nil
 }
 
@@ -71,7 +71,7 @@ func (db *DB) PassSuggestionUp(ctx context.Context, id, fromOrgID, toOrgID int64
 	if err != nil {
 		return storage.Suggestion{}, fmt.Errorf("pass suggestion %d to org %d: %w", id, toOrgID, c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "suggestion passed up", "suggestion_id", id, "from_org_id", fromOrgID, "to_org_id", toOrgID)
+	db.logger.InfoContext(ctx, "suggestion passed up", "suggestion", id, "from", fromOrgID, "to", toOrgID)
 	return s, nil
 }
 
@@ -91,7 +91,7 @@ func (db *DB) DecideSuggestion(ctx context.Context, id, atOrgID int64, status st
 	if err != nil {
 		return storage.Suggestion{}, fmt.Errorf("decide suggestion %d: %w", id, c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "suggestion decided", "suggestion_id", id, "org_id", atOrgID, "status", status, "broadcast_id", broadcastID)
+	db.logger.InfoContext(ctx, "suggestion decided", "suggestion", id, "org", atOrgID, "status", status, "broadcast", broadcastID)
 	return s, nil
 }
 
@@ -105,12 +105,14 @@ func (c conn) notPendingAt(ctx context.Context, id, orgID int64) error {
 	return fmt.Errorf("suggestion %d is %s at org %d, not pending at org %d: %w", id, s.Status, s.AtOrgID, orgID, storage.ErrConflict)
 }
 
-// Suggestions lists the suggestions pending at an org, oldest first.
-func (db *DB) Suggestions(ctx context.Context, atOrgID int64) ([]storage.Suggestion, error) {
-	out, err := queryAll(ctx, db.conn(), suggestionDest, "SELECT "+suggestionCols+" FROM suggestions WHERE at_org_id = ? AND status = ? ORDER BY created_at, id",
-		atOrgID, storage.SuggestionPending)
+// Suggestions lists the suggestions pending at an org or below it, oldest
+// first. The subtree is read from the stored path of the org.
+func (db *DB) Suggestions(ctx context.Context, underOrgID int64) ([]storage.Suggestion, error) {
+	out, err := queryAll(ctx, db.conn(), suggestionDest, "SELECT "+suggestionCols+` FROM suggestions
+		WHERE status = ? AND at_org_id IN (SELECT o.id FROM orgs o JOIN orgs u ON o.path LIKE (u.path || '%') WHERE u.id = ?)
+		ORDER BY created_at, id`, storage.SuggestionPending, underOrgID)
 	if err != nil {
-		return nil, fmt.Errorf("list suggestions at org %d: %w", atOrgID, err)
+		return nil, fmt.Errorf("list suggestions under org %d: %w", underOrgID, err)
 	}
 	return out, nil
 }

@@ -64,8 +64,8 @@ func (db *DB) CreateTicket(ctx context.Context, t storage.Ticket, first storage.
 	if err != nil {
 		return storage.Ticket{}, fmt.Errorf("create ticket: %w", err)
 	}
-	db.logger.InfoContext(ctx, "ticket created", "ticket_id", out.ID, "person_id", out.PersonID,
-		"org_id", out.OrgID, "level_org_id", out.LevelOrgID)
+	db.logger.InfoContext(ctx, "ticket created", "ticket", out.ID, "person", out.PersonID,
+		"org", out.OrgID, "level", out.LevelOrgID)
 	return out, nil
 }
 
@@ -216,7 +216,7 @@ func (db *DB) TakeTicket(ctx context.Context, id, responderID int64, at time.Tim
 	case err != nil:
 		return storage.Ticket{}, fmt.Errorf("take ticket: %w", err)
 	}
-	db.logger.InfoContext(ctx, "ticket taken", "ticket_id", id, "assignee_id", responderID, "at", at)
+	db.logger.InfoContext(ctx, "ticket taken", "ticket", id, "assignee", responderID, "at", at)
 	return t, nil
 }
 
@@ -238,7 +238,7 @@ func (db *DB) MoveTicket(ctx context.Context, id, fromOrgID, toOrgID int64, due 
 	if err != nil {
 		return storage.Ticket{}, fmt.Errorf("move ticket %d to org %d: %w", id, toOrgID, c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "ticket moved", "ticket_id", id, "from_org_id", fromOrgID, "to_org_id", toOrgID, "escalated", escalated)
+	db.logger.InfoContext(ctx, "ticket moved", "ticket", id, "from", fromOrgID, "to", toOrgID, "escalated", escalated)
 	return t, nil
 }
 
@@ -261,7 +261,7 @@ func (db *DB) EscalateTicket(ctx context.Context, id, fromOrgID, toOrgID int64, 
 	if err != nil {
 		return storage.Ticket{}, fmt.Errorf("escalate ticket %d to org %d: %w", id, toOrgID, c.d.classify(err, storage.ErrConflict))
 	}
-	db.logger.InfoContext(ctx, "ticket escalated", "ticket_id", id, "from_org_id", fromOrgID, "to_org_id", toOrgID)
+	db.logger.InfoContext(ctx, "ticket escalated", "ticket", id, "from", fromOrgID, "to", toOrgID)
 	return t, nil
 }
 
@@ -286,7 +286,7 @@ func (db *DB) CloseTicket(ctx context.Context, id int64, at time.Time) (storage.
 	if err != nil {
 		return storage.Ticket{}, fmt.Errorf("close ticket: %w", err)
 	}
-	db.logger.InfoContext(ctx, "ticket closed", "ticket_id", id)
+	db.logger.InfoContext(ctx, "ticket closed", "ticket", id)
 	return t, nil
 }
 
@@ -361,6 +361,32 @@ func (db *DB) AddDeskPost(ctx context.Context, p storage.DeskPost) error {
 		return fmt.Errorf("add desk post of ticket %d: %w", p.TicketID, db.d.classify(err, storage.ErrConflict))
 	}
 	return nil
+}
+
+// AddTicketPost remembers a message that carries a ticket's buttons; the
+// same message twice is one post.
+func (db *DB) AddTicketPost(ctx context.Context, p storage.TicketPost) error {
+	if !p.Platform.Valid() || p.ChatID == "" || p.MessageID == "" {
+		return fmt.Errorf("add ticket post: invalid message %q", p.Platform)
+	}
+	_, err := db.conn().exec(ctx, `INSERT INTO ticket_posts (ticket_id, platform, chat_id, message_id, kind, lang) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (platform, chat_id, message_id) DO NOTHING`, p.TicketID, p.Platform, p.ChatID, p.MessageID, p.Kind, p.Lang)
+	if err != nil {
+		return fmt.Errorf("add post of ticket %d: %w", p.TicketID, db.d.classify(err, storage.ErrConflict))
+	}
+	return nil
+}
+
+// TakeTicketPosts deletes a ticket's posts and returns them; of two callers
+// at once, each post goes to one.
+func (db *DB) TakeTicketPosts(ctx context.Context, ticketID int64) ([]storage.TicketPost, error) {
+	out, err := queryAll(ctx, db.conn(), func(p *storage.TicketPost) []any {
+		return []any{&p.TicketID, &p.Platform, &p.ChatID, &p.MessageID, &p.Kind, &p.Lang}
+	}, "DELETE FROM ticket_posts WHERE ticket_id = ? RETURNING ticket_id, platform, chat_id, message_id, kind, lang", ticketID)
+	if err != nil {
+		return nil, fmt.Errorf("take posts of ticket %d: %w", ticketID, err)
+	}
+	return out, nil
 }
 
 // DeskPost finds the ticket posted as a desk group's message.

@@ -222,6 +222,18 @@ func testBuildOutbox(x *suite) {
 		}
 	}
 
+	// The author, who wrote the item, is neither counted nor sent it.
+	leaders := storage.Audience{Roles: []storage.Role{storage.RoleInfoworker, storage.RoleChair}, Private: true}
+	byChair, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{AuthorID: p["c1"].ID, OrgID: o["B1"].ID, Text: "news",
+		Mode: storage.ModeDirect, Audience: leaders, Status: storage.BroadcastSending, CreatedAt: T0})
+	x.must(err)
+	if people, _, err := x.s.CountAudience(x.ctx, byChair, storage.OutboxScope{Orgs: tree, Subtree: true}); err != nil || people != 0 {
+		x.t.Errorf("the author was counted: %d people, %v", people, err)
+	}
+	if n, err := x.s.BuildOutbox(x.ctx, byChair, storage.OutboxScope{Orgs: tree, Subtree: true}, at); err != nil || n != 0 {
+		x.t.Errorf("the author got their own item: %d deliveries, %v", n, err)
+	}
+
 	// A relay level publishing after the whole tree got it adds nobody twice.
 	b := x.newBroadcast(o["U"].ID, storage.ModeRelay, storage.Audience{Private: true, Chats: true})
 	first, err := x.s.BuildOutbox(x.ctx, b, storage.OutboxScope{Orgs: []storage.Org{o["P1"]}}, at)
@@ -259,9 +271,12 @@ func (x *suite) chatsOutbox(org storage.Org, n int, at time.Time) storage.Broadc
 }
 
 func testClaimOrder(x *suite) {
-	o, _ := x.audienceFixture()
+	o, p := x.audienceFixture()
+	en := "en"
+	_, err := x.s.UpdateProfile(x.ctx, p["m1"].ID, storage.ProfilePatch{Locale: &en})
+	x.must(err)
 	b := x.newBroadcast(o["U"].ID, storage.ModeDirect, storage.Audience{Private: true, Chats: true})
-	_, err := x.s.BuildOutbox(x.ctx, b, storage.OutboxScope{Orgs: []storage.Org{o["U"]}, Subtree: true}, T0)
+	_, err = x.s.BuildOutbox(x.ctx, b, storage.OutboxScope{Orgs: []storage.Org{o["U"]}, Subtree: true}, T0)
 	x.must(err)
 	if ds, err := x.s.ClaimDeliveries(x.ctx, "w", 5, T0.Add(-time.Second), T0.Add(time.Minute)); err != nil || len(ds) != 0 {
 		x.t.Fatalf("claimed %d rows before they are due, %v", len(ds), err)
@@ -288,6 +303,19 @@ func testClaimOrder(x *suite) {
 	}
 	if got[0].Priority != storage.PriorityActivist || got[len(got)-1].Priority != storage.PriorityChat {
 		x.t.Errorf("first %+v, last %+v; want activists first, chats last", got[0], got[len(got)-1])
+	}
+	// Each row carries its recipient's language as it is now; a chat has none.
+	for _, d := range got {
+		want := "ru"
+		switch d.PersonID {
+		case 0:
+			want = ""
+		case p["m1"].ID:
+			want = "en"
+		}
+		if d.Locale != want {
+			x.t.Errorf("delivery to person %d in chat %s claimed with locale %q, want %q", d.PersonID, d.ChatID, d.Locale, want)
+		}
 	}
 	if ds, err := x.s.ClaimDeliveries(x.ctx, "w", 0, T0, T0.Add(time.Minute)); err != nil || len(ds) != 0 {
 		x.t.Errorf("a claim of 0 rows: %d, %v", len(ds), err)
@@ -354,6 +382,64 @@ func testLeaseExpiry(x *suite) {
 	if c := x.counts(b.ID); c[storage.DeliverySending] != 3 {
 		x.t.Errorf("counts %v, want 3 sending", c)
 	}
+	// The first worker comes back: its rows are no longer its own to renew
+	// or to record, even with a result the row could take.
+	ids := []int64{first[0].ID, first[1].ID}
+	if renewed, err := x.s.RenewDeliveries(x.ctx, "dead", ids, lease.Add(time.Hour)); err != nil || len(renewed) != 0 {
+		x.t.Fatalf("the first worker renewed %v, %v; want nothing, the rows were taken over", renewed, err)
+	}
+	x.must(x.s.CompleteDeliveries(x.ctx, "dead", []storage.DeliveryResult{
+		{ID: first[0].ID, Status: storage.DeliveryQueued, Error: "late", NextAt: lease},
+		{ID: first[1].ID, Status: storage.DeliverySent, MessageID: "late"},
+	}, lease.Add(2*time.Second)))
+	if c := x.counts(b.ID); c[storage.DeliverySending] != 3 {
+		x.t.Fatalf("counts %v after a late result of the first worker, want 3 still sending", c)
+	}
+	x.must(x.s.CompleteDeliveries(x.ctx, "live", []storage.DeliveryResult{
+		{ID: first[0].ID, Status: storage.DeliverySent, MessageID: "m1"},
+		{ID: first[1].ID, Status: storage.DeliverySent, MessageID: "m2"},
+	}, lease.Add(3*time.Second)))
+	if c := x.counts(b.ID); c[storage.DeliverySent] != 2 || c[storage.DeliverySending] != 1 {
+		x.t.Errorf("counts %v after the second worker's results, want 2 sent", c)
+	}
+}
+
+func testRenewDeliveries(x *suite) {
+	o := x.tree()
+	b := x.chatsOutbox(o["P1"], 4, T0)
+	lease := T0.Add(time.Minute)
+	mine, err := x.s.ClaimDeliveries(x.ctx, "w", 3, T0, lease)
+	x.must(err)
+	if len(mine) != 3 {
+		x.t.Fatalf("claimed %d, want 3", len(mine))
+	}
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{{ID: mine[2].ID, Status: storage.DeliverySent}}, T0))
+	other, err := x.s.ClaimDeliveries(x.ctx, "other", 10, T0, lease)
+	x.must(err)
+	if len(other) != 1 {
+		x.t.Fatalf("the other worker claimed %d, want 1", len(other))
+	}
+	// Renewed even after the lease ran out, as long as nobody took the rows:
+	// neither a recorded row, another worker's, nor an unknown one is.
+	ids := []int64{mine[0].ID, mine[1].ID, mine[2].ID, other[0].ID, 987654}
+	renewed, err := x.s.RenewDeliveries(x.ctx, "w", ids, lease.Add(time.Hour))
+	x.must(err)
+	if want := []int64{mine[0].ID, mine[1].ID}; !reflect.DeepEqual(renewed, want) {
+		x.t.Fatalf("renewed %v, want %v", renewed, want)
+	}
+	if ds, err := x.s.ClaimDeliveries(x.ctx, "thief", 10, lease.Add(time.Minute), lease.Add(2*time.Hour)); err != nil ||
+		len(ds) != 1 || ds[0].ID != other[0].ID {
+		x.t.Fatalf("claimed %+v, %v after the first lease; want only the row not renewed", ds, err)
+	}
+	if ds, err := x.s.ClaimDeliveries(x.ctx, "thief", 10, lease.Add(time.Hour+time.Second), lease.Add(2*time.Hour)); err != nil || len(ds) != 2 {
+		x.t.Fatalf("claimed %+v, %v after the renewed lease; want the two rows", ds, err)
+	}
+	if renewed, err := x.s.RenewDeliveries(x.ctx, "w", nil, lease); err != nil || len(renewed) != 0 {
+		x.t.Errorf("renewing nothing: %v, %v", renewed, err)
+	}
+	if c := x.counts(b.ID); c[storage.DeliverySending] != 3 || c[storage.DeliverySent] != 1 {
+		x.t.Errorf("counts %v, want 3 sending and 1 sent", c)
+	}
 }
 
 func testCompleteDeliveries(x *suite) {
@@ -365,7 +451,7 @@ func testCompleteDeliveries(x *suite) {
 		x.t.Fatalf("claimed %d, want 4", len(ds))
 	}
 	retryAt := T0.Add(5 * time.Minute)
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{
 		{ID: ds[0].ID, Status: storage.DeliverySent, MessageID: "m1"},
 		{ID: ds[1].ID, Status: storage.DeliveryQueued, Error: "429 Too Many Requests", NextAt: retryAt},
 		{ID: ds[2].ID, Status: storage.DeliveryFailed, Error: "500 after 5 attempts"},
@@ -376,7 +462,7 @@ func testCompleteDeliveries(x *suite) {
 		x.t.Errorf("counts %v, want %v", c, want)
 	}
 	// Only rows still being sent change: a late or repeated result does not.
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{
 		{ID: ds[0].ID, Status: storage.DeliveryFailed, Error: "late"},
 		{ID: ds[1].ID, Status: storage.DeliverySent, MessageID: "m2"},
 		{ID: 987654, Status: storage.DeliverySent},
@@ -384,10 +470,10 @@ func testCompleteDeliveries(x *suite) {
 	if c := x.counts(b.ID); !reflect.DeepEqual(c, want) {
 		x.t.Errorf("counts after late results %v, want %v", c, want)
 	}
-	if err := x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySending}}, T0); err == nil {
+	if err := x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySending}}, T0); err == nil {
 		x.t.Error("a result of status sending was accepted")
 	}
-	x.must(x.s.CompleteDeliveries(x.ctx, nil, T0))
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", nil, T0))
 
 	// The retry waits for its time; the untouched row does not.
 	due, err := x.s.ClaimDeliveries(x.ctx, "w", 10, T0.Add(time.Minute), T0.Add(farLease))
@@ -410,7 +496,7 @@ func testCompleteDeliveries(x *suite) {
 	for i, d := range claimed {
 		results[i] = storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: fmt.Sprint(i)}
 	}
-	x.must(x.s.CompleteDeliveries(x.ctx, results, T0.Add(time.Second)))
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", results, T0.Add(time.Second)))
 	if c := x.counts(big.ID); c[storage.DeliverySent] != completeChunk+200 || len(c) != 1 {
 		x.t.Errorf("counts after a batch of %d: %v", completeChunk+200, c)
 	}
@@ -448,11 +534,11 @@ func testFinishBroadcasts(x *suite) {
 	}
 	ds, err := x.s.ClaimDeliveries(x.ctx, "w", 10, T0, T0.Add(time.Minute))
 	x.must(err)
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySent}}, T0))
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySent}}, T0))
 	if done, err := x.s.FinishBroadcasts(x.ctx, at); err != nil || len(done) != 0 {
 		x.t.Fatalf("finished %+v, %v while a row is being sent", done, err)
 	}
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{{ID: ds[1].ID, Status: storage.DeliveryFailed}}, T0))
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{{ID: ds[1].ID, Status: storage.DeliveryFailed}}, T0))
 	_, err = x.s.CompleteRelayStep(x.ctx, relay.ID, o["B1"].ID, storage.RelayPublished, "", T0)
 	x.must(err)
 
@@ -506,7 +592,7 @@ func testCancelBroadcast(x *suite) {
 		x.t.Errorf("claimed %d rows of a cancelled broadcast", len(more))
 	}
 	// Rows being sent may finish; a retry of one is cancelled, not queued.
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{
 		{ID: ds[0].ID, Status: storage.DeliverySent, MessageID: "1"},
 		{ID: ds[1].ID, Status: storage.DeliveryQueued, NextAt: T0},
 	}, at))
@@ -538,7 +624,8 @@ func testBroadcastRoundTrip(x *suite) {
 		Mode:        storage.ModeRelay,
 		Audience:    storage.Audience{OrgIDs: []int64{o["B11"].ID}, Roles: []storage.Role{storage.RoleActivist, storage.RoleChair}, Private: true},
 		CreatedAt:   T0.In(time.FixedZone("SAKT", 11*3600)), ScheduledAt: &when, RelayDeadline: &deadline,
-		Progress: &storage.DeskPost{Platform: storage.Telegram, ChatID: "40001", MessageID: "7"}}
+		Progress:  &storage.DeskPost{Platform: storage.Telegram, ChatID: "40001", MessageID: "7"},
+		FromOrgID: o["P1"].ID}
 	got, err := x.s.CreateBroadcast(x.ctx, in)
 	x.must(err)
 	want := in
@@ -560,7 +647,7 @@ func testBroadcastRoundTrip(x *suite) {
 	}
 	plain, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{OrgID: o["B1"].ID, Mode: storage.ModeDirect, CreatedAt: T0.Add(time.Minute)})
 	x.must(err)
-	if plain.AuthorID != 0 || plain.Format != nil || plain.Progress != nil || plain.Attachments != nil || plain.ScheduledAt != nil || plain.Audience.OrgIDs != nil {
+	if plain.AuthorID != 0 || plain.FromOrgID != 0 || plain.Format != nil || plain.Progress != nil || plain.Attachments != nil || plain.ScheduledAt != nil || plain.Audience.OrgIDs != nil {
 		x.t.Errorf("a bare broadcast read back %+v", plain)
 	}
 	x.must(x.s.SetBroadcastProgress(x.ctx, plain.ID, storage.DeskPost{Platform: storage.VK, ChatID: "1", MessageID: "2"}))
@@ -650,7 +737,7 @@ func testDeliveryCounts(x *suite) {
 	x.must(err)
 	ds, err := x.s.ClaimDeliveries(x.ctx, "w", 1, T0, T0.Add(time.Minute))
 	x.must(err)
-	x.must(x.s.CompleteDeliveries(x.ctx, []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySent}}, T0))
+	x.must(x.s.CompleteDeliveries(x.ctx, "w", []storage.DeliveryResult{{ID: ds[0].ID, Status: storage.DeliverySent}}, T0))
 	cs, err := x.s.DeliveryCounts(x.ctx, b.ID)
 	x.must(err)
 	got := map[string]int{}
@@ -778,6 +865,15 @@ func testSuggestions(x *suite) {
 	if list, err := x.s.Suggestions(x.ctx, o["B11"].ID); err != nil || len(list) != 2 || list[0].ID != s.ID || list[1].ID != news.ID {
 		x.t.Errorf("pending at B11 %+v, %v; want oldest first", list, err)
 	}
+	// Those above see what waits below them; those below or beside do not.
+	if list, err := x.s.Suggestions(x.ctx, o["U"].ID); err != nil || len(list) != 2 {
+		x.t.Errorf("pending under U %+v, %v; want both", list, err)
+	}
+	for _, other := range []string{"P1", "B2"} {
+		if list, err := x.s.Suggestions(x.ctx, o[other].ID); err != nil || len(list) != 0 {
+			x.t.Errorf("pending under %s %+v, %v; want none", other, list, err)
+		}
+	}
 	if _, err := x.s.CreateSuggestion(x.ctx, storage.Suggestion{FromOrgID: o["P1"].ID, AtOrgID: o["B11"].ID, Kind: "rumour"}); err == nil {
 		x.t.Error("a suggestion of an unknown kind was created")
 	}
@@ -834,14 +930,30 @@ func testForgetBroadcasts(x *suite) {
 	mine, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{AuthorID: p.ID, OrgID: o["P1"].ID, Mode: storage.ModeDirect, Text: "mine",
 		Status: storage.BroadcastSending, CreatedAt: T0})
 	x.must(err)
+	// The progress of a broadcast is shown in its author's chat; the chat of
+	// one started by someone else is an account of p's all the same.
+	x.must(x.s.SetBroadcastProgress(x.ctx, mine.ID, storage.DeskPost{Platform: storage.Telegram, ChatID: "42001", MessageID: "7"}))
+	shown, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{AuthorID: other.ID, OrgID: o["P1"].ID, Mode: storage.ModeDirect, Text: "shown",
+		Status: storage.BroadcastSending, CreatedAt: T0})
+	x.must(err)
+	x.must(x.s.SetBroadcastProgress(x.ctx, shown.ID, storage.DeskPost{Platform: storage.Telegram, ChatID: "42001", MessageID: "8"}))
+	theirProgress := storage.DeskPost{Platform: storage.Telegram, ChatID: "42002", MessageID: "9"}
+	kept, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{AuthorID: other.ID, OrgID: o["P1"].ID, Mode: storage.ModeDirect, Text: "theirs",
+		Status: storage.BroadcastSending, CreatedAt: T0})
+	x.must(err)
+	x.must(x.s.SetBroadcastProgress(x.ctx, kept.ID, theirProgress))
+
+	photo := []storage.Attachment{{Platform: storage.Telegram, Kind: "photo", FileID: "AgAC"}}
 	suggest := func(author storage.Person) storage.Suggestion {
 		s, err := x.s.CreateSuggestion(x.ctx, storage.Suggestion{AuthorID: author.ID, FromOrgID: o["P1"].ID, AtOrgID: o["B11"].ID,
-			Kind: storage.SuggestNews, Text: "text", CreatedAt: T0})
+			Kind: storage.SuggestCall, Solidarity: true, Text: author.FullName + ", +7 914 765-43-21", Attachments: photo, CreatedAt: T0})
 		x.must(err)
 		return s
 	}
-	pending, published, theirs := suggest(p), suggest(p), suggest(other)
+	pending, published, declined, theirs := suggest(p), suggest(p), suggest(p), suggest(other)
 	_, err = x.s.DecideSuggestion(x.ctx, published.ID, o["B11"].ID, storage.SuggestionPublished, "", mine.ID, T0)
+	x.must(err)
+	_, err = x.s.DecideSuggestion(x.ctx, declined.ID, o["B11"].ID, storage.SuggestionDeclined, "not now, "+p.FullName, 0, T0)
 	x.must(err)
 
 	// Two broadcasts reach p: one already sent, one still queued.
@@ -854,7 +966,7 @@ func testForgetBroadcasts(x *suite) {
 	for _, d := range claimed {
 		results = append(results, storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: "m"})
 	}
-	x.must(x.s.CompleteDeliveries(x.ctx, results, T0))
+	x.must(x.s.CompleteDeliveries(x.ctx, "inspector", results, T0))
 	queued := x.newBroadcast(o["P1"].ID, storage.ModeDirect, storage.Audience{Private: true})
 	_, err = x.s.BuildOutbox(x.ctx, queued, scope, T0)
 	x.must(err)
@@ -862,17 +974,37 @@ func testForgetBroadcasts(x *suite) {
 	at := T0.Add(time.Hour)
 	x.must(x.s.Forget(x.ctx, p.ID, at))
 
-	if b, err := x.s.Broadcast(x.ctx, mine.ID); err != nil || b.AuthorID != 0 || b.Text != "mine" {
-		x.t.Errorf("the forgotten author's broadcast %+v, %v; want it kept, unsigned", b, err)
+	if b, err := x.s.Broadcast(x.ctx, mine.ID); err != nil || b.AuthorID != 0 || b.Text != "mine" || b.Progress != nil {
+		x.t.Errorf("the forgotten author's broadcast %+v, %v; want it kept, unsigned, without the progress in their chat", b, err)
 	}
-	if s, err := x.s.Suggestion(x.ctx, pending.ID); err != nil || s.AuthorID != 0 || s.Status != storage.SuggestionDeclined ||
-		s.Reason != "" || s.DecidedAt == nil || !s.DecidedAt.Equal(at) {
-		x.t.Errorf("a pending suggestion of a forgotten author %+v, %v; want it declined", s, err)
+	if b, err := x.s.Broadcast(x.ctx, shown.ID); err != nil || b.AuthorID != other.ID || b.Progress != nil {
+		x.t.Errorf("a broadcast with its progress in the forgotten person's chat %+v, %v; want the progress gone", b, err)
 	}
-	if s, err := x.s.Suggestion(x.ctx, published.ID); err != nil || s.AuthorID != 0 || s.Status != storage.SuggestionPublished {
-		x.t.Errorf("a published suggestion of a forgotten author %+v, %v", s, err)
+	if b, err := x.s.Broadcast(x.ctx, kept.ID); err != nil || b.Progress == nil || *b.Progress != theirProgress {
+		x.t.Errorf("another author's broadcast %+v, %v; want its progress kept", b, err)
 	}
-	if s, err := x.s.Suggestion(x.ctx, theirs.ID); err != nil || s.AuthorID != other.ID || s.Status != storage.SuggestionPending {
+	// The suggestions stay for the counts, without a word of what they said.
+	for _, tt := range []struct {
+		name   string
+		id     int64
+		status storage.SuggestionStatus
+		at     time.Time
+	}{
+		{"pending", pending.ID, storage.SuggestionDeclined, at},
+		{"published", published.ID, storage.SuggestionPublished, T0},
+		{"declined", declined.ID, storage.SuggestionDeclined, T0},
+	} {
+		s, err := x.s.Suggestion(x.ctx, tt.id)
+		if err != nil || s.AuthorID != 0 || s.Text != "" || s.Attachments != nil || s.Reason != "" || s.Status != tt.status ||
+			s.Kind != storage.SuggestCall || !s.Solidarity || s.FromOrgID != o["P1"].ID || s.DecidedAt == nil || !s.DecidedAt.Equal(tt.at) {
+			x.t.Errorf("a %s suggestion of a forgotten author %+v, %v; want it anonymous, %s at %v", tt.name, s, err, tt.status, tt.at)
+		}
+	}
+	if s, err := x.s.Suggestion(x.ctx, published.ID); err != nil || s.BroadcastID != mine.ID {
+		x.t.Errorf("a published suggestion of a forgotten author %+v, %v; want its broadcast kept", s, err)
+	}
+	if s, err := x.s.Suggestion(x.ctx, theirs.ID); err != nil || s.AuthorID != other.ID || s.Status != storage.SuggestionPending ||
+		s.Text != other.FullName+", +7 914 765-43-21" || len(s.Attachments) != 1 {
 		x.t.Errorf("another author's suggestion %+v, %v", s, err)
 	}
 	if c, want := x.counts(sent.ID), map[storage.DeliveryStatus]int{storage.DeliverySent: 2}; !reflect.DeepEqual(c, want) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"sort"
 	"sync"
 	"time"
 
@@ -555,6 +556,38 @@ func testDeskPosts(x *suite) {
 	x.wantErr(err, storage.ErrNotFound)
 }
 
+func testTicketPosts(x *suite) {
+	o := x.tree()
+	member, _ := x.register("31101", o["P1"].ID, storage.RoleMember, "")
+	chair, _ := x.register("31102", o["P1"].ID, storage.RoleMember, "")
+	t := x.ask(member, o["P1"].ID, T0, true)
+	u := x.ask(member, o["P1"].ID, T0, true)
+	card := storage.TicketPost{TicketID: t.ID, Platform: storage.Telegram, ChatID: "31102", MessageID: "7", Kind: storage.PostCard, Lang: "en"}
+	answer := storage.TicketPost{TicketID: t.ID, Platform: storage.Telegram, ChatID: "31101", MessageID: "8", Kind: storage.PostKeep, Lang: "ru"}
+	other := storage.TicketPost{TicketID: u.ID, Platform: storage.VK, ChatID: "2000000001", MessageID: "7", Kind: storage.PostDesk, Lang: "ru"}
+	for _, p := range []storage.TicketPost{card, answer, other, card} { // the same message twice is one post
+		x.must(x.s.AddTicketPost(x.ctx, p))
+	}
+	if err := x.s.AddTicketPost(x.ctx, storage.TicketPost{TicketID: t.ID, Platform: "icq", ChatID: "1", MessageID: "1", Kind: storage.PostKeep}); err == nil {
+		x.t.Error("a post on an unknown platform was kept")
+	}
+	got, err := x.s.TakeTicketPosts(x.ctx, t.ID)
+	x.must(err)
+	sort.Slice(got, func(i, k int) bool { return got[i].MessageID < got[k].MessageID })
+	if !reflect.DeepEqual(got, []storage.TicketPost{card, answer}) {
+		x.t.Errorf("taken %+v, want the card and the answer", got)
+	}
+	if again, err := x.s.TakeTicketPosts(x.ctx, t.ID); err != nil || len(again) != 0 {
+		x.t.Errorf("taken twice: %+v, %v", again, err)
+	}
+	// Erasing a person removes the posts in their chats, not the others'.
+	x.must(x.s.AddTicketPost(x.ctx, storage.TicketPost{TicketID: u.ID, Platform: storage.Telegram, ChatID: "31102", MessageID: "9", Kind: storage.PostCard, Lang: "ru"}))
+	x.must(x.s.Forget(x.ctx, chair.ID, T0))
+	if left, err := x.s.TakeTicketPosts(x.ctx, u.ID); err != nil || !reflect.DeepEqual(left, []storage.TicketPost{other}) {
+		x.t.Errorf("after erasing the chair: %+v, %v; want only the desk post", left, err)
+	}
+}
+
 func testDeskOf(x *suite) {
 	o := x.tree()
 	b1 := o["B1"].ID
@@ -595,23 +628,25 @@ func testForgetTickets(x *suite) {
 	other, _ := x.register("32003", o["P1"].ID, storage.RoleMember, "")
 	x.must(x.s.SetResponder(x.ctx, storage.Responder{PersonID: r.ID, OrgID: o["P1"].ID}))
 	photo := []storage.Attachment{{Platform: storage.Telegram, Kind: "photo", FileID: "AgAC"}}
+	// Kept texts lose the name and e-mail address the person registered with.
+	signed := p.FullName + " <" + p.WorkEmail + ">"
 
 	withPhoto := func(keepText bool) storage.Ticket {
 		t, err := x.s.CreateTicket(x.ctx, storage.Ticket{PersonID: p.ID, OrgID: o["P1"].ID, LevelOrgID: o["P1"].ID, Topic: "wages",
-			KeepText: keepText, CreatedAt: T0, DueAt: T0.Add(time.Hour)}, storage.TicketMessage{Text: "private", Attachments: photo})
+			KeepText: keepText, CreatedAt: T0, DueAt: T0.Add(time.Hour)}, storage.TicketMessage{Text: "private, " + signed, Attachments: photo})
 		x.must(err)
 		return t
 	}
 	kept, erased := withPhoto(true), withPhoto(false)
 	theirs := x.ask(other, o["P1"].ID, T0, false)
 	for _, t := range []storage.Ticket{kept, erased, theirs} {
-		x.reply(t.ID, r.ID, false, "answer", T0.Add(time.Minute))
+		x.reply(t.ID, r.ID, false, "answer from "+r.FullName, T0.Add(time.Minute))
 		x.reply(t.ID, t.PersonID, true, "thanks", T0.Add(2*time.Minute))
 	}
 	for _, t := range []storage.Ticket{kept, erased} {
 		_, err := x.s.CloseTicket(x.ctx, t.ID, T0.Add(time.Hour))
 		x.must(err)
-		x.must(x.s.RateTicket(x.ctx, t.ID, 5, "my words"))
+		x.must(x.s.RateTicket(x.ctx, t.ID, 5, "my words, "+p.FullName))
 	}
 
 	pending := x.ask(p, o["P1"].ID, T0, false) // still unanswered when they leave
@@ -634,13 +669,14 @@ func testForgetTickets(x *suite) {
 		}
 		return out
 	}
-	if got, want := thread(kept.ID), []msg{{0, "private", 1}, {r.ID, "answer", 0}, {0, "thanks", 0}}; !reflect.DeepEqual(got, want) {
+	answer := "answer from " + r.FullName
+	if got, want := thread(kept.ID), []msg{{0, "private, *** <***>", 1}, {r.ID, answer, 0}, {0, "thanks", 0}}; !reflect.DeepEqual(got, want) {
 		x.t.Errorf("kept thread %+v, want %+v", got, want)
 	}
 	if got, want := thread(erased.ID), []msg{{0, "", 0}, {r.ID, "", 0}, {0, "", 0}}; !reflect.DeepEqual(got, want) {
 		x.t.Errorf("erased thread %+v, want %+v", got, want)
 	}
-	if got, want := thread(theirs.ID), []msg{{other.ID, "question of " + fmt.Sprint(other.ID), 0}, {r.ID, "answer", 0}, {other.ID, "thanks", 0}}; !reflect.DeepEqual(got, want) {
+	if got, want := thread(theirs.ID), []msg{{other.ID, "question of " + fmt.Sprint(other.ID), 0}, {r.ID, answer, 0}, {other.ID, "thanks", 0}}; !reflect.DeepEqual(got, want) {
 		x.t.Errorf("another member's thread changed: %+v", got)
 	}
 	t, err := x.s.Ticket(x.ctx, erased.ID)
@@ -648,15 +684,16 @@ func testForgetTickets(x *suite) {
 	if t.PersonID != 0 || t.Rating != 5 || t.RatingComment != "" || t.Topic != "wages" || t.OrgID != o["P1"].ID {
 		x.t.Errorf("anonymised ticket %+v, want no person nor comment, rating and topic kept", t)
 	}
-	if t, err := x.s.Ticket(x.ctx, kept.ID); err != nil || t.PersonID != 0 || t.RatingComment != "my words" {
-		x.t.Errorf("anonymised ticket with KeepText %+v, %v; want the comment kept", t, err)
+	if t, err := x.s.Ticket(x.ctx, kept.ID); err != nil || t.PersonID != 0 || t.RatingComment != "my words, ***" {
+		x.t.Errorf("anonymised ticket with KeepText %+v, %v; want the comment kept without the name", t, err)
 	}
 	if t, err := x.s.Ticket(x.ctx, theirs.ID); err != nil || t.PersonID != other.ID {
 		x.t.Errorf("another member's ticket %+v, %v", t, err)
 	}
 
-	// A responder forgotten: their answers stay, unsigned; they answer no
-	// more, and what they had taken is open for others again.
+	// A responder forgotten: their answers stay, unsigned and without their
+	// name; they answer no more, and what they had taken is open for others
+	// again.
 	taken, err := x.s.CreateTicket(x.ctx, storage.Ticket{PersonID: other.ID, OrgID: o["P1"].ID, LevelOrgID: o["P1"].ID,
 		Topic: "wages", CreatedAt: T0, DueAt: T0.Add(time.Hour)}, storage.TicketMessage{Text: "later"})
 	x.must(err)
@@ -666,10 +703,23 @@ func testForgetTickets(x *suite) {
 	if t, err := x.s.Ticket(x.ctx, taken.ID); err != nil || t.Status != storage.TicketOpen || t.AssigneeID != 0 {
 		x.t.Errorf("a ticket taken by a forgotten responder: %+v, %v; want it open and unassigned", t, err)
 	}
-	if got, want := thread(theirs.ID), []msg{{other.ID, "question of " + fmt.Sprint(other.ID), 0}, {0, "answer", 0}, {other.ID, "thanks", 0}}; !reflect.DeepEqual(got, want) {
+	if got, want := thread(theirs.ID), []msg{{other.ID, "question of " + fmt.Sprint(other.ID), 0}, {0, "answer from ***", 0}, {other.ID, "thanks", 0}}; !reflect.DeepEqual(got, want) {
 		x.t.Errorf("thread after the responder's Forget %+v, want %+v", got, want)
 	}
 	if rs, err := x.s.Responders(x.ctx, o["P1"].ID); err != nil || len(rs) != 0 {
 		x.t.Errorf("a forgotten person is still a responder: %+v, %v", rs, err)
+	}
+
+	// A name too short to name anyone is not cut out of other words.
+	short, _ := x.register("32004", o["P1"].ID, storage.RoleMember, "")
+	name := "Ян"
+	_, err = x.s.UpdateProfile(x.ctx, short.ID, storage.ProfilePatch{FullName: &name})
+	x.must(err)
+	amber, err := x.s.CreateTicket(x.ctx, storage.Ticket{PersonID: short.ID, OrgID: o["P1"].ID, LevelOrgID: o["P1"].ID, Topic: "wages",
+		KeepText: true, CreatedAt: T0, DueAt: T0.Add(time.Hour)}, storage.TicketMessage{Text: "Янтарный"})
+	x.must(err)
+	x.must(x.s.Forget(x.ctx, short.ID, T0.Add(72*time.Hour)))
+	if got, want := thread(amber.ID), []msg{{0, "Янтарный", 0}}; !reflect.DeepEqual(got, want) {
+		x.t.Errorf("kept thread of a person with a two-letter name %+v, want %+v", got, want)
 	}
 }

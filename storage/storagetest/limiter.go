@@ -23,10 +23,15 @@ func RunLimiter(t *testing.T, open func(t *testing.T) storage.RateLimiter) {
 		{"InteractiveFirst", testInteractiveFirst},
 		{"WaitEndsWithContext", testRateWaitEndsWithContext},
 		{"KeysIndependent", testRateKeysIndependent},
+		{"AllowRefusesBeyondBurst", testAllowRefusesBeyondBurst},
+		{"CatchUpKeepsTheSchedule", testCatchUpKeepsTheSchedule},
 		{"InvalidRate", func(t *testing.T, ctx context.Context, l storage.RateLimiter) {
 			for _, r := range []storage.Rate{{Period: time.Second}, {PerPeriod: 1}, {PerPeriod: -1, Period: time.Second}} {
 				if err := l.Wait(ctx, "k", r, false); err == nil {
 					t.Errorf("Wait under %+v succeeded", r)
+				}
+				if _, _, err := l.Allow(ctx, "k", r); err == nil {
+					t.Errorf("Allow under %+v succeeded", r)
 				}
 			}
 		}},
@@ -163,5 +168,54 @@ func testRateKeysIndependent(t *testing.T, ctx context.Context, l storage.RateLi
 	defer cancel()
 	if err := l.Wait(wctx, "chat:1", r, true); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("a spent key let a call through: %v", err)
+	}
+}
+
+// Allow lets the burst through at once, then refuses without waiting and
+// says when to come back; the refusal takes nothing, and other keys are
+// untouched. Shares the key space with Wait.
+func testAllowRefusesBeyondBurst(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 1, Period: time.Minute, Burst: 3}
+	for i := range 3 {
+		if ok, _, err := l.Allow(ctx, "ip:1", r); err != nil || !ok {
+			t.Fatalf("call %d of the burst: %v, %v", i+1, ok, err)
+		}
+	}
+	for range 2 {
+		ok, retry, err := l.Allow(ctx, "ip:1", r)
+		if err != nil || ok {
+			t.Fatalf("a call beyond the burst: %v, %v", ok, err)
+		}
+		if retry <= 0 || retry > time.Minute {
+			t.Errorf("retry after %v, want within the minute one call takes", retry)
+		}
+	}
+	if ok, _, err := l.Allow(ctx, "ip:2", r); err != nil || !ok {
+		t.Errorf("another key was refused: %v, %v", ok, err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	defer cancel()
+	if err := l.Wait(wctx, "ip:1", r, false); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait on a key Allow spent: %v", err)
+	}
+}
+
+// A bulk caller late by less than the catch-up takes the slot it missed, so
+// the next slot stays where the schedule put it; one later than that starts
+// the schedule afresh.
+func testCatchUpKeepsTheSchedule(t *testing.T, ctx context.Context, l storage.RateLimiter) {
+	r := storage.Rate{PerPeriod: 5, Period: time.Second, CatchUp: 150 * time.Millisecond} // a slot every 200 ms
+	wait(t, ctx, l, "k", r, true)
+	time.Sleep(300 * time.Millisecond) // the second slot was due 100 ms ago
+	if took := wait(t, ctx, l, "k", r, true); took > 50*time.Millisecond {
+		t.Fatalf("a caller 100 ms late waited %v, want its missed slot at once", took)
+	}
+	if took := wait(t, ctx, l, "k", r, true); took > 170*time.Millisecond {
+		t.Errorf("the slot after a caught-up one came after %v, want it on the schedule, 100 ms on", took)
+	}
+	time.Sleep(600 * time.Millisecond) // the schedule is now 400 ms behind
+	wait(t, ctx, l, "k", r, true)
+	if took := wait(t, ctx, l, "k", r, true); took < 170*time.Millisecond {
+		t.Errorf("after a gap beyond the catch-up the next call came %v on, want a whole interval", took)
 	}
 }

@@ -380,12 +380,41 @@ func testBoardChecks(x *suite) {
 	_, err = x.s.ClaimBoardCheck(x.ctx, 987654, week, T0)
 	x.wantErr(err, storage.ErrNotFound)
 
+	// A reminder that reached nobody gives its check back: the week is not
+	// observed, and a later reminder of it may claim it again. An answered
+	// check stays.
+	earlier := week.AddDate(0, 0, -7)
+	if ok, err := x.s.ClaimBoardCheck(x.ctx, o["P2"].ID, earlier, earlier); err != nil || !ok {
+		x.t.Fatalf("claim: %v, %v", ok, err)
+	}
+	released, err := x.s.ReleaseBoardCheck(x.ctx, o["P2"].ID, earlier)
+	x.must(err)
+	again, err = x.s.ReleaseBoardCheck(x.ctx, o["P2"].ID, earlier)
+	x.must(err)
+	if !released || again {
+		x.t.Errorf("releases of one check: %v then %v, want true then false", released, again)
+	}
+	if cs, err := x.s.BoardChecks(x.ctx, o["P2"], time.Time{}, time.Time{}); err != nil || len(cs) != 0 {
+		x.t.Errorf("checks after the release: %+v, %v; want none", cs, err)
+	}
+	if ok, err := x.s.ClaimBoardCheck(x.ctx, o["P2"].ID, earlier, earlier.Add(time.Hour)); err != nil || !ok {
+		x.t.Errorf("claim after the release: %v, %v; want a new check", ok, err)
+	}
+	_, err = x.s.AnswerBoardCheck(x.ctx, o["P2"].ID, earlier, storage.BoardUpdated, p.ID, earlier.Add(2*time.Hour))
+	x.must(err)
+	if released, err := x.s.ReleaseBoardCheck(x.ctx, o["P2"].ID, earlier); err != nil || released {
+		x.t.Errorf("release of an answered check: %v, %v; want false", released, err)
+	}
+	if cs, err := x.s.BoardChecks(x.ctx, o["P2"], earlier, week); err != nil || len(cs) != 1 || cs[0].Answer != storage.BoardUpdated {
+		x.t.Errorf("the answered check after a release: %+v, %v", cs, err)
+	}
+
 	// Snoozed, then answered: the answer drops the snooze.
 	x.must(x.s.SnoozeBoardCheck(x.ctx, o["P1"].ID, week, T0.AddDate(0, 0, 1)))
 	at := T0.Add(26 * time.Hour)
-	got, err := x.s.AnswerBoardCheck(x.ctx, o["P1"].ID, week, storage.BoardNone, p.ID, T0.Add(25*time.Hour))
+	_, err = x.s.AnswerBoardCheck(x.ctx, o["P1"].ID, week, storage.BoardNone, p.ID, T0.Add(25*time.Hour))
 	x.must(err)
-	got, err = x.s.AnswerBoardCheck(x.ctx, o["P1"].ID, week, storage.BoardUpdated, p.ID, at)
+	got, err := x.s.AnswerBoardCheck(x.ctx, o["P1"].ID, week, storage.BoardUpdated, p.ID, at)
 	x.must(err)
 	want := storage.BoardCheck{OrgID: o["P1"].ID, Week: week, RemindedAt: T0.Add(time.Second), Answer: storage.BoardUpdated,
 		AnsweredBy: p.ID, AnsweredAt: &at}

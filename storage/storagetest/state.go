@@ -34,6 +34,8 @@ func RunState(t *testing.T, open func(t *testing.T) storage.State) {
 		{"LockExcludes", testLockExcludes},
 		{"LockWaitEndsWithContext", testLockWaitEndsWithContext},
 		{"LockExpiresAndUnlocksByToken", testLockExpiresAndUnlocksByToken},
+		{"AdmitClaimsLocksAndReads", testAdmitClaimsLocksAndReads},
+		{"AdmitWaitsForTheChat", testAdmitWaitsForTheChat},
 		{"Ping", func(t *testing.T, ctx context.Context, s storage.State) {
 			if err := s.Ping(ctx); err != nil {
 				t.Fatal(err)
@@ -255,5 +257,89 @@ func testLockExpiresAndUnlocksByToken(t *testing.T, ctx context.Context, s stora
 	}
 	if err := last(ctx); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func admit(t *testing.T, ctx context.Context, s storage.State, update, chat, read string) storage.Admitted {
+	t.Helper()
+	got, err := s.Admit(ctx, storage.Admission{Claim: update, ClaimTTL: longTTL, Lock: chat, LockTTL: longTTL, Read: read})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if (got.Leave != nil) != (got.Result == storage.ClaimNew) {
+		t.Fatalf("Admit(%q) = %v with leave %v", update, got.Result, got.Leave != nil)
+	}
+	return got
+}
+
+func testAdmitClaimsLocksAndReads(t *testing.T, ctx context.Context, s storage.State) {
+	if err := s.Save(ctx, "conv:1", []byte("step"), longTTL); err != nil {
+		t.Fatal(err)
+	}
+	in := admit(t, ctx, s, "u1", "chat:1", "conv:1")
+	if in.Result != storage.ClaimNew || !in.Found || string(in.Value) != "step" {
+		t.Fatalf("first admission %+v", in)
+	}
+	// The same update again while it runs, then once it is done.
+	if again := admit(t, ctx, s, "u1", "chat:2", ""); again.Result != storage.ClaimBusy {
+		t.Fatalf("a redelivery while it runs: %v, want busy", again.Result)
+	}
+	if err := in.Leave(ctx, true, longTTL); err != nil {
+		t.Fatal(err)
+	}
+	if again := admit(t, ctx, s, "u1", "chat:1", ""); again.Result != storage.ClaimDone {
+		t.Fatalf("a redelivery once done: %v, want done", again.Result)
+	}
+	// A failed update is given back: its retry runs, without a value to read.
+	failed := admit(t, ctx, s, "u2", "chat:1", "conv:none")
+	if failed.Result != storage.ClaimNew || failed.Found {
+		t.Fatalf("admission %+v; want new, nothing read", failed)
+	}
+	if err := failed.Leave(ctx, false, longTTL); err != nil {
+		t.Fatal(err)
+	}
+	retry := admit(t, ctx, s, "u2", "chat:1", "")
+	if retry.Result != storage.ClaimNew {
+		t.Fatalf("a retry after a failure: %v, want new", retry.Result)
+	}
+	if err := retry.Leave(ctx, true, longTTL); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testAdmitWaitsForTheChat(t *testing.T, ctx context.Context, s storage.State) {
+	first := admit(t, ctx, s, "u1", "chat:1", "")
+	var secondIn atomic.Bool
+	done := make(chan storage.Admitted)
+	go func() {
+		got, err := s.Admit(ctx, storage.Admission{Claim: "u2", ClaimTTL: longTTL, Lock: "chat:1", LockTTL: longTTL})
+		if err != nil {
+			t.Error(err)
+		}
+		secondIn.Store(true)
+		done <- got
+	}()
+	time.Sleep(shortTTL)
+	if secondIn.Load() {
+		t.Fatal("a second update of the chat got in while the first ran")
+	}
+	// Another chat is not held up.
+	other := admit(t, ctx, s, "u3", "chat:2", "")
+	if err := other.Leave(ctx, true, longTTL); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Leave(ctx, true, longTTL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case second := <-done:
+		if second.Result != storage.ClaimNew {
+			t.Fatalf("the waiting update: %v", second.Result)
+		}
+		if err := second.Leave(ctx, true, longTTL); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(lockWaits):
+		t.Fatal("the waiting update never got in")
 	}
 }

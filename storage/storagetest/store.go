@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -105,9 +106,12 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ReimportUnchanged", testReimportUnchanged},
 		{"ImportMoveAndRename", testImportMoveAndRename},
 		{"ImportKeepsAbsentOrgs", testImportKeepsAbsentOrgs},
+		{"ImportLargestMemberCount", testImportLargestMemberCount},
 		{"ImportConcurrent", testImportConcurrent},
 		{"OrgContainsOnPaths", testOrgContains},
 		{"ChildOrgsByRussianName", testChildOrgsByName},
+		{"SearchOrgs", testSearchOrgs},
+		{"OrgPeople", testOrgPeople},
 		{"Invites", testInvites},
 		{"RegisterPending", testRegisterPending},
 		{"RegisterWithInvite", testRegisterWithInvite},
@@ -138,12 +142,18 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"OverdueTickets", testOverdueTickets},
 		{"Responders", testResponders},
 		{"DeskPosts", testDeskPosts},
+		{"TicketPosts", testTicketPosts},
 		{"DeskOf", testDeskOf},
 		{"ForgetTickets", testForgetTickets},
 		{"BuildOutbox", testBuildOutbox},
+		{"StreamOutbox", testStreamOutbox},
+		{"BuildExclusive", testBuildExclusive},
+		{"FailBuild", testFailBuild},
+		{"OutboxAfterImport", testOutboxAfterImport},
 		{"ClaimOrder", testClaimOrder},
 		{"ClaimConcurrently", testClaimConcurrently},
 		{"LeaseExpiry", testLeaseExpiry},
+		{"RenewDeliveries", testRenewDeliveries},
 		{"CompleteDeliveries", testCompleteDeliveries},
 		{"FinishBroadcasts", testFinishBroadcasts},
 		{"CancelBroadcast", testCancelBroadcast},
@@ -166,6 +176,14 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"JobRuns", testJobRuns},
 		{"ForgetMonitoring", testForgetMonitoring},
 		{"BoundChats", testBoundChats},
+		{"SignInLinks", testSignInLinks},
+		{"StartSession", testStartSession},
+		{"StartSessionRace", testStartSessionRace},
+		{"SessionState", testSessionState},
+		{"EndSession", testEndSession},
+		{"ConsoleStaff", testConsoleStaff},
+		{"Audit", testAudit},
+		{"ForgetConsole", testForgetConsole},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -280,6 +298,14 @@ func testImportRejects(x *suite) {
 		{"child of a primary", []storage.OrgInput{line(branch("X", "P1"))}, "bad.yaml:2"},
 		{"primary with stored children", []storage.OrgInput{line(storage.OrgInput{Code: "B11", Name: "Sub-branch", ParentCode: "B1", Level: storage.LevelPrimary})}, "bad.yaml:2"},
 		{"cycle", []storage.OrgInput{line(branch("B1", "B11"))}, "bad.yaml:2: parent cycle: B1 -> B11 -> B1"},
+		{"code in another case", []storage.OrgInput{line(branch("b1", "U"))}, `bad.yaml:2: code "b1" differs only in case from "B1" in the database`},
+		{"second union", []storage.OrgInput{line(storage.OrgInput{Code: "U2", Name: "Union 2", Level: storage.LevelUnion})},
+			`bad.yaml:2: second union "U2": the tree has one root, the union "U" in the database`},
+		{"bidi control in name", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "School \u202e5", ParentCode: "U", Level: storage.LevelBranch})},
+			`bad.yaml:2: name of "X" contains the invisible character U+202E`},
+		// 10^12 is no INTEGER on PostgreSQL: refused before the driver sees it.
+		{"member count beyond 32 bits", []storage.OrgInput{line(storage.OrgInput{Code: "X", Name: "X", ParentCode: "U", Level: storage.LevelBranch, MemberCount: 1_000_000_000_000})},
+			`bad.yaml:2: member count 1000000000000 for "X" is above 2147483647`},
 	}
 	for _, tt := range tests {
 		_, err := x.s.ImportOrgs(x.ctx, append([]storage.OrgInput{good}, tt.extra...), T0.Add(time.Hour))
@@ -372,6 +398,18 @@ func testImportKeepsAbsentOrgs(x *suite) {
 	}
 	if want := before["B1"].Path + fmt.Sprint(p9.ID) + "/"; p9.Path != want || p9.ParentID != before["B1"].ID {
 		x.t.Errorf("P9 path %q parent %d, want %q", p9.Path, p9.ParentID, want)
+	}
+}
+
+// The largest member count the import accepts fits every database.
+func testImportLargestMemberCount(x *suite) {
+	x.tree()
+	_, err := x.s.ImportOrgs(x.ctx, []storage.OrgInput{
+		{Code: "BIG", Name: "Big branch", ParentCode: "U", Level: storage.LevelBranch, MemberCount: storage.MaxMemberCount, Source: "big.yaml:1"},
+	}, T0)
+	x.must(err)
+	if got := x.orgs()["BIG"].MemberCount; got != storage.MaxMemberCount {
+		x.t.Errorf("member count %d stored, want %d", got, storage.MaxMemberCount)
 	}
 }
 
@@ -789,7 +827,7 @@ func testForget(x *suite) {
 	if cons, err := x.s.Consents(x.ctx, p.ID); err != nil || len(cons) != 1 {
 		x.t.Errorf("consents after Forget: %+v, %v; want kept", cons, err)
 	}
-	leaders, err := x.s.Leaders(x.ctx, o["B1"].ID, storage.RolesFor(storage.ActApprove))
+	leaders, err := x.s.Leaders(x.ctx, o["B1"].ID, access.RolesFor(access.ActApprove))
 	x.must(err)
 	if len(leaders) != 0 {
 		x.t.Errorf("an erased chair is still a leader: %+v", leaders)
@@ -814,6 +852,16 @@ func testAccounts(x *suite) {
 	if len(accs) != 2 || accs[0].Platform != storage.VK || accs[1].Platform != storage.Telegram {
 		x.t.Fatalf("accounts %+v, want VK (seen last) first", accs)
 	}
+	c, err := x.s.Caller(x.ctx, storage.VK, "vk9001")
+	x.must(err)
+	if c.Person != p || c.Account != accs[0] || !c.SeenLast {
+		x.t.Errorf("Caller(VK) = %+v; want %+v, %+v, seen last", c, p, accs[0])
+	}
+	if c, err := x.s.Caller(x.ctx, storage.Telegram, "9001"); err != nil || c.SeenLast || c.Account != accs[1] {
+		x.t.Errorf("Caller(Telegram) = %+v, %v; want the older account, not seen last", c, err)
+	}
+	_, err = x.s.Caller(x.ctx, storage.VK, "nobody")
+	x.wantErr(err, storage.ErrNotFound)
 
 	blockedAt := T0.Add(2 * time.Minute)
 	x.must(x.s.MarkBlocked(x.ctx, storage.VK, "vk9001", blockedAt))
@@ -914,7 +962,7 @@ func testLeaders(x *suite) {
 	_, err = x.s.UseLinkCode(x.ctx, "lc", storage.VK, "vk12002", T0.Add(time.Minute))
 	x.must(err)
 
-	got, err := x.s.Leaders(x.ctx, b1, storage.RolesFor(storage.ActApprove))
+	got, err := x.s.Leaders(x.ctx, b1, access.RolesFor(access.ActApprove))
 	x.must(err)
 	if len(got) != 2 || got[0].Person.ID != chair.ID || got[1].Person.ID != info.ID {
 		x.t.Fatalf("leaders %+v, want the chair then the infoworker", got)
@@ -930,7 +978,7 @@ func testLeaders(x *suite) {
 	if len(chairs) != 1 || chairs[0].Person.ID != chair.ID {
 		x.t.Errorf("chairs of B1: %+v", chairs)
 	}
-	none, err := x.s.Leaders(x.ctx, o["P2"].ID, storage.RolesFor(storage.ActApprove))
+	none, err := x.s.Leaders(x.ctx, o["P2"].ID, access.RolesFor(access.ActApprove))
 	x.must(err)
 	if len(none) != 0 {
 		x.t.Errorf("leaders of P2: %+v", none)

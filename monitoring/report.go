@@ -1,0 +1,343 @@
+package monitoring
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/unionhub/unionhub/access"
+	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/surveys"
+)
+
+// Period is a reporting period: a calendar year ("2026") or month
+// ("2026-03") in the reported org's time zone.
+type Period struct {
+	Name     string
+	From, To time.Time
+}
+
+// periodRule says which periods there are.
+const periodRule = "use a year (2026) or a month (2026-03)"
+
+// ParsePeriod reads "2026" or "2026-03" in loc.
+func ParsePeriod(s string, loc *time.Location) (Period, error) {
+	if y, err := strconv.Atoi(s); err == nil && len(s) == 4 {
+		from := time.Date(y, 1, 1, 0, 0, 0, 0, loc)
+		return Period{Name: s, From: from, To: from.AddDate(1, 0, 0)}, nil
+	}
+	if t, err := time.ParseInLocation("2006-01", s, loc); err == nil {
+		return Period{Name: s, From: t, To: t.AddDate(0, 1, 0)}, nil
+	}
+	return Period{}, fmt.Errorf("period %q: %s", s, periodRule)
+}
+
+// Previous is the period of the same length just before p.
+func (p Period) Previous() Period {
+	if len(p.Name) == 4 {
+		return Period{Name: strconv.Itoa(p.From.Year() - 1), From: p.From.AddDate(-1, 0, 0), To: p.From}
+	}
+	from := p.From.AddDate(0, -1, 0)
+	return Period{Name: from.Format("2006-01"), From: from, To: p.From}
+}
+
+// OrgReport is one surveyed organisation's standing against the norms.
+type OrgReport struct {
+	Code     string           `json:"code"`
+	Name     string           `json:"name"`
+	Members  int              `json:"members"`
+	Answered bool             `json:"answered"`
+	Results  []surveys.Result `json:"results"`
+	Passed   int              `json:"passed"`
+	Failed   int              `json:"failed"`
+	NoData   int              `json:"no_data"`
+	// PrevPassed is Passed in the previous period, -1 when the org was not
+	// surveyed then.
+	PrevPassed int `json:"prev_passed"`
+}
+
+// Percent is the share of norms passed; a norm without data counts as not
+// passed, so silence never looks like compliance.
+func (o OrgReport) Percent() float64 {
+	if n := len(o.Results); n > 0 {
+		return 100 * float64(o.Passed) / float64(n)
+	}
+	return 0
+}
+
+// NormSummary counts a norm's outcomes over the subtree.
+type NormSummary struct {
+	Norm       string `json:"norm"`
+	Passed     int    `json:"passed"`
+	Failed     int    `json:"failed"`
+	NoData     int    `json:"no_data"`
+	PrevPassed int    `json:"prev_passed"`
+	PrevFailed int    `json:"prev_failed"`
+}
+
+// Report is the programme's indicators for a subtree and period.
+type Report struct {
+	Org      string `json:"org"`
+	Period   string `json:"period"`
+	Previous string `json:"previous_period"`
+	// Surveyed counts the orgs asked to answer (or reminded about their
+	// board) in the period, Answered those that submitted a survey.
+	Surveyed         int           `json:"surveyed"`
+	Answered         int           `json:"answered"`
+	ResponseRate     float64       `json:"response_rate"`
+	PrevResponseRate float64       `json:"prev_response_rate"`
+	Norms            []NormSummary `json:"norms"`
+	// Orgs are the surveyed orgs, worst first.
+	Orgs []OrgReport `json:"orgs"`
+}
+
+// orgFacts is what one period says about one org.
+type orgFacts struct {
+	facts surveys.Facts
+	// targeted: a survey of the period asked the org; answered: it
+	// confirmed its answers to one.
+	targeted, answered bool
+}
+
+// Report evaluates every surveyed org of under's subtree in the period,
+// with the previous period for the trend, as the operator reads it: the
+// command line may read any subtree.
+func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Report, error) {
+	st, defs := s.store, s.surveys
+	r := Report{Org: under.Code, Period: p.Name, Previous: p.Previous().Name}
+	orgs, err := st.Orgs(ctx)
+	if err != nil {
+		return r, fmt.Errorf("list orgs: %w", err)
+	}
+	byID := map[int64]storage.Org{}
+	for _, o := range orgs {
+		byID[o.ID] = o
+	}
+	now, err := monitoringFacts(ctx, st, defs, under, byID, p)
+	if err != nil {
+		return r, err
+	}
+	before, err := monitoringFacts(ctx, st, defs, under, byID, p.Previous())
+	if err != nil {
+		return r, err
+	}
+	targets, err := targetsFor(ctx, st, byID, p.Name)
+	if err != nil {
+		return r, err
+	}
+	prevTargets, err := targetsFor(ctx, st, byID, p.Previous().Name)
+	if err != nil {
+		return r, err
+	}
+	sums := map[string]*NormSummary{}
+	for _, n := range surveys.Norms {
+		r.Norms = append(r.Norms, NormSummary{Norm: n})
+	}
+	for i := range r.Norms {
+		sums[r.Norms[i].Norm] = &r.Norms[i]
+	}
+	prevAnswered, prevTargeted := 0, 0
+	for id, f := range before {
+		if f.targeted {
+			prevTargeted++
+		}
+		if f.answered {
+			prevAnswered++
+		}
+		for _, res := range surveys.Evaluate(f.facts, prevTargets(byID[id])) {
+			switch {
+			case res.Known && res.Pass:
+				sums[res.Norm].PrevPassed++
+			case res.Known:
+				sums[res.Norm].PrevFailed++
+			}
+		}
+	}
+	r.PrevResponseRate = rate(prevAnswered, prevTargeted)
+	for id, f := range now {
+		o := byID[id]
+		om := OrgReport{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,
+			Results: surveys.Evaluate(f.facts, targets(o))}
+		for _, res := range om.Results {
+			switch {
+			case !res.Known:
+				om.NoData++
+				sums[res.Norm].NoData++
+			case res.Pass:
+				om.Passed++
+				sums[res.Norm].Passed++
+			default:
+				om.Failed++
+				sums[res.Norm].Failed++
+			}
+		}
+		if pf, ok := before[id]; ok {
+			om.PrevPassed = 0
+			for _, res := range surveys.Evaluate(pf.facts, prevTargets(o)) {
+				if res.Known && res.Pass {
+					om.PrevPassed++
+				}
+			}
+		}
+		if f.targeted {
+			r.Surveyed++
+		}
+		if f.answered {
+			r.Answered++
+		}
+		r.Orgs = append(r.Orgs, om)
+	}
+	r.ResponseRate = rate(r.Answered, r.Surveyed)
+	sort.Slice(r.Orgs, func(i, k int) bool {
+		a, b := r.Orgs[i], r.Orgs[k]
+		if a.Percent() != b.Percent() {
+			return a.Percent() < b.Percent()
+		}
+		return a.Code < b.Code
+	})
+	return r, nil
+}
+
+func rate(n, of int) float64 {
+	if of == 0 {
+		return 0
+	}
+	return float64(int(1000*float64(n)/float64(of)+0.5)) / 10
+}
+
+// monitoringFacts gathers, per surveyed org of the subtree, its answers to
+// the newest run of the period and its weekly board checks.
+func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]orgFacts, error) {
+	out := map[int64]orgFacts{}
+	fact := func(id int64) orgFacts {
+		f, ok := out[id]
+		if !ok {
+			o := byID[id]
+			f = orgFacts{facts: surveys.Facts{Level: o.Level, Members: o.MemberCount, Answers: map[string]string{}}}
+		}
+		return f
+	}
+	runs, err := st.SurveyRuns(ctx, "")
+	if err != nil {
+		return nil, fmt.Errorf("list survey runs: %w", err)
+	}
+	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
+	defOf := map[string]surveys.Survey{}
+	for _, d := range defs {
+		defOf[d.ID] = d
+	}
+	// An org's facts come from the newest run of the period it answered,
+	// else it counts as asked and silent: a newer run it has not answered
+	// yet never hides answers it gave.
+	for _, run := range runs {
+		sv, known := defOf[run.SurveyID]
+		if !known || run.FiredFor.Before(p.From) || !run.FiredFor.Before(p.To) {
+			continue
+		}
+		targets, err := st.SurveyTargets(ctx, run.ID)
+		if err != nil {
+			return nil, fmt.Errorf("list targets of run %d: %w", run.ID, err)
+		}
+		for _, t := range targets {
+			o, ok := byID[t.OrgID]
+			if !ok || !under.Contains(o) || out[t.OrgID].answered {
+				continue
+			}
+			f := fact(t.OrgID)
+			f.targeted = true
+			if t.SubmittedAt != nil {
+				list, err := st.SurveyAnswers(ctx, run.ID, t.OrgID)
+				if err != nil {
+					return nil, fmt.Errorf("load answers of run %d: %w", run.ID, err)
+				}
+				given := map[string]string{}
+				for _, a := range list {
+					given[a.QuestionID] = a.Value
+				}
+				f.facts.Answers = sv.IndicatorAnswers(given)
+				f.answered = true
+			}
+			out[t.OrgID] = f
+		}
+	}
+	checks, err := st.BoardChecks(ctx, under, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("list board checks: %w", err)
+	}
+	// A check exists only for a reminder that reached someone.
+	for _, c := range checks {
+		f := fact(c.OrgID)
+		f.facts.BoardWeeks++
+		if c.Answer != "" {
+			f.facts.BoardAnswered++
+		}
+		if c.Compliant() {
+			f.facts.BoardUpdated++
+		}
+		out[c.OrgID] = f
+	}
+	return out, nil
+}
+
+// targetsFor returns, per org, the period's targets set for it or for the
+// nearest org above it that has one, norm by norm.
+func targetsFor(ctx context.Context, st Store, byID map[int64]storage.Org, period string) (func(storage.Org) map[string]float64, error) {
+	list, err := st.Targets(ctx, period)
+	if err != nil {
+		return nil, fmt.Errorf("list targets: %w", err)
+	}
+	set := map[int64]map[string]float64{}
+	for _, t := range list {
+		if set[t.OrgID] == nil {
+			set[t.OrgID] = map[string]float64{}
+		}
+		set[t.OrgID][t.Indicator] = t.Value
+	}
+	return func(o storage.Org) map[string]float64 {
+		out := map[string]float64{}
+		for id := o.ID; id != 0; id = byID[id].ParentID {
+			for norm, v := range set[id] {
+				if _, ok := out[norm]; !ok {
+					out[norm] = v
+				}
+			}
+			if _, ok := byID[id]; !ok {
+				break
+			}
+		}
+		return out
+	}, nil
+}
+
+// ReportOrg finds, by code, an organisation whose monitoring the actor
+// reads: storage.ErrNotFound for an unknown code, access.ErrForbidden for
+// one beside or above theirs.
+func (s *Service) ReportOrg(ctx context.Context, by access.Actor, code string) (storage.Org, error) {
+	org, err := s.store.OrgByCode(ctx, code)
+	if err != nil {
+		return org, fmt.Errorf("load org %q: %w", code, err)
+	}
+	if !by.Can(access.ActMonitoring, org) {
+		return org, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
+	}
+	return org, nil
+}
+
+// ReportFor is the report of org's subtree that the actor may read: for a
+// period named "2026" or "2026-03" in the org's time zone, or "" for the
+// current year there.
+func (s *Service) ReportFor(ctx context.Context, by access.Actor, org storage.Org, period string) (Report, error) {
+	if !by.Can(access.ActMonitoring, org) {
+		return Report{}, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
+	}
+	if period == "" {
+		period = strconv.Itoa(s.clock().In(zone(org)).Year())
+	}
+	p, err := ParsePeriod(period, zone(org))
+	if err != nil {
+		return Report{}, &InvalidError{Field: "period", Value: period, Rule: periodRule}
+	}
+	return s.Report(ctx, org, p)
+}
