@@ -59,25 +59,53 @@ redis.call("SET", KEYS[1], string.format("%d", next), "PX", math.floor((next - n
 return {1, math.max(0, tat - now - lead)}
 `)
 
+// callKind is how a call takes its slot.
+type callKind int
+
+const (
+	// callNow goes at once within the burst or not at all (Allow).
+	callNow callKind = iota
+	// callReply waits for its slot, ahead of any bulk call.
+	callReply
+	// callBulk waits for its slot, one at a time.
+	callBulk
+)
+
+func kindOf(bulk bool) callKind {
+	if bulk {
+		return callBulk
+	}
+	return callReply
+}
+
 // schedule is r's GCRA for a kind of call: the interval between slots, how
 // far ahead of now a slot may be taken, and how long before its slot a
-// call may go. An interactive call goes at once within its burst. A bulk
-// call takes its slot up to an interval ahead and then waits for it: the
-// next slot is always taken before it is due, so a caller that wakes late
-// does not leave it unused.
-func schedule(r storage.Rate, bulk bool) (interval, ahead, lead time.Duration) {
+// call may go. A call that may not wait goes at once within its burst. A
+// bulk call takes its slot up to an interval ahead and then waits for it:
+// the next slot is always taken before it is due, so a caller that wakes
+// late does not leave it unused. A reply may take a slot further ahead than
+// bulk calls ever reach (their slightly longer interval, see the engine's
+// underCap, included), so it never starves behind them: it waits at most
+// for the slots bulk calls already hold.
+func schedule(r storage.Rate, kind callKind) (interval, ahead, lead time.Duration) {
 	interval = max(r.Period/time.Duration(r.PerPeriod), time.Microsecond)
-	lead = interval * time.Duration(tolerance(r, bulk)-1)
-	if bulk {
+	switch kind {
+	case callBulk:
+		lead = interval * time.Duration(tolerance(r, true)-1)
 		return interval, lead + interval, lead
+	case callReply:
+		lead = interval * time.Duration(tolerance(r, false)-1)
+		return interval, lead + 3*interval, lead
+	default:
+		lead = interval * time.Duration(tolerance(r, false)-1)
+		return interval, lead, lead
 	}
-	return interval, lead, lead
 }
 
 // take asks Redis for a slot under r on key: taken, the call goes after
 // wait; otherwise it asks again after wait.
-func (c *Client) take(ctx context.Context, key string, r storage.Rate, bulk bool) (bool, time.Duration, error) {
-	interval, ahead, lead := schedule(r, bulk)
+func (c *Client) take(ctx context.Context, key string, r storage.Rate, kind callKind) (bool, time.Duration, error) {
+	interval, ahead, lead := schedule(r, kind)
 	res, err := gcraScript.Run(ctx, c.rdb, []string{c.prefix + rateNS + key},
 		interval.Microseconds(), ahead.Microseconds(), lead.Microseconds(), r.CatchUp.Microseconds()).Int64Slice()
 	if err != nil {
@@ -95,7 +123,7 @@ func (c *Client) Wait(ctx context.Context, key string, r storage.Rate, bulk bool
 	if err := checkRate(r); err != nil {
 		return fmt.Errorf("wait for %s: %w", key, err)
 	}
-	if err := waitTurn(ctx, r, time.Now, func() (bool, time.Duration, error) { return c.take(ctx, key, r, bulk) }); err != nil {
+	if err := waitTurn(ctx, r, time.Now, func() (bool, time.Duration, error) { return c.take(ctx, key, r, kindOf(bulk)) }); err != nil {
 		return fmt.Errorf("wait for %s: %w", key, err)
 	}
 	return nil
@@ -129,7 +157,7 @@ func (c *Client) Allow(ctx context.Context, key string, r storage.Rate) (bool, t
 	if err := checkRate(r); err != nil {
 		return false, 0, fmt.Errorf("allow %s: %w", key, err)
 	}
-	ok, wait, err := c.take(ctx, key, r, false)
+	ok, wait, err := c.take(ctx, key, r, callNow)
 	if err != nil {
 		return false, 0, fmt.Errorf("allow %s: %w", key, err)
 	}
@@ -145,7 +173,7 @@ func (m *Memory) Allow(_ context.Context, key string, r storage.Rate) (bool, tim
 	if err := checkRate(r); err != nil {
 		return false, 0, fmt.Errorf("allow %s: %w", key, err)
 	}
-	if ok, wait := m.take(rateNS+key, r, false); !ok {
+	if ok, wait := m.take(rateNS+key, r, callNow); !ok {
 		return false, wait, nil
 	}
 	return true, 0, nil
@@ -158,7 +186,7 @@ func (m *Memory) Wait(ctx context.Context, key string, r storage.Rate, bulk bool
 		return fmt.Errorf("wait for %s: %w", key, err)
 	}
 	err := waitTurn(ctx, r, m.now, func() (bool, time.Duration, error) {
-		ok, wait := m.take(rateNS+key, r, bulk)
+		ok, wait := m.take(rateNS+key, r, kindOf(bulk))
 		return ok, wait, nil
 	})
 	if err != nil {
@@ -168,8 +196,8 @@ func (m *Memory) Wait(ctx context.Context, key string, r storage.Rate, bulk bool
 }
 
 // take is gcraScript on the Memory's clock.
-func (m *Memory) take(key string, r storage.Rate, bulk bool) (bool, time.Duration) {
-	interval, ahead, lead := schedule(r, bulk)
+func (m *Memory) take(key string, r storage.Rate, kind callKind) (bool, time.Duration) {
+	interval, ahead, lead := schedule(r, kind)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
