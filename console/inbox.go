@@ -90,6 +90,8 @@ type inboxData struct {
 	// Since is the newest message when the page was made: the live notice
 	// announces what comes after it.
 	Since int64
+	// ByOrgHint tells what an org's link in a row does.
+	ByOrgHint string
 }
 
 // inboxRow is a question in the list.
@@ -161,7 +163,7 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 		return err
 	}
 	q := rq.URL.Query()
-	d := inboxData{Overdue: f.Overdue, Mine: f.Mine, Since: since,
+	d := inboxData{Overdue: f.Overdue, Mine: f.Mine, Since: since, ByOrgHint: rq.T("console.inbox_by_org"),
 		Filtered: f.Under != 0 || f.Topic != "" || f.Overdue || f.Mine || q.Get("status") != ""}
 	for _, o := range orgs {
 		d.Orgs = append(d.Orgs, filterOption{Value: strconv.FormatInt(o.ID, 10), Label: o.Name, Selected: o.ID == f.Under})
@@ -178,6 +180,8 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 		d.Topics = append(d.Topics, filterOption{Value: t.ID, Label: topicName(rq, settings, t.ID), Selected: t.ID == f.Topic})
 	}
 	now := c.clock()
+	// Loading a zone reads a file: once per zone a page.
+	zones := map[string]*time.Location{}
 	for i, t := range tickets {
 		if i == inboxPageSize {
 			next := url.Values{}
@@ -188,11 +192,15 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 			d.Older = "/inbox?" + next.Encode()
 			break
 		}
-		org := names.org(t.OrgID)
-		row := inboxRow{ID: t.ID, Topic: topicName(rq, settings, t.Topic), Org: org.Name,
-			Age: rq.T("console.inbox_ago", "Span", span(rq, now.Sub(t.CreatedAt))), Asked: t.CreatedAt.In(zoneOf(org)).Format("02.01.2006 15:04"),
-			Status: rq.T(ticketStatusKey(t)), TakenBy: names.person(t.AssigneeID)}
-		row.Clock, row.Late = slaClock(rq, t, now)
+		zone, ok := zones[t.Org.TimeZone]
+		if !ok {
+			zone = zoneOf(t.Org)
+			zones[t.Org.TimeZone] = zone
+		}
+		row := inboxRow{ID: t.ID, Topic: topicName(rq, settings, t.Topic), Org: t.Org.Name,
+			Age: rq.T("console.inbox_ago", "Span", span(rq, now.Sub(t.CreatedAt))), Asked: t.CreatedAt.In(zone).Format("02.01.2006 15:04"),
+			Status: rq.T(ticketStatusKey(t.Ticket)), TakenBy: names.person(t.AssigneeID)}
+		row.Clock, row.Late = slaClock(rq, t.Ticket, now)
 		byOrg := url.Values{"org": {strconv.FormatInt(t.OrgID, 10)}}
 		if s := q.Get("status"); s != "" {
 			byOrg.Set("status", s)

@@ -472,8 +472,8 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 	}
 	var kb bot.Keyboard
 	for _, t := range visible {
-		b.WriteString("\n" + h.ticketLine(s, t))
-		if reachable, err := h.Hotline.MemberReachable(ctx, t); err != nil {
+		b.WriteString("\n" + h.ticketLine(s, t.Ticket))
+		if reachable, err := h.Hotline.MemberReachable(ctx, t.Ticket); err != nil {
 			return err
 		} else if !reachable {
 			b.WriteString(" " + s.t("ticket.unreachable_mark"))

@@ -130,7 +130,7 @@ func (s *Service) inboxQuery(ctx context.Context, by access.Actor, f InboxFilter
 
 // Inbox lists a page of the tickets the actor may answer, as f narrows
 // them; one who may answer none gets access.ErrForbidden.
-func (s *Service) Inbox(ctx context.Context, by access.Actor, f InboxFilter) ([]storage.Ticket, error) {
+func (s *Service) Inbox(ctx context.Context, by access.Actor, f InboxFilter) ([]storage.InboxTicket, error) {
 	q, err := s.inboxQuery(ctx, by, f)
 	if err != nil {
 		return nil, err

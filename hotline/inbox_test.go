@@ -11,7 +11,7 @@ import (
 	"github.com/unionhub/unionhub/storage"
 )
 
-func ids(ts []storage.Ticket) []int64 {
+func ids(ts []storage.InboxTicket) []int64 {
 	var out []int64
 	for _, t := range ts {
 		out = append(out, t.ID)

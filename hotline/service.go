@@ -38,7 +38,7 @@ type Store interface {
 	Ticket(ctx context.Context, id int64) (storage.Ticket, error)
 	TicketsOf(ctx context.Context, personID int64) ([]storage.Ticket, error)
 	FindTickets(ctx context.Context, q storage.TicketQuery) ([]storage.Ticket, error)
-	InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage.Ticket, error)
+	InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage.InboxTicket, error)
 	CountInbox(ctx context.Context, q storage.InboxQuery) (int, error)
 	InboxEvents(ctx context.Context, scopes []storage.AnswerScope, afterID int64, limit int) ([]storage.InboxEvent, error)
 	LastTicketMessage(ctx context.Context) (int64, error)

@@ -149,6 +149,12 @@ type InboxQuery struct {
 	Limit int
 }
 
+// InboxTicket is a ticket of the inbox with its member's organisation.
+type InboxTicket struct {
+	Ticket
+	Org Org
+}
+
 // InboxEvent is a member's message on a ticket: a new question (First) or
 // a reply to its thread.
 type InboxEvent struct {
@@ -169,7 +175,7 @@ type TicketStore interface {
 	// FindTickets lists the tickets q selects, oldest first.
 	FindTickets(ctx context.Context, q TicketQuery) ([]Ticket, error)
 	// InboxTickets lists the tickets q selects, a page at a time.
-	InboxTickets(ctx context.Context, q InboxQuery) ([]Ticket, error)
+	InboxTickets(ctx context.Context, q InboxQuery) ([]InboxTicket, error)
 	// CountInbox counts the tickets q selects, up to its Limit (any
 	// positive number), After aside: a count that stops early stays cheap
 	// over a large tree.

@@ -69,7 +69,7 @@ func BenchmarkInbox(b *testing.B) {
 				if bc.count {
 					n, err = db.CountInbox(ctx, q)
 				} else {
-					var page []storage.Ticket
+					var page []storage.InboxTicket
 					page, err = db.InboxTickets(ctx, q)
 					n = len(page)
 				}

@@ -76,7 +76,7 @@ func (db *DB) inboxFrom(q storage.InboxQuery) (string, []any, error) {
 
 // InboxTickets lists a page of the tickets q selects, by number: newest
 // first, or oldest first.
-func (db *DB) InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage.Ticket, error) {
+func (db *DB) InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage.InboxTicket, error) {
 	if q.Limit <= 0 || q.Limit > maxInbox {
 		return nil, fmt.Errorf("list inbox: limit %d is not 1 to %d", q.Limit, maxInbox)
 	}
@@ -91,8 +91,9 @@ func (db *DB) InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage
 	if q.After != 0 {
 		from, args = from+past, append(args, q.After)
 	}
-	cols := "t." + strings.ReplaceAll(ticketCols, ", ", ", t.")
-	ts, err := queryAll(ctx, db.conn(), ticketDest, "SELECT "+cols+from+order+" LIMIT ?", append(args, q.Limit)...)
+	cols := "t." + strings.ReplaceAll(ticketCols, ", ", ", t.") + ", " + orgCols
+	dest := func(t *storage.InboxTicket) []any { return append(ticketDest(&t.Ticket), orgDest(&t.Org)...) }
+	ts, err := queryAll(ctx, db.conn(), dest, "SELECT "+cols+from+order+" LIMIT ?", append(args, q.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("list inbox: %w", err)
 	}

@@ -50,6 +50,14 @@ func (x *suite) inboxFixture() inboxFixture {
 	return f
 }
 
+func inboxIDs(ts []storage.InboxTicket) []int64 {
+	var ids []int64
+	for _, t := range ts {
+		ids = append(ids, t.ID)
+	}
+	return ids
+}
+
 func testInboxTickets(x *suite) {
 	f := x.inboxFixture()
 	o := f.o
@@ -102,7 +110,7 @@ func testInboxTickets(x *suite) {
 			x.t.Errorf("%s: %v", tt.name, err)
 			continue
 		}
-		if ids := ticketIDs(got); !reflect.DeepEqual(ids, tt.want) {
+		if ids := inboxIDs(got); !reflect.DeepEqual(ids, tt.want) {
 			x.t.Errorf("%s: %v, want %v", tt.name, ids, tt.want)
 		}
 		if q.After != 0 {
@@ -117,11 +125,12 @@ func testInboxTickets(x *suite) {
 	if n, err := x.s.CountInbox(x.ctx, q); err != nil || n != 6 {
 		x.t.Errorf("count above the page limit: %d, %v; want 6", n, err)
 	}
-	// A ticket reads back whole.
+	// A ticket reads back whole, with its member's org.
 	got, err := x.s.InboxTickets(x.ctx, storage.InboxQuery{Scopes: all("P2"), Limit: 1})
 	x.must(err)
-	if want, err := x.s.Ticket(x.ctx, f.p2Legal); err != nil || len(got) != 1 || !reflect.DeepEqual(got[0], want) {
-		x.t.Errorf("listed %+v, want %+v (%v)", got, want, err)
+	if want, err := x.s.Ticket(x.ctx, f.p2Legal); err != nil || len(got) != 1 ||
+		!reflect.DeepEqual(got[0], storage.InboxTicket{Ticket: want, Org: o["P2"]}) {
+		x.t.Errorf("listed %+v, want %+v in %+v (%v)", got, want, o["P2"], err)
 	}
 
 	for _, bad := range []storage.InboxQuery{
@@ -133,7 +142,7 @@ func testInboxTickets(x *suite) {
 		{Scopes: all("U"), Under: "/' OR 1=1 --/", Limit: 10},
 	} {
 		if got, err := x.s.InboxTickets(x.ctx, bad); err == nil {
-			x.t.Errorf("InboxTickets(%+v) = %v, want a refusal", bad, ticketIDs(got))
+			x.t.Errorf("InboxTickets(%+v) = %v, want a refusal", bad, inboxIDs(got))
 		}
 	}
 	if _, err := x.s.CountInbox(x.ctx, storage.InboxQuery{Limit: 10}); err == nil {
