@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -168,10 +169,13 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 	for _, o := range orgs {
 		d.Orgs = append(d.Orgs, filterOption{Value: strconv.FormatInt(o.ID, 10), Label: o.Name, Selected: o.ID == f.Under})
 	}
-	names := newNames(c, rq)
 	if f.Under != 0 && !slicesContainsOrg(orgs, storage.Org{ID: f.Under}) {
 		// An org further down, chosen from a row: the service let it in.
-		d.Orgs = append(d.Orgs, filterOption{Value: strconv.FormatInt(f.Under, 10), Label: names.org(f.Under).Name, Selected: true})
+		under, err := c.cfg.Store.Org(ctx, f.Under)
+		if err != nil {
+			return fmt.Errorf("find org %d: %w", f.Under, err)
+		}
+		d.Orgs = append(d.Orgs, filterOption{Value: strconv.FormatInt(under.ID, 10), Label: under.Name, Selected: true})
 	}
 	for _, s := range inboxStatuses {
 		d.Statuses = append(d.Statuses, filterOption{Value: s.value, Label: rq.T(s.key), Selected: s.value == q.Get("status")})
@@ -179,15 +183,12 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 	for _, t := range settings.Topics {
 		d.Topics = append(d.Topics, filterOption{Value: t.ID, Label: topicName(rq, settings, t.ID), Selected: t.ID == f.Topic})
 	}
-	now := c.clock()
+	now, names := c.clock(), newNames(c, rq)
 	// Loading a zone reads a file: once per zone a page.
 	zones := map[string]*time.Location{}
 	for i, t := range tickets {
 		if i == inboxPageSize {
-			next := url.Values{}
-			for k, v := range q {
-				next[k] = v
-			}
+			next := maps.Clone(q)
 			next.Set("after", strconv.FormatInt(tickets[i-1].ID, 10))
 			d.Older = "/inbox?" + next.Encode()
 			break
@@ -209,10 +210,7 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 		d.Rows = append(d.Rows, row)
 	}
 	if f.After != 0 {
-		first := url.Values{}
-		for k, v := range q {
-			first[k] = v
-		}
+		first := maps.Clone(q)
 		first.Del("after")
 		d.Newest = "/inbox?" + first.Encode()
 	}
@@ -222,33 +220,21 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 	return c.render(w, rq, http.StatusOK, "inbox/list", d)
 }
 
-// names looks up the names of orgs and people a page shows, each once; the
+// names looks up the names of the staff a page shows, each once; the
 // first failure is kept for the page to return.
 type names struct {
 	c       *Console
 	rq      *Request
-	orgs    map[int64]storage.Org
 	persons map[int64]string
 	err     error
 }
 
 func newNames(c *Console, rq *Request) *names {
-	return &names{c: c, rq: rq, orgs: map[int64]storage.Org{}, persons: map[int64]string{0: ""}}
+	return &names{c: c, rq: rq, persons: map[int64]string{0: ""}}
 }
 
-func (n *names) org(id int64) storage.Org {
-	if o, ok := n.orgs[id]; ok {
-		return o
-	}
-	o, err := n.c.cfg.Store.Org(n.rq.Context(), id)
-	if err != nil && n.err == nil {
-		n.err = fmt.Errorf("find org %d: %w", id, err)
-	}
-	n.orgs[id] = o
-	return o
-}
-
-// person is a staff member's name; an erased person shows as such.
+// person is a staff member's name, "" for nobody; an erased person shows
+// as such.
 func (n *names) person(id int64) string {
 	if name, ok := n.persons[id]; ok {
 		return name
@@ -405,7 +391,11 @@ func (c *Console) showCase(w http.ResponseWriter, rq *Request, status int, errTe
 	}
 	for _, m := range cs.Thread {
 		l := threadLine{ID: m.ID, FromMember: m.FromMember, Who: d.Member, At: m.At.In(zone).Format("02.01.2006 15:04"), Text: m.Text}
-		if !m.FromMember {
+		switch {
+		case m.FromMember:
+		case m.AuthorID == 0: // a responder since erased
+			l.Who = rq.T("console.audit_erased")
+		default:
 			l.Who = names.person(m.AuthorID)
 		}
 		for _, a := range m.Attachments {

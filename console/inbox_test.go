@@ -605,3 +605,30 @@ func TestInboxEventsEndWithTheServer(t *testing.T) {
 		}
 	}
 }
+
+// TestInboxEventsKeepNoSessionAlive: a page left open on the inbox polls
+// its events, which is not the person's activity: the session still ends
+// when they are away.
+func TestInboxEventsKeepNoSessionAlive(t *testing.T) {
+	t.Parallel()
+	b := newInboxBed(t)
+	school := b.browser("192.0.2.1")
+	school.signIn(b.schoolChair)
+	b.clock.Advance(6 * time.Hour)
+	ctx, cancel := context.WithTimeout(b.ctx, 100*time.Millisecond)
+	defer cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "http://console.test/inbox/events", nil)
+	req.RemoteAddr = "192.0.2.1:40000"
+	for _, c := range school.cookies {
+		req.AddCookie(c)
+	}
+	w := httptest.NewRecorder()
+	b.console.ServeHTTP(w, req)
+	if w.Code != http.StatusOK || !strings.HasPrefix(w.Body.String(), "retry: ") {
+		t.Fatalf("stream: %d %q", w.Code, w.Body)
+	}
+	b.clock.Advance(6*time.Hour + time.Minute)
+	if w := school.get("/inbox"); w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/signin?ended=idle" {
+		t.Fatalf("twelve hours after the last page: %d %s", w.Code, w.Header().Get("Location"))
+	}
+}
