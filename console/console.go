@@ -20,6 +20,8 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unionhub/unionhub/access"
@@ -88,6 +90,10 @@ type Console struct {
 	handler http.Handler
 	logger  *slog.Logger
 	clock   func() time.Time
+	// streams counts the event streams open; stop ends them all.
+	streams  atomic.Int64
+	stop     chan struct{}
+	stopOnce sync.Once
 }
 
 // New builds the console: its routes, its templates (a broken template
@@ -100,7 +106,7 @@ func newConsole(cfg Config, groups []func(c *Console) pageGroup) (*Console, erro
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("console: public URL %q is not an http(s) URL", cfg.PublicURL)
 	}
-	c := &Console{cfg: cfg, secure: u.Scheme == "https", logger: cfg.Logger, clock: cfg.Clock}
+	c := &Console{cfg: cfg, secure: u.Scheme == "https", logger: cfg.Logger, clock: cfg.Clock, stop: make(chan struct{})}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
 	}
@@ -136,6 +142,11 @@ func newConsole(cfg Config, groups []func(c *Console) pageGroup) (*Console, erro
 }
 
 func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.handler.ServeHTTP(w, r) }
+
+// EndStreams ends the event streams open pages hold, and any opened
+// later: a server shutting down waits for its requests, and a stream would
+// keep it waiting. The browsers open them again at the next server.
+func (c *Console) EndStreams() { c.stopOnce.Do(func() { close(c.stop) }) }
 
 // Request is one request as a page handler sees it.
 type Request struct {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/unionhub/unionhub/access"
+	"github.com/unionhub/unionhub/hotline"
 )
 
 // homePages are the dashboard a session opens on.
@@ -46,12 +47,14 @@ func (c *Console) home(w http.ResponseWriter, rq *Request) error {
 		}
 		d.Waiting = append(d.Waiting, rq.Plural("console.home_pending", len(pending)))
 	}
-	switch queue, err := c.cfg.Hotline.Queue(ctx, act); {
+	switch n, more, err := c.cfg.Hotline.InboxCount(ctx, act, hotline.InboxFilter{Statuses: hotline.Unclosed}); {
 	case errors.Is(err, access.ErrForbidden): // answers no questions
 	case err != nil:
 		return fmt.Errorf("count open questions: %w", err)
+	case more:
+		d.Waiting = append(d.Waiting, rq.Plural("console.inbox_home_over", n))
 	default:
-		d.Waiting = append(d.Waiting, rq.Plural("console.home_questions", len(queue)))
+		d.Waiting = append(d.Waiting, rq.Plural("console.home_questions", n))
 	}
 	if roots := act.Orgs(access.ActPublish); len(roots) > 0 {
 		seen := map[int64]bool{}

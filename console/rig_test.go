@@ -68,7 +68,8 @@ type rig struct {
 	signIn  *signin.Service
 	console *Console
 	told    *toldNotifier
-	news    *newsNotes // what news told people
+	news    *newsNotes    // what news told people
+	heard   *hotlineNotes // what the hot line told people
 }
 
 type rigOption struct {
@@ -102,11 +103,12 @@ func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
 	told := &toldNotifier{}
 	state := redis.NewMemory(c.Now)
 	notes := &newsNotes{}
+	heard := newHotlineNotes()
 	svc := signin.New(signin.Config{Store: db, BaseURL: o.publicURL, StaffName: "Аппарат Союза", Clock: c.Now})
 	con, err := newConsole(Config{
 		SignIn: svc, Store: db, Limiter: state, Catalog: catalog,
 		Membership: membership.New(membership.Config{Store: db, State: state, Notifier: told, Clock: c.Now, Logger: quiet}),
-		Hotline:    hotline.New(hotline.Config{Store: db, Clock: c.Now, Logger: quiet}),
+		Hotline:    hotline.New(hotline.Config{Store: db, Notifier: heard, Clock: c.Now, Logger: quiet}),
 		Orgs:       orgs.New(orgs.Config{Store: db, Clock: c.Now, Logger: quiet}),
 		News:       news.New(news.Config{Store: db, Notifier: notes, Clock: c.Now, Logger: quiet}),
 		Monitoring: monitoring.New(monitoring.Config{Store: db, Clock: c.Now, Logger: quiet}),
@@ -115,7 +117,7 @@ func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, ctx: ctx, dir: dir, db: db, clock: c, signIn: svc, console: con, told: told, news: notes}
+	r := &rig{t: t, ctx: ctx, dir: dir, db: db, clock: c, signIn: svc, console: con, told: told, news: notes, heard: heard}
 	if !o.noTree {
 		r.importTree()
 	}

@@ -51,6 +51,9 @@ type Route struct {
 	Setup bool
 	// Public routes need no session: signing in, the assets.
 	Public bool
+	// Passive routes are no activity of the person's (an event stream a
+	// page holds open): their session is checked, not kept alive.
+	Passive bool
 	// MaxBody bounds the request body; 0 is 1 MB.
 	MaxBody int64
 	Handle  func(w http.ResponseWriter, rq *Request) error
@@ -63,6 +66,9 @@ type NavItem struct {
 	Key   string // the label's text
 	Need  access.Action
 	Setup bool
+	// Shown, when set, must also allow the entry: for a right no role
+	// action expresses (a named responder's).
+	Shown func(rq *Request) bool
 }
 
 // pageGroup is one area of the console: its routes and navigation entries.
@@ -73,16 +79,16 @@ type pageGroup struct {
 
 // pageGroups are the console's areas, in the order of the navigation. The
 // page groups to come (issue 10), each with the right it most likely asks
-// for: the hot-line inbox (answering: see hotline.AnswerRoots, as named
-// responders hold no role action), surveys and the monitoring report with
-// its exports (ActMonitoring). The home page links to whatever the
-// navigation holds, so a new group shows there too.
+// for: surveys and the monitoring report with its exports
+// (ActMonitoring). The home page links to whatever the navigation holds,
+// so a new group shows there too.
 var pageGroups = []func(c *Console) pageGroup{
 	(*Console).homePages,
 	(*Console).orgPages,
 	(*Console).orgImportPages,
 	(*Console).invitePages,
 	(*Console).approvalPages,
+	(*Console).inboxPages,
 	(*Console).newsPages,
 	(*Console).suggestionPages,
 	(*Console).auditPages,
@@ -108,7 +114,7 @@ func (c *Console) route(rt Route) http.Handler {
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		if !rt.Public {
-			if !c.resume(w, rq) {
+			if !c.resume(w, rq, rt.Passive) {
 				return
 			}
 			if err := c.may(rt, rq); err != nil {
@@ -124,13 +130,18 @@ func (c *Console) route(rt Route) http.Handler {
 
 // resume loads the request's session, or answers for it: a browser
 // without a live session is sent to sign in. It also holds the session to
-// its rate, and a change to its CSRF token.
-func (c *Console) resume(w http.ResponseWriter, rq *Request) bool {
+// its rate, and a change to its CSRF token. A passive request leaves the
+// session's idle clock as it is.
+func (c *Console) resume(w http.ResponseWriter, rq *Request, passive bool) bool {
 	secret := ""
 	if ck, err := rq.Cookie(c.sessionCookie()); err == nil {
 		secret = ck.Value
 	}
-	s, err := c.cfg.SignIn.Resume(rq.Context(), secret)
+	resume := c.cfg.SignIn.Resume
+	if passive {
+		resume = c.cfg.SignIn.Alive
+	}
+	s, err := resume(rq.Context(), secret)
 	var ended *signin.EndedError
 	switch {
 	case errors.As(err, &ended):
@@ -212,6 +223,7 @@ func (c *Console) navFor(rq *Request) []NavItem {
 		switch {
 		case rq.Session.Setup && !n.Setup:
 		case n.Need != "" && len(rq.Session.Actor.Orgs(n.Need)) == 0:
+		case n.Shown != nil && !n.Shown(rq):
 		default:
 			out = append(out, n)
 		}

@@ -447,26 +447,33 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
-	visible, err := h.Hotline.Queue(ctx, by)
+	unclosed := hotline.InboxFilter{Statuses: hotline.Unclosed}
+	count, more, err := h.Hotline.InboxCount(ctx, by, unclosed)
 	if errors.Is(err, access.ErrForbidden) {
 		return s.refuse(ctx, "error.not_allowed")
 	}
 	if err != nil {
 		return err
 	}
-	if len(visible) == 0 {
+	if count == 0 {
 		return s.reply(ctx, s.t("ticket.none_open"), s.mainMenu(ctx))
 	}
+	// The oldest first: they have waited longest.
+	unclosed.Oldest, unclosed.Limit = true, maxListed
+	visible, err := h.Hotline.Inbox(ctx, by, unclosed)
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
-	b.WriteString(s.plural("ticket.open_count", len(visible)))
+	if more {
+		b.WriteString(s.plural("ticket.open_count_over", count, "Shown", len(visible)))
+	} else {
+		b.WriteString(s.plural("ticket.open_count", count))
+	}
 	var kb bot.Keyboard
-	for i, t := range visible {
-		if i == maxListed {
-			b.WriteString("\n" + s.plural("ticket.list_more", len(visible)-maxListed))
-			break
-		}
-		b.WriteString("\n" + h.ticketLine(s, t))
-		if reachable, err := h.Hotline.MemberReachable(ctx, t); err != nil {
+	for _, t := range visible {
+		b.WriteString("\n" + h.ticketLine(s, t.Ticket))
+		if reachable, err := h.Hotline.MemberReachable(ctx, t.Ticket); err != nil {
 			return err
 		} else if !reachable {
 			b.WriteString(" " + s.t("ticket.unreachable_mark"))
@@ -474,6 +481,9 @@ func (h *Hub) cmdTickets(ctx context.Context, s *session) error {
 		if len(kb) < ticketListButtons {
 			kb = append(kb, []bot.Button{{Text: s.t("ticket.button_show", "ID", t.ID), Data: ticketButton{Action: tkShow, TicketID: t.ID}.data()}})
 		}
+	}
+	if !more && count > len(visible) {
+		b.WriteString("\n" + s.plural("ticket.list_more", count-len(visible)))
 	}
 	return s.reply(ctx, b.String(), kb)
 }

@@ -663,3 +663,45 @@ func TestHotlineDeskOnTheRig(t *testing.T) {
 		t.Fatalf("after the desk: %+v", tk)
 	}
 }
+
+// TestHotlineTicketsListsTheOldestAndCountsTheRest: /tickets shows the
+// oldest questions first and says how many more wait; over a large tree
+// it stops counting and says so.
+func TestHotlineTicketsListsTheOldestAndCountsTheRest(t *testing.T) {
+	t.Parallel()
+	r := newChatRig(t)
+	chair := r.person(bot.Telegram, 421, "Нина")
+	chair.register(r.invite("edu-school-5", storage.RoleChair), "Школова Нина")
+	member := r.person(bot.Telegram, 422, "Пётр")
+	member.register(r.invite("edu-school-5", storage.RoleMember), "Петров Пётр")
+	school, err := r.store.OrgByCode(r.ctx, "edu-school-5")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ask := func(n int) []int64 {
+		var ids []int64
+		for range n {
+			now := r.clock.Now()
+			tk, err := r.store.CreateTicket(r.ctx, storage.Ticket{PersonID: member.personID(), OrgID: school.ID, LevelOrgID: school.ID,
+				Topic: "wages", CreatedAt: now, DueAt: now.Add(time.Hour)}, storage.TicketMessage{Text: "?"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tk.ID)
+		}
+		return ids
+	}
+	ids := ask(22)
+	chair.say("/tickets")
+	m := chair.expect("22 открытых обращения:", "…и ещё 2.")
+	if !strings.Contains(m.text, fmt.Sprintf("№ %d ", ids[0])) || !strings.Contains(m.text, fmt.Sprintf("№ %d ", ids[19])) ||
+		strings.Contains(m.text, fmt.Sprintf("№ %d ", ids[20])) {
+		t.Fatalf("the list does not hold the 20 oldest:\n%s", m.text)
+	}
+	ask(1000)
+	chair.say("/tickets")
+	m = chair.expect("Открытых обращений больше 1000. Самые давние 20:")
+	if strings.Contains(m.text, "…и ещё") || !strings.Contains(m.text, fmt.Sprintf("№ %d ", ids[0])) {
+		t.Fatalf("over a thousand:\n%s", m.text)
+	}
+}

@@ -151,29 +151,3 @@ func (s *Service) actor(ctx context.Context, personID int64) (access.Actor, erro
 	}
 	return access.NewActor(personID, ms), nil
 }
-
-// AnswerRoots are the orgs under which the actor may answer tickets: where
-// they chair, and where they are a named responder.
-func (s *Service) AnswerRoots(ctx context.Context, by access.Actor) ([]storage.Org, error) {
-	roots := by.Orgs(access.ActAnswerTicket)
-	seen := map[int64]bool{}
-	for _, o := range roots {
-		seen[o.ID] = true
-	}
-	for _, m := range by.Roles {
-		if seen[m.Org.ID] {
-			continue
-		}
-		rs, err := s.store.Responders(ctx, m.Org.ID)
-		if err != nil {
-			return nil, fmt.Errorf("list responders: %w", err)
-		}
-		for _, r := range rs {
-			if r.PersonID == by.PersonID {
-				roots, seen[m.Org.ID] = append(roots, m.Org), true
-				break
-			}
-		}
-	}
-	return roots, nil
-}

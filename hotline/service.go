@@ -24,6 +24,7 @@ import (
 // Store is what the hot line reads and writes.
 type Store interface {
 	Org(ctx context.Context, id int64) (storage.Org, error)
+	ChildOrgs(ctx context.Context, parentID int64) ([]storage.Org, error)
 	Person(ctx context.Context, id int64) (storage.Person, error)
 	Accounts(ctx context.Context, personID int64) ([]storage.Account, error)
 	Memberships(ctx context.Context, personID int64) ([]storage.Membership, error)
@@ -37,6 +38,10 @@ type Store interface {
 	Ticket(ctx context.Context, id int64) (storage.Ticket, error)
 	TicketsOf(ctx context.Context, personID int64) ([]storage.Ticket, error)
 	FindTickets(ctx context.Context, q storage.TicketQuery) ([]storage.Ticket, error)
+	InboxTickets(ctx context.Context, q storage.InboxQuery) ([]storage.InboxTicket, error)
+	CountInbox(ctx context.Context, q storage.InboxQuery) (int, error)
+	InboxEvents(ctx context.Context, scopes []storage.AnswerScope, afterID int64, limit int) ([]storage.InboxEvent, error)
+	LastTicketMessage(ctx context.Context) (int64, error)
 	AddTicketMessage(ctx context.Context, m storage.TicketMessage) (storage.Ticket, error)
 	TicketMessages(ctx context.Context, ticketID int64) ([]storage.TicketMessage, error)
 	TakeTicket(ctx context.Context, id, responderID int64, at time.Time) (storage.Ticket, error)

@@ -323,6 +323,19 @@ func (s *Service) SignIn(ctx context.Context, token, ip string) (Session, error)
 // A session whose link promised the admin role gets it here once the tree
 // has a root; until then it is a setup session.
 func (s *Service) Resume(ctx context.Context, secret string) (Session, error) {
+	return s.resume(ctx, secret, true)
+}
+
+// Alive is Resume for a request that is no activity of the person's: a
+// page held open that watches for news. It checks the session as Resume
+// does, and ends it as Resume would, but never moves its idle clock, so a
+// browser left open still signs out when its person is away.
+func (s *Service) Alive(ctx context.Context, secret string) (Session, error) {
+	return s.resume(ctx, secret, false)
+}
+
+// resume is Resume; touch moves the session's idle clock when it is due.
+func (s *Service) resume(ctx context.Context, secret string, touch bool) (Session, error) {
 	if !validSecret(secret) {
 		return Session{}, &EndedError{Reason: EndUnknown}
 	}
@@ -375,7 +388,7 @@ func (s *Service) Resume(ctx context.Context, secret string) (Session, error) {
 		s.logger.InfoContext(ctx, "console session ended", "person", st.Person.ID, "reason", reason)
 		return Session{}, &EndedError{Reason: reason}
 	}
-	if now.Sub(cs.LastSeenAt) >= touchEvery {
+	if touch && now.Sub(cs.LastSeenAt) >= touchEvery {
 		if err := s.store.TouchSession(ctx, h, now); err != nil {
 			return Session{}, fmt.Errorf("resume session: %w", err)
 		}

@@ -356,6 +356,32 @@ func TestResumeIsOneReadMostly(t *testing.T) {
 	}
 }
 
+// TestAliveKeepsNoSessionAlive: a page that watches for news checks its
+// session on every poll without being the person's activity, so the
+// session still ends when they are away, and Alive tells it.
+func TestAliveKeepsNoSessionAlive(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, true)
+	s := f.signIn(f.person("1", "school", storage.RoleChair))
+	for range 12 {
+		f.clock.Advance(59 * time.Minute)
+		got, err := f.svc.Alive(f.ctx, s.Secret)
+		if err != nil || got.PersonID != s.PersonID || len(got.Actor.Roles) != 1 {
+			t.Fatalf("Alive: %+v, %v", got, err)
+		}
+		if !got.LastSeenAt.Equal(s.LastSeenAt) {
+			t.Fatalf("Alive moved the idle clock to %v", got.LastSeenAt)
+		}
+	}
+	f.clock.Advance(12 * time.Minute)
+	_, err := f.svc.Alive(f.ctx, s.Secret)
+	var ended *signin.EndedError
+	if !errors.As(err, &ended) || ended.Reason != signin.EndIdle {
+		t.Fatalf("Alive after 12 idle hours: %v, want the session ended (idle)", err)
+	}
+	f.wantEnded(s.Secret, signin.EndIdle)
+}
+
 func TestTheFirstAdminLink(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, false)

@@ -114,6 +114,55 @@ type TicketQuery struct {
 	CreatedFrom, CreatedTo time.Time
 }
 
+// AnswerScope is a part of the tree whose tickets someone answers: the
+// tickets of members of the org whose path is Path ("/1/7/") and below, on
+// every topic or, with Topic set, on that one.
+type AnswerScope struct {
+	Path  string
+	Topic string
+}
+
+// InboxQuery selects a page of the tickets a responder answers, newest
+// first (by number), or oldest first.
+type InboxQuery struct {
+	// Scopes are what the responder answers (required): a ticket is
+	// selected when it falls in any of them.
+	Scopes []AnswerScope
+	// Under, when set, keeps the tickets of members of the subtree of the
+	// org with this path.
+	Under string
+	// Statuses, when set, keeps only tickets in one of them.
+	Statuses []TicketStatus
+	// Topic, when set, keeps the tickets about it.
+	Topic string
+	// OverdueAt, when set, keeps the unclosed tickets without a first
+	// response that were due by then.
+	OverdueAt time.Time
+	// AssigneeID, when set, keeps the tickets that person took.
+	AssigneeID int64
+	// After, when set, continues the list past the ticket of this number:
+	// the last one of the previous page.
+	After int64
+	// Oldest lists the oldest first.
+	Oldest bool
+	// Limit bounds the tickets returned (1 to 1,000), or counted.
+	Limit int
+}
+
+// InboxTicket is a ticket of the inbox with its member's organisation.
+type InboxTicket struct {
+	Ticket
+	Org Org
+}
+
+// InboxEvent is a member's message on a ticket: a new question (First) or
+// a reply to its thread.
+type InboxEvent struct {
+	MessageID int64
+	TicketID  int64
+	First     bool
+}
+
 // TicketStore keeps the hot line: tickets, their threads, responders and
 // the staff-group desk posts.
 type TicketStore interface {
@@ -125,6 +174,18 @@ type TicketStore interface {
 	TicketsOf(ctx context.Context, personID int64) ([]Ticket, error)
 	// FindTickets lists the tickets q selects, oldest first.
 	FindTickets(ctx context.Context, q TicketQuery) ([]Ticket, error)
+	// InboxTickets lists the tickets q selects, a page at a time.
+	InboxTickets(ctx context.Context, q InboxQuery) ([]InboxTicket, error)
+	// CountInbox counts the tickets q selects, up to its Limit (any
+	// positive number), After aside: a count that stops early stays cheap
+	// over a large tree.
+	CountInbox(ctx context.Context, q InboxQuery) (int, error)
+	// InboxEvents lists the members' messages newer than the message
+	// afterID on the tickets scopes select, oldest first, at most limit.
+	InboxEvents(ctx context.Context, scopes []AnswerScope, afterID int64, limit int) ([]InboxEvent, error)
+	// LastTicketMessage is the number of the newest message of any ticket,
+	// 0 when there is none: where a watch for new ones starts.
+	LastTicketMessage(ctx context.Context) (int64, error)
 	// AddTicketMessage adds to a ticket's thread; the first message not from
 	// the member sets FirstResponseAt. A closed ticket refuses with
 	// ErrTicketClosed. It returns the ticket as it now is.

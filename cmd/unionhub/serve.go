@@ -218,6 +218,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		_ = admin.Close()
 		return err
 	}
+	// The console's open event streams would hold the shutdown up.
+	hooks.RegisterOnShutdown(staff.EndStreams)
 	if !a.cfg.Platforms() {
 		a.logger.InfoContext(ctx, "no messenger configured: set TELEGRAM_TOKEN for Telegram, and VK_TOKEN with VK_GROUP_ID for VK; the console runs meanwhile",
 			"console", a.cfg.PublicURL)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" driver for raw seeding
 
@@ -89,4 +90,48 @@ func SeedPostgres(tb testing.TB, st storage.OrgStore, dsn string, tree BenchTree
 		tb.Fatal(err)
 	}
 	return u
+}
+
+// TicketTopics are the topics SeedTickets spreads its questions over.
+var TicketTopics = []string{"wages", "employment", "conditions", "safety", "benefits", "legal", "other"}
+
+// SeedTickets gives each member that SeedPostgres made one question, asked
+// in their primary a minute after the previous one, the last at now, with
+// a first message, due a day later: each third closed, each third taken by
+// person 1 (the others open), each fifth answered; the topics in turn. It
+// analyses the tables, unless tree.AsImported.
+func SeedTickets(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	steps := []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO tickets (person_id, org_id, level_org_id, topic, share_name, keep_text, status, assignee_id,
+				created_at, due_at, first_response_at, closed_at)
+			SELECT m.person_id, m.org_id, m.org_id, ($1::text[])[1 + m.person_id % array_length($1::text[], 1)], false, false,
+				CASE m.person_id % 3 WHEN 0 THEN 'closed' WHEN 1 THEN 'taken' ELSE 'open' END,
+				CASE WHEN m.person_id % 3 = 1 THEN 1 END,
+				c.at, c.at + interval '1 day',
+				CASE WHEN m.person_id % 5 = 0 THEN c.at + interval '1 hour' END,
+				CASE WHEN m.person_id % 3 = 0 THEN c.at + interval '2 hours' END
+			FROM memberships m CROSS JOIN LATERAL (SELECT $2::timestamptz - ($3::int - m.person_id) * interval '1 minute' AS at) c
+			ORDER BY m.person_id`, []any{TicketTopics, now, tree.Members}},
+		{`INSERT INTO ticket_messages (ticket_id, author_id, from_member, text, at)
+			SELECT id, person_id, true, 'Question ' || id, created_at FROM tickets ORDER BY id`, nil},
+		{`ANALYZE tickets, ticket_messages`, nil},
+	}
+	for _, s := range steps {
+		if tree.AsImported && strings.HasPrefix(s.query, "ANALYZE") {
+			continue
+		}
+		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
+			tb.Fatalf("seed tickets: %v", err)
+		}
+	}
 }

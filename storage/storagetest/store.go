@@ -132,6 +132,8 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"TicketRoundTrip", testTicketRoundTrip},
 		{"TicketsOf", testTicketsOf},
 		{"FindTickets", testFindTickets},
+		{"InboxTickets", testInboxTickets},
+		{"InboxEvents", testInboxEvents},
 		{"AddTicketMessage", testAddTicketMessage},
 		{"TakeRace", testTakeRace},
 		{"MoveTicket", testMoveTicket},
