@@ -691,10 +691,13 @@ func (e *Engine) pace(ctx context.Context, p bot.Platform, d storage.Delivery) e
 }
 
 // The bulk's pacing leaves room in each window of a limit for what moves a
-// call off its slot: a sender may start up to bulkCatchUp after its slot
+// call off its slot: a sender may start up to its catch-up after its slot
 // (a later one gives the slot up, see storage.Rate.CatchUp), and the
 // request reaches the platform, which counts on its own clock in sliding
-// windows, up to requestJitter later still.
+// windows, up to requestJitter later still. The catch-up is bulkCatchUp,
+// or a quarter of an interval less the jitter when that is more: at low
+// rates a slot given up costs a whole second or more, and a loaded machine
+// that wakes every sender more than 6 ms late would never send.
 const (
 	bulkCatchUp   = 6 * time.Millisecond
 	requestJitter = 9 * time.Millisecond
@@ -703,11 +706,13 @@ const (
 // underCap paces the bulk on an absolute schedule of r.PerPeriod slots per
 // r.Period stretched by the room above, one call per slot: any window of
 // r.Period then holds at most r.PerPeriod calls however they are moved
-// within that room, and a limit per second is used to 98.5 %.
+// within that room. A limit of 20 or more per second is used to 98.5 %;
+// one per second to 80 %.
 func underCap(r storage.Rate) storage.Rate {
-	r.Period += bulkCatchUp + requestJitter
+	catchUp := max(bulkCatchUp, r.Period/time.Duration(r.PerPeriod)/4-requestJitter)
+	r.Period += catchUp + requestJitter
 	r.BulkBurst = 1
-	r.CatchUp = bulkCatchUp
+	r.CatchUp = catchUp
 	return r
 }
 

@@ -434,10 +434,9 @@ type Rate struct {
 	// CatchUp is how late a call may be for its slot: a caller that
 	// comes up to CatchUp after a slot nobody took still takes it, so a
 	// late wake-up is caught up instead of lost; a bulk caller that slept
-	// past its slot by more gives it up and takes another, which it keeps
-	// if it is late by less than an interval (the slot given up is the
-	// room for it). Calls then go up to CatchUp after their slot, which a
-	// sliding window's margin must allow for.
+	// past its slot by more gives it up and takes another. Calls then go
+	// up to CatchUp after their slot, which a sliding window's margin must
+	// allow for.
 	CatchUp time.Duration
 }
 

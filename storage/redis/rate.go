@@ -131,13 +131,8 @@ func (c *Client) Wait(ctx context.Context, key string, r storage.Rate, bulk bool
 
 // waitTurn takes a slot with take, sleeping as told. A slot slept through
 // by more than r.CatchUp (on now) is given up and another taken: a call
-// that late would crowd the next ones into the platform's window. The slot
-// given up stays unused, which leaves the schedule a whole interval of
-// room, so the next slot is kept however late within one interval: a
-// machine so loaded that every wake-up is late still sends, a little
-// later, rather than give up slot after slot for ever.
+// that late would crowd the next ones into the platform's window.
 func waitTurn(ctx context.Context, r storage.Rate, now func() time.Time, take func() (bool, time.Duration, error)) error {
-	late := r.CatchUp
 	for {
 		ok, wait, err := take()
 		if err != nil {
@@ -150,11 +145,8 @@ func waitTurn(ctx context.Context, r storage.Rate, now func() time.Time, take fu
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
-		if ok && (r.CatchUp <= 0 || now().Sub(due) <= late) {
+		if ok && (r.CatchUp <= 0 || now().Sub(due) <= r.CatchUp) {
 			return nil
-		}
-		if ok {
-			late = max(late, r.Period/time.Duration(r.PerPeriod))
 		}
 	}
 }
