@@ -32,6 +32,33 @@ type Contact struct {
 	Chats []string
 }
 
+// ContactHeader names the columns of the contact base as a file, in the
+// snake_case of the other reports: the file is for staff and their
+// spreadsheets.
+var ContactHeader = []string{
+	"org_code", "org_name", "org_path", "role", "full_name", "position",
+	"work_email", "personal_email", "telegram", "vk", "last_seen", "chats",
+}
+
+// ContactTable lays out the contact base as a file's rows, header first:
+// the same columns wherever it is exported, the command line or the
+// console.
+func ContactTable(contacts []Contact) [][]string {
+	table := make([][]string, 0, len(contacts)+1)
+	table = append(table, ContactHeader)
+	for _, c := range contacts {
+		seen := ""
+		if !c.LastSeen.IsZero() {
+			seen = c.LastSeen.Format(time.DateOnly)
+		}
+		table = append(table, []string{
+			c.Org.Code, c.Org.Name, c.OrgPath, string(c.Role), c.Person.FullName, c.Person.Position,
+			c.Person.WorkEmail, c.PersonalEmail, c.Telegram, c.VK, seen, strings.Join(c.Chats, "; "),
+		})
+	}
+	return table
+}
+
 // Contacts is the contact base of under's subtree in tree order: the
 // operator's export (the command line may export any subtree).
 func (s *Service) Contacts(ctx context.Context, under storage.Org) ([]Contact, error) {

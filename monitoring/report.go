@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/unionhub/unionhub/access"
@@ -309,6 +310,54 @@ func targetsFor(ctx context.Context, st Store, byID map[int64]storage.Org, perio
 		}
 		return out
 	}, nil
+}
+
+// TableHeader names the columns of Report.Table: one org per row, each
+// norm as value, target and result columns.
+func TableHeader() []string {
+	h := []string{"org", "name", "members", "answered", "passed", "failed", "no_data", "percent", "prev_passed"}
+	for _, n := range surveys.Norms {
+		h = append(h, n+"_value", n+"_target", n+"_result")
+	}
+	return h
+}
+
+// Row lays out the org under TableHeader: the results pass, fail (with
+// the channels missing) or no_data; prev_passed is empty when the org was
+// not surveyed before.
+func (o OrgReport) Row() []string {
+	prev := ""
+	if o.PrevPassed >= 0 {
+		prev = strconv.Itoa(o.PrevPassed)
+	}
+	row := []string{o.Code, o.Name, strconv.Itoa(o.Members), strconv.FormatBool(o.Answered), strconv.Itoa(o.Passed),
+		strconv.Itoa(o.Failed), strconv.Itoa(o.NoData), strconv.FormatFloat(o.Percent(), 'f', 0, 64), prev}
+	for _, res := range o.Results {
+		value, result := "", "no_data"
+		if res.Known {
+			value, result = strconv.FormatFloat(res.Value, 'f', -1, 64), "fail"
+			if res.Pass {
+				result = "pass"
+			}
+			if len(res.Missing) > 0 {
+				result += " (" + strings.Join(res.Missing, " ") + ")"
+			}
+		}
+		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
+	}
+	return row
+}
+
+// Table is the report's organisations as a file's rows, header first: the
+// same columns wherever the report is downloaded, the command line or the
+// console.
+func (r Report) Table() [][]string {
+	table := make([][]string, 0, len(r.Orgs)+1)
+	table = append(table, TableHeader())
+	for _, o := range r.Orgs {
+		table = append(table, o.Row())
+	}
+	return table
 }
 
 // ReportOrg finds, by code, an organisation whose monitoring the actor
