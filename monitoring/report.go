@@ -2,10 +2,12 @@ package monitoring
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unionhub/unionhub/access"
@@ -76,6 +78,25 @@ type NormSummary struct {
 	NoData     int    `json:"no_data"`
 	PrevPassed int    `json:"prev_passed"`
 	PrevFailed int    `json:"prev_failed"`
+	PrevNoData int    `json:"prev_no_data"`
+}
+
+// Share is the percentage of the surveyed orgs that met the norm; an org
+// without data counts as not meeting it. ok is false when none was surveyed.
+func (n NormSummary) Share() (share float64, ok bool) {
+	return percent(n.Passed, n.Passed+n.Failed+n.NoData)
+}
+
+// PrevShare is Share in the previous period.
+func (n NormSummary) PrevShare() (share float64, ok bool) {
+	return percent(n.PrevPassed, n.PrevPassed+n.PrevFailed+n.PrevNoData)
+}
+
+func percent(n, of int) (float64, bool) {
+	if of == 0 {
+		return 0, false
+	}
+	return 100 * float64(n) / float64(of), true
 }
 
 // Report is the programme's indicators for a subtree and period.
@@ -116,12 +137,16 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 	for _, o := range orgs {
 		byID[o.ID] = o
 	}
+	// The two periods are read side by side: a page waits for the slower.
+	var (
+		before    map[int64]orgFacts
+		beforeErr error
+		wg        sync.WaitGroup
+	)
+	wg.Go(func() { before, beforeErr = monitoringFacts(ctx, st, defs, under, byID, p.Previous()) })
 	now, err := monitoringFacts(ctx, st, defs, under, byID, p)
-	if err != nil {
-		return r, err
-	}
-	before, err := monitoringFacts(ctx, st, defs, under, byID, p.Previous())
-	if err != nil {
+	wg.Wait()
+	if err = errors.Join(err, beforeErr); err != nil {
 		return r, err
 	}
 	targets, err := targetsFor(ctx, st, byID, p.Name)
@@ -153,6 +178,8 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 				sums[res.Norm].PrevPassed++
 			case res.Known:
 				sums[res.Norm].PrevFailed++
+			default:
+				sums[res.Norm].PrevNoData++
 			}
 		}
 	}
@@ -241,6 +268,9 @@ func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under
 		if err != nil {
 			return nil, fmt.Errorf("list targets of run %d: %w", run.ID, err)
 		}
+		// The run's answers are read at once, and only when an org of the
+		// subtree confirmed some: a query per org would cost a thousand.
+		var given map[int64]map[string]string
 		for _, t := range targets {
 			o, ok := byID[t.OrgID]
 			if !ok || !under.Contains(o) || out[t.OrgID].answered {
@@ -249,35 +279,42 @@ func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under
 			f := fact(t.OrgID)
 			f.targeted = true
 			if t.SubmittedAt != nil {
-				list, err := st.SurveyAnswers(ctx, run.ID, t.OrgID)
-				if err != nil {
-					return nil, fmt.Errorf("load answers of run %d: %w", run.ID, err)
+				if given == nil {
+					if given, err = runAnswers(ctx, st, run.ID); err != nil {
+						return nil, err
+					}
 				}
-				given := map[string]string{}
-				for _, a := range list {
-					given[a.QuestionID] = a.Value
-				}
-				f.facts.Answers = sv.IndicatorAnswers(given)
+				f.facts.Answers = sv.IndicatorAnswers(given[t.OrgID])
 				f.answered = true
 			}
 			out[t.OrgID] = f
 		}
 	}
-	checks, err := st.BoardChecks(ctx, under, p.From, p.To)
+	tallies, err := st.BoardTallies(ctx, under, p.From, p.To)
 	if err != nil {
-		return nil, fmt.Errorf("list board checks: %w", err)
+		return nil, fmt.Errorf("count board checks: %w", err)
 	}
 	// A check exists only for a reminder that reached someone.
-	for _, c := range checks {
+	for _, c := range tallies {
 		f := fact(c.OrgID)
-		f.facts.BoardWeeks++
-		if c.Answer != "" {
-			f.facts.BoardAnswered++
-		}
-		if c.Compliant() {
-			f.facts.BoardUpdated++
-		}
+		f.facts.BoardWeeks, f.facts.BoardAnswered, f.facts.BoardUpdated = c.Weeks, c.Answered, c.Updated
 		out[c.OrgID] = f
+	}
+	return out, nil
+}
+
+// runAnswers reads every org's answers to a run, by org and question.
+func runAnswers(ctx context.Context, st Store, runID int64) (map[int64]map[string]string, error) {
+	list, err := st.RunAnswers(ctx, runID)
+	if err != nil {
+		return nil, fmt.Errorf("load answers of run %d: %w", runID, err)
+	}
+	out := map[int64]map[string]string{}
+	for _, a := range list {
+		if out[a.OrgID] == nil {
+			out[a.OrgID] = map[string]string{}
+		}
+		out[a.OrgID][a.QuestionID] = a.Value
 	}
 	return out, nil
 }

@@ -250,7 +250,7 @@ func (s *Service) followUps(ctx context.Context, now time.Time) error {
 
 // remind claims and sends notice n of a run to an org's responders.
 func (s *Service) remind(ctx context.Context, orgs orgIndex, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) error {
-	claimed, err := s.store.ClaimSurveyReminder(ctx, run.ID, orgID, n)
+	claimed, err := s.store.ClaimSurveyReminder(ctx, run.ID, orgID, n, s.clock())
 	if err != nil {
 		return fmt.Errorf("claim survey notice: %w", err)
 	}
