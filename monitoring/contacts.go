@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -128,6 +129,21 @@ func (s *Service) Contacts(ctx context.Context, under storage.Org) ([]Contact, e
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// ContactsFor is the contact base of the subtree of the org of code, for
+// an actor the policy lets export it (access.ActContacts): sideways or up
+// it is access.ErrForbidden.
+func (s *Service) ContactsFor(ctx context.Context, by access.Actor, code string) (storage.Org, []Contact, error) {
+	org, err := s.store.OrgByCode(ctx, code)
+	if err != nil {
+		return org, nil, fmt.Errorf("load org %q: %w", code, err)
+	}
+	if by.PersonID == 0 || !by.Can(access.ActContacts, org) {
+		return org, nil, fmt.Errorf("export the contacts of org %d: %w", org.ID, access.ErrForbidden)
+	}
+	contacts, err := s.Contacts(ctx, org)
+	return org, contacts, err
 }
 
 // personalEmailConsented reports whether the person's latest decision on

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -409,6 +410,29 @@ func (s *Service) ReportOrg(ctx context.Context, by access.Actor, code string) (
 		return org, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
 	}
 	return org, nil
+}
+
+// Scopes are the organisations whose report the actor may read, as a
+// choice of which to show: the roots of their subtrees and every upper
+// level below them, a subtree after its root (a primary's standing is a
+// row of its higher org's report, or its own as a root).
+func (s *Service) Scopes(ctx context.Context, by access.Actor) ([]storage.Org, error) {
+	roots := by.Orgs(access.ActMonitoring)
+	if len(roots) == 0 {
+		return nil, nil
+	}
+	orgs, err := s.store.Orgs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list orgs: %w", err)
+	}
+	var out []storage.Org
+	for _, o := range orgs {
+		if by.Can(access.ActMonitoring, o) && (o.Level != storage.LevelPrimary || slices.ContainsFunc(roots, func(r storage.Org) bool { return r.ID == o.ID })) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Path < out[k].Path })
+	return out, nil
 }
 
 // ReportFor is the report of org's subtree that the actor may read: for a
