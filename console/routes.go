@@ -72,10 +72,9 @@ type pageGroup struct {
 }
 
 // pageGroups are the console's areas, in the order of the navigation. The
-// page groups to come (issue 10), each with the right it most likely asks
-// for: the hot-line inbox (answering: see hotline.AnswerRoots, as named
-// responders hold no role action), surveys and the monitoring report with
-// its exports (ActMonitoring). The home page links to whatever the
+// page group to come (issue 10), with the right it most likely asks for:
+// the hot-line inbox (answering: see hotline.AnswerRoots, as named
+// responders hold no role action). The home page links to whatever the
 // navigation holds, so a new group shows there too.
 var pageGroups = []func(c *Console) pageGroup{
 	(*Console).homePages,
@@ -85,6 +84,8 @@ var pageGroups = []func(c *Console) pageGroup{
 	(*Console).approvalPages,
 	(*Console).newsPages,
 	(*Console).suggestionPages,
+	(*Console).monitoringPages,
+	(*Console).surveyPages,
 	(*Console).auditPages,
 	(*Console).signinPages,
 	(*Console).assetPages,
