@@ -270,6 +270,10 @@ func (c *Console) monitoringReport(w http.ResponseWriter, rq *Request) error {
 	d.Years, d.Months = c.periodChoices(rq, q.org, r.Period)
 	d.Response = rq.Plural("console.mon_response", r.Surveyed, "Answered", r.Answered, "Rate", percentText(rq, r.ResponseRate),
 		"Before", r.Previous, "Previous", percentText(rq, r.PrevResponseRate))
+	if r.PrevSurveyed == 0 {
+		d.Response = rq.Plural("console.mon_response_first", r.Surveyed, "Answered", r.Answered, "Rate", percentText(rq, r.ResponseRate),
+			"Before", r.Previous)
+	}
 	if rq.Session.Actor.Can(access.ActContacts, q.org) {
 		for _, f := range []struct{ ext, key string }{{"xlsx", "console.mon_contacts_xlsx"}, {"csv", "console.mon_contacts_csv"}} {
 			d.Contacts = append(d.Contacts, download{Href: "/contacts." + f.ext + "?" + url.Values{"org": {q.org.Code}}.Encode(),

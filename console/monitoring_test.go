@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/monitoring"
@@ -141,11 +142,23 @@ func TestTheMonitoringReportShowsEachReaderTheirSubtree(t *testing.T) {
 	b.signIn(eduChair)
 	want(t, b.get("/"), http.StatusOK, `href="/monitoring"`, `href="/surveys"`)
 	w := b.get("/monitoring")
-	want(t, w, http.StatusOK, "Мониторинг: «Образование», 2026", "Ответили 1 из 1 опрошенной организации (100 %); в 2025 — 0 %.",
+	want(t, w, http.StatusOK, "Мониторинг: «Образование», 2026", "Ответили 1 из 1 опрошенной организации (100 %); в 2025 здесь не опрашивали.",
 		"Школа № 5", "Назначен информационный работник", "100 %", "(1 из 1)", "✓", "✗", "4 / 5", "в 2025 не опрашивалась",
 		`src="/monitoring/norms.png?org=edu&amp;period=2026"`, `src="/monitoring/orgs.png?org=edu&amp;page=1&amp;period=2026"`,
 		`href="/monitoring.xlsx?org=edu&amp;period=2026"`, `href="/contacts.xlsx?org=edu"`, `alt="Диаграмма: доля опрошенных организаций`)
 	noBody(t, w.Body.String(), "Здравоохранение", "Союз</option>")
+
+	// With last year's answers, the trend: the school met no norm then.
+	before := time.Date(2025, 6, 2, 0, 0, 0, 0, time.UTC)
+	old, _, err := r.db.OpenSurveyRun(r.ctx, storage.SurveyRun{SurveyID: "check", Job: "last-year", FiredFor: before, OrgID: r.org("edu").ID,
+		Roles: []storage.Role{storage.RoleChair}, OpenedAt: before, Deadline: before.AddDate(1, 0, 0), Status: storage.RunOpen},
+		[]int64{r.org("school").ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.answer(old, "school", true, map[string]string{"named": "no"})
+	want(t, b.get("/monitoring"), http.StatusOK, "Ответили 1 из 1 опрошенной организации (100 %); в 2025 — 100 %.",
+		"▲ на 100 п. п.", "<td data-label=\"Нормативов: 2025 → сейчас\">0 → 1</td>")
 
 	// The charts draw the same report.
 	for _, path := range []string{"/monitoring/norms.png?org=edu&period=2026", "/monitoring/orgs.png?org=edu&period=2026&page=1"} {

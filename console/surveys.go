@@ -394,7 +394,11 @@ func runMessages(rq *Request, q url.Values) []string {
 	case q.Has("waiting") && n("waiting") == 0:
 		out = append(out, rq.T("console.surveys_remind_none"))
 	case q.Has("waiting"):
-		out = append(out, rq.Plural("console.surveys_reminded", n("sent")))
+		if n("sent") == 0 {
+			out = append(out, rq.T("console.surveys_reminded_nobody_now"))
+		} else {
+			out = append(out, rq.Plural("console.surveys_reminded", n("sent")))
+		}
 		for _, r := range []struct{ count, key string }{
 			{"recent", "console.surveys_reminded_recent"}, {"nobody", "console.surveys_reminded_nobody"}, {"failed", "console.surveys_reminded_failed"},
 		} {

@@ -72,7 +72,7 @@ func TestSurveysAreRunFollowedAndRemindedFromTheSubtree(t *testing.T) {
 		t.Errorf("told %q, want the school's first notice", got)
 	}
 	page = remind()
-	if !strings.Contains(page, "Напоминание отправлено 0 организациям.") || !strings.Contains(page, "1 организация пропущена: ей писали меньше суток назад.") {
+	if !strings.Contains(page, "Напоминание сейчас никому не отправлено.") || !strings.Contains(page, "1 организация пропущена: ей писали меньше суток назад.") {
 		t.Errorf("pressed again the page says:\n%s", page)
 	}
 	if got := r.surveys.take(); len(got) != 0 {

@@ -110,6 +110,7 @@ type Report struct {
 	Surveyed         int           `json:"surveyed"`
 	Answered         int           `json:"answered"`
 	ResponseRate     float64       `json:"response_rate"`
+	PrevSurveyed     int           `json:"prev_surveyed"`
 	PrevResponseRate float64       `json:"prev_response_rate"`
 	Norms            []NormSummary `json:"norms"`
 	// Orgs are the surveyed orgs, worst first.
@@ -184,7 +185,7 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 			}
 		}
 	}
-	r.PrevResponseRate = rate(prevAnswered, prevTargeted)
+	r.PrevSurveyed, r.PrevResponseRate = prevTargeted, rate(prevAnswered, prevTargeted)
 	for id, f := range now {
 		o := byID[id]
 		om := OrgReport{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,

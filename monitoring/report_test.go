@@ -91,7 +91,7 @@ func TestMonitoringReportTrendTargetsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Surveyed != 3 || r.Answered != 2 || r.ResponseRate != 66.7 || r.Previous != "2025" || r.PrevResponseRate != 33.3 {
+	if r.Surveyed != 3 || r.Answered != 2 || r.ResponseRate != 66.7 || r.Previous != "2025" || r.PrevResponseRate != 33.3 || r.PrevSurveyed != 3 {
 		t.Fatalf("surveyed %d, answered %d, rate %v, previous %s at %v", r.Surveyed, r.Answered, r.ResponseRate, r.Previous, r.PrevResponseRate)
 	}
 	type got struct {
