@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unionhub/unionhub/access"
@@ -25,11 +26,18 @@ import (
 // downloads, the targets, and the contact base: the bot's /monitoring and
 // the command line's report, target and export, in a browser.
 func (c *Console) monitoringPages() pageGroup {
+	shown := &shownReports{byKey: map[shownKey]shownReport{}}
 	return pageGroup{
 		Routes: []Route{
-			{Pattern: "GET /monitoring", Need: access.ActMonitoring, Handle: c.monitoringReport},
-			{Pattern: "GET /monitoring/norms.png", Need: access.ActMonitoring, Handle: c.monitoringChart},
-			{Pattern: "GET /monitoring/orgs.png", Need: access.ActMonitoring, Handle: c.monitoringChart},
+			{Pattern: "GET /monitoring", Need: access.ActMonitoring, Handle: func(w http.ResponseWriter, rq *Request) error {
+				return c.monitoringReport(w, rq, shown)
+			}},
+			{Pattern: "GET /monitoring/norms.png", Need: access.ActMonitoring, Handle: func(w http.ResponseWriter, rq *Request) error {
+				return c.monitoringChart(w, rq, shown)
+			}},
+			{Pattern: "GET /monitoring/orgs.png", Need: access.ActMonitoring, Handle: func(w http.ResponseWriter, rq *Request) error {
+				return c.monitoringChart(w, rq, shown)
+			}},
 			{Pattern: "GET /monitoring.csv", Need: access.ActMonitoring, Handle: c.monitoringFile},
 			{Pattern: "GET /monitoring.xlsx", Need: access.ActMonitoring, Handle: c.monitoringFile},
 			{Pattern: "GET /monitoring/targets", Need: access.ActMonitoring, Handle: c.targetsView},
@@ -147,6 +155,50 @@ func reportLink(path string, org storage.Org, period string, more ...string) str
 	return path + "?" + v.Encode()
 }
 
+// shownReports keep, for a minute, the reports pages were drawn from, so
+// that their charts, which the browser asks for right after, draw the very
+// figures of the tables beneath them without reading them all again. Each
+// request is checked for its rights first; the files downloaded are read
+// anew.
+type shownReports struct {
+	mu    sync.Mutex
+	byKey map[shownKey]shownReport
+}
+
+type shownKey struct {
+	person, org int64
+	period      string
+}
+
+type shownReport struct {
+	r  monitoring.Report
+	at time.Time
+}
+
+// How long and how many reports are kept for their charts.
+const (
+	shownFor    = time.Minute
+	shownAtMost = 64
+)
+
+func (s *shownReports) get(k shownKey, now time.Time) (monitoring.Report, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.byKey[k]
+	return e.r, ok && now.Sub(e.at) < shownFor
+}
+
+func (s *shownReports) put(k shownKey, r monitoring.Report, now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for key, e := range s.byKey {
+		if now.Sub(e.at) >= shownFor || len(s.byKey) >= shownAtMost {
+			delete(s.byKey, key)
+		}
+	}
+	s.byKey[k] = shownReport{r: r, at: now}
+}
+
 // scopeOption is an organisation in the report's selector.
 type scopeOption struct {
 	Code, Label string
@@ -252,7 +304,7 @@ type download struct{ Href, Label string }
 
 // monitoringReport shows the report of the organisation chosen and its
 // subtree in a period, with the previous period for the trend.
-func (c *Console) monitoringReport(w http.ResponseWriter, rq *Request) error {
+func (c *Console) monitoringReport(w http.ResponseWriter, rq *Request, shown *shownReports) error {
 	q, err := c.readReportQuery(rq)
 	if err != nil {
 		return err
@@ -261,6 +313,7 @@ func (c *Console) monitoringReport(w http.ResponseWriter, rq *Request) error {
 	if err != nil {
 		return err
 	}
+	shown.put(shownKey{person: rq.Session.PersonID, org: q.org.ID, period: r.Period}, r, c.clock())
 	d := reportData{Org: q.org, Period: r.Period, Before: r.Previous, Empty: len(r.Orgs) == 0,
 		CSV: reportLink("/monitoring.csv", q.org, r.Period), XLSX: reportLink("/monitoring.xlsx", q.org, r.Period),
 		Targets: reportLink("/monitoring/targets", q.org, r.Period)}
@@ -369,14 +422,16 @@ func orgReportLine(rq *Request, o monitoring.OrgReport, r monitoring.Report) org
 // organisations meeting it (norms.png), or the share of norms each
 // organisation of a page of the report meets (orgs.png), each with the
 // previous period underneath.
-func (c *Console) monitoringChart(w http.ResponseWriter, rq *Request) error {
+func (c *Console) monitoringChart(w http.ResponseWriter, rq *Request, shown *shownReports) error {
 	q, err := c.readReportQuery(rq)
 	if err != nil {
 		return err
 	}
-	r, err := c.report(rq, q)
-	if err != nil {
-		return err
+	r, ok := shown.get(shownKey{person: rq.Session.PersonID, org: q.org.ID, period: q.period}, c.clock())
+	if !ok {
+		if r, err = c.report(rq, q); err != nil {
+			return err
+		}
 	}
 	var bars []chart.Bar
 	if strings.HasSuffix(rq.URL.Path, "/norms.png") {

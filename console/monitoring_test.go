@@ -344,3 +344,36 @@ func TestTargetsAreSetByTheChairAndAudited(t *testing.T) {
 		t.Errorf("targets stored %+v, %v; want 3.5 and 6", ts, err)
 	}
 }
+
+// TestShownReportsAreKeptForTheirChartsAMinute: a chart draws the report
+// its page was drawn from, of the same person, organisation and period,
+// for a minute; at most shownAtMost are kept.
+func TestShownReportsAreKeptForTheirChartsAMinute(t *testing.T) {
+	t.Parallel()
+	s := &shownReports{byKey: map[shownKey]shownReport{}}
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	k := shownKey{person: 1, org: 2, period: "2026"}
+	s.put(k, monitoring.Report{Org: "edu"}, now)
+	for _, tt := range []struct {
+		name string
+		key  shownKey
+		at   time.Time
+		want bool
+	}{
+		{"its chart", k, now.Add(30 * time.Second), true},
+		{"another person", shownKey{person: 9, org: 2, period: "2026"}, now, false},
+		{"another org", shownKey{person: 1, org: 3, period: "2026"}, now, false},
+		{"another period", shownKey{person: 1, org: 2, period: "2026-03"}, now, false},
+		{"a minute on", k, now.Add(time.Minute), false},
+	} {
+		if r, ok := s.get(tt.key, tt.at); ok != tt.want || (ok && r.Org != "edu") {
+			t.Errorf("%s: %+v, %v; want %v", tt.name, r, ok, tt.want)
+		}
+	}
+	for i := range 2 * shownAtMost {
+		s.put(shownKey{person: int64(i)}, monitoring.Report{}, now)
+	}
+	if len(s.byKey) > shownAtMost {
+		t.Errorf("%d reports kept, want at most %d", len(s.byKey), shownAtMost)
+	}
+}

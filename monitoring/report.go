@@ -129,7 +129,7 @@ type orgFacts struct {
 // with the previous period for the trend, as the operator reads it: the
 // command line may read any subtree.
 func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Report, error) {
-	st, defs := s.store, s.surveys
+	st := s.store
 	r := Report{Org: under.Code, Period: p.Name, Previous: p.Previous().Name}
 	orgs, err := st.Orgs(ctx)
 	if err != nil {
@@ -139,14 +139,19 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 	for _, o := range orgs {
 		byID[o.ID] = o
 	}
+	runs, err := st.SurveyRuns(ctx, "")
+	if err != nil {
+		return r, fmt.Errorf("list survey runs: %w", err)
+	}
+	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
 	// The two periods are read side by side: a page waits for the slower.
 	var (
 		before    map[int64]orgFacts
 		beforeErr error
 		wg        sync.WaitGroup
 	)
-	wg.Go(func() { before, beforeErr = monitoringFacts(ctx, st, defs, under, byID, p.Previous()) })
-	now, err := monitoringFacts(ctx, st, defs, under, byID, p)
+	wg.Go(func() { before, beforeErr = s.monitoringFacts(ctx, runs, under, byID, p.Previous()) })
+	now, err := s.monitoringFacts(ctx, runs, under, byID, p)
 	wg.Wait()
 	if err = errors.Join(err, beforeErr); err != nil {
 		return r, err
@@ -239,7 +244,7 @@ func rate(n, of int) float64 {
 
 // monitoringFacts gathers, per surveyed org of the subtree, its answers to
 // the newest run of the period and its weekly board checks.
-func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]orgFacts, error) {
+func (s *Service) monitoringFacts(ctx context.Context, runs []storage.SurveyRun, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]orgFacts, error) {
 	out := map[int64]orgFacts{}
 	fact := func(id int64) orgFacts {
 		f, ok := out[id]
@@ -249,74 +254,44 @@ func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under
 		}
 		return f
 	}
-	runs, err := st.SurveyRuns(ctx, "")
-	if err != nil {
-		return nil, fmt.Errorf("list survey runs: %w", err)
-	}
-	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
-	defOf := map[string]surveys.Survey{}
-	for _, d := range defs {
-		defOf[d.ID] = d
+	in := func(t storage.SurveyTarget) bool {
+		o, ok := byID[t.OrgID]
+		return ok && under.Contains(o)
 	}
 	// An org's facts come from the newest run of the period it answered,
 	// else it counts as asked and silent: a newer run it has not answered
 	// yet never hides answers it gave.
 	for _, run := range runs {
-		sv, known := defOf[run.SurveyID]
+		sv, known := s.Survey(run.SurveyID)
 		if !known || run.FiredFor.Before(p.From) || !run.FiredFor.Before(p.To) {
 			continue
 		}
-		targets, err := st.SurveyTargets(ctx, run.ID)
+		rf, err := s.runFacts(ctx, run, sv.IndicatorQuestions(), func(t storage.SurveyTarget) bool { return t.SubmittedAt != nil && in(t) })
 		if err != nil {
-			return nil, fmt.Errorf("list targets of run %d: %w", run.ID, err)
+			return nil, err
 		}
-		// The run's answers are read at once, and only when an org of the
-		// subtree confirmed some: a query per org would cost a thousand.
-		var given map[int64]map[string]string
-		for _, t := range targets {
-			o, ok := byID[t.OrgID]
-			if !ok || !under.Contains(o) || out[t.OrgID].answered {
+		for _, t := range rf.targets {
+			if !in(t) || out[t.OrgID].answered {
 				continue
 			}
 			f := fact(t.OrgID)
 			f.targeted = true
 			if t.SubmittedAt != nil {
-				if given == nil {
-					if given, err = runAnswers(ctx, st, run.ID); err != nil {
-						return nil, err
-					}
-				}
-				f.facts.Answers = sv.IndicatorAnswers(given[t.OrgID])
+				f.facts.Answers = sv.IndicatorAnswers(rf.answers[t.OrgID])
 				f.answered = true
 			}
 			out[t.OrgID] = f
 		}
 	}
-	tallies, err := st.BoardTallies(ctx, under, p.From, p.To)
+	tallies, err := s.boardTallies(ctx, under, byID, p)
 	if err != nil {
-		return nil, fmt.Errorf("count board checks: %w", err)
+		return nil, err
 	}
 	// A check exists only for a reminder that reached someone.
-	for _, c := range tallies {
-		f := fact(c.OrgID)
+	for id, c := range tallies {
+		f := fact(id)
 		f.facts.BoardWeeks, f.facts.BoardAnswered, f.facts.BoardUpdated = c.Weeks, c.Answered, c.Updated
-		out[c.OrgID] = f
-	}
-	return out, nil
-}
-
-// runAnswers reads every org's answers to a run, by org and question.
-func runAnswers(ctx context.Context, st Store, runID int64) (map[int64]map[string]string, error) {
-	list, err := st.RunAnswers(ctx, runID)
-	if err != nil {
-		return nil, fmt.Errorf("load answers of run %d: %w", runID, err)
-	}
-	out := map[int64]map[string]string{}
-	for _, a := range list {
-		if out[a.OrgID] == nil {
-			out[a.OrgID] = map[string]string{}
-		}
-		out[a.OrgID][a.QuestionID] = a.Value
+		out[id] = f
 	}
 	return out, nil
 }

@@ -309,9 +309,10 @@ type MonitoringStore interface {
 	SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) error
 	// SurveyAnswers lists an org's answers to a run.
 	SurveyAnswers(ctx context.Context, runID, orgID int64) ([]SurveyAnswer, error)
-	// RunAnswers lists every org's answers to a run, by org and question,
-	// without PersonID and At: one query for a report over a thousand orgs.
-	RunAnswers(ctx context.Context, runID int64) ([]SurveyAnswer, error)
+	// RunAnswers lists every org's answers to a run to the questions named
+	// (nil: all), by org and question, without PersonID and At: one query
+	// for a report over a thousand orgs.
+	RunAnswers(ctx context.Context, runID int64, questions []string) ([]SurveyAnswer, error)
 	// SubmitSurvey marks the org's answers confirmed (the first submission
 	// stays recorded); ErrClosed as for SaveSurveyAnswer.
 	SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (SurveyTarget, error)

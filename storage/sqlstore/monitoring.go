@@ -278,12 +278,22 @@ func (db *DB) SurveyAnswers(ctx context.Context, runID, orgID int64) ([]storage.
 	return out, nil
 }
 
-// RunAnswers lists every org's answers to a run by org and question id,
-// without who gave them when.
-func (db *DB) RunAnswers(ctx context.Context, runID int64) ([]storage.SurveyAnswer, error) {
+// RunAnswers lists every org's answers to a run, to the questions named
+// (nil: all), by org and question id, without who gave them when.
+func (db *DB) RunAnswers(ctx context.Context, runID int64, questions []string) ([]storage.SurveyAnswer, error) {
+	query := "SELECT org_id, question_id, value FROM survey_answers WHERE run_id = ?"
+	args := []any{runID}
+	if questions != nil {
+		// NULL matches nothing, and keeps an empty list valid SQL.
+		query += " AND question_id IN (NULL" + strings.Repeat(", ?", len(questions)) + ")"
+		for _, q := range questions {
+			args = append(args, q)
+		}
+	}
 	out, err := queryAll(ctx, db.conn(), func(a *storage.SurveyAnswer) []any {
-		return []any{&a.RunID, &a.OrgID, &a.QuestionID, &a.Value}
-	}, "SELECT run_id, org_id, question_id, value FROM survey_answers WHERE run_id = ? ORDER BY org_id, question_id", runID)
+		a.RunID = runID
+		return []any{&a.OrgID, &a.QuestionID, &a.Value}
+	}, query+" ORDER BY org_id, question_id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("list answers of survey run %d: %w", runID, err)
 	}

@@ -210,7 +210,7 @@ func testSurveyAnswers(x *suite) {
 		x.t.Errorf("P2's anonymous answer %+v, %v", got, err)
 	}
 	// Every org's answers at once, by org then question.
-	all, err := x.s.RunAnswers(x.ctx, run.ID)
+	all, err := x.s.RunAnswers(x.ctx, run.ID, nil)
 	x.must(err)
 	wantAll := []storage.SurveyAnswer{{RunID: run.ID, OrgID: p1, QuestionID: "events", Value: "3 🎉"},
 		{RunID: run.ID, OrgID: p1, QuestionID: "members", Value: "41"}, {RunID: run.ID, OrgID: o["P2"].ID, QuestionID: "members", Value: "90"}}
@@ -220,8 +220,15 @@ func testSurveyAnswers(x *suite) {
 	if !reflect.DeepEqual(all, wantAll) {
 		x.t.Errorf("run answers\n got %+v\nwant %+v", all, wantAll)
 	}
-	if none, err := x.s.RunAnswers(x.ctx, run.ID+1000); err != nil || len(none) != 0 {
+	if none, err := x.s.RunAnswers(x.ctx, run.ID+1000, nil); err != nil || len(none) != 0 {
 		x.t.Errorf("answers of no run: %+v, %v", none, err)
+	}
+	// Only the questions asked for; none asked, none given.
+	if some, err := x.s.RunAnswers(x.ctx, run.ID, []string{"members", "elsewhere"}); err != nil || !reflect.DeepEqual(some, []storage.SurveyAnswer{wantAll[1], wantAll[2]}) {
+		x.t.Errorf("the members answers %+v, %v", some, err)
+	}
+	if none, err := x.s.RunAnswers(x.ctx, run.ID, []string{}); err != nil || len(none) != 0 {
+		x.t.Errorf("answers to no question %+v, %v", none, err)
 	}
 }
 
