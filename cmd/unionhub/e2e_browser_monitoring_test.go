@@ -94,6 +94,20 @@ func TestConsoleMonitoringInTheBrowser(t *testing.T) {
 		t.Errorf("the download's audit entries %+v, %v", exports, err)
 	}
 
+	// A target for the Union, typed with a decimal comma, counts at once.
+	inBrowser(t, b, "open the targets", chromedp.Click(chromedp.CSS(`a[href^="/monitoring/targets"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#target-budget_share")))
+	inBrowser(t, b, "set a target", chromedp.SetValue(chromedp.CSS("#target-budget_share"), "5,5"),
+		chromedp.Click(chromedp.CSS(`#target-budget_share + button`)), chromedp.WaitVisible(chromedp.CSS(`p[role="status"]`)))
+	expectPage(t, b, "Целевое значение сохранено", "цель этой организации")
+	screenshot(t, b, "console-monitoring-targets")
+	inBrowser(t, b, "back to the report", chromedp.Click(chromedp.CSS(`a[href^="/monitoring?"]`)), chromedp.WaitVisible(chromedp.CSS("figure.chart img")))
+	expectPage(t, b, "6 / 5,5", "5 / 5,5")
+	// On a phone the tables fold into labelled lines.
+	inBrowser(t, b, "narrow the window", chromedp.EmulateViewport(390, 844), chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("figure.chart img")))
+	screenshot(t, b, "console-monitoring-phone")
+	inBrowser(t, b, "widen the window", chromedp.EmulateViewport(1280, 900))
+
 	// The surveys: the run over the Union is open already, so "run now"
 	// shows it, with who has not answered, and "remind now" says what it did.
 	inBrowser(t, b, "open the surveys", chromedp.Click(chromedp.CSS(`nav a[href="/surveys"]`)), chromedp.WaitVisible(chromedp.CSS(".desk")))
