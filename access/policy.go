@@ -45,6 +45,15 @@ const (
 	// ActAudit reads the console's audit log of the org's subtree: who
 	// signed in, approved, answered, sent, exported or changed what.
 	ActAudit Action = "audit"
+	// ActSetTargets sets the org's monitoring targets for a period, which
+	// hold for it and the orgs below it without their own: a decision of
+	// the org's elected body, entered by its chair or the Union's staff.
+	ActSetTargets Action = "set_targets"
+	// ActContacts exports the contact base of the org's subtree (names,
+	// positions, work and consented personal e-mail, where the bot reaches
+	// them): the people who already see the org's people, as the programme
+	// has every level send its base up.
+	ActContacts Action = "contacts"
 )
 
 // rolesFor lists, per action, the roles that grant it. A role held in an org
@@ -62,6 +71,8 @@ var rolesFor = map[Action][]storage.Role{
 	ActImportTree:     {storage.RoleAdmin},
 	ActConsole:        {storage.RoleChair, storage.RoleInfoworker, storage.RoleAdmin},
 	ActAudit:          {storage.RoleChair, storage.RoleAdmin},
+	ActSetTargets:     {storage.RoleChair, storage.RoleAdmin},
+	ActContacts:       {storage.RoleChair, storage.RoleInfoworker, storage.RoleAdmin},
 }
 
 // RolesFor lists the roles that grant act.

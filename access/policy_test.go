@@ -162,6 +162,19 @@ func TestWhoManagesTheTree(t *testing.T) {
 		{storage.RoleAdmin, union, ActImportTree, union, true},
 		{storage.RoleChair, union, ActImportTree, union, false},
 		{storage.RoleInfoworker, union, ActImportTree, union, false},
+		// Targets are the elected body's: its chair enters them, for the
+		// org and below; an information worker reads them only.
+		{storage.RoleChair, edu, ActSetTargets, edu, true},
+		{storage.RoleChair, edu, ActSetTargets, school, true},
+		{storage.RoleChair, school, ActSetTargets, edu, false},
+		{storage.RoleInfoworker, edu, ActSetTargets, school, false},
+		{storage.RoleAdmin, union, ActSetTargets, school, true},
+		// The contact base goes to whoever sees the org's people.
+		{storage.RoleInfoworker, edu, ActContacts, school, true},
+		{storage.RoleChair, school, ActContacts, school, true},
+		{storage.RoleChair, school, ActContacts, edu, false},
+		{storage.RoleActivist, edu, ActContacts, school, false},
+		{storage.RoleMember, union, ActContacts, school, false},
 	}
 	for _, tt := range tests {
 		ms := []storage.Membership{{Role: tt.role, Status: storage.StatusActive, Org: tt.at}}

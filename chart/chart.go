@@ -22,10 +22,14 @@ import (
 	"golang.org/x/image/math/fixed"
 )
 
-// Bar is one organisation's share of norms met.
+// Bar is one organisation's share of norms met, or a norm's share of
+// organisations meeting it.
 type Bar struct {
 	Label   string  // an organisation's name; shortened to fit, see Compliance
 	Percent float64 // 0..100
+	// Previous is the percent of the period before, for the trend: drawn
+	// as a thin grey bar under this one; nil when there is none.
+	Previous *float64
 }
 
 // MaxBars is the most bars Compliance draws: more would not be readable in
@@ -75,6 +79,7 @@ var (
 	chartGreen = color.RGBA{0x38, 0x8e, 0x3c, 0xff}
 	chartInk   = color.RGBA{0x21, 0x21, 0x21, 0xff}
 	chartGrid  = color.RGBA{0xe0, 0xe0, 0xe0, 0xff}
+	chartPrev  = color.RGBA{0x61, 0x61, 0x61, 0xff} // the previous period: 6.1:1 on white
 )
 
 // chartLayout places a chart of n bars whose widest label is labelW pixels.
@@ -102,10 +107,25 @@ func (l chartLayout) bar(i int, p float64) image.Rectangle {
 	return image.Rect(l.barX, y, l.barX+w, y+chartBarH)
 }
 
+// chartPrevH is the height of a previous period's bar, taken from the
+// bottom of the row's bar, with a pixel of white between them.
+const chartPrevH = 4
+
+// withPrevious splits a bar's rectangle r (from bar) into the period's bar
+// above and the previous period's, at percent prev, below.
+func withPrevious(r image.Rectangle, prev float64) (now, before image.Rectangle) {
+	now = r
+	now.Max.Y -= chartPrevH + 1
+	w := max(int(math.Round(prev/100*chartBarW)), 2)
+	before = image.Rect(r.Min.X, r.Max.Y-chartPrevH, r.Min.X+w, r.Max.Y)
+	return now, before
+}
+
 // Compliance draws bars as a horizontal bar chart and returns it as PNG:
 // one row per bar in the order given (the caller puts the worst first), its
 // label on the left and its percent on the right, coloured by band (below
-// 50 red, below 100 amber, 100 green), over a 0/50/100 axis. Percents are
+// 50 red, below 100 amber, 100 green), over a 0/50/100 axis; a bar with a
+// Previous percent has it as a thin grey bar underneath. Percents are
 // clamped to 0..100 (NaN is 0) and shown rounded down, so that only a green
 // bar reads 100%. Labels wider than 260 px are cut, ending in "…"; control
 // characters become spaces. No bars is ErrNoBars; more than MaxBars is an
@@ -140,6 +160,11 @@ func Compliance(bars []Bar) ([]byte, error) {
 	for i, b := range bars {
 		p := chartPercent(b.Percent)
 		r := l.bar(i, p)
+		if b.Previous != nil {
+			var before image.Rectangle
+			r, before = withPrevious(r, chartPercent(*b.Previous))
+			chartFill(img, before, chartPrev)
+		}
 		chartFill(img, r, chartBand(p))
 		baseline := l.top + i*chartRowH + chartTextBaseline
 		chartText(img, face, l.barX-chartGap-textWidth(face, labels[i]), baseline, labels[i])

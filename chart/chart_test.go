@@ -96,6 +96,52 @@ func TestComplianceBands(t *testing.T) {
 	}
 }
 
+// TestComplianceDrawsThePreviousPeriodUnderneath: a bar with a previous
+// percent keeps its band colour above a grey bar as long as the previous
+// percent; a bar without one is drawn whole.
+func TestComplianceDrawsThePreviousPeriodUnderneath(t *testing.T) {
+	t.Parallel()
+	prev := func(p float64) *float64 { return &p }
+	bars := []Bar{{Label: "ORG", Percent: 25, Previous: prev(75)}, {Label: "ORG", Percent: 100, Previous: prev(0)}, {Label: "ORG", Percent: 60}}
+	img := decodeChart(t, mustRender(t, bars))
+	face, err := chartFace()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newChartLayout(len(bars), textWidth(face, "ORG"))
+	white := color.RGBA{0xff, 0xff, 0xff, 0xff}
+	for i, b := range bars {
+		whole := l.bar(i, b.Percent)
+		now, before := whole, image.Rectangle{}
+		if b.Previous != nil {
+			now, before = withPrevious(whole, *b.Previous)
+		}
+		mid := (now.Min.Y + now.Max.Y) / 2
+		if got := img.At(now.Max.X-1, mid); !sameColor(got, chartBand(b.Percent)) {
+			t.Errorf("bar %d ends in %v, want its band %v", i, got, chartBand(b.Percent))
+		}
+		if b.Previous == nil {
+			if got := img.At(whole.Min.X+1, whole.Max.Y-1); !sameColor(got, chartBand(b.Percent)) {
+				t.Errorf("bar %d without a previous period is cut at the bottom: %v", i, got)
+			}
+			continue
+		}
+		low := before.Max.Y - 1
+		if got := img.At(before.Max.X-1, low); !sameColor(got, chartPrev) {
+			t.Errorf("bar %d's previous period ends in %v at x %d, want grey", i, got, before.Max.X-1)
+		}
+		if got := img.At(before.Max.X+1, low); b.Percent < *b.Previous && !sameColor(got, white) {
+			t.Errorf("bar %d's previous period goes on past %d: %v", i, before.Max.X, got)
+		}
+		if got := img.At(now.Min.X+1, now.Max.Y); !sameColor(got, white) {
+			t.Errorf("no white between bar %d and its previous period: %v", i, got)
+		}
+	}
+	if _, before := withPrevious(l.bar(0, 25), 75); before.Dx() != 3*chartBarW/4 || before.Dy() != chartPrevH {
+		t.Errorf("a previous 75%% is %v, want %d px wide, %d high", before.Size(), 3*chartBarW/4, chartPrevH)
+	}
+}
+
 func TestComplianceRefuses(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -28,6 +28,7 @@ import (
 	"github.com/unionhub/unionhub/storage/redis"
 	"github.com/unionhub/unionhub/storage/sqlite"
 	"github.com/unionhub/unionhub/storage/sqlstore"
+	"github.com/unionhub/unionhub/surveys"
 )
 
 // The console's tests call its handler in-process (no listener): a real
@@ -70,6 +71,7 @@ type rig struct {
 	told    *toldNotifier
 	news    *newsNotes    // what news told people
 	heard   *hotlineNotes // what the hot line told people
+	surveys *surveyNotes  // whom monitoring invited and reminded
 }
 
 type rigOption struct {
@@ -104,6 +106,7 @@ func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
 	state := redis.NewMemory(c.Now)
 	notes := &newsNotes{}
 	heard := newHotlineNotes()
+	invited := &surveyNotes{}
 	svc := signin.New(signin.Config{Store: db, BaseURL: o.publicURL, StaffName: "Аппарат Союза", Clock: c.Now})
 	con, err := newConsole(Config{
 		SignIn: svc, Store: db, Limiter: state, Catalog: catalog,
@@ -111,13 +114,13 @@ func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
 		Hotline:    hotline.New(hotline.Config{Store: db, Notifier: heard, Clock: c.Now, Logger: quiet}),
 		Orgs:       orgs.New(orgs.Config{Store: db, Clock: c.Now, Logger: quiet}),
 		News:       news.New(news.Config{Store: db, Notifier: notes, Clock: c.Now, Logger: quiet}),
-		Monitoring: monitoring.New(monitoring.Config{Store: db, Clock: c.Now, Logger: quiet}),
+		Monitoring: monitoring.New(monitoring.Config{Store: db, Notifier: invited, Surveys: []surveys.Survey{testSurvey(t)}, Clock: c.Now, Logger: quiet}),
 		PublicURL:  o.publicURL, Messengers: Messengers{Telegram: true}, InviteLinks: testInviteLinks, Clock: c.Now, Logger: quiet,
 	}, o.groups)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rig{t: t, ctx: ctx, dir: dir, db: db, clock: c, signIn: svc, console: con, told: told, news: notes, heard: heard}
+	r := &rig{t: t, ctx: ctx, dir: dir, db: db, clock: c, signIn: svc, console: con, told: told, news: notes, heard: heard, surveys: invited}
 	if !o.noTree {
 		r.importTree()
 	}

@@ -78,10 +78,8 @@ type pageGroup struct {
 }
 
 // pageGroups are the console's areas, in the order of the navigation. The
-// page groups to come (issue 10), each with the right it most likely asks
-// for: surveys and the monitoring report with its exports
-// (ActMonitoring). The home page links to whatever the navigation holds,
-// so a new group shows there too.
+// home page links to whatever the navigation holds, so a new group shows
+// there too.
 var pageGroups = []func(c *Console) pageGroup{
 	(*Console).homePages,
 	(*Console).orgPages,
@@ -91,6 +89,8 @@ var pageGroups = []func(c *Console) pageGroup{
 	(*Console).inboxPages,
 	(*Console).newsPages,
 	(*Console).suggestionPages,
+	(*Console).monitoringPages,
+	(*Console).surveyPages,
 	(*Console).auditPages,
 	(*Console).signinPages,
 	(*Console).assetPages,

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -30,6 +31,33 @@ type Contact struct {
 	// Chats are the org's bound group chats (its channels, no hot-line
 	// desk), as "platform: title".
 	Chats []string
+}
+
+// ContactHeader names the columns of the contact base as a file, in the
+// snake_case of the other reports: the file is for staff and their
+// spreadsheets.
+var ContactHeader = []string{
+	"org_code", "org_name", "org_path", "role", "full_name", "position",
+	"work_email", "personal_email", "telegram", "vk", "last_seen", "chats",
+}
+
+// ContactTable lays out the contact base as a file's rows, header first:
+// the same columns wherever it is exported, the command line or the
+// console.
+func ContactTable(contacts []Contact) [][]string {
+	table := make([][]string, 0, len(contacts)+1)
+	table = append(table, ContactHeader)
+	for _, c := range contacts {
+		seen := ""
+		if !c.LastSeen.IsZero() {
+			seen = c.LastSeen.Format(time.DateOnly)
+		}
+		table = append(table, []string{
+			c.Org.Code, c.Org.Name, c.OrgPath, string(c.Role), c.Person.FullName, c.Person.Position,
+			c.Person.WorkEmail, c.PersonalEmail, c.Telegram, c.VK, seen, strings.Join(c.Chats, "; "),
+		})
+	}
+	return table
 }
 
 // Contacts is the contact base of under's subtree in tree order: the
@@ -101,6 +129,21 @@ func (s *Service) Contacts(ctx context.Context, under storage.Org) ([]Contact, e
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// ContactsFor is the contact base of the subtree of the org of code, for
+// an actor the policy lets export it (access.ActContacts): sideways or up
+// it is access.ErrForbidden.
+func (s *Service) ContactsFor(ctx context.Context, by access.Actor, code string) (storage.Org, []Contact, error) {
+	org, err := s.store.OrgByCode(ctx, code)
+	if err != nil {
+		return org, nil, fmt.Errorf("load org %q: %w", code, err)
+	}
+	if by.PersonID == 0 || !by.Can(access.ActContacts, org) {
+		return org, nil, fmt.Errorf("export the contacts of org %d: %w", org.ID, access.ErrForbidden)
+	}
+	contacts, err := s.Contacts(ctx, org)
+	return org, contacts, err
 }
 
 // personalEmailConsented reports whether the person's latest decision on

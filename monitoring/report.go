@@ -2,9 +2,13 @@ package monitoring
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/unionhub/unionhub/access"
@@ -75,6 +79,25 @@ type NormSummary struct {
 	NoData     int    `json:"no_data"`
 	PrevPassed int    `json:"prev_passed"`
 	PrevFailed int    `json:"prev_failed"`
+	PrevNoData int    `json:"prev_no_data"`
+}
+
+// Share is the percentage of the surveyed orgs that met the norm; an org
+// without data counts as not meeting it. ok is false when none was surveyed.
+func (n NormSummary) Share() (share float64, ok bool) {
+	return percent(n.Passed, n.Passed+n.Failed+n.NoData)
+}
+
+// PrevShare is Share in the previous period.
+func (n NormSummary) PrevShare() (share float64, ok bool) {
+	return percent(n.PrevPassed, n.PrevPassed+n.PrevFailed+n.PrevNoData)
+}
+
+func percent(n, of int) (float64, bool) {
+	if of == 0 {
+		return 0, false
+	}
+	return 100 * float64(n) / float64(of), true
 }
 
 // Report is the programme's indicators for a subtree and period.
@@ -87,6 +110,7 @@ type Report struct {
 	Surveyed         int           `json:"surveyed"`
 	Answered         int           `json:"answered"`
 	ResponseRate     float64       `json:"response_rate"`
+	PrevSurveyed     int           `json:"prev_surveyed"`
 	PrevResponseRate float64       `json:"prev_response_rate"`
 	Norms            []NormSummary `json:"norms"`
 	// Orgs are the surveyed orgs, worst first.
@@ -105,7 +129,7 @@ type orgFacts struct {
 // with the previous period for the trend, as the operator reads it: the
 // command line may read any subtree.
 func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Report, error) {
-	st, defs := s.store, s.surveys
+	st := s.store
 	r := Report{Org: under.Code, Period: p.Name, Previous: p.Previous().Name}
 	orgs, err := st.Orgs(ctx)
 	if err != nil {
@@ -115,12 +139,21 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 	for _, o := range orgs {
 		byID[o.ID] = o
 	}
-	now, err := monitoringFacts(ctx, st, defs, under, byID, p)
+	runs, err := st.SurveyRuns(ctx, "")
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("list survey runs: %w", err)
 	}
-	before, err := monitoringFacts(ctx, st, defs, under, byID, p.Previous())
-	if err != nil {
+	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
+	// The two periods are read side by side: a page waits for the slower.
+	var (
+		before    map[int64]orgFacts
+		beforeErr error
+		wg        sync.WaitGroup
+	)
+	wg.Go(func() { before, beforeErr = s.monitoringFacts(ctx, runs, under, byID, p.Previous()) })
+	now, err := s.monitoringFacts(ctx, runs, under, byID, p)
+	wg.Wait()
+	if err = errors.Join(err, beforeErr); err != nil {
 		return r, err
 	}
 	targets, err := targetsFor(ctx, st, byID, p.Name)
@@ -152,10 +185,12 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 				sums[res.Norm].PrevPassed++
 			case res.Known:
 				sums[res.Norm].PrevFailed++
+			default:
+				sums[res.Norm].PrevNoData++
 			}
 		}
 	}
-	r.PrevResponseRate = rate(prevAnswered, prevTargeted)
+	r.PrevSurveyed, r.PrevResponseRate = prevTargeted, rate(prevAnswered, prevTargeted)
 	for id, f := range now {
 		o := byID[id]
 		om := OrgReport{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,
@@ -209,7 +244,7 @@ func rate(n, of int) float64 {
 
 // monitoringFacts gathers, per surveyed org of the subtree, its answers to
 // the newest run of the period and its weekly board checks.
-func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]orgFacts, error) {
+func (s *Service) monitoringFacts(ctx context.Context, runs []storage.SurveyRun, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]orgFacts, error) {
 	out := map[int64]orgFacts{}
 	fact := func(id int64) orgFacts {
 		f, ok := out[id]
@@ -219,64 +254,44 @@ func monitoringFacts(ctx context.Context, st Store, defs []surveys.Survey, under
 		}
 		return f
 	}
-	runs, err := st.SurveyRuns(ctx, "")
-	if err != nil {
-		return nil, fmt.Errorf("list survey runs: %w", err)
-	}
-	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
-	defOf := map[string]surveys.Survey{}
-	for _, d := range defs {
-		defOf[d.ID] = d
+	in := func(t storage.SurveyTarget) bool {
+		o, ok := byID[t.OrgID]
+		return ok && under.Contains(o)
 	}
 	// An org's facts come from the newest run of the period it answered,
 	// else it counts as asked and silent: a newer run it has not answered
 	// yet never hides answers it gave.
 	for _, run := range runs {
-		sv, known := defOf[run.SurveyID]
+		sv, known := s.Survey(run.SurveyID)
 		if !known || run.FiredFor.Before(p.From) || !run.FiredFor.Before(p.To) {
 			continue
 		}
-		targets, err := st.SurveyTargets(ctx, run.ID)
+		rf, err := s.runFacts(ctx, run, sv.IndicatorQuestions(), func(t storage.SurveyTarget) bool { return t.SubmittedAt != nil && in(t) })
 		if err != nil {
-			return nil, fmt.Errorf("list targets of run %d: %w", run.ID, err)
+			return nil, err
 		}
-		for _, t := range targets {
-			o, ok := byID[t.OrgID]
-			if !ok || !under.Contains(o) || out[t.OrgID].answered {
+		for _, t := range rf.targets {
+			if !in(t) || out[t.OrgID].answered {
 				continue
 			}
 			f := fact(t.OrgID)
 			f.targeted = true
 			if t.SubmittedAt != nil {
-				list, err := st.SurveyAnswers(ctx, run.ID, t.OrgID)
-				if err != nil {
-					return nil, fmt.Errorf("load answers of run %d: %w", run.ID, err)
-				}
-				given := map[string]string{}
-				for _, a := range list {
-					given[a.QuestionID] = a.Value
-				}
-				f.facts.Answers = sv.IndicatorAnswers(given)
+				f.facts.Answers = sv.IndicatorAnswers(rf.answers[t.OrgID])
 				f.answered = true
 			}
 			out[t.OrgID] = f
 		}
 	}
-	checks, err := st.BoardChecks(ctx, under, p.From, p.To)
+	tallies, err := s.boardTallies(ctx, under, byID, p)
 	if err != nil {
-		return nil, fmt.Errorf("list board checks: %w", err)
+		return nil, err
 	}
 	// A check exists only for a reminder that reached someone.
-	for _, c := range checks {
-		f := fact(c.OrgID)
-		f.facts.BoardWeeks++
-		if c.Answer != "" {
-			f.facts.BoardAnswered++
-		}
-		if c.Compliant() {
-			f.facts.BoardUpdated++
-		}
-		out[c.OrgID] = f
+	for id, c := range tallies {
+		f := fact(id)
+		f.facts.BoardWeeks, f.facts.BoardAnswered, f.facts.BoardUpdated = c.Weeks, c.Answered, c.Updated
+		out[id] = f
 	}
 	return out, nil
 }
@@ -311,6 +326,54 @@ func targetsFor(ctx context.Context, st Store, byID map[int64]storage.Org, perio
 	}, nil
 }
 
+// TableHeader names the columns of Report.Table: one org per row, each
+// norm as value, target and result columns.
+func TableHeader() []string {
+	h := []string{"org", "name", "members", "answered", "passed", "failed", "no_data", "percent", "prev_passed"}
+	for _, n := range surveys.Norms {
+		h = append(h, n+"_value", n+"_target", n+"_result")
+	}
+	return h
+}
+
+// Row lays out the org under TableHeader: the results pass, fail (with
+// the channels missing) or no_data; prev_passed is empty when the org was
+// not surveyed before.
+func (o OrgReport) Row() []string {
+	prev := ""
+	if o.PrevPassed >= 0 {
+		prev = strconv.Itoa(o.PrevPassed)
+	}
+	row := []string{o.Code, o.Name, strconv.Itoa(o.Members), strconv.FormatBool(o.Answered), strconv.Itoa(o.Passed),
+		strconv.Itoa(o.Failed), strconv.Itoa(o.NoData), strconv.FormatFloat(o.Percent(), 'f', 0, 64), prev}
+	for _, res := range o.Results {
+		value, result := "", "no_data"
+		if res.Known {
+			value, result = strconv.FormatFloat(res.Value, 'f', -1, 64), "fail"
+			if res.Pass {
+				result = "pass"
+			}
+			if len(res.Missing) > 0 {
+				result += " (" + strings.Join(res.Missing, " ") + ")"
+			}
+		}
+		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
+	}
+	return row
+}
+
+// Table is the report's organisations as a file's rows, header first: the
+// same columns wherever the report is downloaded, the command line or the
+// console.
+func (r Report) Table() [][]string {
+	table := make([][]string, 0, len(r.Orgs)+1)
+	table = append(table, TableHeader())
+	for _, o := range r.Orgs {
+		table = append(table, o.Row())
+	}
+	return table
+}
+
 // ReportOrg finds, by code, an organisation whose monitoring the actor
 // reads: storage.ErrNotFound for an unknown code, access.ErrForbidden for
 // one beside or above theirs.
@@ -323,6 +386,29 @@ func (s *Service) ReportOrg(ctx context.Context, by access.Actor, code string) (
 		return org, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
 	}
 	return org, nil
+}
+
+// Scopes are the organisations whose report the actor may read, as a
+// choice of which to show: the roots of their subtrees and every upper
+// level below them, a subtree after its root (a primary's standing is a
+// row of its higher org's report, or its own as a root).
+func (s *Service) Scopes(ctx context.Context, by access.Actor) ([]storage.Org, error) {
+	roots := by.Orgs(access.ActMonitoring)
+	if len(roots) == 0 {
+		return nil, nil
+	}
+	orgs, err := s.store.Orgs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list orgs: %w", err)
+	}
+	var out []storage.Org
+	for _, o := range orgs {
+		if by.Can(access.ActMonitoring, o) && (o.Level != storage.LevelPrimary || slices.ContainsFunc(roots, func(r storage.Org) bool { return r.ID == o.ID })) {
+			out = append(out, o)
+		}
+	}
+	sort.Slice(out, func(i, k int) bool { return out[i].Path < out[k].Path })
+	return out, nil
 }
 
 // ReportFor is the report of org's subtree that the actor may read: for a

@@ -91,7 +91,7 @@ func TestMonitoringReportTrendTargetsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Surveyed != 3 || r.Answered != 2 || r.ResponseRate != 66.7 || r.Previous != "2025" || r.PrevResponseRate != 33.3 {
+	if r.Surveyed != 3 || r.Answered != 2 || r.ResponseRate != 66.7 || r.Previous != "2025" || r.PrevResponseRate != 33.3 || r.PrevSurveyed != 3 {
 		t.Fatalf("surveyed %d, answered %d, rate %v, previous %s at %v", r.Surveyed, r.Answered, r.ResponseRate, r.Previous, r.PrevResponseRate)
 	}
 	type got struct {
@@ -139,8 +139,14 @@ func TestMonitoringReportTrendTargetsAndOrder(t *testing.T) {
 		}
 	}
 	for _, n := range r.Norms {
-		if n.Norm == surveys.NormSolidarnost && (n.Passed != 2 || n.NoData != 1 || n.PrevFailed != 1 || n.PrevPassed != 0) {
+		if n.Norm == surveys.NormSolidarnost && (n.Passed != 2 || n.NoData != 1 || n.PrevFailed != 1 || n.PrevPassed != 0 || n.PrevNoData != 2) {
 			t.Errorf("solidarity summary %+v", n)
+		}
+		if share, ok := n.Share(); n.Norm == surveys.NormSolidarnost && (!ok || int(share) != 66) {
+			t.Errorf("solidarity met by %v %% (%v), want 2 of 3", share, ok)
+		}
+		if share, ok := n.PrevShare(); n.Norm == surveys.NormSolidarnost && (!ok || share != 0) {
+			t.Errorf("solidarity met before by %v %% (%v), want none of 3", share, ok)
 		}
 	}
 }

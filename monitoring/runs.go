@@ -242,35 +242,120 @@ func (s *Service) followUps(ctx context.Context, now time.Time) error {
 			if t.SubmittedAt != nil || t.RemindersSent >= due {
 				continue
 			}
-			errs = append(errs, s.remind(ctx, orgs, run, sv, t.OrgID, t.RemindersSent+1))
+			_, err := s.remind(ctx, orgs, run, sv, t.OrgID, t.RemindersSent+1)
+			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
 }
 
+// noticeOutcome is what became of a notice of a run to an org.
+type noticeOutcome int
+
+const (
+	// noticeTaken: another round (or replica) claimed it first.
+	noticeTaken noticeOutcome = iota
+	// noticeReached: at least one responder got it.
+	noticeReached
+	// noticeNobody: nobody in the bot answers for the org, or all of them
+	// blocked it; it counts as sent.
+	noticeNobody
+	// noticeFailed: the platform failed everyone; it was given back for a
+	// later round.
+	noticeFailed
+)
+
 // remind claims and sends notice n of a run to an org's responders.
-func (s *Service) remind(ctx context.Context, orgs orgIndex, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) error {
-	claimed, err := s.store.ClaimSurveyReminder(ctx, run.ID, orgID, n)
+func (s *Service) remind(ctx context.Context, orgs orgIndex, run storage.SurveyRun, sv surveys.Survey, orgID int64, n int) (noticeOutcome, error) {
+	claimed, err := s.store.ClaimSurveyReminder(ctx, run.ID, orgID, n, s.clock())
 	if err != nil {
-		return fmt.Errorf("claim survey notice: %w", err)
+		return noticeFailed, fmt.Errorf("claim survey notice: %w", err)
 	}
 	if !claimed {
-		return nil
+		return noticeTaken, nil
 	}
 	reached, err := s.invite(ctx, orgs, run, sv, orgID, n)
-	if err == nil && !reached {
+	switch {
+	case reached:
+		return noticeReached, err
+	case err == nil:
 		// Nobody to ask, or everyone blocked the bot: it counts as sent,
 		// and the org's responders still find the run when they come.
 		s.logger.InfoContext(ctx, "survey notice reached nobody", "run", run.ID, "org", orgID, "notice", n)
+		return noticeNobody, nil
 	}
-	if err != nil && !reached {
-		// Nobody got it: give it back for the next round, also when this
-		// round's time is up.
-		if relErr := s.releaseNotice(ctx, run.ID, orgID, n); relErr != nil {
-			err = errors.Join(err, relErr)
+	// Nobody got it: give it back for the next round, also when this
+	// round's time is up.
+	if relErr := s.releaseNotice(ctx, run.ID, orgID, n); relErr != nil {
+		err = errors.Join(err, relErr)
+	}
+	return noticeFailed, err
+}
+
+// RemindGap is how long after an org was last told of a run a "remind
+// now" passes it over: a second press, or a press after the schedule's
+// own reminder, does not tell people twice in a day.
+const RemindGap = 24 * time.Hour
+
+// Reminded is what a "remind now" did in an org's subtree.
+type Reminded struct {
+	Run    storage.SurveyRun
+	Survey surveys.Survey
+	Org    storage.Org
+	// Waiting counts the orgs of the subtree that have not answered. Of
+	// them, Sent were reminded now; Recent were passed over, told within
+	// RemindGap; Nobody have no one in the bot to tell (it counts as a
+	// reminder); Failed could not be reached now, and the next round of
+	// reminders tries again.
+	Waiting, Sent, Recent, Nobody, Failed int
+}
+
+// RemindNow reminds, at once, the responders of every org in the subtree
+// of an upper-level org the actor follows that has not answered a run the
+// subtree is asked in; it is the next of the run's notices, so the
+// schedule's own reminders do not repeat it. storage.ErrClosed when the
+// run takes no more answers; access.ErrForbidden as for Status.
+func (s *Service) RemindNow(ctx context.Context, by access.Actor, runID, orgID int64) (Reminded, error) {
+	p, err := s.Status(ctx, by, runID, orgID)
+	if err != nil {
+		return Reminded{}, err
+	}
+	now := s.clock()
+	if p.Run.Status != storage.RunOpen || !now.Before(p.Run.Deadline) {
+		return Reminded{}, fmt.Errorf("remind survey run %d: %w", runID, storage.ErrClosed)
+	}
+	orgs, err := s.orgIndex(ctx)
+	if err != nil {
+		return Reminded{}, err
+	}
+	r := Reminded{Run: p.Run, Survey: p.Survey, Org: p.Org}
+	for _, t := range p.Targets {
+		if t.SubmittedAt != nil {
+			continue
+		}
+		r.Waiting++
+		if t.NoticedAt != nil && now.Sub(*t.NoticedAt) < RemindGap {
+			r.Recent++
+			continue
+		}
+		outcome, err := s.remind(ctx, orgs, p.Run, p.Survey, t.Org.ID, t.RemindersSent+1)
+		if err != nil {
+			s.logger.WarnContext(ctx, "remind now", "run", runID, "org", t.Org.ID, "err", err)
+		}
+		switch outcome {
+		case noticeTaken:
+			r.Recent++ // told by a round at this very moment
+		case noticeReached:
+			r.Sent++
+		case noticeNobody:
+			r.Nobody++
+		case noticeFailed:
+			r.Failed++
 		}
 	}
-	return err
+	s.logger.InfoContext(ctx, "survey reminded by hand", "run", runID, "org", p.Org.ID, "person", by.PersonID,
+		"sent", r.Sent, "waiting", r.Waiting)
+	return r, nil
 }
 
 // releaseNotice gives back a claimed notice, even after ctx ended.

@@ -36,9 +36,10 @@ type Store interface {
 	SurveyTarget(ctx context.Context, runID, orgID int64) (storage.SurveyTarget, error)
 	SaveSurveyAnswer(ctx context.Context, a storage.SurveyAnswer) error
 	SurveyAnswers(ctx context.Context, runID, orgID int64) ([]storage.SurveyAnswer, error)
+	RunAnswers(ctx context.Context, runID int64, questions []string) ([]storage.SurveyAnswer, error)
 	SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (storage.SurveyTarget, error)
 	ReopenSurvey(ctx context.Context, runID, orgID int64, at time.Time) (bool, error)
-	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
+	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int, at time.Time) (bool, error)
 	ReleaseSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
 
 	ClaimBoardCheck(ctx context.Context, orgID int64, week, at time.Time) (bool, error)
@@ -47,6 +48,7 @@ type Store interface {
 	SnoozeBoardCheck(ctx context.Context, orgID int64, week, until time.Time) error
 	ClaimDueBoardSnoozes(ctx context.Context, now time.Time) ([]storage.BoardCheck, error)
 	BoardChecks(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardCheck, error)
+	BoardTallies(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardTally, error)
 
 	SetTarget(ctx context.Context, t storage.Target) error
 	Targets(ctx context.Context, period string) ([]storage.Target, error)
@@ -136,6 +138,7 @@ type Service struct {
 	surveys []surveys.Survey
 	clock   func() time.Time
 	logger  *slog.Logger
+	history *settled
 }
 
 // New returns a service.
@@ -146,7 +149,8 @@ func New(c Config) *Service {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
-	return &Service{store: c.Store, locker: c.Locker, notify: c.Notifier, surveys: c.Surveys, clock: c.Clock, logger: c.Logger}
+	return &Service{store: c.Store, locker: c.Locker, notify: c.Notifier, surveys: c.Surveys, clock: c.Clock, logger: c.Logger,
+		history: newSettled()}
 }
 
 // Errors of the monitoring use cases, besides access.ErrForbidden,

@@ -45,6 +45,9 @@ type SurveyTarget struct {
 	SubmittedBy int64
 	SubmittedAt *time.Time
 	UpdatedAt   time.Time
+	// NoticedAt is when the newest notice (RemindersSent) was claimed; nil
+	// before the invitation, or when the newest was given back.
+	NoticedAt *time.Time
 }
 
 // SurveyAnswer is an org's answer to one question, saved as it is given.
@@ -81,6 +84,14 @@ type BoardCheck struct {
 // Compliant reports whether the board was reported updated within its week.
 func (c BoardCheck) Compliant() bool {
 	return c.Answer == BoardUpdated && c.AnsweredAt != nil && c.AnsweredAt.Before(c.Week.AddDate(0, 0, 7))
+}
+
+// BoardTally counts an org's weekly board checks in a period: those
+// observed (the reminder reached someone), those answered at all, and those
+// compliant (answered "updated" within their week).
+type BoardTally struct {
+	OrgID                    int64
+	Weeks, Answered, Updated int
 }
 
 // Target overrides the programme's norm of an indicator for an org (and the

@@ -370,6 +370,10 @@ type MonitoringStore interface {
 	SaveSurveyAnswer(ctx context.Context, a SurveyAnswer) error
 	// SurveyAnswers lists an org's answers to a run.
 	SurveyAnswers(ctx context.Context, runID, orgID int64) ([]SurveyAnswer, error)
+	// RunAnswers lists every org's answers to a run to the questions named
+	// (nil: all), by org and question, without PersonID and At: one query
+	// for a report over a thousand orgs.
+	RunAnswers(ctx context.Context, runID int64, questions []string) ([]SurveyAnswer, error)
 	// SubmitSurvey marks the org's answers confirmed (the first submission
 	// stays recorded); ErrClosed as for SaveSurveyAnswer.
 	SubmitSurvey(ctx context.Context, runID, orgID, personID int64, at time.Time) (SurveyTarget, error)
@@ -378,12 +382,12 @@ type MonitoringStore interface {
 	// was not submitted. ErrClosed as for SaveSurveyAnswer.
 	ReopenSurvey(ctx context.Context, runID, orgID int64, at time.Time) (bool, error)
 	// ClaimSurveyReminder records reminder n (1-based) of an unsubmitted
-	// target of an open run, once: false when it was sent already, or the
-	// org submitted, or the run closed.
-	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
+	// target of an open run, sent at at, once: false when it was sent
+	// already, or the org submitted, or the run closed.
+	ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int, at time.Time) (bool, error)
 	// ReleaseSurveyReminder gives back a claimed reminder n that reached
-	// nobody, so that a later round sends it; false when n is no longer the
-	// last one claimed.
+	// nobody, so that a later round sends it, and clears when the org was
+	// last told; false when n is no longer the last one claimed.
 	ReleaseSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error)
 
 	// ClaimBoardCheck creates an org's weekly reminder for week, once: false
@@ -404,6 +408,10 @@ type MonitoringStore interface {
 	// BoardChecks lists the checks of orgs in under's subtree whose week
 	// starts in [from, to), oldest first.
 	BoardChecks(ctx context.Context, under Org, from, to time.Time) ([]BoardCheck, error)
+	// BoardTallies counts, per org of under's subtree with a check whose
+	// week starts in [from, to), its checks as BoardCheck.Compliant judges
+	// them, by org id: a report reads a count per org, not a row per week.
+	BoardTallies(ctx context.Context, under Org, from, to time.Time) ([]BoardTally, error)
 
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error

@@ -247,6 +247,38 @@ func (s Survey) Relevant(answers map[string]string) map[string]string {
 	return out
 }
 
+// IndicatorQuestions are the ids of the questions IndicatorAnswers reads,
+// in the survey's order: those that feed an indicator, and those their
+// skip rules depend on, however far back.
+func (s Survey) IndicatorQuestions() []string {
+	needed := map[string]bool{}
+	for _, q := range s.Questions {
+		if q.Indicator == "" {
+			continue
+		}
+		// A question marked already had its chain walked, or closes a
+		// hand-built cycle.
+		for !needed[q.ID] {
+			needed[q.ID] = true
+			if q.If == nil {
+				break
+			}
+			ref, ok := s.Question(q.If.Question)
+			if !ok {
+				break
+			}
+			q = ref
+		}
+	}
+	var ids []string
+	for _, q := range s.Questions {
+		if needed[q.ID] {
+			ids = append(ids, q.ID)
+		}
+	}
+	return ids
+}
+
 // IndicatorAnswers maps the relevant answers onto the indicators their
 // questions feed: the Facts.Answers of Evaluate.
 func (s Survey) IndicatorAnswers(answers map[string]string) map[string]string {

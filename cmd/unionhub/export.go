@@ -9,19 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/sheet"
 )
 
 const exportUsage = "usage: unionhub export contacts --org CODE [--format csv|xlsx] [--out FILE]"
-
-// contactHeader names the columns of the contact base, in the snake_case of
-// the other reports: the file is for staff and their spreadsheets.
-var contactHeader = []string{
-	"org_code", "org_name", "org_path", "role", "full_name", "position",
-	"work_email", "personal_email", "telegram", "vk", "last_seen", "chats",
-}
 
 func (a *app) export(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "contacts" {
@@ -64,13 +57,13 @@ func (a *app) export(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	table := contactTable(contacts)
+	table := monitoring.ContactTable(contacts)
 
 	var buf bytes.Buffer
 	if *format == "xlsx" {
-		err = writeXLSX(&buf, "contacts", table)
+		err = sheet.WriteXLSX(&buf, "contacts", table)
 	} else {
-		err = writeContactsCSV(&buf, table)
+		err = sheet.WriteExcelCSV(&buf, table)
 	}
 	if err != nil {
 		return err
@@ -86,31 +79,6 @@ func (a *app) export(ctx context.Context, args []string) error {
 	}
 	a.printf("wrote %d contacts of %s (%s) to %s\n", len(table)-1, org.Code, org.Name, *out)
 	return nil
-}
-
-// contactTable lays out the contact base, header first.
-func contactTable(contacts []monitoring.Contact) [][]string {
-	table := [][]string{contactHeader}
-	for _, c := range contacts {
-		seen := ""
-		if !c.LastSeen.IsZero() {
-			seen = c.LastSeen.Format(time.DateOnly)
-		}
-		table = append(table, []string{
-			c.Org.Code, c.Org.Name, c.OrgPath, string(c.Role), c.Person.FullName, c.Person.Position,
-			c.Person.WorkEmail, c.PersonalEmail, c.Telegram, c.VK, seen, strings.Join(c.Chats, "; "),
-		})
-	}
-	return table
-}
-
-// writeContactsCSV writes UTF-8 with a byte-order mark, without which Excel
-// takes the file for the ANSI code page and garbles Cyrillic.
-func writeContactsCSV(w io.Writer, table [][]string) error {
-	if _, err := io.WriteString(w, "\ufeff"); err != nil {
-		return fmt.Errorf("write csv: %w", err)
-	}
-	return writeCSV(w, table)
 }
 
 // writeFileAtomic replaces path with data, or leaves it as it was: a failed

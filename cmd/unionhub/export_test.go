@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/csv"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -11,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/sheet/sheettest"
 	"github.com/unionhub/unionhub/storage"
 	"github.com/unionhub/unionhub/storage/sqlstore"
 )
@@ -91,20 +92,6 @@ func seedContacts(t *testing.T, db *sqlstore.DB) {
 	}
 }
 
-// readContactsCSV parses an export, which must start with a byte-order mark.
-func readContactsCSV(t *testing.T, out string) [][]string {
-	t.Helper()
-	body, ok := strings.CutPrefix(out, "\ufeff")
-	if !ok {
-		t.Fatalf("CSV does not start with a UTF-8 byte-order mark: %q", out[:min(len(out), 20)])
-	}
-	recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
-	if err != nil {
-		t.Fatalf("parse CSV: %v\n%s", err, out)
-	}
-	return recs
-}
-
 func TestExportContacts(t *testing.T) {
 	t.Parallel()
 	for _, b := range backends {
@@ -123,8 +110,8 @@ func TestExportContacts(t *testing.T) {
 				paths[o.Code] = o.Path
 			}
 
-			recs := readContactsCSV(t, r.mustRun("export", "contacts", "--org", "edu"))
-			if !reflect.DeepEqual(recs[0], contactHeader) {
+			recs := sheettest.ReadExcelCSV(t, r.mustRun("export", "contacts", "--org", "edu"))
+			if !reflect.DeepEqual(recs[0], monitoring.ContactHeader) {
 				t.Errorf("header %q", recs[0])
 			}
 			const (
@@ -171,7 +158,7 @@ func TestExportContacts(t *testing.T) {
 			if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o600 {
 				t.Errorf("export file mode %v (%v), want 0600: it holds personal data", fi.Mode(), err)
 			}
-			cells := readXLSX(t, data)
+			cells := sheettest.ReadXLSX(t, data)
 			for _, rec := range recs {
 				if rec[0] == "edu-korsakov-school-2" {
 					rec[5] = "=1+2"
@@ -188,11 +175,11 @@ func TestExportContacts(t *testing.T) {
 			}
 
 			// Nothing sideways, everything below.
-			fish := readContactsCSV(t, r.mustRun("export", "contacts", "--org", "fish"))
+			fish := sheettest.ReadExcelCSV(t, r.mustRun("export", "contacts", "--org", "fish"))
 			if len(fish) != 2 || fish[1][4] != "Рыбаков Sideways" {
 				t.Errorf("fish export %q, want its chair only", fish)
 			}
-			all := readContactsCSV(t, r.mustRun("export", "contacts", "--org", "union"))
+			all := sheettest.ReadExcelCSV(t, r.mustRun("export", "contacts", "--org", "union"))
 			var names []string
 			for _, rec := range all[1:] {
 				names = append(names, rec[4])
@@ -200,7 +187,7 @@ func TestExportContacts(t *testing.T) {
 			if len(all) != 6 || all[1][4] != "Top Chair" || slices.Contains(names, "Member Hidden") || slices.Contains(names, "Pending Person") {
 				t.Errorf("union export names %q", names)
 			}
-			if empty := readContactsCSV(t, r.mustRun("export", "contacts", "--org", "health")); len(empty) != 1 {
+			if empty := sheettest.ReadExcelCSV(t, r.mustRun("export", "contacts", "--org", "health")); len(empty) != 1 {
 				t.Errorf("an org without activists exports %q, want the header only", empty)
 			}
 		})

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/sheet"
 	"github.com/unionhub/unionhub/storage"
 	"github.com/unionhub/unionhub/storage/sqlstore"
 	"github.com/unionhub/unionhub/surveys"
@@ -272,48 +273,8 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	return writeMonitoringTable(a.stdout, r)
 }
 
-// monitoringHeader and monitoringRow lay out one org per row, each norm as
-// value, target and result columns.
-func monitoringHeader() []string {
-	h := []string{"org", "name", "members", "answered", "passed", "failed", "no_data", "percent", "prev_passed"}
-	for _, n := range surveys.Norms {
-		h = append(h, n+"_value", n+"_target", n+"_result")
-	}
-	return h
-}
-
-func monitoringRow(o monitoring.OrgReport) []string {
-	row := []string{o.Code, o.Name, strconv.Itoa(o.Members), strconv.FormatBool(o.Answered), strconv.Itoa(o.Passed),
-		strconv.Itoa(o.Failed), strconv.Itoa(o.NoData), strconv.FormatFloat(o.Percent(), 'f', 0, 64), prevPassed(o.PrevPassed)}
-	for _, res := range o.Results {
-		value, result := "", "no_data"
-		if res.Known {
-			value, result = strconv.FormatFloat(res.Value, 'f', -1, 64), "fail"
-			if res.Pass {
-				result = "pass"
-			}
-			if len(res.Missing) > 0 {
-				result += " (" + strings.Join(res.Missing, " ") + ")"
-			}
-		}
-		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
-	}
-	return row
-}
-
-func prevPassed(n int) string {
-	if n < 0 {
-		return ""
-	}
-	return strconv.Itoa(n)
-}
-
 func writeMonitoringCSV(w io.Writer, r monitoring.Report) error {
-	table := [][]string{monitoringHeader()}
-	for _, o := range r.Orgs {
-		table = append(table, monitoringRow(o))
-	}
-	return writeCSV(w, table)
+	return sheet.WriteCSV(w, r.Table())
 }
 
 func writeMonitoringTable(w io.Writer, r monitoring.Report) error {
@@ -325,9 +286,9 @@ func writeMonitoringTable(w io.Writer, r monitoring.Report) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", n.Norm, n.Passed, n.Failed, n.NoData, n.PrevPassed, n.PrevFailed)
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, strings.Join(monitoringHeader(), "\t"))
+	fmt.Fprintln(tw, strings.Join(monitoring.TableHeader(), "\t"))
 	for _, o := range r.Orgs {
-		fmt.Fprintln(tw, strings.Join(monitoringRow(o), "\t"))
+		fmt.Fprintln(tw, strings.Join(o.Row(), "\t"))
 	}
 	return tw.Flush()
 }

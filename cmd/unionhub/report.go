@@ -12,6 +12,7 @@ import (
 
 	"github.com/unionhub/unionhub/hotline"
 	"github.com/unionhub/unionhub/news"
+	"github.com/unionhub/unionhub/sheet"
 	"github.com/unionhub/unionhub/storage"
 )
 
@@ -123,7 +124,7 @@ func writeMetricsCSV(w io.Writer, rows [][2]string) error {
 	for _, row := range rows {
 		table = append(table, []string{row[0], row[1]})
 	}
-	return writeCSV(w, table)
+	return sheet.WriteCSV(w, table)
 }
 
 func writeReportTable(w io.Writer, r hotline.Report) error {

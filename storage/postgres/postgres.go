@@ -34,9 +34,10 @@ var Dialect = sqlstore.Dialect{
 	TimeType:   "TIMESTAMPTZ",
 	// Readers and the foreign-key checks of other writes go on; a second
 	// import waits for the first to commit.
-	LockOrgs: "LOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE",
-	Lateral:  true,
-	ILike:    "ILIKE",
+	LockOrgs:  "LOCK TABLE orgs IN SHARE ROW EXCLUSIVE MODE",
+	Lateral:   true,
+	ILike:     "ILIKE",
+	WeekLater: "(%[1]s + interval '7 days')",
 	// An outbox build keeps two cores busy.
 	Lanes: 2,
 	// SET LOCAL takes no parameters; set_config(..., true) is the same.

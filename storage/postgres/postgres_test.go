@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"testing"
 	_ "time/tzdata" // org time zones must load on machines without zoneinfo
@@ -72,12 +73,14 @@ func TestMigrateConcurrently(t *testing.T) {
 		wg.Go(func() { applied[i], errs[i] = db.Migrate(t.Context()) })
 	}
 	wg.Wait()
-	_, latest, err := dbs[0].SchemaVersion(t.Context())
-	if err != nil {
-		t.Fatal(err)
+	// Versions may skip a number (a branch's migration merged later), so
+	// the files are counted, not the newest version.
+	files, err := filepath.Glob("migrations/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no migrations found: %v", err)
 	}
-	if err := errors.Join(errs...); err != nil || int64(applied[0]+applied[1]) != latest {
-		t.Fatalf("concurrent Migrate applied %v (want %d in all), errors %v", applied, latest, err)
+	if err := errors.Join(errs...); err != nil || applied[0]+applied[1] != len(files) {
+		t.Fatalf("concurrent Migrate applied %v (want %d in all), errors %v", applied, len(files), err)
 	}
 }
 

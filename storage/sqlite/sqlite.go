@@ -36,6 +36,9 @@ var Dialect = sqlstore.Dialect{
 	AmongIDs: "IN (%s)",
 	Classify: classify,
 	ILike:    "LIKE",
+	// The stored text with its date moved on: strftime keeps only
+	// milliseconds, so the fraction and zone are the stored ones.
+	WeekLater: "strftime('%%Y-%%m-%%dT%%H:%%M:%%S', %[1]s, '+7 days') || substr(%[1]s, 20)",
 }
 
 func classify(err error) sqlstore.Violation {

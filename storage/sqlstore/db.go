@@ -73,6 +73,9 @@ type Dialect struct {
 	// TimedOut tells whether err is the database stopping a statement at
 	// the StatementTimeout.
 	TimedOut func(err error) bool
+	// WeekLater is a stored time seven days on, comparable with stored
+	// times to the microsecond, as a format of the column: %[1]s.
+	WeekLater string
 	// AnalyzeOrgs refreshes the planner's statistics of the org tree after
 	// an import; empty where nothing needs them.
 	AnalyzeOrgs string

@@ -20,10 +20,11 @@ func surveyRunDest(r *storage.SurveyRun) []any {
 		timeCol{&r.Deadline}, &r.Status, nullTimeCol{&r.ClosedAt}}
 }
 
-const surveyTargetCols = "run_id, org_id, reminders_sent, submitted_by, submitted_at, updated_at"
+const surveyTargetCols = "run_id, org_id, reminders_sent, submitted_by, submitted_at, updated_at, noticed_at"
 
 func surveyTargetDest(t *storage.SurveyTarget) []any {
-	return []any{&t.RunID, &t.OrgID, &t.RemindersSent, idCol{&t.SubmittedBy}, nullTimeCol{&t.SubmittedAt}, timeCol{&t.UpdatedAt}}
+	return []any{&t.RunID, &t.OrgID, &t.RemindersSent, idCol{&t.SubmittedBy}, nullTimeCol{&t.SubmittedAt}, timeCol{&t.UpdatedAt},
+		nullTimeCol{&t.NoticedAt}}
 }
 
 const surveyAnswerCols = "run_id, org_id, question_id, value, person_id, at"
@@ -277,6 +278,28 @@ func (db *DB) SurveyAnswers(ctx context.Context, runID, orgID int64) ([]storage.
 	return out, nil
 }
 
+// RunAnswers lists every org's answers to a run, to the questions named
+// (nil: all), by org and question id, without who gave them when.
+func (db *DB) RunAnswers(ctx context.Context, runID int64, questions []string) ([]storage.SurveyAnswer, error) {
+	query := "SELECT org_id, question_id, value FROM survey_answers WHERE run_id = ?"
+	args := []any{runID}
+	if questions != nil {
+		// NULL matches nothing, and keeps an empty list valid SQL.
+		query += " AND question_id IN (NULL" + strings.Repeat(", ?", len(questions)) + ")"
+		for _, q := range questions {
+			args = append(args, q)
+		}
+	}
+	out, err := queryAll(ctx, db.conn(), func(a *storage.SurveyAnswer) []any {
+		a.RunID = runID
+		return []any{&a.OrgID, &a.QuestionID, &a.Value}
+	}, query+" ORDER BY org_id, question_id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list answers of survey run %d: %w", runID, err)
+	}
+	return out, nil
+}
+
 // SubmitSurvey marks an org's answers confirmed while the run takes
 // answers; the first submitter and time stay, later ones only touch
 // updated_at.
@@ -331,14 +354,15 @@ func (db *DB) ReopenSurvey(ctx context.Context, runID, orgID int64, at time.Time
 // ClaimSurveyReminder moves the target's count from n-1 to n, guarded on
 // the count, the submission and the run's status, so that of several
 // replicas exactly one sends reminder n, and none after a submission or close.
-func (db *DB) ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error) {
+func (db *DB) ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int, at time.Time) (bool, error) {
 	if n < 1 {
 		return false, fmt.Errorf("claim survey reminder %d: reminders count from 1", n)
 	}
-	res, err := db.conn().exec(ctx, `UPDATE survey_targets SET reminders_sent = ?
+	c := db.conn()
+	res, err := c.exec(ctx, `UPDATE survey_targets SET reminders_sent = ?, noticed_at = ?
 		WHERE run_id = ? AND org_id = ? AND reminders_sent = ? AND submitted_at IS NULL
 			AND EXISTS (SELECT 1 FROM survey_runs r WHERE r.id = ? AND r.status = 'open')`,
-		n, runID, orgID, n-1, runID)
+		n, c.d.t(at), runID, orgID, n-1, runID)
 	if err != nil {
 		return false, fmt.Errorf("claim reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
 	}
@@ -351,7 +375,7 @@ func (db *DB) ClaimSurveyReminder(ctx context.Context, runID, orgID int64, n int
 
 // ReleaseSurveyReminder undoes the claim of reminder n while it is the last.
 func (db *DB) ReleaseSurveyReminder(ctx context.Context, runID, orgID int64, n int) (bool, error) {
-	res, err := db.conn().exec(ctx, "UPDATE survey_targets SET reminders_sent = ? WHERE run_id = ? AND org_id = ? AND reminders_sent = ?",
+	res, err := db.conn().exec(ctx, "UPDATE survey_targets SET reminders_sent = ?, noticed_at = NULL WHERE run_id = ? AND org_id = ? AND reminders_sent = ?",
 		n-1, runID, orgID, n)
 	if err != nil {
 		return false, fmt.Errorf("release reminder %d of survey run %d at org %d: %w", n, runID, orgID, err)
@@ -476,6 +500,36 @@ func (db *DB) BoardChecks(ctx context.Context, under storage.Org, from, to time.
 	out, err := queryAll(ctx, db.conn(), boardCheckDest, b.String(), args...)
 	if err != nil {
 		return nil, fmt.Errorf("list board checks under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}
+
+// BoardTallies counts the checks of under's subtree whose week starts in
+// [from, to) per org, by org id; a zero bound is open.
+func (db *DB) BoardTallies(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardTally, error) {
+	if under.Path == "" {
+		return nil, fmt.Errorf("count board checks: org %d has no path", under.ID)
+	}
+	var b strings.Builder
+	b.WriteString(`SELECT org_id, COUNT(*),
+			COUNT(CASE WHEN answer <> '' THEN 1 END),
+			COUNT(CASE WHEN answer = 'updated' AND answered_at < ` + fmt.Sprintf(db.d.WeekLater, "week") + ` THEN 1 END)
+		FROM board_checks WHERE org_id IN (SELECT o.id FROM orgs o WHERE o.path LIKE ?)`)
+	args := []any{under.Path + "%"}
+	if !from.IsZero() {
+		b.WriteString(" AND week >= ?")
+		args = append(args, db.d.t(from))
+	}
+	if !to.IsZero() {
+		b.WriteString(" AND week < ?")
+		args = append(args, db.d.t(to))
+	}
+	b.WriteString(" GROUP BY org_id ORDER BY org_id")
+	out, err := queryAll(ctx, db.conn(), func(t *storage.BoardTally) []any {
+		return []any{&t.OrgID, &t.Weeks, &t.Answered, &t.Updated}
+	}, b.String(), args...)
+	if err != nil {
+		return nil, fmt.Errorf("count board checks under org %d: %w", under.ID, err)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -208,6 +209,27 @@ func testSurveyAnswers(x *suite) {
 	if got, err := x.s.SurveyAnswers(x.ctx, run.ID, o["P2"].ID); err != nil || len(got) != 1 || got[0].PersonID != 0 {
 		x.t.Errorf("P2's anonymous answer %+v, %v", got, err)
 	}
+	// Every org's answers at once, by org then question.
+	all, err := x.s.RunAnswers(x.ctx, run.ID, nil)
+	x.must(err)
+	wantAll := []storage.SurveyAnswer{{RunID: run.ID, OrgID: p1, QuestionID: "events", Value: "3 🎉"},
+		{RunID: run.ID, OrgID: p1, QuestionID: "members", Value: "41"}, {RunID: run.ID, OrgID: o["P2"].ID, QuestionID: "members", Value: "90"}}
+	if p1 > o["P2"].ID {
+		wantAll = append(wantAll[2:], wantAll[:2]...)
+	}
+	if !reflect.DeepEqual(all, wantAll) {
+		x.t.Errorf("run answers\n got %+v\nwant %+v", all, wantAll)
+	}
+	if none, err := x.s.RunAnswers(x.ctx, run.ID+1000, nil); err != nil || len(none) != 0 {
+		x.t.Errorf("answers of no run: %+v, %v", none, err)
+	}
+	// Only the questions asked for; none asked, none given.
+	if some, err := x.s.RunAnswers(x.ctx, run.ID, []string{"members", "elsewhere"}); err != nil || !reflect.DeepEqual(some, []storage.SurveyAnswer{wantAll[1], wantAll[2]}) {
+		x.t.Errorf("the members answers %+v, %v", some, err)
+	}
+	if none, err := x.s.RunAnswers(x.ctx, run.ID, []string{}); err != nil || len(none) != 0 {
+		x.t.Errorf("answers to no question %+v, %v", none, err)
+	}
 }
 
 func testSubmitSurvey(x *suite) {
@@ -271,7 +293,7 @@ func testSurveyReminders(x *suite) {
 	p1, p2 := o["P1"].ID, o["P2"].ID
 	claim := func(orgID int64, n int) bool {
 		x.t.Helper()
-		ok, err := x.s.ClaimSurveyReminder(x.ctx, run.ID, orgID, n)
+		ok, err := x.s.ClaimSurveyReminder(x.ctx, run.ID, orgID, n, T0.Add(time.Duration(n)*time.Minute))
 		x.must(err)
 		return ok
 	}
@@ -284,8 +306,11 @@ func testSurveyReminders(x *suite) {
 	if !claim(p1, 2) || claim(p1, 2) || claim(p1, 1) {
 		x.t.Error("reminder 2 must be claimed exactly once, and 1 never again")
 	}
-	if t := x.target(run.ID, p1); t.RemindersSent != 2 {
-		x.t.Errorf("reminders sent %d, want 2", t.RemindersSent)
+	if t := x.target(run.ID, p1); t.RemindersSent != 2 || t.NoticedAt == nil || !t.NoticedAt.Equal(T0.Add(2*time.Minute)) {
+		x.t.Errorf("reminders sent %d at %v, want 2 at T0+2m", t.RemindersSent, t.NoticedAt)
+	}
+	if t := x.target(run.ID, p2); t.NoticedAt != nil {
+		x.t.Errorf("an org never told was told at %v", t.NoticedAt)
 	}
 	// A reminder that reached nobody is given back and claimed again; an
 	// older one cannot be given back.
@@ -296,6 +321,9 @@ func testSurveyReminders(x *suite) {
 	}
 	if released, err = x.s.ReleaseSurveyReminder(x.ctx, run.ID, p1, 2); err != nil || !released {
 		x.t.Fatalf("release reminder 2: %v, %v", released, err)
+	}
+	if t := x.target(run.ID, p1); t.RemindersSent != 1 || t.NoticedAt != nil {
+		x.t.Errorf("after the release: %d sent, told at %v; want 1, not told", t.RemindersSent, t.NoticedAt)
 	}
 	if !claim(p1, 2) {
 		x.t.Error("a released reminder could not be claimed again")
@@ -310,7 +338,7 @@ func testSurveyReminders(x *suite) {
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { won[i], errs[i] = x.s.ClaimSurveyReminder(x.ctx, run.ID, p1, 3) })
+		wg.Go(func() { won[i], errs[i] = x.s.ClaimSurveyReminder(x.ctx, run.ID, p1, 3, T0) })
 	}
 	wg.Wait()
 	winners := 0
@@ -334,7 +362,7 @@ func testSurveyReminders(x *suite) {
 	if !closed || claim(p2, 1) {
 		x.t.Error("a reminder claimed after the run closed")
 	}
-	_, err = x.s.ClaimSurveyReminder(x.ctx, run.ID, p2, 0)
+	_, err = x.s.ClaimSurveyReminder(x.ctx, run.ID, p2, 0, T0)
 	if err == nil {
 		x.t.Error("reminder 0 accepted; reminders count from 1")
 	}
@@ -483,6 +511,41 @@ func testBoardChecks(x *suite) {
 	} {
 		if got := list(tt.under, tt.from, tt.to); got != tt.want {
 			x.t.Errorf("checks under %s in [%v, %v): %q, want %q", tt.under, tt.from, tt.to, got, tt.want)
+		}
+	}
+
+	// The counts judge as Compliant does: P1's late answer, at the very
+	// end of its week, is answered but not updated; B11's, a microsecond
+	// before, is both.
+	_, err = x.s.AnswerBoardCheck(x.ctx, o["B11"].ID, next, storage.BoardUpdated, p.ID, next.AddDate(0, 0, 7).Add(-time.Microsecond))
+	x.must(err)
+	tally := func(codes ...string) []storage.BoardTally {
+		counts := map[string]storage.BoardTally{"P1": {Weeks: 2, Answered: 2, Updated: 1}, "P2": {Weeks: 2, Answered: 2, Updated: 1},
+			"P2 this week": {Weeks: 1, Answered: 1}, "B11": {Weeks: 1, Answered: 1, Updated: 1}, "B2": {Weeks: 1}}
+		var out []storage.BoardTally
+		for _, c := range codes {
+			t := counts[c]
+			c, _, _ = strings.Cut(c, " ")
+			t.OrgID = o[c].ID
+			out = append(out, t)
+		}
+		slices.SortFunc(out, func(a, b storage.BoardTally) int { return int(a.OrgID - b.OrgID) })
+		return out
+	}
+	for _, tt := range []struct {
+		under    string
+		from, to time.Time
+		want     []storage.BoardTally
+	}{
+		{"U", earlier, next.AddDate(0, 0, 7), tally("P1", "P2", "B11", "B2")},
+		{"B11", time.Time{}, time.Time{}, tally("P1", "B11")},
+		{"B2", week, time.Time{}, tally("P2 this week", "B2")},
+		{"B2", week, next, nil},
+	} {
+		got, err := x.s.BoardTallies(x.ctx, o[tt.under], tt.from, tt.to)
+		x.must(err)
+		if !reflect.DeepEqual(got, tt.want) {
+			x.t.Errorf("tallies under %s in [%v, %v):\n got %+v\nwant %+v", tt.under, tt.from, tt.to, got, tt.want)
 		}
 	}
 }

