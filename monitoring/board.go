@@ -39,6 +39,11 @@ func (s *Service) remindBoards(ctx context.Context, orgs []storage.Org, firedFor
 		// Checks are per calendar week, so an org whose schedule changes
 		// mid-week is not asked twice.
 		week := weekOf(firedFor, zone(o))
+		if !week.Equal(weekOf(s.clock(), zone(o))) {
+			// A fire caught up after its week ended (the hub was down, or
+			// a schedule just changed) would ask about a week that is over.
+			continue
+		}
 		created, err := s.store.ClaimBoardCheck(ctx, o.ID, week, s.clock())
 		if err != nil {
 			errs = append(errs, fmt.Errorf("claim board check of org %d: %w", o.ID, err))

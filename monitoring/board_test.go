@@ -172,3 +172,21 @@ func TestBoardAnswersAndSnoozes(t *testing.T) {
 		t.Fatalf("checks %q", got)
 	}
 }
+
+// A board job caught up after its week ended asks nobody: at Monday 09:00
+// last Monday's fire is the newest, and its week is over; at 10:00 this
+// week's is asked.
+func TestBoardReminderOfAnEndedWeekIsNotSent(t *testing.T) {
+	t.Parallel()
+	f := setup(t, mondayMorning(t).Add(-65*time.Minute))
+	chair := f.person("gym", storage.RoleChair)
+	f.round()
+	if got := boardNotes(f, f.notes.take()); len(got) != 0 {
+		t.Fatalf("asked %q about last week", got)
+	}
+	f.advance(65 * time.Minute)
+	f.round()
+	if got, w := boardNotes(f, f.notes.take()), want(fmt.Sprintf("%d gym 03-08 false", chair.ID)); !slices.Equal(got, w) {
+		t.Fatalf("asked %q, want %q", got, w)
+	}
+}

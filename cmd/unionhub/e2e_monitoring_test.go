@@ -393,6 +393,33 @@ func mustOrg(t *testing.T, r *rig, code string) storage.Org {
 	return o
 }
 
+// boardRoundDone waits until job has run and every board job that started
+// has finished.
+func boardRoundDone(t *testing.T, r *rig, job string) {
+	t.Helper()
+	db := r.store()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		runs, err := db.LastJobRuns(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ran, running := false, false
+		for _, run := range runs {
+			if !strings.HasPrefix(run.Job, "board ") {
+				continue
+			}
+			running = running || run.FinishedAt == nil
+			ran = ran || (run.Job == job && run.FinishedAt != nil)
+		}
+		if ran && !running {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the board job %q did not run: %+v", job, runs)
+		}
+	}
+}
+
 func indexOf(list []string, s string) int {
 	for i, x := range list {
 		if x == s {
@@ -415,6 +442,10 @@ func TestWeeklyBoardReminderOverThreeWeeks(t *testing.T) {
 			}
 			r.clock.Advance(monday.Add(-time.Minute).Sub(now))
 			r.serve()
+			// Last Monday's reminder, missed while the hub was down, goes at
+			// start to nobody; a person registered while that round still
+			// runs would get it, so let it end first.
+			boardRoundDone(t, r, "board Asia/Sakhalin 0 10 * * 1")
 			iw := r.person(plat, 3201, "Стенд")
 			register(t, iw, r.invite("edu-school-5", "infoworker"), "Стендова Алла")
 			c := iw.dm()
