@@ -26,9 +26,6 @@ const (
 	// listedOrgs is the most orgs a scope names one by one; a larger scope
 	// is told by path prefixes, checked per membership.
 	listedOrgs = 64
-	// countPeople is the id range of one statement of an audience count:
-	// what it groups stays in memory.
-	countPeople = 200000
 	// laneMin is the fewest person ids worth a lane of their own.
 	laneMin = 40000
 )
@@ -210,8 +207,12 @@ func chatsSQL(d *Dialect, f orgFilter) (string, []any) {
 		append(append(args, false), wargs...)
 }
 
-// CountAudience counts whom BuildOutbox would reach now: people and chats,
-// the people a range of ids at a time.
+// CountAudience counts whom BuildOutbox would reach now: people and chats.
+// People are counted from the counters the database keeps per org and role
+// (org_reach, person_reach: see migration 00013), so that a count reads a
+// row per org rather than a row per person: the people of the orgs in
+// scope with a chosen role, less the extra memberships of those who hold
+// several there, less the author.
 func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope storage.OutboxScope) (people, chats int, err error) {
 	a := b.Audience
 	if !a.Private && !a.Chats {
@@ -223,17 +224,9 @@ func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope stor
 			return err
 		}
 		if a.Private {
-			var top int64
-			if err := c.row(ctx, "SELECT COALESCE(MAX(person_id), 0) FROM memberships").Scan(&top); err != nil {
+			q, args := countPeopleSQL(c.d, a, b.AuthorID, f)
+			if err := c.row(ctx, q, args...).Scan(&people); err != nil {
 				return fmt.Errorf("count people: %w", err)
-			}
-			for lo := int64(0); lo < top; lo += countPeople {
-				q, args := peopleSQL(c.d, a, b.AuthorID, f, lo, lo+countPeople, false)
-				var n int
-				if err := c.row(ctx, "SELECT COUNT(*) FROM ("+q+") r", args...).Scan(&n); err != nil {
-					return fmt.Errorf("count people: %w", err)
-				}
-				people += n
 			}
 		}
 		if a.Chats {
@@ -248,6 +241,36 @@ func (db *DB) CountAudience(ctx context.Context, b storage.Broadcast, scope stor
 		return 0, 0, fmt.Errorf("count audience of broadcast %d: %w", b.ID, err)
 	}
 	return people, chats, nil
+}
+
+// countPeopleSQL is the query of how many people a's audience reaches
+// within f, the author aside, from the reach counters.
+func countPeopleSQL(d *Dialect, a storage.Audience, authorID int64, f orgFilter) (string, []any) {
+	var args []any
+	// within is the FROM and WHERE tail that keeps the rows of a table
+	// (alias t, with org_id and role) in scope and of a chosen role.
+	within := func(t string) string {
+		join, jargs := f.join(d, t+".org_id")
+		where, wargs := f.where(t + ".org_id")
+		args = append(append(args, jargs...), wargs...)
+		if len(a.Roles) > 0 {
+			where += " AND " + t + ".role IN (" + placeholders(len(a.Roles)) + ")"
+			for _, r := range a.Roles {
+				args = append(args, r)
+			}
+		}
+		return join + " WHERE TRUE" + where
+	}
+	counted := "SELECT COALESCE(SUM(r.people), 0) FROM org_reach r" + within("r")
+	multi := "SELECT COALESCE(SUM(x.n - 1), 0) FROM (SELECT m.person_id, COUNT(*) AS n FROM person_reach p " +
+		"JOIN memberships m ON m.person_id = p.person_id AND m.status = ? AND p.memberships > 1 AND p.accounts > 0"
+	args = append(args, storage.StatusActive)
+	multi += within("m") + " GROUP BY m.person_id) x"
+	author := "SELECT COUNT(*) FROM (SELECT 1 FROM person_reach p " +
+		"JOIN memberships m ON m.person_id = p.person_id AND m.status = ? AND p.person_id = ? AND p.accounts > 0"
+	args = append(args, storage.StatusActive, authorID)
+	author += within("m") + " LIMIT 1) y"
+	return "SELECT (" + counted + ") - (" + multi + ") - (" + author + ")", args
 }
 
 // BuildOutbox inserts the recipients of b within scope as queued

@@ -1027,3 +1027,89 @@ func testForgetBroadcasts(x *suite) {
 		x.t.Errorf("claimed %+v, want the re-registered person", ds)
 	}
 }
+
+// testAudienceCountFollowsChanges: the count, which is read from counters
+// the database keeps, equals what a build reaches after each change that
+// moves someone in or out of an audience: registering, a second role or
+// org, approval and rejection, blocking and unblocking the bot on one of
+// two accounts, linking an account, and being forgotten. The author
+// counts nowhere, whichever of their roles the audience picks.
+func testAudienceCountFollowsChanges(x *suite) {
+	o, p := x.audienceFixture()
+	at := T0.Add(time.Hour)
+	activists := []storage.Role{storage.RoleActivist}
+	audiences := []struct {
+		name  string
+		a     storage.Audience
+		scope storage.OutboxScope
+	}{
+		{"everyone", storage.Audience{Private: true}, storage.OutboxScope{Orgs: []storage.Org{o["U"]}, Subtree: true}},
+		{"activists", storage.Audience{Private: true, Roles: activists}, storage.OutboxScope{Orgs: []storage.Org{o["U"]}, Subtree: true}},
+		{"members and activists of B1", storage.Audience{Private: true, Roles: []storage.Role{storage.RoleMember, storage.RoleActivist}},
+			storage.OutboxScope{Orgs: []storage.Org{o["B1"]}, Subtree: true}},
+		{"chosen P2", storage.Audience{Private: true, OrgIDs: []int64{o["P2"].ID}}, storage.OutboxScope{Orgs: []storage.Org{o["U"]}, Subtree: true}},
+		{"P1 alone", storage.Audience{Private: true}, storage.OutboxScope{Orgs: []storage.Org{o["P1"]}}},
+	}
+	check := func(change string) {
+		x.t.Helper()
+		for _, au := range audiences {
+			for _, author := range []int64{0, p["both"].ID} {
+				b, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{AuthorID: author, OrgID: o["U"].ID, Text: "news",
+					Mode: storage.ModeDirect, Audience: au.a, Status: storage.BroadcastSending, CreatedAt: T0})
+				x.must(err)
+				people, _, err := x.s.CountAudience(x.ctx, b, au.scope)
+				x.must(err)
+				built, err := x.s.BuildOutbox(x.ctx, b, au.scope, at)
+				x.must(err)
+				if people != built {
+					x.t.Errorf("after %s: %s (author %d): counted %d, the build reached %d", change, au.name, author, people, built)
+				}
+			}
+		}
+	}
+	check("the fixture")
+
+	np, _ := x.register("new", o["P2"].ID, storage.RoleMember, "P2-member")
+	check("a registration")
+	_, err := x.s.JoinByInvite(x.ctx, np.ID, "P1-activist", T0)
+	x.must(err)
+	check("a second org")
+	_, err = x.s.JoinByInvite(x.ctx, p["both"].ID, "P1-activist", T0)
+	x.must(err)
+	check("the author's third role")
+
+	pending, err := x.s.PendingMemberships(x.ctx, o["U"])
+	x.must(err)
+	if len(pending) == 0 {
+		x.t.Fatal("the fixture has nobody pending")
+	}
+	_, err = x.s.DecideMembership(x.ctx, pending[0].ID, true, p["c1"].ID, T0)
+	x.must(err)
+	check("an approval")
+	_, rejected := x.register("rejected", o["P2"].ID, storage.RoleMember, "")
+	_, err = x.s.DecideMembership(x.ctx, rejected.ID, false, p["c1"].ID, T0)
+	x.must(err)
+	check("a rejection")
+
+	x.must(x.s.CreateLinkCode(x.ctx, storage.LinkCode{Code: "link-new", PersonID: np.ID, ExpiresAt: T0.Add(time.Hour)}))
+	_, err = x.s.UseLinkCode(x.ctx, "link-new", storage.VK, "vk-new", T0.Add(time.Minute))
+	x.must(err)
+	check("a second account")
+	x.must(x.s.MarkBlocked(x.ctx, storage.Telegram, "new", T0.Add(2*time.Minute)))
+	check("one of two accounts blocked")
+	x.must(x.s.MarkBlocked(x.ctx, storage.VK, "vk-new", T0.Add(2*time.Minute)))
+	check("both accounts blocked")
+	x.must(x.s.TouchAccount(x.ctx, storage.VK, "vk-new", T0.Add(3*time.Minute)))
+	check("one account unblocked")
+	x.must(x.s.TouchAccount(x.ctx, storage.VK, "vk-new", T0.Add(4*time.Minute)))
+	check("an unblocked account touched again")
+	x.must(x.s.MarkBlocked(x.ctx, storage.Telegram, "both", T0.Add(2*time.Minute)))
+	check("the author blocked the bot")
+	x.must(x.s.TouchAccount(x.ctx, storage.Telegram, "both", T0.Add(3*time.Minute)))
+	check("the author back")
+
+	x.must(x.s.Forget(x.ctx, np.ID, T0.Add(5*time.Minute)))
+	check("a person forgotten")
+	x.must(x.s.Forget(x.ctx, p["dual"].ID, T0.Add(5*time.Minute)))
+	check("an activist and member forgotten")
+}

@@ -148,6 +148,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DeskOf", testDeskOf},
 		{"ForgetTickets", testForgetTickets},
 		{"BuildOutbox", testBuildOutbox},
+		{"AudienceCountFollowsChanges", testAudienceCountFollowsChanges},
 		{"StreamOutbox", testStreamOutbox},
 		{"BuildExclusive", testBuildExclusive},
 		{"FailBuild", testFailBuild},
