@@ -516,6 +516,16 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, h *hold, ou
 // engine is stopping or the row was taken over. A send once started is not
 // cut short by ctx: whether it arrived would be unknown.
 func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender, d storage.Delivery, h *hold) storage.DeliveryResult {
+	// The broadcast is read before the turn, so that a read from the
+	// database never delays a send past its slot; the turn ends with the
+	// newest copy any sender read.
+	b, err := e.broadcast(ctx, d.BroadcastID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return e.release(d)
+		}
+		return e.retry(d, err, time.Second)
+	}
 	if err := e.pace(ctx, p, d); err != nil {
 		if ctx.Err() != nil {
 			return e.release(d)
@@ -526,10 +536,7 @@ func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender,
 		return e.release(d)
 	}
 	ctx = context.WithoutCancel(ctx)
-	b, err := e.broadcast(ctx, d.BroadcastID)
-	if err != nil {
-		return e.retry(d, err, time.Second)
-	}
+	b = e.latest(b)
 	if b.Status == storage.BroadcastCancelled {
 		return e.retry(d, errCancelled, 0) // the store cancels a retry of a cancelled broadcast
 	}
@@ -605,17 +612,19 @@ func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSend
 // chats of chunk, after its turn under the limits.
 func (e *Engine) sendCall(ctx, send context.Context, p bot.Platform, bulk bot.BulkSender, b storage.Broadcast, m bot.Message,
 	chunk []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
-	err := e.pace(ctx, p, storage.Delivery{})
+	// As in sendOne: read before the turn, look after it.
+	_, err := e.broadcast(send, b.ID)
+	if err == nil {
+		err = e.pace(ctx, p, storage.Delivery{})
+	}
 	if ctx.Err() != nil {
 		for _, d := range chunk {
 			out <- e.release(d)
 		}
 		return
 	}
-	if err == nil {
-		if now, berr := e.broadcast(send, b.ID); berr == nil && now.Status == storage.BroadcastCancelled {
-			err = errCancelled
-		}
+	if err == nil && e.latest(b).Status == storage.BroadcastCancelled {
+		err = errCancelled
 	}
 	if err != nil {
 		for _, d := range chunk {
@@ -783,6 +792,17 @@ const cacheFor = time.Second
 type cached struct {
 	b     storage.Broadcast
 	until time.Time
+}
+
+// latest is the newest copy of b that broadcast read since, however old,
+// or b: it never waits for the database.
+func (e *Engine) latest(b storage.Broadcast) storage.Broadcast {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c, ok := e.cache[b.ID]; ok {
+		return c.b
+	}
+	return b
 }
 
 func (e *Engine) forget(id int64) {
