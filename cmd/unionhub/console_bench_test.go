@@ -99,7 +99,7 @@ func BenchmarkConsolePages(b *testing.B) {
 // seedQuestions gives every seeded member a question at their primary,
 // a third of them open, a third taken, a third closed, each with the
 // member's message.
-func seedQuestions(b *testing.B, dsn string) {
+func seedQuestions(b testing.TB, dsn string) {
 	b.Helper()
 	raw, err := sql.Open("pgx", dsn)
 	if err != nil {

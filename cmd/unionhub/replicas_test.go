@@ -80,6 +80,24 @@ type replica struct {
 
 func startReplica(t testing.TB, env map[string]string) *replica {
 	t.Helper()
+	// Another process may bind a port freeAddr found free before the
+	// replica does: start again on new ones.
+	for attempt := 1; ; attempt++ {
+		rep, err := tryReplica(t, env)
+		if err == nil {
+			return rep
+		}
+		if !strings.Contains(err.Error(), "address already in use") || attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("replica start %d: %v", attempt, err)
+	}
+}
+
+// tryReplica starts a replica on free ports and waits until it is healthy,
+// or says why it exited.
+func tryReplica(t testing.TB, env map[string]string) (*replica, error) {
+	t.Helper()
 	rep := &replica{admin: freeAddr(t), hooks: freeAddr(t), logs: &syncBuffer{}, done: make(chan error, 1)}
 	rep.cmd = exec.Command(hubBinary(t), "serve")
 	rep.cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "UNIONHUB_ADMIN_ADDR=" + rep.admin, "UNIONHUB_HTTP_ADDR=" + rep.hooks}
@@ -90,7 +108,12 @@ func startReplica(t testing.TB, env map[string]string) *replica {
 	if err := rep.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { rep.done <- rep.cmd.Wait() }()
+	exited := make(chan error, 1)
+	go func() {
+		err := rep.cmd.Wait()
+		exited <- err
+		rep.done <- err
+	}()
 	t.Cleanup(func() {
 		_ = rep.cmd.Process.Kill()
 		if t.Failed() {
@@ -99,10 +122,15 @@ func startReplica(t testing.TB, env map[string]string) *replica {
 	})
 	deadline := time.Now().Add(30 * time.Second)
 	for {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("replica exited (%v):\n%s", err, rep.logs.String())
+		default:
+		}
 		if resp, err := http.Get("http://" + rep.admin + "/healthz"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return rep
+				return rep, nil
 			}
 		}
 		if time.Now().After(deadline) {

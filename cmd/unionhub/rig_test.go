@@ -141,15 +141,26 @@ func (r *rig) assertPressesAnsweredOnce() {
 	}
 }
 
+// freeAddr returns a local address nobody listens on now, never the same
+// one twice in this process: the binary binds it later, and a port closed
+// here may be handed out again by the kernel to another replica's freeAddr.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		if _, taken := handedOut.LoadOrStore(addr, true); !taken {
+			return addr
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
+
+// handedOut are the addresses freeAddr returned.
+var handedOut sync.Map
 
 // run executes a CLI command against the rig's environment.
 func (r *rig) run(args ...string) (stdout, stderr string, code int) {
