@@ -32,7 +32,8 @@ const (
 	MaxButtonsPerRow = 5
 	MaxKeyboardRows  = 6  // VK inline keyboards
 	MaxButtons       = 10 // VK inline keyboards, all rows together
-	// MaxUploadBytes is Telegram's limit for a photo, the stricter one (VK takes 50 MB).
+	// MaxUploadBytes is Telegram's limit for a photo, the strictest of the
+	// platforms' limits on an upload (VK takes 50 MB).
 	MaxUploadBytes = 10 << 20
 )
 
@@ -151,34 +152,81 @@ type Message struct {
 	// Attachments go with the text: on Telegram as photos or documents with
 	// the text as caption or after them, on VK in the same message.
 	Attachments []Attachment
-	// Upload is a new photo sent from bytes (a generated chart), ahead of
-	// the Attachments: the text is its caption on Telegram when it fits the
-	// caption limit, otherwise it follows as a message of its own; on VK
-	// photo and text go in one message. Edit leaves the photo in place.
+	// Upload is a new photo or document sent from bytes (a generated
+	// chart, a file staff uploaded), ahead of the Attachments: the text is
+	// its caption on Telegram when it fits the caption limit, otherwise it
+	// follows as a message of its own; on VK file and text go in one
+	// message. Edit leaves the file in place.
 	Upload *Upload
 	// Key identifies the message across retries of the work that sends it;
 	// platforms that deduplicate sends (VK's random_id) derive their id from it.
 	Key string
+	// Pace, when set, is waited for before each call to the platform that
+	// the message takes after its first (on VK an upload's server and save
+	// before the send; on Telegram each file after the first, and the text
+	// after the files), so that a caller pacing its sends keeps every call
+	// under the platform's limit. An error stops the send there.
+	Pace func(ctx context.Context) error
+}
+
+// Turns paces the calls to the platform that one message takes: the first
+// goes at once (its caller paced it), each later one after the message's
+// Pace. Adapters take a turn before each call.
+type Turns struct {
+	pace func(ctx context.Context) error
+	made int
+}
+
+// TurnsOf returns the turns of m's calls.
+func TurnsOf(m Message) *Turns { return &Turns{pace: m.Pace} }
+
+// Next waits, unless it comes before the message's first call, for the
+// turn of the next call.
+func (t *Turns) Next(ctx context.Context) error {
+	t.made++
+	if t.made == 1 || t.pace == nil {
+		return nil
+	}
+	if err := t.pace(ctx); err != nil {
+		return fmt.Errorf("wait for the next call's turn: %w", err)
+	}
+	return nil
 }
 
 // Upload is a file sent from its bytes rather than by a platform's reference.
 type Upload struct {
-	Name string // file name, like "chart.png"; "" means "image.png"
-	Data []byte // PNG, JPEG or GIF: what both platforms take as a photo
+	Name string // file name, like "chart.png"; "" means "image.png" for a photo
+	// Kind is AttachPhoto (also when empty) or AttachDocument.
+	Kind string
+	// Data is the file; a photo's is PNG, JPEG or GIF: what both
+	// platforms take as a photo.
+	Data []byte
 }
+
+// Document reports whether u goes as a document rather than a photo.
+func (u *Upload) Document() bool { return u.Kind == AttachDocument }
 
 // FileName is the name to upload under.
 func (u *Upload) FileName() string {
-	if u.Name == "" {
-		return "image.png"
+	switch {
+	case u.Name != "":
+		return u.Name
+	case u.Document():
+		return "document"
 	}
-	return u.Name
+	return "image.png"
 }
 
 // Sent identifies a message the bot sent, so that it can be edited.
 type Sent struct {
 	ChatID    string
 	MessageID string
+	// Uploaded is the platform's own reference to the message's Upload once
+	// the platform took it: the file goes again on this platform as an
+	// Attachment of the Upload's kind with this FileID, never uploaded
+	// twice. A send that failed after the upload went through returns it
+	// with the error.
+	Uploaded string
 }
 
 // Sender is a platform's outgoing side.
@@ -230,6 +278,9 @@ func ValidateMessage(m Message) error {
 		}
 		if len(u.Data) > MaxUploadBytes {
 			return fmt.Errorf("validate message: upload of %d bytes exceeds %d", len(u.Data), MaxUploadBytes)
+		}
+		if u.Kind != "" && u.Kind != AttachPhoto && u.Kind != AttachDocument {
+			return fmt.Errorf("validate message: upload kind %q", u.Kind)
 		}
 	}
 	for _, s := range m.Format {

@@ -31,6 +31,11 @@ func Throttle(s Sender, l storage.RateLimiter, key string, r storage.Rate) Sende
 }
 
 func (t *throttled) Send(ctx context.Context, m Message) (Sent, error) {
+	if t.rate.PerPeriod > 0 && m.Pace == nil {
+		// A message of several calls (a file and a long text, an upload)
+		// paces each of them.
+		m.Pace = func(ctx context.Context) error { return t.wait(ctx, true) }
+	}
 	var sent Sent
 	err := t.call(ctx, true, func() error {
 		var err error
@@ -54,12 +59,8 @@ func (t *throttled) AnswerCallback(ctx context.Context, u *Update, text string) 
 
 func (t *throttled) call(ctx context.Context, paced bool, do func() error) error {
 	for attempt := 0; ; attempt++ {
-		if paced && t.rate.PerPeriod > 0 {
-			// With the shared limiter away (Redis restarting) an answer still
-			// goes: the platform's own 429 is the backstop.
-			if err := t.limiter.Wait(ctx, t.key, t.rate, false); err != nil && ctx.Err() != nil {
-				return fmt.Errorf("wait for rate limit: %w", err)
-			}
+		if err := t.wait(ctx, paced); err != nil {
+			return err
 		}
 		err := do()
 		var limited *RateLimitError
@@ -77,4 +78,17 @@ func (t *throttled) call(ctx context.Context, paced bool, do func() error) error
 		case <-timer.C:
 		}
 	}
+}
+
+// wait takes a turn under the rate of a paced call.
+func (t *throttled) wait(ctx context.Context, paced bool) error {
+	if !paced || t.rate.PerPeriod <= 0 {
+		return nil
+	}
+	// With the shared limiter away (Redis restarting) an answer still goes:
+	// the platform's own 429 is the backstop.
+	if err := t.limiter.Wait(ctx, t.key, t.rate, false); err != nil && ctx.Err() != nil {
+		return fmt.Errorf("wait for rate limit: %w", err)
+	}
+	return nil
 }

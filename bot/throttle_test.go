@@ -96,3 +96,43 @@ func TestThrottleKeepsNewMessagesUnderTheRate(t *testing.T) {
 		t.Fatalf("100 button answers took %s: they were paced", took)
 	}
 }
+
+// threeCalls sends every message in three calls to the platform.
+type threeCalls struct{ flakySender }
+
+func (s *threeCalls) Send(ctx context.Context, m Message) (Sent, error) {
+	turns := TurnsOf(m)
+	for range 3 {
+		if err := turns.Next(ctx); err != nil {
+			return Sent{}, err
+		}
+	}
+	return Sent{MessageID: "1"}, nil
+}
+
+// countedLimiter counts the turns taken.
+type countedLimiter struct {
+	storage.RateLimiter
+	mu    sync.Mutex
+	turns int
+}
+
+func (l *countedLimiter) Wait(ctx context.Context, key string, r storage.Rate, bulk bool) error {
+	l.mu.Lock()
+	l.turns++
+	l.mu.Unlock()
+	return l.RateLimiter.Wait(ctx, key, r, bulk)
+}
+
+// A message of several calls takes a turn for each.
+func TestThrottlePacesEveryCallOfAMessage(t *testing.T) {
+	t.Parallel()
+	l := &countedLimiter{RateLimiter: redis.NewMemory(nil)}
+	s := Throttle(&threeCalls{}, l, "vk", storage.Rate{PerPeriod: 20, Period: time.Second, Burst: 20})
+	if _, err := s.Send(context.Background(), Message{}); err != nil {
+		t.Fatal(err)
+	}
+	if l.turns != 3 {
+		t.Fatalf("%d turns for a message of three calls, want 3", l.turns)
+	}
+}

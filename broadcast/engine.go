@@ -28,6 +28,12 @@ type Store interface {
 	CompleteDeliveries(ctx context.Context, worker string, results []storage.DeliveryResult, at time.Time) error
 	FinishBroadcasts(ctx context.Context, at time.Time) ([]storage.Broadcast, error)
 	MarkBlocked(ctx context.Context, p storage.Platform, externalID string, at time.Time) error
+	// A broadcast's file: what it is, its bytes for the first delivery on
+	// each platform, and each platform's reference to it.
+	NewsFile(ctx context.Context, id int64) (storage.NewsFile, error)
+	NewsFileData(ctx context.Context, id int64) ([]byte, error)
+	FileRef(ctx context.Context, broadcastID int64, p storage.Platform) (string, error)
+	SetFileRef(ctx context.Context, broadcastID int64, p storage.Platform, ref string) (string, error)
 }
 
 // Config tunes the engine; zero fields take the defaults.
@@ -124,6 +130,8 @@ type Engine struct {
 	// expired lease of one a sibling still holds (the database was away
 	// longer than the lease), and must leave it to that sibling.
 	inHand map[int64]bool
+
+	files files
 }
 
 // New returns an engine.
@@ -488,7 +496,7 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, h *hold, ou
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				e.sendBulk(ctx, p, bulk, rows, h, out)
+				e.sendBulk(ctx, p, sender, bulk, rows, h, out)
 			}()
 			continue
 		}
@@ -512,46 +520,70 @@ func (e *Engine) send(ctx context.Context, batch []storage.Delivery, h *hold, ou
 	wg.Wait()
 }
 
-// sendOne sends one delivery after its turn under the limits, unless the
-// engine is stopping or the row was taken over. A send once started is not
-// cut short by ctx: whether it arrived would be unknown.
+// sendOne sends one delivery, with its broadcast's file if it has one.
 func (e *Engine) sendOne(ctx context.Context, p bot.Platform, sender bot.Sender, d storage.Delivery, h *hold) storage.DeliveryResult {
-	// The broadcast is read before the turn, so that a read from the
-	// database never delays a send past its slot; the turn ends with the
-	// newest copy any sender read.
-	b, err := e.broadcast(ctx, d.BroadcastID)
+	b, err := e.broadcast(context.WithoutCancel(ctx), d.BroadcastID)
 	if err != nil {
-		if ctx.Err() != nil {
-			return e.release(d)
-		}
 		return e.retry(d, err, time.Second)
 	}
+	if b.FileID == 0 {
+		res, _ := e.deliver(ctx, p, sender, d, h, nil, nil)
+		return res
+	}
+	att, res, done := e.fileFor(ctx, p, sender, b, d, h)
+	if done {
+		return res
+	}
+	res, _ = e.deliver(ctx, p, sender, d, h, &att, nil)
+	return res
+}
+
+// deliver sends one delivery after its turn under the limits, unless the
+// engine is stopping or the row was taken over: with the file att names,
+// or with up uploaded, whose reference on the platform it returns (also
+// when the send failed after the upload). A send once started is not cut
+// short by ctx: whether it arrived would be unknown.
+func (e *Engine) deliver(ctx context.Context, p bot.Platform, sender bot.Sender, d storage.Delivery, h *hold, att *bot.Attachment, up *bot.Upload) (
+	storage.DeliveryResult, string) {
 	if err := e.pace(ctx, p, d); err != nil {
 		if ctx.Err() != nil {
-			return e.release(d)
+			return e.release(d), ""
 		}
-		return e.retry(d, err, time.Second)
+		return e.retry(d, err, time.Second), ""
 	}
 	if ctx.Err() != nil || h.taken(d.ID) {
-		return e.release(d)
+		return e.release(d), ""
 	}
 	ctx = context.WithoutCancel(ctx)
-	b = e.latest(b)
+	b, err := e.broadcast(ctx, d.BroadcastID)
+	if err != nil {
+		return e.retry(d, err, time.Second), ""
+	}
 	if b.Status == storage.BroadcastCancelled {
-		return e.retry(d, errCancelled, 0) // the store cancels a retry of a cancelled broadcast
+		return e.retry(d, errCancelled, 0), "" // the store cancels a retry of a cancelled broadcast
 	}
 	m := e.compose(ctx, b, d)
-	m.ChatID, m.Key = d.ChatID, deliveryKey(b.ID)
+	m.ChatID, m.Key, m.Upload = d.ChatID, deliveryKey(b.ID), up
+	// A file and a text too long for its caption are two messages on
+	// Telegram; an upload is three calls on VK: each takes its turn.
+	m.Pace = func(ctx context.Context) error { return e.pace(ctx, p, d) }
+	if att != nil {
+		// The file leads, so that the text is its caption where it fits.
+		m.Attachments = append([]bot.Attachment{*att}, m.Attachments...)
+	}
 	sent, err := sender.Send(ctx, m)
 	if err != nil {
-		return e.outcome(ctx, p, d, err)
+		return e.outcome(ctx, p, d, err), sent.Uploaded
 	}
-	return storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: sent.MessageID}
+	return storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: sent.MessageID}, sent.Uploaded
 }
 
 // sendBulk sends VK rows of one broadcast and the same message in calls of
-// up to MaxBulk peers: 100 recipients for one of the 20 calls a second.
-func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSender, rows []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
+// up to MaxBulk peers: 100 recipients for one of the 20 calls a second. A
+// broadcast's file whose reference on the platform is not known yet goes
+// with a row sent alone, which uploads it (fileFor).
+func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, sender bot.Sender, bulk bot.BulkSender, rows []storage.Delivery, h *hold,
+	out chan<- storage.DeliveryResult) {
 	type group struct {
 		b    storage.Broadcast
 		m    bot.Message
@@ -568,6 +600,14 @@ func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSend
 			continue
 		}
 		m := e.compose(send, b, d)
+		if b.FileID != 0 {
+			att, res, done := e.fileFor(ctx, p, sender, b, d, h)
+			if done {
+				out <- res
+				continue
+			}
+			m.Attachments = append([]bot.Attachment{att}, m.Attachments...)
+		}
 		// Rows with the same message share a call.
 		k := fmt.Sprintf("%d|%s|%v", b.ID, m.Text, m.Keyboard)
 		g, ok := byKey[k]
@@ -612,19 +652,17 @@ func (e *Engine) sendBulk(ctx context.Context, p bot.Platform, bulk bot.BulkSend
 // chats of chunk, after its turn under the limits.
 func (e *Engine) sendCall(ctx, send context.Context, p bot.Platform, bulk bot.BulkSender, b storage.Broadcast, m bot.Message,
 	chunk []storage.Delivery, h *hold, out chan<- storage.DeliveryResult) {
-	// As in sendOne: read before the turn, look after it.
-	_, err := e.broadcast(send, b.ID)
-	if err == nil {
-		err = e.pace(ctx, p, storage.Delivery{})
-	}
+	err := e.pace(ctx, p, storage.Delivery{})
 	if ctx.Err() != nil {
 		for _, d := range chunk {
 			out <- e.release(d)
 		}
 		return
 	}
-	if err == nil && e.latest(b).Status == storage.BroadcastCancelled {
-		err = errCancelled
+	if err == nil {
+		if now, berr := e.broadcast(send, b.ID); berr == nil && now.Status == storage.BroadcastCancelled {
+			err = errCancelled
+		}
 	}
 	if err != nil {
 		for _, d := range chunk {
@@ -794,19 +832,9 @@ type cached struct {
 	until time.Time
 }
 
-// latest is the newest copy of b that broadcast read since, however old,
-// or b: it never waits for the database.
-func (e *Engine) latest(b storage.Broadcast) storage.Broadcast {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c, ok := e.cache[b.ID]; ok {
-		return c.b
-	}
-	return b
-}
-
 func (e *Engine) forget(id int64) {
 	e.mu.Lock()
 	delete(e.cache, id)
 	e.mu.Unlock()
+	e.files.forget(id)
 }

@@ -45,6 +45,9 @@ type markupError struct {
 
 func (e *markupError) Error() string { return "refuse news text: " + e.key }
 
+// empty reports a text with nothing in it: an item with a file may go so.
+func (e *markupError) empty() bool { return e.key == "input.empty" }
+
 // message is the refusal in the request's language.
 func (e *markupError) message(rq *Request) string {
 	if e.n > 0 {

@@ -25,9 +25,11 @@ func (c *Console) newsPages() pageGroup {
 	return pageGroup{
 		Routes: []Route{
 			{Pattern: "GET /news", Need: access.ActPublish, Handle: c.newsCompose},
-			{Pattern: "POST /news", Need: access.ActPublish, Handle: c.newsSubmit},
+			{Pattern: "POST /news", Need: access.ActPublish, MaxBody: newsMaxBody, Handle: c.newsSubmit},
 			{Pattern: "GET /news/count", Need: access.ActPublish, Handle: c.newsCount},
 			{Pattern: "GET /news/{id}", Need: access.ActPublish, Handle: c.newsShow},
+			{Pattern: "GET /news/{id}/file", Need: access.ActPublish, Handle: c.newsFile},
+			{Pattern: "GET /news/uploads/{id}/file", Need: access.ActPublish, Handle: c.newsUpload},
 			{Pattern: "POST /news/{id}/stop", Need: access.ActPublish, Handle: c.newsStop},
 		},
 		Nav: []NavItem{{Path: "/news", Key: "console.nav_news", Need: access.ActPublish}},
@@ -106,6 +108,14 @@ type composeData struct {
 	Counted string
 	Count   string
 	Preview template.HTML
+	// File is the photo or document that goes with the draft, uploaded
+	// before; FileKinds how a file chosen now goes.
+	File        *fileLine
+	FileKinds   []option
+	MaxFile     int
+	MaxFileText string
+	// FileTooBig is what the page's script says of a file over MaxFile.
+	FileTooBig string
 	// Error says what is wrong with the draft; Notice what to check.
 	Error, Notice string
 	Sent          []sentLine
@@ -117,14 +127,16 @@ type sentLine struct {
 	ID           int64
 	When, Status string
 	Snippet      string
+	File         bool
 }
 
 // draftForm is the composer's fields as sent.
 type draftForm struct {
-	draft   news.Draft
-	text    string // as typed, with its tags
-	at      string
-	counted string
+	draft    news.Draft
+	text     string // as typed, with its tags
+	at       string
+	counted  string
+	fileKind string // how a file uploaded now goes
 }
 
 // readDraft reads the composer's fields; the text is read apart
@@ -149,7 +161,12 @@ func readDraft(rq *Request) (draftForm, error) {
 		}
 	}
 	slices.Sort(d.Orgs)
-	return draftForm{draft: d, text: f.Get("text"), at: strings.TrimSpace(f.Get("at")), counted: f.Get("counted")}, nil
+	if v := f.Get("file_id"); v != "" {
+		if d.FileID, err = strconv.ParseInt(v, 10, 64); err != nil || d.FileID <= 0 {
+			return draftForm{}, &pageError{status: http.StatusBadRequest, key: "console.news_bad_form"}
+		}
+	}
+	return draftForm{draft: d, text: f.Get("text"), at: strings.TrimSpace(f.Get("at")), counted: f.Get("counted"), fileKind: f.Get("file_kind")}, nil
 }
 
 // audienceKey fingerprints a draft's audience, so that a draft is sent
@@ -197,6 +214,15 @@ func (c *Console) composer(rq *Request, f draftForm) (composeData, error) {
 		// The author is not among them, as in the bot.
 		Counted: audienceKey(f.draft), Count: reachText(rq, p) + " " + rq.T("news.author_excluded"),
 		MaxText: news.MaxText, MaxMarkup: markupSlack,
+		FileKinds: checked(fileKindOptions, f.fileKind), MaxFile: news.MaxFileBytes, MaxFileText: fileSize(rq, news.MaxFileBytes),
+		FileTooBig: rq.T("console.news_file_too_big", "Max", fileSize(rq, news.MaxFileBytes)),
+	}
+	if f.draft.FileID != 0 {
+		file, err := c.cfg.News.File(ctx, by, f.draft.FileID)
+		if err != nil {
+			return composeData{}, err
+		}
+		d.File = newFileLine(rq, file)
 	}
 	for _, o := range p.Children {
 		d.Children = append(d.Children, choice{ID: o.ID, Name: o.Name, Checked: slices.Contains(f.draft.Orgs, o.ID)})
@@ -208,7 +234,7 @@ func (c *Console) composer(rq *Request, f draftForm) (composeData, error) {
 	loc := zoneOf(p.Org)
 	for _, b := range sent {
 		d.Sent = append(d.Sent, sentLine{ID: b.ID, When: b.CreatedAt.In(loc).Format("02.01.2006 15:04"),
-			Status: rq.T(statusKey(b.Status)), Snippet: snippet(b.Text, 80)})
+			Status: rq.T(statusKey(b.Status)), Snippet: snippet(b.Text, 80), File: b.FileID != 0})
 	}
 	return d, nil
 }
@@ -277,8 +303,9 @@ func (c *Console) newsCount(w http.ResponseWriter, rq *Request) error {
 }
 
 // newsSubmit previews, sends or schedules a draft (the button pressed:
-// action). Nothing is created unless the draft is whole and its author saw
-// the count of the very audience it goes to.
+// action). Nothing is sent unless the draft is whole and its author saw
+// the count of the very audience it goes to; a file that comes with any
+// of these is stored first (draftFile).
 func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 	f, err := readDraft(rq)
 	if err != nil {
@@ -290,7 +317,7 @@ func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 		d, err := c.composer(rq, f)
 		if errors.Is(err, news.ErrAudience) || errors.Is(err, news.ErrInvalid) {
 			// The audience itself is wrong: show the sender's defaults.
-			f.draft = news.Draft{OrgID: f.draft.OrgID}
+			f.draft = news.Draft{OrgID: f.draft.OrgID, FileID: f.draft.FileID}
 			d, err = c.composer(rq, f)
 			errText = rq.T("console.news_bad_audience")
 		}
@@ -303,8 +330,15 @@ func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 		}
 		return c.render(w, rq, status, "news/compose", d)
 	}
+	status, refused, err := c.draftFile(rq, &f)
+	if err != nil {
+		return err
+	}
+	if refused != "" {
+		return again(status, refused, "")
+	}
 	text, format, bad := parseMarkup(f.text, news.MaxText)
-	if bad != nil {
+	if bad != nil && !(bad.empty() && f.draft.FileID != 0) {
 		return again(http.StatusUnprocessableEntity, bad.message(rq), "")
 	}
 	f.draft.Text, f.draft.Format = text, format
@@ -388,6 +422,8 @@ type progressData struct {
 	Page, Last, Prev, Next int
 	Latency                []latencyLine
 	Message                string
+	// File is the photo or document that goes with the item.
+	File *fileLine
 }
 
 type latencyLine struct {
@@ -438,6 +474,9 @@ func (c *Console) newsShow(w http.ResponseWriter, rq *Request) error {
 		d.Percent = d.Done * 100 / r.Audience
 	case p.Final:
 		d.Percent = 100
+	}
+	if p.File != nil {
+		d.File = newFileLine(rq, *p.File)
 	}
 	d.Refresh = 2
 	if b.Status == storage.BroadcastScheduled {

@@ -222,7 +222,7 @@ func TestNewsBadInputCreatesNothing(t *testing.T) {
 		})
 	}
 	// A form over the bound is told as such, not as a stale form.
-	f := b.composeForm(edu, strings.Repeat("я", defaultMaxBody), nil)
+	f := b.composeForm(edu, strings.Repeat("я", newsMaxBody/6+1), nil) // six bytes each, percent-encoded
 	f.Set("action", "send")
 	want(t, b.post("/news", f), http.StatusRequestEntityTooLarge, "Слишком большая форма")
 	// The audience changed after it was counted: counted anew, not sent.

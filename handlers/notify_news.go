@@ -38,8 +38,17 @@ func (h *Notifier) OfferRelay(ctx context.Context, to storage.Contact, o news.Re
 		return relayButton{Action: action, BroadcastID: b.ID, OrgID: org.ID}.data()
 	}
 	return h.notify(ctx, fmt.Sprintf("relay:%d:%d:%s", b.ID, org.ID, key), to.Accounts, locales.Normalize(to.Person.Locale), func(lang string) bot.Message {
+		text := h.Catalog.T(lang, key, "ID", b.ID, "From", o.Sender.Name, "Org", org.Name, "Deadline", deadline, "Text", b.Text)
+		if f := o.File; f != nil {
+			// The file goes to the level's people with the item, not here.
+			fileKey := "relay.file_document"
+			if f.Kind == storage.FilePhoto {
+				fileKey = "relay.file_photo"
+			}
+			text += "\n\n" + h.Catalog.T(lang, fileKey, "Name", f.Name)
+		}
 		return bot.Message{
-			Text:        h.Catalog.T(lang, key, "ID", b.ID, "From", o.Sender.Name, "Org", org.Name, "Deadline", deadline, "Text", b.Text),
+			Text:        text,
 			Attachments: b.Attachments,
 			Keyboard: bot.Keyboard{
 				{{Text: h.Catalog.T(lang, "relay.button_publish"), Data: data(rlPublish)}},

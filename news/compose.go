@@ -36,7 +36,10 @@ type Draft struct {
 	OrgID  int64
 	Text   string
 	Format []storage.Span // of Text
+	// Files are photos and documents by a platform's reference (sent in
+	// the bot); FileID a file the author uploaded (StoreFile).
 	Files  []storage.Attachment
+	FileID int64
 	// Orgs narrows the audience to these organisations one level below
 	// OrgID; empty means the whole subtree.
 	Orgs  []int64
@@ -60,7 +63,8 @@ func (d Draft) broadcast(authorID int64) storage.Broadcast {
 	if d.Relay {
 		mode = storage.ModeRelay
 	}
-	return storage.Broadcast{AuthorID: authorID, OrgID: d.OrgID, Text: d.Text, Format: d.Format, Attachments: d.Files, Mode: mode, Audience: a}
+	return storage.Broadcast{AuthorID: authorID, OrgID: d.OrgID, Text: d.Text, Format: d.Format, Attachments: d.Files, FileID: d.FileID,
+		Mode: mode, Audience: a}
 }
 
 // SenderOrgs are the organisations the actor may send news from: those
@@ -153,8 +157,13 @@ func (s *Service) Create(ctx context.Context, by access.Actor, d Draft, at *time
 	if _, err := s.SenderOrg(ctx, by, d.OrgID); err != nil {
 		return storage.Broadcast{}, err
 	}
-	if err := checkText(d.Text, MaxText, len(d.Files) > 0); err != nil {
+	if err := checkText(d.Text, MaxText, len(d.Files) > 0 || d.FileID != 0); err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
+	}
+	if d.FileID != 0 {
+		if _, err := s.File(ctx, by, d.FileID); err != nil {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
+		}
 	}
 	n := storage.UTF16Len(d.Text)
 	for _, f := range d.Format {
@@ -240,6 +249,8 @@ type Followed struct {
 	Progress
 	// Sender is the organisation that sends it.
 	Sender storage.Org
+	// File is the file uploaded with it, without its bytes; nil for none.
+	File *storage.NewsFile
 }
 
 // Follow is where a broadcast stands, with its report, for someone who may
@@ -262,7 +273,15 @@ func (s *Service) Follow(ctx context.Context, by access.Actor, id int64) (Follow
 		return Followed{}, err
 	}
 	over := b.Status == storage.BroadcastDone || b.Status == storage.BroadcastCancelled || b.Status == storage.BroadcastFailed
-	return Followed{Progress: Progress{Broadcast: b, Report: r, Final: over}, Sender: org}, nil
+	out := Followed{Progress: Progress{Broadcast: b, Report: r, Final: over}, Sender: org}
+	if b.FileID != 0 {
+		f, err := s.store.NewsFile(ctx, b.FileID)
+		if err != nil {
+			return Followed{}, fmt.Errorf("load news file: %w", err)
+		}
+		out.File = &f
+	}
+	return out, nil
 }
 
 // Sent lists the latest broadcasts sent from an organisation the actor

@@ -46,6 +46,7 @@ type told struct {
 	final  bool
 	report news.Report
 	item   news.Suggested
+	file   string // the name of the file a relay offer says goes with the item
 }
 
 // recorder records what news asked to tell whom.
@@ -71,7 +72,11 @@ func (r *recorder) take() []told {
 }
 
 func (r *recorder) OfferRelay(_ context.Context, to storage.Contact, o news.RelayOffer) (bool, error) {
-	r.add(told{kind: "relay", person: to.Person.ID, broadcast: o.Broadcast.ID, org: o.Level.Code, reminder: o.Reminder})
+	t := told{kind: "relay", person: to.Person.ID, broadcast: o.Broadcast.ID, org: o.Level.Code, reminder: o.Reminder}
+	if o.File != nil {
+		t.file = o.File.Name
+	}
+	r.add(t)
 	return true, nil
 }
 

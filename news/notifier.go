@@ -42,6 +42,9 @@ type RelayOffer struct {
 	Sender, Level storage.Org
 	// Reminder: the level has not acted halfway to the deadline.
 	Reminder bool
+	// File is the file uploaded with the item, without its bytes; nil
+	// for none. The level's people get it with the item.
+	File *storage.NewsFile
 }
 
 // Suggested is a suggestion as those who decide it see it.

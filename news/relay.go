@@ -117,8 +117,16 @@ func (s *Service) offerRelay(ctx context.Context, b storage.Broadcast, org stora
 	if err != nil {
 		return fmt.Errorf("load sender org: %w", err)
 	}
+	offer := RelayOffer{Broadcast: b, Sender: sender, Level: org, Reminder: reminder}
+	if b.FileID != 0 {
+		f, err := s.store.NewsFile(ctx, b.FileID)
+		if err != nil {
+			return fmt.Errorf("load news file: %w", err)
+		}
+		offer.File = &f
+	}
 	for _, l := range leaders {
-		if _, err := s.notifier.OfferRelay(ctx, l, RelayOffer{Broadcast: b, Sender: sender, Level: org, Reminder: reminder}); err != nil {
+		if _, err := s.notifier.OfferRelay(ctx, l, offer); err != nil {
 			return err
 		}
 	}
@@ -176,8 +184,8 @@ func (s *Service) Relay(ctx context.Context, by access.Actor, broadcastID, orgID
 
 // TimersRound starts scheduled broadcasts, takes over the builds of
 // replicas that died, reminds relay levels that have not acted halfway to
-// the deadline and publishes for those still silent at it. Replicas take
-// turns.
+// the deadline and publishes for those still silent at it, and prunes the
+// files uploaded for drafts that no broadcast took. Replicas take turns.
 func (s *Service) TimersRound(ctx context.Context) error {
 	unlock, err := s.locker.Lock(ctx, "broadcast:timers", RoundLock)
 	if err != nil {
@@ -208,6 +216,9 @@ func (s *Service) TimersRound(ctx context.Context) error {
 		if err := s.relayTimer(ctx, st, now); err != nil {
 			errs = append(errs, fmt.Errorf("relay step %d/%d: %w", st.BroadcastID, st.OrgID, err))
 		}
+	}
+	if err := s.pruneFiles(ctx, now); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

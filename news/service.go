@@ -46,6 +46,11 @@ type Store interface {
 	CancelBroadcast(ctx context.Context, id int64, at time.Time) (int, error)
 	DeliveryCounts(ctx context.Context, broadcastID int64) ([]storage.DeliveryCount, error)
 
+	SaveNewsFile(ctx context.Context, f storage.NewsFile) (storage.NewsFile, error)
+	NewsFile(ctx context.Context, id int64) (storage.NewsFile, error)
+	NewsFileData(ctx context.Context, id int64) ([]byte, error)
+	PruneNewsFiles(ctx context.Context, before time.Time) (int, error)
+
 	AddRelaySteps(ctx context.Context, steps []storage.RelayStep) error
 	RelaySteps(ctx context.Context, broadcastID int64) ([]storage.RelayStep, error)
 	CompleteRelayStep(ctx context.Context, broadcastID, orgID int64, action storage.RelayAction, note string, at time.Time) (storage.RelayStep, error)

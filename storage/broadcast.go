@@ -120,6 +120,32 @@ type Broadcast struct {
 	// from, named above its text in each recipient's language; 0 for the
 	// sender's own news.
 	FromOrgID int64
+	// FileID is the photo or document uploaded in the console that goes
+	// with the text (a NewsFile); 0 for none.
+	FileID int64
+}
+
+// Kinds of a news file, as of an Attachment.
+const (
+	FilePhoto    = "photo"
+	FileDocument = "document"
+)
+
+// NewsFile is a photo or document uploaded in the console for a news item:
+// its bytes are kept until a broadcast carries it, and each platform's own
+// reference to it is learned from the broadcast's first delivery there
+// (BroadcastStore.SetFileRef). A file no broadcast took is pruned.
+type NewsFile struct {
+	ID       int64
+	PersonID int64 // who uploaded it; 0 once forgotten
+	Name     string
+	Kind     string // FilePhoto or FileDocument
+	Size     int
+	SHA256   string // of the bytes, hex
+	// Data is the bytes: given to SaveNewsFile, read by NewsFileData;
+	// other reads leave it out.
+	Data      []byte
+	CreatedAt time.Time
 }
 
 // DeliveryStatus is where one recipient of a broadcast stands.

@@ -325,6 +325,23 @@ type BroadcastStore interface {
 	// DeliveryCounts counts a broadcast's deliveries by org and status.
 	DeliveryCounts(ctx context.Context, broadcastID int64) ([]DeliveryCount, error)
 
+	// SaveNewsFile stores an uploaded file with its bytes and returns it
+	// with its id.
+	SaveNewsFile(ctx context.Context, f NewsFile) (NewsFile, error)
+	// NewsFile finds a stored file, without its bytes.
+	NewsFile(ctx context.Context, id int64) (NewsFile, error)
+	// NewsFileData reads a stored file's bytes.
+	NewsFileData(ctx context.Context, id int64) ([]byte, error)
+	// PruneNewsFiles deletes the files stored before before that no
+	// broadcast carries, and returns how many.
+	PruneNewsFiles(ctx context.Context, before time.Time) (int, error)
+	// FileRef is platform p's own reference to the file of a broadcast,
+	// learned from its first delivery there; ErrNotFound before.
+	FileRef(ctx context.Context, broadcastID int64, p Platform) (string, error)
+	// SetFileRef records ref unless a reference is recorded already, and
+	// returns the one that stays: across replicas, the first learned wins.
+	SetFileRef(ctx context.Context, broadcastID int64, p Platform, ref string) (string, error)
+
 	// AddRelaySteps records that orgs received a relayed item (idempotent).
 	AddRelaySteps(ctx context.Context, steps []RelayStep) error
 	RelaySteps(ctx context.Context, broadcastID int64) ([]RelayStep, error)

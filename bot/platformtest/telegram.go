@@ -48,7 +48,7 @@ const (
 	tgMaxTextRunes     = 4096
 	tgMaxCaption       = 1024 // UTF-16 code units, the stricter reading of Telegram's "characters"
 	tgMaxButtonData    = 64
-	tgMaxRequestBody   = 10 << 20
+	tgMaxRequestBody   = 51 << 20 // a document of Telegram's 50 MB and the other fields
 	tgMaxUpdatesLimit  = 100
 	tgHookAttempts     = 8
 	tgHookFirstBackoff = 50 * time.Millisecond
@@ -264,6 +264,7 @@ type Telegram struct {
 	chatSends   map[int64]*window // per chat, made on a chat's first send
 	tooMany     int               // 429s answered for exceeding limits
 	everyNth    map[string]*everyNth
+	uploads     int // sendPhoto and sendDocument calls that carried a file's bytes
 }
 
 // TGLimits are the rates EnforceLimits holds the bot to; a zero field sets
@@ -868,6 +869,15 @@ func (f *Telegram) Calls(method string) int {
 	return f.calls[strings.ToLower(method)]
 }
 
+// Uploads counts the sendPhoto and sendDocument calls that uploaded the
+// file's bytes (rather than naming a file_id), refused ones included: every
+// upload is the whole file over the wire.
+func (f *Telegram) Uploads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uploads
+}
+
 // WebhookDeliveries returns every webhook POST attempt, in order.
 func (f *Telegram) WebhookDeliveries() []TGDelivery {
 	f.mu.Lock()
@@ -938,6 +948,9 @@ func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.mu.Lock()
 	f.calls[name]++
+	if _, ok := uploads[strings.TrimPrefix(name, "send")]; ok {
+		f.uploads++
+	}
 	var fault *tgAPIError
 	if fl := f.faults[name]; fl != nil && fl.left > 0 {
 		fl.left--

@@ -100,9 +100,10 @@ type VKMessage struct {
 	RandomID              int
 	Buttons               [][]VKButton
 	Attachments           []string // as sent: "photo<owner>_<id>_<key>", "doc..."
-	// Upload is the bytes of the first attached photo the bot uploaded
-	// (photos.getMessagesUploadServer, the upload, photos.saveMessagesPhoto),
-	// byte for byte; nil when it attached none.
+	// Upload is the bytes of the first attached photo or document the bot
+	// uploaded (photos.getMessagesUploadServer, the upload,
+	// photos.saveMessagesPhoto; or docs.getMessagesUploadServer, the upload,
+	// docs.save), byte for byte; nil when it attached none.
 	Upload []byte
 }
 
@@ -160,8 +161,8 @@ type VKDelivery struct {
 // the long poll when no callback is set, otherwise they are POSTed to it.
 // As on VK, events that happen before groups.getLongPollServer is first
 // called are never delivered by the long poll: call WaitLongPoll first.
-// The bot may attach the photos and documents people sent and photos it
-// uploaded (GIF, JPEG or PNG); documents it cannot upload.
+// The bot may attach the photos and documents people sent and those it
+// uploaded: photos as GIF, JPEG or PNG, documents of any type.
 type VK struct {
 	t      testing.TB
 	srv    *httptest.Server
@@ -190,9 +191,11 @@ type VK struct {
 	inbox   map[vkMsgKey]map[string]any // people's messages as published
 	media   map[string]string           // "photo<owner>_<id>" → access key, of media people sent
 	evMedia map[string]string           // event id → the attachment string of its photo or document
-	upURLs  map[string]bool             // keys of the upload URLs handed out
+	upURLs  map[string]string           // keys of the upload URLs handed out → "photo" or "doc"
 	upDone  map[string]*vkUpload        // by hash, uploads awaiting or past photos.saveMessagesPhoto
-	upBytes map[string][]byte           // "photo<owner>_<id>" → the bytes of a photo the bot uploaded
+	upFiles map[string]*vkUpload        // by file token, document uploads awaiting or past docs.save
+	upBytes map[string][]byte           // "photo<owner>_<id>", "doc..." → the bytes of a file the bot uploaded
+	uploads int                         // files the upload server took
 	byRand  map[vkRandKey]*vkStored
 	presses map[string]vkPress // by the event_id inside message_event
 	answers []vkAnswer
@@ -281,8 +284,9 @@ func NewVK(t testing.TB) *VK {
 		inbox:     map[vkMsgKey]map[string]any{},
 		media:     map[string]string{},
 		evMedia:   map[string]string{},
-		upURLs:    map[string]bool{},
+		upURLs:    map[string]string{},
 		upDone:    map[string]*vkUpload{},
+		upFiles:   map[string]*vkUpload{},
 		upBytes:   map[string][]byte{},
 		byRand:    map[vkRandKey]*vkStored{},
 		presses:   map[string]vkPress{},
@@ -931,6 +935,10 @@ func (f *VK) vkCallLocked(name, token string, form url.Values) (any, *vkError) {
 		return f.vkGetMessagesUploadServer(form)
 	case "photos.saveMessagesPhoto":
 		return f.vkSaveMessagesPhoto(form)
+	case "docs.getMessagesUploadServer":
+		return f.vkGetDocsUploadServer(form)
+	case "docs.save":
+		return f.vkDocsSave(form)
 	default:
 		return nil, &vkError{vkErrMethod, "Unknown method passed"}
 	}
@@ -1566,53 +1574,82 @@ func (f *VK) vkPost(target string, body []byte, retry int) (status int, text str
 }
 
 // vkUpload is a file the upload server took, as photos.saveMessagesPhoto
-// will find it by its hash.
+// will find it by its hash, or docs.save by its file token.
 type vkUpload struct {
 	server int
 	photo  string // the upload's "photo" field, "[]" when no photo was taken
 	data   []byte
+	name   string // a document's file name
 	img    image.Config
-	saved  map[string]any // the photo once saved; saving again returns it
+	saved  map[string]any // the photo or document once saved; saving again returns it
 }
 
-// vkGetMessagesUploadServer hands out an upload URL on the fake itself;
-// peer_id is optional, as on VK.
+// vkGetMessagesUploadServer hands out an upload URL for a message photo on
+// the fake itself; peer_id is optional, as on VK.
 func (f *VK) vkGetMessagesUploadServer(form url.Values) (any, *vkError) {
 	if raw := form.Get("peer_id"); raw != "" {
 		if _, err := strconv.Atoi(raw); err != nil {
 			return nil, vkParamError("peer_id is invalid")
 		}
 	}
-	f.seq++
-	key := vkHash("upload-url", f.seq)[:24]
-	f.upURLs[key] = true
 	return map[string]any{
 		"album_id":   vkMessagesAlbum,
-		"upload_url": fmt.Sprintf("%s/upload?act=do_add&gid=%d&key=%s", f.srv.URL, VKGroupID, key),
+		"upload_url": f.vkUploadURLLocked("photo"),
 		"user_id":    0,
 		"group_id":   VKGroupID,
 	}, nil
 }
 
-// vkServeUpload is the upload server: it takes a multipart POST with the
-// file in the field "photo" and answers with server, photo and hash for
-// photos.saveMessagesPhoto. Like VK's, it answers "photo":"[]" for a
-// missing field or a file that is no photo VK takes, which saving then
-// refuses.
+// vkGetDocsUploadServer hands out an upload URL for a message document:
+// a community must name the peer it is for, as on VK.
+func (f *VK) vkGetDocsUploadServer(form url.Values) (any, *vkError) {
+	raw := form.Get("peer_id")
+	if raw == "" {
+		return nil, vkParamError("peer_id is undefined")
+	}
+	if _, err := strconv.Atoi(raw); err != nil {
+		return nil, vkParamError("peer_id is invalid")
+	}
+	switch form.Get("type") {
+	case "", "doc":
+	default:
+		return nil, vkParamError("type is invalid")
+	}
+	return map[string]any{"upload_url": f.vkUploadURLLocked("doc")}, nil
+}
+
+// vkUploadURLLocked registers a new upload URL for kind.
+func (f *VK) vkUploadURLLocked(kind string) string {
+	f.seq++
+	key := vkHash("upload-url", f.seq)[:24]
+	f.upURLs[key] = kind
+	return fmt.Sprintf("%s/upload?act=do_add&gid=%d&key=%s", f.srv.URL, VKGroupID, key)
+}
+
+// vkServeUpload is the upload server. A photo URL takes a multipart POST
+// with the file in the field "photo" and answers with server, photo and
+// hash for photos.saveMessagesPhoto; like VK's, it answers "photo":"[]"
+// for a missing field or a file that is no photo VK takes, which saving
+// then refuses. A document URL takes the field "file" and answers with the
+// file token for docs.save.
 func (f *VK) vkServeUpload(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
 	f.mu.Lock()
-	known := f.upURLs[r.URL.Query().Get("key")]
+	kind := f.upURLs[r.URL.Query().Get("key")]
 	f.mu.Unlock()
-	if !known {
+	if kind == "" {
 		f.vkWriteJSON(w, map[string]any{"error": "ERR_UPLOAD_BAD_SIGNATURE: bad signature"})
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, vkMaxUpload+1<<20)
-	data, err := vkFormFile(r, "photo")
+	if kind == "doc" {
+		f.vkServeDocUpload(w, r)
+		return
+	}
+	data, _, err := vkFormFile(r, "photo")
 	if err != nil {
 		f.vkWriteJSON(w, map[string]any{"error": "ERR_UPLOAD_FILE_NOT_UPLOADED: " + err.Error()})
 		return
@@ -1636,32 +1673,90 @@ func (f *VK) vkServeUpload(w http.ResponseWriter, r *http.Request) {
 	up.server = 850000 + f.seq
 	hash := vkHash("upload", f.seq)
 	f.upDone[hash] = up
+	if data != nil {
+		f.uploads++
+	}
 	f.vkNotifyLocked()
 	f.mu.Unlock()
 	f.vkWriteJSON(w, map[string]any{"server": up.server, "photo": up.photo, "hash": hash})
 }
 
-// vkFormFile reads the file in field of a multipart body; a missing field
-// is no error, the upload server then has no photo.
-func vkFormFile(r *http.Request, field string) ([]byte, error) {
+// vkServeDocUpload takes a document in the field "file" and answers with
+// the token docs.save takes; an empty or missing file is an error, as on VK.
+func (f *VK) vkServeDocUpload(w http.ResponseWriter, r *http.Request) {
+	data, name, err := vkFormFile(r, "file")
+	switch {
+	case err != nil:
+		f.vkWriteJSON(w, map[string]any{"error": "ERR_UPLOAD_FILE_NOT_UPLOADED: " + err.Error()})
+		return
+	case len(data) == 0:
+		f.vkWriteJSON(w, map[string]any{"error": "no_file", "error_descr": "no file was uploaded"})
+		return
+	}
+	f.mu.Lock()
+	f.seq++
+	token := fmt.Sprintf("%d|0|0|%d|%s", f.seq, VKGroupID, vkHash("doc-file", f.seq))
+	f.upFiles[token] = &vkUpload{data: data, name: name}
+	f.uploads++
+	f.vkNotifyLocked()
+	f.mu.Unlock()
+	f.vkWriteJSON(w, map[string]any{"file": token})
+}
+
+// vkDocsSave saves an uploaded document of the community, which
+// messages.send may then attach with its access key.
+func (f *VK) vkDocsSave(form url.Values) (any, *vkError) {
+	up := f.upFiles[form.Get("file")]
+	if up == nil {
+		return nil, vkParamError("file is invalid")
+	}
+	if up.saved == nil {
+		owner := -VKGroupID
+		id, key := f.vkNewMediaLocked("doc", owner)
+		f.upBytes[fmt.Sprintf("doc%d_%d", owner, id)] = up.data
+		title := form.Get("title")
+		if title == "" {
+			title = up.name
+		}
+		ext := strings.TrimPrefix(path.Ext(up.name), ".")
+		up.saved = map[string]any{
+			"id": id, "owner_id": owner, "title": title, "size": len(up.data), "ext": ext, "date": time.Now().Unix(),
+			"type": vkDocType(ext), "access_key": key,
+			"url": fmt.Sprintf("https://vk.com/doc%d_%d?hash=%s", owner, id, vkHash("doc-url", id)[:18]),
+		}
+	}
+	return map[string]any{"type": "doc", "doc": up.saved}, nil
+}
+
+// Uploads counts the files the upload server took, photos and documents:
+// every upload is the whole file over the wire.
+func (f *VK) Uploads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.uploads
+}
+
+// vkFormFile reads the file in field of a multipart body and its name; a
+// missing field is no error, the upload server then has no file.
+func vkFormFile(r *http.Request, field string) ([]byte, string, error) {
 	if err := r.ParseMultipartForm(32 << 20); err != nil {
-		return nil, fmt.Errorf("parse multipart body: %w", err)
+		return nil, "", fmt.Errorf("parse multipart body: %w", err)
 	}
 	defer func() { _ = r.MultipartForm.RemoveAll() }()
 	headers := r.MultipartForm.File[field]
 	if len(headers) == 0 {
-		return nil, nil
+		return nil, "", nil
 	}
 	file, err := headers[0].Open()
 	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", field, err)
+		return nil, "", fmt.Errorf("open %s: %w", field, err)
 	}
 	defer file.Close()
 	data, err := io.ReadAll(file)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", field, err)
+		return nil, "", fmt.Errorf("read %s: %w", field, err)
 	}
-	return data, nil
+	return data, headers[0].Filename, nil
 }
 
 // vkCheckPhoto reports whether data is a photo VK takes: GIF, JPEG or PNG

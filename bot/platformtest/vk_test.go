@@ -983,6 +983,7 @@ type vkTestUploaded struct {
 	Server int    `json:"server"`
 	Photo  string `json:"photo"`
 	Hash   string `json:"hash"`
+	File   string `json:"file"`
 	Error  string `json:"error"`
 }
 
@@ -1126,5 +1127,79 @@ func TestVKUploadPhoto(t *testing.T) {
 	}
 	if up := vkTestUpload(t, f.srv.URL+"/upload?act=do_add&key=forged", "photo", chart); up.Error == "" {
 		t.Errorf("an upload URL the fake never issued: %+v", up)
+	}
+}
+
+func TestVKUploadDocument(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	f.SendText(vkTestUser, "hi")
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("повестка "), 100)...)
+	// A community names the peer a document is for.
+	if resp := vkTestCall(t, f, VKToken, "docs.getMessagesUploadServer", vkTestParams("type", "doc")); resp.code() != vkErrParam {
+		t.Fatalf("an upload server without peer_id: %+v", resp.Error)
+	}
+	uploadURL := func(t *testing.T) string {
+		t.Helper()
+		resp := vkTestCall(t, f, VKToken, "docs.getMessagesUploadServer", vkTestParams("peer_id", "501", "type", "doc"))
+		var server struct {
+			UploadURL string `json:"upload_url"`
+		}
+		if resp.code() != 0 || json.Unmarshal(resp.Response, &server) != nil || !strings.HasPrefix(server.UploadURL, f.srv.URL+"/upload?") {
+			t.Fatalf("docs.getMessagesUploadServer: %+v %s", resp.Error, resp.Response)
+		}
+		return server.UploadURL
+	}
+	for _, tc := range []struct {
+		name, field string
+		data        []byte
+	}{{"wrong field", "photo", pdf}, {"empty", "file", nil}} {
+		if up := vkTestUpload(t, uploadURL(t), tc.field, tc.data); up.Error == "" || up.File != "" {
+			t.Errorf("%s: upload answered %+v", tc.name, up)
+		}
+	}
+	if n := f.Uploads(); n != 0 {
+		t.Errorf("%d uploads counted for refused files", n)
+	}
+	up := vkTestUpload(t, uploadURL(t), "file", pdf)
+	if up.Error != "" || up.File == "" || f.Uploads() != 1 {
+		t.Fatalf("upload answered %+v, %d uploads", up, f.Uploads())
+	}
+	if resp := vkTestCall(t, f, VKToken, "docs.save", vkTestParams("file", "forged")); resp.code() != vkErrParam {
+		t.Errorf("saving a forged file: %+v", resp.Error)
+	}
+	resp := vkTestCall(t, f, VKToken, "docs.save", vkTestParams("file", up.File, "title", "Повестка.pdf"))
+	var saved struct {
+		Type string `json:"type"`
+		Doc  struct {
+			ID        int    `json:"id"`
+			OwnerID   int    `json:"owner_id"`
+			Title     string `json:"title"`
+			Size      int    `json:"size"`
+			Ext       string `json:"ext"`
+			AccessKey string `json:"access_key"`
+		} `json:"doc"`
+	}
+	if resp.code() != 0 || json.Unmarshal(resp.Response, &saved) != nil {
+		t.Fatalf("save: %+v %s", resp.Error, resp.Response)
+	}
+	d := saved.Doc
+	// The extension is the uploaded file name's (vkTestUpload names every file chart.png).
+	if saved.Type != "doc" || d.ID == 0 || d.OwnerID != -VKGroupID || d.Title != "Повестка.pdf" || d.Size != len(pdf) || d.Ext != "png" || d.AccessKey == "" {
+		t.Fatalf("saved %+v", saved)
+	}
+	// Attached, with its access key, to several peers at once.
+	f.Meet(601)
+	ref := fmt.Sprintf("doc%d_%d_%s", d.OwnerID, d.ID, d.AccessKey)
+	if resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_ids", "501,601", "random_id", "7", "attachment", ref)); resp.code() != 0 {
+		t.Fatalf("send: %+v", resp.Error)
+	}
+	for _, peer := range []int{501, 601} {
+		if got := f.Messages(peer); len(got) != 1 || !reflect.DeepEqual(got[0].Attachments, []string{ref}) || !bytes.Equal(got[0].Upload, pdf) {
+			t.Errorf("peer %d: %+v", peer, got)
+		}
+	}
+	if resp := vkTestCall(t, f, VKToken, "messages.send", vkTestParams("peer_id", "501", "random_id", "8", "attachment", fmt.Sprintf("doc%d_%d", d.OwnerID, d.ID+1))); resp.code() != vkErrParam {
+		t.Errorf("an unknown document attached: %+v", resp.Error)
 	}
 }

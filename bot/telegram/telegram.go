@@ -120,15 +120,18 @@ func (a *Adapter) Username() string { return a.username }
 // Platform implements bot.Sender.
 func (a *Adapter) Platform() bot.Platform { return bot.Telegram }
 
-// Send implements bot.Sender. An upload goes first as a photo sent from its
-// bytes, then attachments of this platform by file_id, a photo or document
-// message each; the text rides as the caption of the first when it fits
-// Telegram's caption limit, otherwise it follows them as a message of its
-// own. The keyboard travels with the text, and Sent names
+// Send implements bot.Sender. An upload goes first as a photo or document
+// sent from its bytes, then attachments of this platform by file_id, a
+// photo or document message each; the text rides as the caption of the
+// first when it fits Telegram's caption limit, otherwise it follows them as
+// a message of its own. The keyboard travels with the text, and Sent names
 // that message (the first attachment's when the text is its caption or
-// empty), so that Edit reaches both. Attachments of another platform cannot
-// be sent here and are skipped: bringing them across is the caller's job.
-// A failure midway leaves the messages already sent.
+// empty), so that Edit reaches both, and the file_id Telegram gave the
+// upload (of a photo, its largest size). Attachments of another platform
+// cannot be sent here and are skipped: bringing them across is the
+// caller's job. Each message after the first waits for m.Pace. A failure
+// midway leaves the messages already sent, and still names the upload when
+// it went.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if err := bot.ValidateMessage(m); err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
@@ -144,38 +147,53 @@ func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if skipped := len(m.Attachments) - len(files); skipped > 0 {
 		a.log.DebugContext(ctx, "telegram send: attachments of another platform skipped", "chat", chatID, "skipped", skipped)
 	}
-	if m.Upload != nil {
+	if u := m.Upload; u != nil {
 		// The upload leads so that the caption, the text, describes it.
-		files = append([]outgoing{{kind: bot.AttachPhoto, upload: m.Upload}}, files...)
+		kind := bot.AttachPhoto
+		if u.Document() {
+			kind = bot.AttachDocument
+		}
+		files = append([]outgoing{{kind: kind, upload: u}}, files...)
 	}
-	msg, err := a.deliver(ctx, chatID, m, files)
+	msg, uploaded, err := a.deliver(ctx, chatID, m, files)
 	a.cfg.Metrics.CountSend(bot.Telegram, err)
 	if err != nil {
-		return bot.Sent{}, err
+		return bot.Sent{Uploaded: uploaded}, err
 	}
-	return bot.Sent{ChatID: strconv.FormatInt(msg.Chat.ID, 10), MessageID: strconv.Itoa(msg.ID)}, nil
+	return bot.Sent{ChatID: strconv.FormatInt(msg.Chat.ID, 10), MessageID: strconv.Itoa(msg.ID), Uploaded: uploaded}, nil
 }
 
 // deliver sends the files and the text and returns the message that carries
-// the text and keyboard.
-func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, files []outgoing) (*models.Message, error) {
+// the text and keyboard, and the file_id of the upload once it went.
+func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, files []outgoing) (*models.Message, string, error) {
 	captioned := len(files) > 0 && captionFits(m.Text)
 	var lead *models.Message
+	uploaded := ""
+	turns := bot.TurnsOf(m)
 	for i, f := range files {
 		var caption bot.Message
 		if i == 0 && captioned {
 			caption = m
 		}
+		if err := turns.Next(ctx); err != nil {
+			return nil, uploaded, fmt.Errorf("send %s: %w", f.kind, err)
+		}
 		msg, err := a.sendFile(ctx, chatID, f, caption)
 		if err != nil {
-			return nil, mapError("send "+f.kind, err)
+			return nil, uploaded, mapError("send "+f.kind, err)
+		}
+		if f.upload != nil {
+			uploaded = fileID(msg)
 		}
 		if i == 0 && captioned {
 			lead = msg
 		}
 	}
 	if captioned {
-		return lead, nil
+		return lead, uploaded, nil
+	}
+	if err := turns.Next(ctx); err != nil {
+		return nil, uploaded, fmt.Errorf("send message: %w", err)
 	}
 	msg, err := a.api.SendMessage(ctx, &tgbot.SendMessageParams{
 		ChatID:      chatID,
@@ -184,9 +202,21 @@ func (a *Adapter) deliver(ctx context.Context, chatID int64, m bot.Message, file
 		ReplyMarkup: markup(m.Keyboard),
 	})
 	if err != nil {
-		return nil, mapError("send message", err)
+		return nil, uploaded, mapError("send message", err)
 	}
-	return msg, nil
+	return msg, uploaded, nil
+}
+
+// fileID is the file_id of a photo or document message: of a photo, its
+// largest size, which Telegram lists last.
+func fileID(msg *models.Message) string {
+	switch {
+	case msg.Document != nil:
+		return msg.Document.FileID
+	case len(msg.Photo) > 0:
+		return msg.Photo[len(msg.Photo)-1].FileID
+	}
+	return ""
 }
 
 // outgoing is one photo or document to send: by file_id, or uploaded.

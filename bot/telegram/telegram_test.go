@@ -567,10 +567,113 @@ func TestSendUpload(t *testing.T) {
 					t.Errorf("message %d = text %q buttons %v %d bytes uploaded attachments %+v, want %+v", i, got.Text, got.Buttons, len(got.Upload), got.Attachments, w)
 				}
 			}
-			if want := (bot.Sent{ChatID: "1001", MessageID: strconv.Itoa(msgs[tc.lead].ID)}); sent != want {
+			// The upload leads, named by the file_id of its largest size.
+			want := bot.Sent{ChatID: "1001", MessageID: strconv.Itoa(msgs[tc.lead].ID), Uploaded: msgs[0].Attachments[0].FileID}
+			if sent != want {
 				t.Errorf("sent %+v, want %+v", sent, want)
 			}
 		})
+	}
+}
+
+// A file uploaded once goes again by the file_id Send names, never
+// uploaded twice: a photo by its largest size, a document as itself.
+func TestAnUploadGoesAgainByItsFileID(t *testing.T) {
+	t.Parallel()
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("повестка "), 200)...)
+	long := strings.Repeat("б", 1500)
+	cases := []struct {
+		name   string
+		upload bot.Upload
+		kind   string
+		text   string
+	}{
+		{"a photo", bot.Upload{Name: "собрание.jpg", Data: testPNG(t, 1600, 900)}, bot.AttachPhoto, "Собрание"},
+		{"a document", bot.Upload{Name: "повестка.pdf", Kind: bot.AttachDocument, Data: pdf}, bot.AttachDocument, "Повестка"},
+		{"a document, the text after it", bot.Upload{Name: "повестка.pdf", Kind: bot.AttachDocument, Data: pdf}, bot.AttachDocument, long},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewTelegram(t)
+			a := newAdapter(t, testConfig(t, f))
+			f.SendText(anna, "hi")
+			f.SendText(boris, "hi")
+			sent, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: tc.text, Upload: &tc.upload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := f.Messages(anna.ID)[0]
+			if sent.Uploaded == "" || first.Attachments[0].FileID != sent.Uploaded || first.Attachments[0].Kind != tc.kind ||
+				!bytes.Equal(first.Upload, tc.upload.Data) {
+				t.Fatalf("uploaded %q; the fake stored %+v", sent.Uploaded, first.Attachments)
+			}
+			if tc.kind == bot.AttachDocument && first.Attachments[0].FileName != tc.upload.Name {
+				t.Errorf("document named %q, want %q", first.Attachments[0].FileName, tc.upload.Name)
+			}
+			again, err := a.Send(t.Context(), bot.Message{ChatID: "2002", Text: tc.text,
+				Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: tc.kind, FileID: sent.Uploaded, Name: tc.upload.Name}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := f.Messages(boris.ID)
+			if again.Uploaded != "" || got[0].Upload != nil || got[0].Attachments[0].FileID != sent.Uploaded || f.Uploads() != 1 {
+				t.Fatalf("sent again %+v as %+v after %d uploads; want it by file_id, one upload in all", again, got, f.Uploads())
+			}
+			if last := got[len(got)-1]; last.Text != tc.text {
+				t.Errorf("the text went as %q", last.Text)
+			}
+		})
+	}
+}
+
+// Every message of a send after its first waits for its turn: each file
+// after the first, the text after files whose caption it cannot be.
+func TestTheMessagesOfASendTakeTurns(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	photo := f.Attachment(f.SendPhoto(boris, ""))
+	more := []bot.Attachment{{Platform: bot.Telegram, Kind: bot.AttachPhoto, FileID: photo.FileID}}
+	upload := &bot.Upload{Data: testPNG(t, 64, 48)}
+	long := strings.Repeat("б", 1500)
+	for _, tc := range []struct {
+		name  string
+		m     bot.Message
+		turns int
+	}{
+		{"text", bot.Message{Text: "Собрание"}, 0},
+		{"a captioned upload", bot.Message{Text: "Собрание", Upload: upload}, 0},
+		{"an upload and a long text", bot.Message{Text: long, Upload: upload}, 1},
+		{"an upload, a photo and a long text", bot.Message{Text: long, Upload: upload, Attachments: more}, 2},
+	} {
+		turns := 0
+		m := tc.m
+		m.ChatID, m.Pace = "1001", func(context.Context) error { turns++; return nil }
+		if _, err := a.Send(t.Context(), m); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if turns != tc.turns {
+			t.Errorf("%s: %d turns taken, want %d", tc.name, turns, tc.turns)
+		}
+	}
+}
+
+// An unknown file_id is refused as Telegram refuses it.
+func TestAnUnknownFileIDIsRefused(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	a := newAdapter(t, testConfig(t, f))
+	f.SendText(anna, "hi")
+	for _, kind := range []string{bot.AttachPhoto, bot.AttachDocument} {
+		_, err := a.Send(t.Context(), bot.Message{ChatID: "1001", Text: "x", Attachments: []bot.Attachment{{Platform: bot.Telegram, Kind: kind, FileID: "AgACAgIAAxkBAAIunknown"}}})
+		if !errors.Is(err, tgbot.ErrorBadRequest) || !strings.Contains(err.Error(), "wrong file identifier") {
+			t.Errorf("%s by an unknown file_id: %v", kind, err)
+		}
+	}
+	if n := len(f.Messages(anna.ID)); n != 0 || f.Uploads() != 0 {
+		t.Errorf("%d messages, %d uploads after the refusals", n, f.Uploads())
 	}
 }
 

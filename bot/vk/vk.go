@@ -151,10 +151,12 @@ func (a *Adapter) Platform() bot.Platform { return bot.VK }
 
 // Send implements bot.Sender with messages.send and a random_id derived
 // from the message's Key. An upload is put in the community's message
-// photos first and goes in the same message ahead of the attachments of
-// this platform; those of another platform cannot be sent here and are
-// skipped: bringing them across is the caller's job. A retried send uploads
-// again, but VK drops the repeated message by its random_id.
+// photos or documents first and goes in the same message ahead of the
+// attachments of this platform; Sent names its attachment string, also
+// when the send failed after it. Each API call after the first waits for
+// m.Pace. Attachments of another platform cannot be sent here and are
+// skipped: bringing them across is the caller's job. A retried send
+// uploads again, but VK drops the repeated message by its random_id.
 func (a *Adapter) Send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	sent, err := a.send(ctx, m)
 	a.metrics.CountSend(bot.VK, err)
@@ -170,8 +172,14 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	if err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
 	}
-	if err := a.attachUpload(ctx, params, peer, m.Upload); err != nil {
+	turns := bot.TurnsOf(m)
+	uploaded, err := a.attachUpload(ctx, turns, params, peer, m.Upload)
+	if err != nil {
 		return bot.Sent{}, fmt.Errorf("send message: %w", err)
+	}
+	failed := bot.Sent{Uploaded: uploaded}
+	if err := turns.Next(ctx); err != nil {
+		return failed, fmt.Errorf("send message: %w", err)
 	}
 	params["peer_ids"] = []int{peer}
 	params["random_id"] = randomID(m.Key)
@@ -179,15 +187,15 @@ func (a *Adapter) send(ctx context.Context, m bot.Message) (bot.Sent, error) {
 	// the per-peer error code vksdk's type drops.
 	var results []sendResult
 	if err := a.api.RequestUnmarshal("messages.send", &results, params.WithContext(ctx)); err != nil {
-		return bot.Sent{}, mapError("send message", err)
+		return failed, mapError("send message", err)
 	}
 	if len(results) != 1 {
-		return bot.Sent{}, fmt.Errorf("send message: %d results for one peer", len(results))
+		return failed, fmt.Errorf("send message: %d results for one peer", len(results))
 	}
 	if err := results[0].err(); err != nil {
-		return bot.Sent{}, mapError("send message", err)
+		return failed, mapError("send message", err)
 	}
-	return bot.Sent{ChatID: strconv.Itoa(peer), MessageID: strconv.Itoa(results[0].ConversationMessageID)}, nil
+	return bot.Sent{ChatID: strconv.Itoa(peer), MessageID: strconv.Itoa(results[0].ConversationMessageID), Uploaded: uploaded}, nil
 }
 
 // MaxBulk implements bot.BulkSender: messages.send takes 100 peer_ids.
@@ -238,7 +246,11 @@ func (a *Adapter) sendBulk(ctx context.Context, chatIDs []string, m bot.Message)
 	if err != nil {
 		return nil, fmt.Errorf("send bulk: %w", err)
 	}
-	if err := a.attachUpload(ctx, params, unique[0], m.Upload); err != nil {
+	turns := bot.TurnsOf(m)
+	if _, err := a.attachUpload(ctx, turns, params, unique[0], m.Upload); err != nil {
+		return nil, fmt.Errorf("send bulk: %w", err)
+	}
+	if err := turns.Next(ctx); err != nil {
 		return nil, fmt.Errorf("send bulk: %w", err)
 	}
 	params["peer_ids"] = unique
@@ -284,7 +296,11 @@ func (a *Adapter) Edit(ctx context.Context, s bot.Sent, m bot.Message) error {
 	if err != nil {
 		return fmt.Errorf("edit message: %w", err)
 	}
-	if err := a.attachUpload(ctx, params, peer, m.Upload); err != nil {
+	turns := bot.TurnsOf(m)
+	if _, err := a.attachUpload(ctx, turns, params, peer, m.Upload); err != nil {
+		return fmt.Errorf("edit message: %w", err)
+	}
+	if err := turns.Next(ctx); err != nil {
 		return fmt.Errorf("edit message: %w", err)
 	}
 	params["peer_id"] = peer
@@ -354,11 +370,7 @@ func attachmentRefs(atts []object.MessagesMessageAttachment) []string {
 		default:
 			continue
 		}
-		ref := fmt.Sprintf("%s%d_%d", at.Type, owner, id)
-		if key != "" {
-			ref += "_" + key
-		}
-		refs = append(refs, ref)
+		refs = append(refs, mediaRef{ID: id, OwnerID: owner, AccessKey: key}.ref(at.Type))
 	}
 	return refs
 }
@@ -472,35 +484,51 @@ func messageParams(m bot.Message) (api.Params, error) {
 	return params, nil
 }
 
-// attachUpload puts u, when set, in the community's message photos for
-// peer and its attachment string first in params' attachments.
-func (a *Adapter) attachUpload(ctx context.Context, params api.Params, peer int, u *bot.Upload) error {
+// attachUpload puts u, when set, in the community's message photos or
+// documents for peer and its attachment string first in params'
+// attachments, and returns that string.
+func (a *Adapter) attachUpload(ctx context.Context, turns *bot.Turns, params api.Params, peer int, u *bot.Upload) (string, error) {
 	if u == nil {
-		return nil
+		return "", nil
 	}
-	ref, err := a.uploadPhoto(ctx, peer, u)
+	upload := a.uploadPhoto
+	if u.Document() {
+		upload = a.uploadDoc
+	}
+	ref, err := upload(ctx, turns, peer, u)
 	if err != nil {
-		return err
+		return "", err
 	}
-	if refs, _ := params["attachment"].(string); refs != "" {
-		ref += "," + refs
+	refs := ref
+	if more, _ := params["attachment"].(string); more != "" {
+		refs += "," + more
 	}
-	params["attachment"] = ref
-	return nil
+	params["attachment"] = refs
+	return ref, nil
 }
 
 // uploadPhoto runs VK's three steps of a message photo and returns its
 // attachment string. vksdk's UploadMessagesPhoto does the same without a
 // context, so the steps are ours: the calls through vksdk, the upload with
 // the adapter's client.
-func (a *Adapter) uploadPhoto(ctx context.Context, peer int, u *bot.Upload) (string, error) {
+func (a *Adapter) uploadPhoto(ctx context.Context, turns *bot.Turns, peer int, u *bot.Upload) (string, error) {
+	if err := turns.Next(ctx); err != nil {
+		return "", fmt.Errorf("get upload server: %w", err)
+	}
 	server, err := a.api.PhotosGetMessagesUploadServer(api.Params{"peer_id": peer}.WithContext(ctx))
 	if err != nil {
 		return "", mapError("get upload server", err)
 	}
-	up, err := a.postPhoto(ctx, server.UploadURL, u)
+	up, err := a.post(ctx, server.UploadURL, "photo", u)
 	if err != nil {
 		return "", fmt.Errorf("upload photo: %w", err)
+	}
+	if up.Photo == "" || up.Photo == "[]" {
+		// Saving would fail with "photos_list is invalid"; say why here.
+		return "", errors.New("upload photo: upload server took no photo: not a JPEG, PNG or GIF, or out of proportion")
+	}
+	if err := turns.Next(ctx); err != nil {
+		return "", fmt.Errorf("save photo: %w", err)
 	}
 	saved, err := a.api.PhotosSaveMessagesPhoto(api.Params{"server": up.Server, "photo": up.Photo, "hash": up.Hash}.WithContext(ctx))
 	if err != nil {
@@ -510,26 +538,56 @@ func (a *Adapter) uploadPhoto(ctx context.Context, peer int, u *bot.Upload) (str
 		return "", errors.New("save photo: no photo in the answer")
 	}
 	p := saved[0]
-	ref := fmt.Sprintf("photo%d_%d", p.OwnerID, p.ID)
-	if p.AccessKey != "" {
-		ref += "_" + p.AccessKey
-	}
-	return ref, nil
+	return mediaRef{ID: p.ID, OwnerID: p.OwnerID, AccessKey: p.AccessKey}.ref("photo"), nil
 }
 
-// uploadAnswer is the upload server's answer, for photos.saveMessagesPhoto.
+// uploadDoc runs VK's three steps of a message document (an upload server
+// for peer, the upload, docs.save under the file's name) and returns its
+// attachment string.
+func (a *Adapter) uploadDoc(ctx context.Context, turns *bot.Turns, peer int, u *bot.Upload) (string, error) {
+	if err := turns.Next(ctx); err != nil {
+		return "", fmt.Errorf("get document upload server: %w", err)
+	}
+	server, err := a.api.DocsGetMessagesUploadServer(api.Params{"peer_id": peer, "type": "doc"}.WithContext(ctx))
+	if err != nil {
+		return "", mapError("get document upload server", err)
+	}
+	up, err := a.post(ctx, server.UploadURL, "file", u)
+	if err != nil {
+		return "", fmt.Errorf("upload document: %w", err)
+	}
+	if up.File == "" {
+		return "", errors.New("upload document: upload server took no file")
+	}
+	if err := turns.Next(ctx); err != nil {
+		return "", fmt.Errorf("save document: %w", err)
+	}
+	saved, err := a.api.DocsSave(api.Params{"file": up.File, "title": u.FileName()}.WithContext(ctx))
+	if err != nil {
+		return "", mapError("save document", err)
+	}
+	if saved.Type != "doc" || saved.Doc.ID == 0 {
+		return "", fmt.Errorf("save document: saved as %q, not a document", saved.Type)
+	}
+	d := saved.Doc
+	return mediaRef{ID: d.ID, OwnerID: d.OwnerID, AccessKey: d.AccessKey}.ref("doc"), nil
+}
+
+// uploadAnswer is the upload server's answer: server, photo and hash for
+// photos.saveMessagesPhoto, file for docs.save.
 type uploadAnswer struct {
 	Server int    `json:"server"`
 	Photo  string `json:"photo"`
 	Hash   string `json:"hash"`
+	File   string `json:"file"`
 	Error  string `json:"error"`
 }
 
-// postPhoto sends u to the upload server in the multipart field "photo".
-func (a *Adapter) postPhoto(ctx context.Context, uploadURL string, u *bot.Upload) (uploadAnswer, error) {
+// post sends u to the upload server in the multipart field.
+func (a *Adapter) post(ctx context.Context, uploadURL, field string, u *bot.Upload) (uploadAnswer, error) {
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	part, err := mw.CreateFormFile("photo", u.FileName())
+	part, err := mw.CreateFormFile(field, u.FileName())
 	if err != nil {
 		return uploadAnswer{}, fmt.Errorf("encode: %w", err)
 	}
@@ -560,12 +618,8 @@ func (a *Adapter) postPhoto(ctx context.Context, uploadURL string, u *bot.Upload
 	if err := json.Unmarshal(raw, &ans); err != nil {
 		return uploadAnswer{}, fmt.Errorf("decode answer: %w", err)
 	}
-	switch {
-	case ans.Error != "":
+	if ans.Error != "" {
 		return uploadAnswer{}, fmt.Errorf("upload server: %s", ans.Error)
-	case ans.Photo == "" || ans.Photo == "[]":
-		// Saving would fail with "photos_list is invalid"; say why here.
-		return uploadAnswer{}, errors.New("upload server took no photo: not a JPEG, PNG or GIF, or out of proportion")
 	}
 	return ans, nil
 }

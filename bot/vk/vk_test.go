@@ -1212,6 +1212,102 @@ func TestSendUpload(t *testing.T) {
 	}
 }
 
+// A file uploaded once goes again by the attachment string Send names,
+// never uploaded twice: a photo, or a document under its name (whose
+// upload server is fetched for the peer, as VK requires of a community).
+func TestAnUploadGoesAgainByItsAttachment(t *testing.T) {
+	t.Parallel()
+	pdf := append([]byte("%PDF-1.7\n"), bytes.Repeat([]byte("повестка "), 200)...)
+	tests := []struct {
+		name   string
+		upload bot.Upload
+		prefix string
+		server string
+	}{
+		{"a photo", bot.Upload{Name: "собрание.png", Data: testPNG(t, 640, 420)}, "photo", "photos.getMessagesUploadServer"},
+		{"a document", bot.Upload{Name: "повестка.pdf", Kind: bot.AttachDocument, Data: pdf}, "doc", "docs.getMessagesUploadServer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := platformtest.NewVK(t)
+			a := newAdapter(t, f, vk.Config{})
+			f.Meet(601, 602)
+			sent, err := a.Send(t.Context(), bot.Message{ChatID: "601", Text: "Собрание", Key: "b:1", Upload: &tt.upload})
+			if err != nil {
+				t.Fatal(err)
+			}
+			first := f.Messages(601)[0]
+			if !strings.HasPrefix(sent.Uploaded, fmt.Sprintf("%s%d_", tt.prefix, -platformtest.VKGroupID)) ||
+				len(first.Attachments) != 1 || first.Attachments[0] != sent.Uploaded || !bytes.Equal(first.Upload, tt.upload.Data) {
+				t.Fatalf("uploaded %q; the fake stored %v with %d bytes", sent.Uploaded, first.Attachments, len(first.Upload))
+			}
+			kind := bot.AttachPhoto
+			if tt.upload.Document() {
+				kind = bot.AttachDocument
+			}
+			again, err := a.SendBulk(t.Context(), []string{"602"}, bot.Message{Text: "Собрание", Key: "b:1",
+				Attachments: []bot.Attachment{{Platform: bot.VK, Kind: kind, FileID: sent.Uploaded}}})
+			if err != nil || again[0].Err != nil {
+				t.Fatalf("send again: %v %+v", err, again)
+			}
+			got := f.Messages(602)[0]
+			if got.Attachments[0] != sent.Uploaded || !bytes.Equal(got.Upload, tt.upload.Data) || f.Uploads() != 1 || f.Calls(tt.server) != 1 {
+				t.Fatalf("sent again with %v after %d uploads, %d upload servers", got.Attachments, f.Uploads(), f.Calls(tt.server))
+			}
+		})
+	}
+}
+
+// A send refused after its upload went through still names the upload, so
+// that the file need not go again.
+func TestARefusedSendNamesItsUpload(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.Block(ivan.ID)
+	sent, err := a.Send(t.Context(), bot.Message{ChatID: "501", Text: "Повестка",
+		Upload: &bot.Upload{Name: "повестка.pdf", Kind: bot.AttachDocument, Data: []byte("%PDF-1.7")}})
+	if !errors.Is(err, bot.ErrBlocked) || !strings.HasPrefix(sent.Uploaded, "doc") || sent.MessageID != "" {
+		t.Fatalf("sent %+v, %v; want the upload named and the person blocked", sent, err)
+	}
+}
+
+// Every API call of a message after its first waits for its turn: an
+// upload's save and the send after the upload server.
+func TestTheCallsOfAnUploadTakeTurns(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewVK(t)
+	a := newAdapter(t, f, vk.Config{})
+	f.SendText(ivan, "hi")
+	for _, tc := range []struct {
+		name  string
+		m     bot.Message
+		turns int
+	}{
+		{"text", bot.Message{Text: "Собрание"}, 0},
+		{"a photo", bot.Message{Text: "Собрание", Upload: &bot.Upload{Data: testPNG(t, 64, 48)}}, 2},
+		{"a document", bot.Message{Upload: &bot.Upload{Name: "повестка.pdf", Kind: bot.AttachDocument, Data: []byte("%PDF")}}, 2},
+	} {
+		turns := 0
+		m := tc.m
+		m.ChatID, m.Pace = "501", func(context.Context) error { turns++; return nil }
+		if _, err := a.Send(t.Context(), m); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if turns != tc.turns {
+			t.Errorf("%s: %d turns taken, want %d", tc.name, turns, tc.turns)
+		}
+	}
+	// A turn refused stops the send before its call.
+	sends := f.Calls("messages.send")
+	_, err := a.Send(t.Context(), bot.Message{ChatID: "501", Upload: &bot.Upload{Data: testPNG(t, 64, 48)},
+		Pace: func(context.Context) error { return context.Canceled }})
+	if !errors.Is(err, context.Canceled) || f.Calls("photos.saveMessagesPhoto") != 1 || f.Calls("messages.send") != sends {
+		t.Fatalf("a refused turn: %v, %d saves", err, f.Calls("photos.saveMessagesPhoto"))
+	}
+}
+
 func TestUploadEditAndBulk(t *testing.T) {
 	t.Parallel()
 	f := platformtest.NewVK(t)

@@ -1,7 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,7 +22,8 @@ import (
 // formatting, the recipient count before sending, the preview, then the
 // progress page, refreshed by its script, up to 100 %; the members get
 // the item in their chats on Telegram and VK, formatted where Telegram
-// formats it.
+// formats it. Then an item with a photo chosen in the file input, which
+// the progress page shows and the members get.
 func TestConsoleNewsInTheBrowser(t *testing.T) {
 	t.Parallel()
 	r := newRig(t, onPostgres)
@@ -91,6 +98,54 @@ func TestConsoleNewsInTheBrowser(t *testing.T) {
 			t.Errorf("%s got the tags as text: %q", p.platform(), m.text)
 		}
 	}
+
+	// A photo: chosen in the file input, kept by the preview (a file input
+	// cannot be filled again), shown on the progress page and in the chats.
+	photo := filepath.Join(t.TempDir(), "субботник.png")
+	if err := os.WriteFile(photo, picture(t, 960, 540), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	inBrowser(t, b, "attach a photo and preview", chromedp.Click(chromedp.CSS(`nav a[href="/news"]`)), chromedp.WaitVisible(chromedp.CSS("#text")),
+		chromedp.SendKeys(chromedp.CSS("#text"), "Субботник в сквере в субботу в 10:00"),
+		chromedp.SetUploadFiles(chromedp.CSS("#file"), []string{photo}),
+		chromedp.Click(chromedp.CSS(`button[value="preview"]`)), chromedp.WaitVisible(chromedp.CSS("#attached")))
+	expectPage(t, b, "📎 субботник.png (", "Заменить другим файлом", "Получат 2 человека.")
+	screenshot(t, b, "console-news-file-compose")
+	inBrowser(t, b, "send it", chromedp.Click(chromedp.CSS(`button[value="send"]`)), chromedp.WaitVisible(chromedp.CSS("figure.file img")),
+		chromedp.WaitVisible(chromedp.CSS("#progress:not([data-refresh])")))
+	expectPage(t, b, "📎 субботник.png (", "100 %", "Субботник в сквере")
+	if loaded, err := browse(b, chromedp.Poll[bool](`document.querySelector("figure.file img").naturalWidth === 960`)); err != nil || !loaded {
+		t.Fatalf("the photo did not load on the page: %v", err)
+	}
+	screenshot(t, b, "console-news-file")
+	for _, p := range []person{onTelegram, onVK} {
+		if m := p.dm().expect("Субботник в сквере"); len(m.files) != 1 {
+			t.Errorf("%s got the item without its photo: %+v", p.platform(), m)
+		}
+	}
+}
+
+// picture is a w×h picture as PNG: a sky over a green, and a sun.
+func picture(t *testing.T, w, h int) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			c := color.RGBA{R: uint8(90 + 80*y/h), G: uint8(150 + 60*y/h), B: 235, A: 255}
+			switch dx, dy := x-w*3/4, y-h/4; {
+			case dx*dx+dy*dy < (h/8)*(h/8):
+				c = color.RGBA{R: 255, G: 214, B: 90, A: 255}
+			case y > h*2/3:
+				c = color.RGBA{R: 70, G: uint8(140 + 40*(y-h*2/3)/h), B: 60, A: 255}
+			}
+			img.Set(x, y, c)
+		}
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 // countShows waits for the composer's count to say want.

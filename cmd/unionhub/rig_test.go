@@ -321,6 +321,9 @@ type botMsg struct {
 	id      int
 	text    string
 	buttons [][]btn
+	// files are its photos and documents: on Telegram "photo:<file_id>"
+	// or "document:<file_id>", on VK the attachment strings.
+	files []string
 }
 
 type btn struct{ label, data, url string }
@@ -389,6 +392,19 @@ func (c *chat) expect(parts ...string) botMsg {
 	}
 }
 
+// before is the message the chat shows just before m.
+func (c *chat) before(m botMsg) botMsg {
+	c.t.Helper()
+	msgs := c.list()
+	for i := 1; i < len(msgs); i++ {
+		if msgs[i].id == m.id {
+			return msgs[i-1]
+		}
+	}
+	c.t.Fatalf("nothing before message #%d %q", m.id, m.text)
+	return botMsg{}
+}
+
 // quiet asserts that nothing new arrives for a while.
 func (c *chat) quiet(d time.Duration) {
 	c.t.Helper()
@@ -446,6 +462,9 @@ func tgMessages(ms []platformtest.TGMessage) []botMsg {
 	out := make([]botMsg, len(ms))
 	for i, m := range ms {
 		out[i] = botMsg{id: m.ID, text: m.Text}
+		for _, a := range m.Attachments {
+			out[i].files = append(out[i].files, a.Kind+":"+a.FileID)
+		}
 		for _, row := range m.Buttons {
 			var r []btn
 			for _, b := range row {
@@ -516,7 +535,7 @@ func newVKPerson(t testing.TB, f *platformtest.VK, id int, first string) *vkPers
 func vkMessages(ms []platformtest.VKMessage) []botMsg {
 	out := make([]botMsg, len(ms))
 	for i, m := range ms {
-		out[i] = botMsg{id: m.ConversationMessageID, text: m.Text}
+		out[i] = botMsg{id: m.ConversationMessageID, text: m.Text, files: m.Attachments}
 		for _, row := range m.Buttons {
 			var r []btn
 			for _, b := range row {

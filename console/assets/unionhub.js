@@ -78,7 +78,7 @@
     var recount = function () {
       var q = new URLSearchParams();
       new FormData(form).forEach(function (v, k) {
-        if (k !== "text" && k !== "csrf" && k !== "at" && k !== "action") { q.append(k, v); }
+        if (["text", "csrf", "at", "action", "file", "file_id", "file_kind", "unfile"].indexOf(k) < 0) { q.append(k, v); }
       });
       fetch(form.getAttribute("data-count") + "?" + q.toString(), { credentials: "same-origin" })
         .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
@@ -92,7 +92,23 @@
         .catch(function () { /* the server counts again on sending */ });
     };
     form.addEventListener("change", function (e) {
-      if (e.target.name !== "text" && e.target.name !== "at") { recount(); }
+      if (["text", "at", "file", "file_kind", "unfile"].indexOf(e.target.name) < 0) { recount(); }
+    });
+  });
+
+  // A file over the bound is told at once, before its bytes go; the
+  // server tells it too.
+  document.querySelectorAll("input[type=file][data-max-bytes]").forEach(function (input) {
+    var hint = document.getElementById(input.getAttribute("aria-describedby"));
+    var said = hint ? hint.textContent : "";
+    input.addEventListener("change", function () {
+      var f = input.files && input.files[0];
+      var tooBig = f && f.size > parseInt(input.getAttribute("data-max-bytes"), 10);
+      if (tooBig) { input.value = ""; }
+      if (hint) {
+        hint.textContent = tooBig ? input.getAttribute("data-too-big") : said;
+        hint.classList.toggle("error", !!tooBig);
+      }
     });
   });
 

@@ -18,7 +18,7 @@ import (
 // what every read returns.
 const (
 	broadcastFields = "author_id, org_id, text, format, attachments, mode, audience, status, created_at, scheduled_at, " +
-		"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id, from_org_id"
+		"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id, from_org_id, file_id"
 	broadcastCols = "id, " + broadcastFields + ", build_until IS NOT NULL"
 )
 
@@ -33,7 +33,7 @@ func broadcastDest(r *broadcastRow) []any {
 	b := &r.b
 	return []any{&b.ID, idCol{&b.AuthorID}, &b.OrgID, &b.Text, spansCol{&b.Format}, attachmentsCol{&b.Attachments}, &b.Mode, audienceCol{&b.Audience},
 		&b.Status, timeCol{&b.CreatedAt}, nullTimeCol{&b.ScheduledAt}, nullTimeCol{&b.StartedAt}, nullTimeCol{&b.FinishedAt},
-		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID, idCol{&b.FromOrgID}, &b.Building}
+		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID, idCol{&b.FromOrgID}, idCol{&b.FileID}, &b.Building}
 }
 
 func (r broadcastRow) broadcast() storage.Broadcast {
@@ -112,10 +112,10 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		pl, chat, msg = p.Platform, p.ChatID, p.MessageID
 	}
 	c := db.conn()
-	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+broadcastFields+") VALUES ("+placeholders(17)+
+	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+broadcastFields+") VALUES ("+placeholders(18)+
 		") RETURNING "+broadcastCols,
 		nullID(b.AuthorID), b.OrgID, b.Text, format, atts, b.Mode, aud, b.Status, c.d.t(b.CreatedAt), c.d.tp(b.ScheduledAt),
-		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg, nullID(b.FromOrgID))
+		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg, nullID(b.FromOrgID), nullID(b.FileID))
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", c.d.classify(err, storage.ErrConflict))
 	}
@@ -445,7 +445,8 @@ func (c conn) forgetProgress(ctx context.Context, personID int64) error {
 }
 
 // forgetBroadcasts unlinks a person from news: the broadcasts they wrote
-// lose the link and stay, as the orgs published them; the suggestions they
+// lose the link and stay, as the orgs published them, with their files
+// (those no broadcast took go); the suggestions they
 // wrote lose the link, their text, attachments and the reason given to them
 // (which may hold a name or a phone number) and stay, anonymous, for the
 // counts, the pending ones declined; their deliveries lose the person and
@@ -454,6 +455,9 @@ func (c conn) forgetProgress(ctx context.Context, personID int64) error {
 func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time) error {
 	if _, err := c.exec(ctx, "UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink broadcasts: %w", err)
+	}
+	if err := c.forgetNewsFiles(ctx, personID); err != nil {
+		return err
 	}
 	_, err := c.exec(ctx, "UPDATE suggestions SET status = ?, decided_at = ? WHERE author_id = ? AND status = ?",
 		storage.SuggestionDeclined, c.d.t(at), personID, storage.SuggestionPending)
