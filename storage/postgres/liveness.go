@@ -65,6 +65,13 @@ func openDB(dsn string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse database url: %w", err)
 	}
+	if _, set := cfg.RuntimeParams["jit"]; !set {
+		// The hub's queries read a page or a count. On tables an import or
+		// the bot has just filled, before autovacuum has analysed them, the
+		// planner's estimates are off by orders of magnitude, and compiling
+		// such a query would cost some 200 ms for a run of one.
+		cfg.RuntimeParams["jit"] = "off"
+	}
 	l := &liveness{}
 	cfg.DialFunc = l.dial(cfg.DialFunc)
 	return stdlib.OpenDB(*cfg, stdlib.OptionShouldPing(l.shouldPing)), nil

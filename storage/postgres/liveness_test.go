@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/unionhub/unionhub/storage/storagetest"
 )
 
 // fakeConn fails reads with err.
@@ -59,5 +60,33 @@ func TestLivenessPingsConnectionsUsedBeforeALoss(t *testing.T) {
 	l.lostAt.Store(time.Now().Add(-time.Minute).UnixNano())
 	if l.shouldPing(context.Background(), stdlib.ShouldPingParams{IdleDuration: time.Millisecond}) {
 		t.Fatal("a connection used after the loss was pinged")
+	}
+}
+
+func TestConnectionsRunWithoutJITUnlessTheURLAsks(t *testing.T) {
+	t.Parallel()
+	dsn := storagetest.PostgresDSN(t)
+	tests := []struct {
+		name, query, want string
+	}{
+		{"default", "", "off"},
+		{"asked for", "&jit=on", "on"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			db, err := openDB(dsn + tt.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var got string
+			if err := db.QueryRowContext(t.Context(), "SHOW jit").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tt.want {
+				t.Errorf("jit = %q, want %q", got, tt.want)
+			}
+		})
 	}
 }

@@ -262,10 +262,12 @@ func countPeopleSQL(d *Dialect, a storage.Audience, authorID int64, f orgFilter)
 		return join + " WHERE TRUE" + where
 	}
 	counted := "SELECT COALESCE(SUM(r.people), 0) FROM org_reach r" + within("r")
-	multi := "SELECT COALESCE(SUM(x.n - 1), 0) FROM (SELECT m.person_id, COUNT(*) AS n FROM person_reach p " +
-		"JOIN memberships m ON m.person_id = p.person_id AND m.status = ? AND p.memberships > 1 AND p.accounts > 0"
+	// The few people with several memberships lead, each counting theirs
+	// in scope: joined the other way round, a planner without statistics on
+	// memberships would read all of them.
+	multi := "SELECT COALESCE(SUM(x.n - 1), 0) FROM (SELECT (SELECT COUNT(*) FROM memberships m" + within("m") +
+		" AND m.person_id = p.person_id AND m.status = ?) AS n FROM person_reach p WHERE p.memberships > 1 AND p.accounts > 0) x WHERE x.n > 1"
 	args = append(args, storage.StatusActive)
-	multi += within("m") + " GROUP BY m.person_id) x"
 	author := "SELECT COUNT(*) FROM (SELECT 1 FROM person_reach p " +
 		"JOIN memberships m ON m.person_id = p.person_id AND m.status = ? AND p.person_id = ? AND p.accounts > 0"
 	args = append(args, storage.StatusActive, authorID)
