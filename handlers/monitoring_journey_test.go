@@ -2,11 +2,13 @@ package handlers_test
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/unionhub/unionhub/bot"
+	"github.com/unionhub/unionhub/sheet/sheettest"
 	"github.com/unionhub/unionhub/storage"
 	"github.com/unionhub/unionhub/surveys"
 )
@@ -389,5 +391,34 @@ func TestMonitoringCommandOnTheFastRig(t *testing.T) {
 		}
 		member.say("/monitoring")
 		member.expect(notAllowed)
+	})
+}
+
+// TestTheContactBaseGoesUpOnTheFastRig: on 15 January each primary's
+// contact base reaches its branch's information worker as a workbook.
+func TestTheContactBaseGoesUpOnTheFastRig(t *testing.T) {
+	t.Parallel()
+	onBoth(t, func(t *testing.T, r *chatRig, plat bot.Platform) {
+		branch := r.person(plat, 451, "Нина")
+		branch.register(r.invite("edu", storage.RoleInfoworker), "Обкомова Нина")
+		chair := r.person(plat, 452, "Пётр")
+		chair.register(r.invite("edu-school-5", storage.RoleChair), "Школьный Пётр")
+		now := r.clock.Now()
+		r.clock.Advance(time.Date(2027, 1, 15, 10, 0, 0, 0, now.Location()).Sub(now))
+		r.round()
+		m := branch.expect("📇 Контактная база «"+schoolName+"» за 2027 год — 1 человек:", "направляется в «"+eduName+"»")
+		if m.upload == nil || m.upload.Kind != bot.AttachDocument || m.upload.Name != "contacts-edu-school-5-2027.xlsx" {
+			t.Fatalf("the contact base came as %+v", m.upload)
+		}
+		rows := sheettest.ReadXLSX(t, m.upload.Data)
+		if len(rows) != 2 || !slices.Contains(rows[1], "Школьный Пётр") {
+			t.Fatalf("the workbook holds %q", rows)
+		}
+		// Once a year: a later round sends nothing more.
+		r.clock.Advance(time.Hour)
+		r.round()
+		if n := branch.count("📇"); n != 1 {
+			t.Fatalf("the contact base came %d times", n)
+		}
 	})
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"github.com/unionhub/unionhub/bot"
 	"github.com/unionhub/unionhub/locales"
 	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/sheet"
 	"github.com/unionhub/unionhub/storage"
 	"github.com/unionhub/unionhub/surveys"
 )
@@ -71,6 +73,23 @@ func (h *Notifier) AskBoard(ctx context.Context, to storage.Contact, q monitorin
 				{{Text: h.Catalog.T(lang, "board.button_tomorrow"), Data: button(boardTomorrow)}},
 				{{Text: h.Catalog.T(lang, "board.button_none"), Data: button(boardNone)}},
 			},
+		}
+	})
+}
+
+// SendContactBase sends an org's contact base of a year as a workbook, with
+// a word on what it holds. A repeat of the same org and year is named
+// alike, so that VK does not deliver it twice.
+func (h *Notifier) SendContactBase(ctx context.Context, to storage.Contact, f monitoring.ContactBaseFile) (bool, error) {
+	var book bytes.Buffer
+	if err := sheet.WriteXLSX(&book, "contacts", f.Table); err != nil {
+		return false, fmt.Errorf("write the contact base of org %d: %w", f.Org.ID, err)
+	}
+	file := &bot.Upload{Name: fmt.Sprintf("contacts-%s-%d.xlsx", f.Org.Code, f.Year), Kind: bot.AttachDocument, Data: book.Bytes()}
+	return h.notify(ctx, fmt.Sprintf("contacts:%d:%d", f.Org.ID, f.Year), to.Accounts, locales.Normalize(to.Person.Locale), func(lang string) bot.Message {
+		return bot.Message{
+			Text:   h.Catalog.Plural(lang, "contacts.yearly", f.People, "Org", f.Org.Name, "Parent", f.Parent.Name, "Year", f.Year),
+			Upload: file,
 		}
 	})
 }

@@ -182,6 +182,8 @@ type shown struct {
 	text  string
 	kb    bot.Keyboard
 	files []bot.Attachment
+	// upload is a file sent from its bytes.
+	upload *bot.Upload
 }
 
 func newRecorder(p bot.Platform) *recorder {
@@ -200,7 +202,7 @@ func (s *recorder) Send(_ context.Context, m bot.Message) (bot.Sent, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.next++
-	msg := &shown{id: strconv.Itoa(s.next), text: m.Text, kb: m.Keyboard, files: m.Attachments}
+	msg := &shown{id: strconv.Itoa(s.next), text: m.Text, kb: m.Keyboard, files: m.Attachments, upload: m.Upload}
 	s.chats[m.ChatID] = append(s.chats[m.ChatID], msg)
 	return bot.Sent{ChatID: m.ChatID, MessageID: msg.id}, nil
 }

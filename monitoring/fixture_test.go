@@ -3,6 +3,7 @@ package monitoring_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -45,13 +46,14 @@ schedules:
 
 // told is one thing monitoring asked the notifier to tell one person.
 type told struct {
-	kind   string // invite, closed or board
+	kind   string // invite, closed, board or contacts
 	person int64
 	run    int64
 	org    string
 	n      int  // the notice's number (invite), or how many answered (closed)
 	again  bool // a board reminder asked for with "remind me tomorrow"
 	week   time.Time
+	year   int // a contact base's
 }
 
 // notes records what monitoring asked to tell whom; people in deaf are not
@@ -83,6 +85,13 @@ func (n *notes) TellSurveyClosed(_ context.Context, to storage.Contact, c monito
 
 func (n *notes) AskBoard(_ context.Context, to storage.Contact, q monitoring.BoardQuestion) (bool, error) {
 	return n.add(told{kind: "board", person: to.Person.ID, org: q.Org.Code, again: q.Again, week: q.Week})
+}
+
+func (n *notes) SendContactBase(_ context.Context, to storage.Contact, f monitoring.ContactBaseFile) (bool, error) {
+	if len(f.Table) != f.People+1 {
+		return false, fmt.Errorf("contact base of %d rows for %d people", len(f.Table), f.People)
+	}
+	return n.add(told{kind: "contacts", person: to.Person.ID, org: f.Org.Code, n: f.People, year: f.Year})
 }
 
 // take returns what was told since the last take, and forgets it.

@@ -72,8 +72,8 @@ func (j Job) latest(now time.Time) (time.Time, bool) {
 }
 
 // Jobs lists the scheduled jobs of the deployment, by name: one per survey
-// schedule and one per weekly notice-board schedule and time zone in use
-// by primaries.
+// schedule, one per weekly notice-board schedule and time zone in use by
+// primaries, and the yearly send of contact bases up the tree.
 func (s *Service) Jobs(ctx context.Context) ([]Job, error) {
 	orgs, err := s.store.Orgs(ctx)
 	if err != nil {
@@ -115,6 +115,9 @@ func (s *Service) Jobs(ctx context.Context) ([]Job, error) {
 				return s.remindBoards(ctx, members, firedFor)
 			},
 		})
+	}
+	if j, ok := s.contactBaseJobOf(orgs); ok {
+		jobs = append(jobs, j)
 	}
 	sort.Slice(jobs, func(i, k int) bool { return jobs[i].Name < jobs[k].Name })
 	return jobs, nil

@@ -174,7 +174,7 @@ func TestTwoReplicasFireEachJobOnce(t *testing.T) {
 	for _, j := range jobs {
 		names = append(names, j.Name)
 	}
-	if w := []string{"board Asia/Sakhalin 0 10 * * 1", "survey:check:monthly"}; !slices.Equal(names, w) {
+	if w := []string{"board Asia/Sakhalin 0 10 * * 1", "contact base up", "survey:check:monthly"}; !slices.Equal(names, w) {
 		t.Fatalf("jobs %q, want %q", names, w)
 	}
 	other := f.service(f.svc.Surveys())
@@ -204,6 +204,13 @@ func TestTwoReplicasFireEachJobOnce(t *testing.T) {
 	}
 	states := must(f.svc.JobStates(f.ctx))(t)
 	for _, s := range states {
+		if s.Name == "contact base up" {
+			// Its date, 15 January, is not in this round's window.
+			if s.Last != nil {
+				t.Errorf("job %s ran out of season: %+v", s.Name, s.Last)
+			}
+			continue
+		}
 		if s.Last == nil || s.Last.Outcome != "ok" {
 			t.Fatalf("job %s last run %+v, want ok", s.Name, s.Last)
 		}

@@ -48,6 +48,9 @@ type Store interface {
 	SnoozeBoardCheck(ctx context.Context, orgID int64, week, until time.Time) error
 	ClaimDueBoardSnoozes(ctx context.Context, now time.Time) ([]storage.BoardCheck, error)
 	BoardChecks(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardCheck, error)
+	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
+	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error
+	ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error
 	BoardTallies(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardTally, error)
 
 	SetTarget(ctx context.Context, t storage.Target) error
@@ -82,6 +85,9 @@ type Notifier interface {
 	// AskBoard asks who publishes for a primary whether its notice board
 	// was updated in a week, with the three answers to choose from.
 	AskBoard(ctx context.Context, to storage.Contact, q BoardQuestion) (bool, error)
+	// SendContactBase sends who publishes for an organisation's parent the
+	// organisation's contact base of a year, as a file.
+	SendContactBase(ctx context.Context, to storage.Contact, f ContactBaseFile) (bool, error)
 }
 
 // SurveyNotice is an invitation to answer a run for an organisation, or a
@@ -125,6 +131,10 @@ type Config struct {
 	Notifier Notifier
 	// Surveys are the deployment's survey definitions with their schedules.
 	Surveys []surveys.Survey
+	// ContactBaseCron is when every org's contact base goes up to its
+	// parent each year, in the Union's zone: DefaultContactBaseCron when
+	// empty. It must pass ValidContactBaseCron.
+	ContactBaseCron string
 	// Clock and Logger default to time.Now and slog.Default.
 	Clock  func() time.Time
 	Logger *slog.Logger
@@ -139,6 +149,8 @@ type Service struct {
 	clock   func() time.Time
 	logger  *slog.Logger
 	history *settled
+	// contactBaseCron is Config.ContactBaseCron, defaulted.
+	contactBaseCron string
 }
 
 // New returns a service.
@@ -149,8 +161,11 @@ func New(c Config) *Service {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.ContactBaseCron == "" {
+		c.ContactBaseCron = DefaultContactBaseCron
+	}
 	return &Service{store: c.Store, locker: c.Locker, notify: c.Notifier, surveys: c.Surveys, clock: c.Clock, logger: c.Logger,
-		history: newSettled()}
+		history: newSettled(), contactBaseCron: c.ContactBaseCron}
 }
 
 // Errors of the monitoring use cases, besides access.ErrForbidden,

@@ -430,6 +430,17 @@ type MonitoringStore interface {
 	// them, by org id: a report reads a count per org, not a row per week.
 	BoardTallies(ctx context.Context, under Org, from, to time.Time) ([]BoardTally, error)
 
+	// ClaimContactBaseSend claims sending the org's contact base up for a
+	// year, once across replicas: false when it was sent already, or
+	// another claim of it is newer than staleBefore (a send under way).
+	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
+	// MarkContactBaseSent records that the org's contact base of a year
+	// reached someone.
+	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error
+	// ReleaseContactBaseSend drops an unsent claim (the file reached
+	// nobody), so that a later run sends it.
+	ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error
+
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error
 	// Targets lists the targets of a period.

@@ -59,6 +59,7 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"TELEGRAM_TOKEN": "t", "TELEGRAM_WEBHOOK_URL": "https://hub.example.org:8080/tg", "TELEGRAM_WEBHOOK_SECRET": "ok"}, "TELEGRAM_WEBHOOK_URL"},
 		{map[string]string{"UNIONHUB_SURVEYS_DIR": missingDir}, "UNIONHUB_SURVEYS_DIR"},
 		{map[string]string{"UNIONHUB_SURVEYS_DIR": "config_test.go"}, "UNIONHUB_SURVEYS_DIR"},
+		{map[string]string{"UNIONHUB_CONTACT_BASE_CRON": "every January"}, "UNIONHUB_CONTACT_BASE_CRON"},
 		{map[string]string{"UNIONHUB_PUBLIC_URL": "hub.example.org"}, "UNIONHUB_PUBLIC_URL"},
 		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org/console"}, "UNIONHUB_PUBLIC_URL"},
 		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org?x=1"}, "UNIONHUB_PUBLIC_URL"},

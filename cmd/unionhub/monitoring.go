@@ -35,7 +35,7 @@ func (a *app) monitoring(db *sqlstore.DB) (*monitoring.Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return monitoring.New(monitoring.Config{Store: db, Surveys: defs, Clock: a.clock, Logger: a.logger}), nil
+	return monitoring.New(monitoring.Config{Store: db, Surveys: defs, ContactBaseCron: a.cfg.ContactBaseCron, Clock: a.clock, Logger: a.logger}), nil
 }
 
 const surveyUsage = "usage: unionhub survey list | survey run ID [--org CODE] | survey status ID"

@@ -166,7 +166,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	deps.Membership = membership.New(membership.Config{Store: db, State: state, Notifier: notifier, Clock: a.clock, Logger: a.logger})
 	deps.Orgs = orgs.New(orgs.Config{Store: db, Clock: a.clock, Logger: a.logger})
 	deps.Hotline = hotline.New(hotline.Config{Store: db, Notifier: notifier, Settings: settings, Clock: a.clock, Logger: a.logger})
-	deps.Monitoring = monitoring.New(monitoring.Config{Store: db, Locker: state, Notifier: notifier, Surveys: defs, Clock: a.clock, Logger: a.logger})
+	deps.Monitoring = monitoring.New(monitoring.Config{Store: db, Locker: state, Notifier: notifier, Surveys: defs, ContactBaseCron: a.cfg.ContactBaseCron, Clock: a.clock, Logger: a.logger})
 	// The engine composes each delivery with the notifier that news tells
 	// the relaying levels' notes.
 	engine := broadcast.New(broadcast.Config{

@@ -612,3 +612,42 @@ func (c conn) forgetMonitoring(ctx context.Context, personID int64) error {
 	}
 	return nil
 }
+
+// ClaimContactBaseSend inserts the org's claim for year, or takes over an
+// unsent one claimed before staleBefore.
+func (db *DB) ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error) {
+	c := db.conn()
+	res, err := c.exec(ctx, `INSERT INTO contact_base_sends (org_id, year, claimed_at) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, year) DO UPDATE SET claimed_at = excluded.claimed_at
+		WHERE contact_base_sends.sent_at IS NULL AND contact_base_sends.claimed_at < ?`,
+		orgID, year, c.d.t(at), c.d.t(staleBefore))
+	if err != nil {
+		return false, fmt.Errorf("claim contact base send of org %d for %d: %w", orgID, year, c.d.classify(err, storage.ErrConflict))
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim contact base send of org %d for %d: %w", orgID, year, err)
+	}
+	return n == 1, nil
+}
+
+// MarkContactBaseSent sets when the org's contact base of year was sent.
+func (db *DB) MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error {
+	c := db.conn()
+	res, err := c.exec(ctx, "UPDATE contact_base_sends SET sent_at = ? WHERE org_id = ? AND year = ?", c.d.t(at), orgID, year)
+	if err != nil {
+		return fmt.Errorf("mark contact base of org %d sent for %d: %w", orgID, year, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return fmt.Errorf("mark contact base of org %d sent for %d: %w", orgID, year, errors.Join(err, storage.ErrNotFound))
+	}
+	return nil
+}
+
+// ReleaseContactBaseSend deletes the org's unsent claim for year.
+func (db *DB) ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error {
+	if _, err := db.conn().exec(ctx, "DELETE FROM contact_base_sends WHERE org_id = ? AND year = ? AND sent_at IS NULL", orgID, year); err != nil {
+		return fmt.Errorf("release contact base send of org %d for %d: %w", orgID, year, err)
+	}
+	return nil
+}

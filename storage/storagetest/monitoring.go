@@ -727,3 +727,44 @@ func testForgetMonitoring(x *suite) {
 		x.t.Errorf("resubmitted %+v, %v; want the first submission time kept", t, err)
 	}
 }
+
+func testContactBaseSends(x *suite) {
+	o := x.tree()
+	p1, p2 := o["P1"].ID, o["P2"].ID
+	claim := func(org int64, year int, at time.Time) bool {
+		x.t.Helper()
+		ok, err := x.s.ClaimContactBaseSend(x.ctx, org, year, at, at.Add(-time.Minute))
+		x.must(err)
+		return ok
+	}
+	if !claim(p1, 2027, T0) {
+		x.t.Fatal("first claim of a year refused")
+	}
+	// A claim under way is not taken over; a stale one is.
+	if claim(p1, 2027, T0.Add(30*time.Second)) {
+		x.t.Error("a claim 30 s old was taken over")
+	}
+	if !claim(p1, 2027, T0.Add(2*time.Minute)) {
+		x.t.Error("a stale claim was not taken over")
+	}
+	x.must(x.s.MarkContactBaseSent(x.ctx, p1, 2027, T0.Add(2*time.Minute)))
+	if claim(p1, 2027, T0.Add(time.Hour)) {
+		x.t.Error("a sent year was claimed again")
+	}
+	// Another year and another org are their own.
+	if !claim(p1, 2028, T0.Add(time.Hour)) || !claim(p2, 2027, T0.Add(time.Hour)) {
+		x.t.Error("another year or org refused")
+	}
+	// A released claim is claimed again at once; a sent one is not released.
+	x.must(x.s.ReleaseContactBaseSend(x.ctx, p2, 2027))
+	if !claim(p2, 2027, T0.Add(time.Hour+time.Second)) {
+		x.t.Error("a released claim was not claimed again")
+	}
+	x.must(x.s.ReleaseContactBaseSend(x.ctx, p1, 2027))
+	if claim(p1, 2027, T0.Add(2*time.Hour)) {
+		x.t.Error("a release dropped a sent year")
+	}
+	x.wantErr(x.s.MarkContactBaseSent(x.ctx, o["P3"].ID, 2027, T0), storage.ErrNotFound)
+	_, err := x.s.ClaimContactBaseSend(x.ctx, 987654, 2027, T0, T0)
+	x.wantErr(err, storage.ErrNotFound)
+}

@@ -177,6 +177,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"SurveyReminders", testSurveyReminders},
 		{"CloseSurveyRun", testCloseSurveyRun},
 		{"BoardChecks", testBoardChecks},
+		{"ContactBaseSends", testContactBaseSends},
 		{"BoardSnoozes", testBoardSnoozes},
 		{"Targets", testTargets},
 		{"JobRuns", testJobRuns},
