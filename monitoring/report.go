@@ -60,6 +60,8 @@ type OrgReport struct {
 	// PrevPassed is Passed in the previous period, -1 when the org was not
 	// surveyed then.
 	PrevPassed int `json:"prev_passed"`
+	// Observed is what the hub sees of the org's subtree in the period.
+	Observed Observed `json:"observed"`
 }
 
 // Percent is the share of norms passed; a norm without data counts as not
@@ -115,6 +117,11 @@ type Report struct {
 	Norms            []NormSummary `json:"norms"`
 	// Orgs are the surveyed orgs, worst first.
 	Orgs []OrgReport `json:"orgs"`
+	// Observed is what the hub sees of the subtree in the period and in the
+	// previous one; ObservedOrgs of each org of the subtree, by path.
+	Observed     Observed   `json:"observed"`
+	PrevObserved Observed   `json:"previous_observed"`
+	ObservedOrgs []Observed `json:"observed_orgs"`
 }
 
 // orgFacts is what one period says about one org.
@@ -144,18 +151,27 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 		return r, fmt.Errorf("list survey runs: %w", err)
 	}
 	sort.SliceStable(runs, func(i, k int) bool { return runs[i].FiredFor.After(runs[k].FiredFor) })
-	// The two periods are read side by side: a page waits for the slower.
+	// The two periods are read side by side, and what the hub observed in
+	// each: a page waits for the slowest.
 	var (
-		before    map[int64]orgFacts
-		beforeErr error
-		wg        sync.WaitGroup
+		before              map[int64]orgFacts
+		seen, seenBefore    map[int64]*Observed
+		beforeErr, seenErrs [2]error
+		wg                  sync.WaitGroup
 	)
-	wg.Go(func() { before, beforeErr = s.monitoringFacts(ctx, runs, under, byID, p.Previous()) })
+	wg.Go(func() { before, beforeErr[0] = s.monitoringFacts(ctx, runs, under, byID, p.Previous()) })
+	wg.Go(func() { seen, seenErrs[0] = s.observe(ctx, under, byID, p) })
+	wg.Go(func() { seenBefore, seenErrs[1] = s.observe(ctx, under, byID, p.Previous()) })
 	now, err := s.monitoringFacts(ctx, runs, under, byID, p)
 	wg.Wait()
-	if err = errors.Join(err, beforeErr); err != nil {
+	if err = errors.Join(err, beforeErr[0], seenErrs[0], seenErrs[1]); err != nil {
 		return r, err
 	}
+	r.Observed, r.PrevObserved = *seen[under.ID], *seenBefore[under.ID]
+	for _, o := range seen {
+		r.ObservedOrgs = append(r.ObservedOrgs, *o)
+	}
+	sort.Slice(r.ObservedOrgs, func(i, k int) bool { return r.ObservedOrgs[i].path < r.ObservedOrgs[k].path })
 	targets, err := targetsFor(ctx, st, byID, p.Name)
 	if err != nil {
 		return r, err
@@ -194,7 +210,7 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 	for id, f := range now {
 		o := byID[id]
 		om := OrgReport{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,
-			Results: surveys.Evaluate(f.facts, targets(o))}
+			Results: surveys.Evaluate(f.facts, targets(o)), Observed: *seen[id]}
 		for _, res := range om.Results {
 			switch {
 			case !res.Known:
@@ -333,7 +349,12 @@ func TableHeader() []string {
 	for _, n := range surveys.Norms {
 		h = append(h, n+"_value", n+"_target", n+"_result")
 	}
-	return h
+	return append(h, ObservedHeader()...)
+}
+
+// ObservedHeader names Observed.Cells.
+func ObservedHeader() []string {
+	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours"}
 }
 
 // Row lays out the org under TableHeader: the results pass, fail (with
@@ -359,7 +380,23 @@ func (o OrgReport) Row() []string {
 		}
 		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
 	}
-	return row
+	return append(row, o.Observed.Cells()...)
+}
+
+// Cells lays out what was observed under the last columns of TableHeader,
+// each empty when there is no data.
+func (o Observed) Cells() []string {
+	pct := func(v float64, ok bool) string {
+		if !ok {
+			return ""
+		}
+		return strconv.FormatFloat(v, 'f', 1, 64)
+	}
+	median, p90 := "", ""
+	if m, p, ok := o.FirstAnswer(); ok {
+		median, p90 = strconv.FormatFloat(m.Hours(), 'f', 1, 64), strconv.FormatFloat(p.Hours(), 'f', 1, 64)
+	}
+	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90}
 }
 
 // Table is the report's organisations as a file's rows, header first: the

@@ -120,3 +120,8 @@ type ContactRow struct {
 	Person   Person
 	Accounts []Account
 }
+
+// Reach is a person's active membership of an org, as coverage counts it.
+type Reach struct {
+	PersonID, OrgID int64
+}

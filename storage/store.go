@@ -441,6 +441,11 @@ type MonitoringStore interface {
 	// nobody), so that a later run sends it.
 	ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error
 
+	// ReachableMemberships lists the active memberships of under's subtree
+	// that began before before, of people with an account that does not
+	// block the bot: whom the union's channels reach.
+	ReachableMemberships(ctx context.Context, under Org, before time.Time) ([]Reach, error)
+
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error
 	// Targets lists the targets of a period.

@@ -286,9 +286,23 @@ func writeMonitoringTable(w io.Writer, r monitoring.Report) error {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\n", n.Norm, n.Passed, n.Failed, n.NoData, n.PrevPassed, n.PrevFailed)
 	}
 	fmt.Fprintln(tw)
+	fmt.Fprintln(tw, "observed\tthis period\tprevious period")
+	now, before := r.Observed.Cells(), r.PrevObserved.Cells()
+	for i, name := range monitoring.ObservedHeader() {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, noData(now[i]), noData(before[i]))
+	}
+	fmt.Fprintln(tw)
 	fmt.Fprintln(tw, strings.Join(monitoring.TableHeader(), "\t"))
 	for _, o := range r.Orgs {
 		fmt.Fprintln(tw, strings.Join(o.Row(), "\t"))
 	}
 	return tw.Flush()
+}
+
+// noData shows an empty cell of the table as such.
+func noData(cell string) string {
+	if cell == "" {
+		return "no data"
+	}
+	return cell
 }

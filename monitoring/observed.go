@@ -1,0 +1,126 @@
+package monitoring
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/unionhub/unionhub/hotline"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// Observed is what the hub itself sees of an organisation's subtree in a
+// period, beside the norms its people report: the programme's efficiency
+// indicators (section X) that no survey can report honestly. A figure
+// whose denominator is zero is no data, never zero.
+type Observed struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	path string
+	// Reachable counts the people of the subtree a union channel reaches
+	// at the end of the period (an active membership begun by then and an
+	// account that does not block the bot), each once; Declared is the
+	// members the org declares. Coverage is their ratio.
+	Reachable int `json:"reachable"`
+	Declared  int `json:"declared_members"`
+	// Asked counts the questions the subtree's members put to the hot line
+	// in the period, Answered those with a first answer. Due counts those
+	// answered or past their first-answer deadline by the report's time,
+	// OnTime those answered by their deadline.
+	Asked    int `json:"questions"`
+	Answered int `json:"answered"`
+	Due      int `json:"due"`
+	OnTime   int `json:"answered_on_time"`
+	// FirstMedian and FirstP90 are the time to the first answer of the
+	// answered questions (nearest rank).
+	FirstMedian time.Duration `json:"first_answer_median_ns"`
+	FirstP90    time.Duration `json:"first_answer_p90_ns"`
+}
+
+// Coverage is the share (%) of declared members a union channel reaches;
+// ok is false when the org declares none.
+func (o Observed) Coverage() (share float64, ok bool) { return percent(o.Reachable, o.Declared) }
+
+// OnTimeShare is the share (%) of the questions due that were answered by
+// their deadline; ok is false when none was due.
+func (o Observed) OnTimeShare() (share float64, ok bool) { return percent(o.OnTime, o.Due) }
+
+// FirstAnswer is the median and 90th percentile time to a first answer;
+// ok is false when no question of the period was answered.
+func (o Observed) FirstAnswer() (median, p90 time.Duration, ok bool) {
+	return o.FirstMedian, o.FirstP90, o.Answered > 0
+}
+
+// observe computes Observed for every org of under's subtree in p, by org
+// id, from two reads: the reachable memberships and the period's
+// questions, each rolled up to every ancestor within the subtree.
+func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64]storage.Org, p Period) (map[int64]*Observed, error) {
+	out := map[int64]*Observed{}
+	for id, o := range byID {
+		if under.Contains(o) {
+			out[id] = &Observed{Code: o.Code, Name: o.Name, Declared: o.MemberCount, path: o.Path}
+		}
+	}
+	// up lists an org and its ancestors within the subtree.
+	up := func(id int64, into []int64) []int64 {
+		for {
+			if _, ok := out[id]; !ok {
+				return into
+			}
+			into = append(into, id)
+			id = byID[id].ParentID
+		}
+	}
+	now := s.clock()
+	end := p.To
+	if end.After(now) {
+		end = now
+	}
+	reach, err := s.store.ReachableMemberships(ctx, under, end)
+	if err != nil {
+		return nil, fmt.Errorf("observe coverage: %w", err)
+	}
+	// A person counts once per org however many of its orgs they belong
+	// to: their memberships are taken together.
+	slices.SortFunc(reach, func(a, b storage.Reach) int { return int(a.PersonID - b.PersonID) })
+	var orgs []int64
+	for i, m := range reach {
+		orgs = up(m.OrgID, orgs)
+		if i+1 < len(reach) && reach[i+1].PersonID == m.PersonID {
+			continue
+		}
+		slices.Sort(orgs)
+		for _, id := range slices.Compact(orgs) {
+			out[id].Reachable++
+		}
+		orgs = orgs[:0]
+	}
+	tickets, err := s.store.FindTickets(ctx, storage.TicketQuery{Under: under, CreatedFrom: p.From, CreatedTo: p.To})
+	if err != nil {
+		return nil, fmt.Errorf("observe feedback: %w", err)
+	}
+	first := map[int64][]time.Duration{}
+	for _, t := range tickets {
+		orgs = up(t.OrgID, orgs[:0])
+		for _, id := range orgs {
+			o := out[id]
+			o.Asked++
+			if t.FirstResponseAt != nil {
+				o.Answered++
+				first[id] = append(first[id], t.FirstResponseAt.Sub(t.CreatedAt))
+			}
+			if t.FirstResponseAt != nil || !t.DueAt.After(now) {
+				o.Due++
+			}
+			if t.FirstResponseAt != nil && !t.FirstResponseAt.After(t.DueAt) {
+				o.OnTime++
+			}
+		}
+	}
+	for id, ds := range first {
+		sum := hotline.Summarize(ds)
+		out[id].FirstMedian, out[id].FirstP90 = sum.Median, sum.P90
+	}
+	return out, nil
+}

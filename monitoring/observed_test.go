@@ -1,0 +1,128 @@
+package monitoring_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/unionhub/unionhub/monitoring"
+	"github.com/unionhub/unionhub/storage"
+)
+
+// TestObservedIndicatorsCountTheRecords checks each observed figure of a
+// month against records made for it: who is reachable (blocked, several
+// orgs, joined during the month), and questions answered in time, late,
+// not yet and not yet due; an org without questions has no data.
+func TestObservedIndicatorsCountTheRecords(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 2, 9, 0, 0, 0, loc)
+	f := setup(t, march.AddDate(0, -1, -1))
+	a := f.person("school", storage.RoleMember)
+	b := f.person("school", storage.RoleActivist, "gym", "member") // in two primaries of edu
+	blocked := f.person("school", storage.RoleMember)
+	f.person("clinic", storage.RoleChair)
+	f.advance(march.Sub(f.clock()))
+	accounts, err := f.db.Accounts(f.ctx, blocked.ID)
+	if err != nil || len(accounts) != 1 {
+		t.Fatalf("accounts %+v, %v", accounts, err)
+	}
+	if err := f.db.MarkBlocked(f.ctx, storage.Telegram, accounts[0].ExternalID, march); err != nil {
+		t.Fatal(err)
+	}
+
+	ask := func(who storage.Person, org string, at time.Time, due time.Duration, answer time.Duration) {
+		t.Helper()
+		tk, err := f.db.CreateTicket(f.ctx, storage.Ticket{PersonID: who.ID, OrgID: f.org[org].ID, LevelOrgID: f.org[org].ID,
+			Topic: "wages", Status: storage.TicketOpen, CreatedAt: at, DueAt: at.Add(due)},
+			storage.TicketMessage{AuthorID: who.ID, FromMember: true, Text: "Вопрос", At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if answer > 0 {
+			if _, err := f.db.AddTicketMessage(f.ctx, storage.TicketMessage{TicketID: tk.ID, AuthorID: blocked.ID, Text: "Ответ", At: at.Add(answer)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	ask(a, "school", march.Add(time.Hour), 8*time.Hour, 2*time.Hour)    // on time, 2 h
+	ask(b, "school", march.Add(2*time.Hour), 8*time.Hour, 10*time.Hour) // late, 10 h
+	ask(b, "gym", march.Add(3*time.Hour), 8*time.Hour, 4*time.Hour)     // on time, 4 h
+	ask(a, "school", march.Add(4*time.Hour), 8*time.Hour, 0)            // overdue, unanswered
+	ask(a, "school", march.Add(47*24*time.Hour), 8*time.Hour, 0)        // April: another period
+	ask(a, "school", march.AddDate(0, 0, -10), 8*time.Hour, time.Hour)  // February: the previous one
+	f.advance(24 * time.Hour)
+	ask(a, "gym", f.clock().Add(-time.Hour), 8*time.Hour, 0) // asked an hour ago: not yet due
+	f.person("gym", storage.RoleMember)                      // joined in March, after the first questions
+	f.advance(time.Minute)
+
+	p, err := monitoring.ParsePeriod("2026-03", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.Report(f.ctx, f.org["edu"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	if r.Observed.Code != "edu" || len(byCode) != 3 {
+		t.Fatalf("observed %q and %d orgs, want edu and its three", r.Observed.Code, len(byCode))
+	}
+	tests := []struct {
+		code                                    string
+		reachable, asked, answered, due, onTime int
+		median, p90                             time.Duration
+	}{
+		// a, b and the one who joined gym in March, once each although b
+		// is in two primaries; blocked is not.
+		{"edu", 3, 5, 3, 4, 2, 4 * time.Hour, 10 * time.Hour},
+		{"school", 2, 3, 2, 3, 1, 2 * time.Hour, 10 * time.Hour},
+		{"gym", 2, 2, 1, 1, 1, 4 * time.Hour, 4 * time.Hour},
+	}
+	for _, tt := range tests {
+		o := byCode[tt.code]
+		if o.Reachable != tt.reachable || o.Asked != tt.asked || o.Answered != tt.answered || o.Due != tt.due || o.OnTime != tt.onTime ||
+			o.FirstMedian != tt.median || o.FirstP90 != tt.p90 {
+			t.Errorf("%s observed %+v, want reachable %d, asked %d, answered %d, due %d, on time %d, median %v, p90 %v",
+				tt.code, o, tt.reachable, tt.asked, tt.answered, tt.due, tt.onTime, tt.median, tt.p90)
+		}
+	}
+	if share, ok := byCode["school"].Coverage(); !ok || share != 100*2.0/86 {
+		t.Errorf("school coverage %v, %v; want 2 of 86", share, ok)
+	}
+	if share, ok := byCode["school"].OnTimeShare(); !ok || share != 100/3.0 {
+		t.Errorf("school on time %v, %v; want 1 of 3", share, ok)
+	}
+	// The previous month: a single question, answered in an hour; a and b
+	// had joined by then, gym's newcomer had not.
+	if prev := r.PrevObserved; prev.Asked != 1 || prev.OnTime != 1 || prev.FirstMedian != time.Hour || prev.Reachable != 2 {
+		t.Errorf("previous month observed %+v", prev)
+	}
+
+	// An org without questions, or without declared members, has no data.
+	h, err := f.svc.Report(f.ctx, f.org["health"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.Observed.OnTimeShare(); ok {
+		t.Errorf("health without questions has an on-time share: %+v", h.Observed)
+	}
+	if _, _, ok := h.Observed.FirstAnswer(); ok {
+		t.Errorf("health without questions has a first-answer time: %+v", h.Observed)
+	}
+	if share, ok := h.Observed.Coverage(); !ok || h.Observed.Reachable != 1 || share != 100.0/700 {
+		t.Errorf("health coverage %v, %v of %+v; want its chair of 700", share, ok, h.Observed)
+	}
+	if _, ok := (monitoring.Observed{Reachable: 3}).Coverage(); ok {
+		t.Error("coverage without declared members is not no data")
+	}
+	row := h.Observed.Cells()
+	if row[0] == "" || row[3] != "" || row[4] != "" {
+		t.Errorf("cells %q: coverage, then no data for the hot line", row)
+	}
+}
