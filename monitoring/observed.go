@@ -96,7 +96,7 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 		}
 		orgs = orgs[:0]
 	}
-	tickets, err := s.store.FindTickets(ctx, storage.TicketQuery{Under: under, CreatedFrom: p.From, CreatedTo: p.To})
+	tickets, err := s.store.FeedbackTimes(ctx, under, p.From, p.To)
 	if err != nil {
 		return nil, fmt.Errorf("observe feedback: %w", err)
 	}

@@ -2,6 +2,7 @@ package monitoring_test
 
 import (
 	"context"
+	"strconv"
 	"testing"
 	"time"
 
@@ -14,8 +15,9 @@ import (
 
 // BenchmarkMonitoringReport builds the annual report of the Union over the
 // programme's scale (1,000 primaries and 10 branches answering the built-in
-// survey, a quarter of weekly board checks each) with the previous year for
-// the trend:
+// survey, a quarter of weekly board checks each; 100,000 members, each with
+// a question to the hot line) with the previous year for the trend and
+// what the hub observed, on tables as the import and the bot leave them:
 //
 //	go test ./monitoring -run '^$' -bench MonitoringReport -benchtime 5x
 func BenchmarkMonitoringReport(b *testing.B) {
@@ -30,11 +32,15 @@ func BenchmarkMonitoringReport(b *testing.B) {
 		b.Fatal(err)
 	}
 	tree := storagetest.ProgrammeScale
-	tree.Members = tree.Primaries // the report reads no members
+	tree.AsImported = true
 	union := storagetest.SeedPostgres(b, db, dsn, tree)
+	// Members joined now, as the seed has it: the report is read now, the
+	// questions came over the 70 days before.
+	now := time.Now()
+	storagetest.SeedTickets(b, dsn, tree, now)
 	sv := surveys.Builtin()[0]
 	sc := sv.Schedules[0]
-	svc := monitoring.New(monitoring.Config{Store: db, Surveys: []surveys.Survey{sv}, Clock: func() time.Time { return storagetest.T0 }})
+	svc := monitoring.New(monitoring.Config{Store: db, Surveys: []surveys.Survey{sv}, Clock: func() time.Time { return now }})
 	sakhalin, err := time.LoadLocation(union.TimeZone)
 	if err != nil {
 		b.Fatal(err)
@@ -77,7 +83,7 @@ func BenchmarkMonitoringReport(b *testing.B) {
 			}
 		}
 	}
-	p, err := monitoring.ParsePeriod("2026", sakhalin)
+	p, err := monitoring.ParsePeriod(strconv.Itoa(now.In(sakhalin).Year()), sakhalin)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,6 +97,9 @@ func BenchmarkMonitoringReport(b *testing.B) {
 	b.StopTimer()
 	if r.Surveyed != len(targets) || r.Answered != len(targets)-len(targets)/10 {
 		b.Fatalf("report of %d orgs, %d answered; want %d", r.Surveyed, r.Answered, len(targets))
+	}
+	if r.Observed.Reachable != tree.Members || r.Observed.Asked == 0 {
+		b.Fatalf("observed %d reachable of %d members, %d questions", r.Observed.Reachable, tree.Members, r.Observed.Asked)
 	}
 	b.ReportMetric(float64(r.Surveyed), "orgs")
 }

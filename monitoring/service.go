@@ -49,7 +49,7 @@ type Store interface {
 	ClaimDueBoardSnoozes(ctx context.Context, now time.Time) ([]storage.BoardCheck, error)
 	BoardChecks(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardCheck, error)
 	ReachableMemberships(ctx context.Context, under storage.Org, before time.Time) ([]storage.Reach, error)
-	FindTickets(ctx context.Context, q storage.TicketQuery) ([]storage.Ticket, error)
+	FeedbackTimes(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.FeedbackTime, error)
 	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
 	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error
 	ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error

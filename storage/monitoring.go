@@ -125,3 +125,11 @@ type ContactRow struct {
 type Reach struct {
 	PersonID, OrgID int64
 }
+
+// FeedbackTime is when a member's question came, was due a first answer
+// and got it (nil: not yet), as the speed of feedback counts it.
+type FeedbackTime struct {
+	OrgID            int64
+	CreatedAt, DueAt time.Time
+	FirstResponseAt  *time.Time
+}

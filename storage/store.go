@@ -445,6 +445,9 @@ type MonitoringStore interface {
 	// that began before before, of people with an account that does not
 	// block the bot: whom the union's channels reach.
 	ReachableMemberships(ctx context.Context, under Org, before time.Time) ([]Reach, error)
+	// FeedbackTimes lists, for the questions members of under's subtree
+	// asked in [from, to), when each came, was due and was first answered.
+	FeedbackTimes(ctx context.Context, under Org, from, to time.Time) ([]FeedbackTime, error)
 
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error

@@ -669,3 +669,20 @@ func (db *DB) ReachableMemberships(ctx context.Context, under storage.Org, befor
 	}
 	return out, nil
 }
+
+// FeedbackTimes reads four columns of the period's questions: a year of
+// the Union's is a row per question.
+func (db *DB) FeedbackTimes(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.FeedbackTime, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("list feedback times: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	out, err := queryAll(ctx, c, func(f *storage.FeedbackTime) []any {
+		return []any{&f.OrgID, timeCol{&f.CreatedAt}, timeCol{&f.DueAt}, nullTimeCol{&f.FirstResponseAt}}
+	}, "SELECT t.org_id, t.created_at, t.due_at, t.first_response_at FROM tickets t JOIN orgs o ON o.id = t.org_id WHERE "+
+		pathPrefix(under.Path)+" AND t.created_at >= ? AND t.created_at < ?", c.d.t(from), c.d.t(to))
+	if err != nil {
+		return nil, fmt.Errorf("list feedback times under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}

@@ -768,3 +768,41 @@ func testContactBaseSends(x *suite) {
 	_, err := x.s.ClaimContactBaseSend(x.ctx, 987654, 2027, T0, T0)
 	x.wantErr(err, storage.ErrNotFound)
 }
+
+func testObservedRecords(x *suite) {
+	o := x.tree()
+	p1 := x.invite("obs-p1", o["P1"].ID, storage.RoleMember, 0).Code
+	a, _ := x.register("56001", o["P1"].ID, storage.RoleMember, p1)
+	b, _ := x.register("56002", o["P2"].ID, storage.RoleMember, x.invite("obs-p2", o["P2"].ID, storage.RoleMember, 0).Code)
+	x.register("56003", o["P1"].ID, storage.RoleMember, p1)
+	x.must(x.s.MarkBlocked(x.ctx, storage.Telegram, "56003", T0))
+	reach, err := x.s.ReachableMemberships(x.ctx, o["B1"], T0.Add(time.Second))
+	x.must(err)
+	if len(reach) != 1 || reach[0] != (storage.Reach{PersonID: a.ID, OrgID: o["P1"].ID}) {
+		x.t.Errorf("reachable under B1: %+v; want only %d in P1 (the other blocked the bot)", reach, a.ID)
+	}
+	if reach, err := x.s.ReachableMemberships(x.ctx, o["B1"], T0); err != nil || len(reach) != 0 {
+		x.t.Errorf("reachable before anyone joined: %+v, %v", reach, err)
+	}
+
+	answered := x.ask(a, o["P1"].ID, T0.Add(time.Hour), false)
+	x.reply(answered.ID, b.ID, false, "answer", T0.Add(3*time.Hour))
+	x.ask(a, o["P1"].ID, T0.Add(2*time.Hour), false)
+	x.ask(b, o["P2"].ID, T0.Add(time.Hour), false)
+	x.ask(a, o["P1"].ID, T0.Add(48*time.Hour), false) // after the period
+	times, err := x.s.FeedbackTimes(x.ctx, o["B1"], T0, T0.Add(24*time.Hour))
+	x.must(err)
+	var got []string
+	for _, f := range times {
+		first := "-"
+		if f.FirstResponseAt != nil {
+			first = f.FirstResponseAt.Sub(f.CreatedAt).String()
+		}
+		got = append(got, fmt.Sprintf("%d %s %s %s", f.OrgID, f.CreatedAt.Sub(T0), f.DueAt.Sub(f.CreatedAt), first))
+	}
+	slices.Sort(got)
+	want := []string{fmt.Sprintf("%d 1h0m0s 24h0m0s 2h0m0s", o["P1"].ID), fmt.Sprintf("%d 2h0m0s 24h0m0s -", o["P1"].ID)}
+	if !slices.Equal(got, want) {
+		x.t.Errorf("feedback times under B1: %q, want %q", got, want)
+	}
+}

@@ -178,6 +178,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"CloseSurveyRun", testCloseSurveyRun},
 		{"BoardChecks", testBoardChecks},
 		{"ContactBaseSends", testContactBaseSends},
+		{"ObservedRecords", testObservedRecords},
 		{"BoardSnoozes", testBoardSnoozes},
 		{"Targets", testTargets},
 		{"JobRuns", testJobRuns},
