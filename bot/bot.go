@@ -35,6 +35,9 @@ const (
 	// MaxUploadBytes is Telegram's limit for a photo, the strictest of the
 	// platforms' limits on an upload (VK takes 50 MB).
 	MaxUploadBytes = 10 << 20
+	// MaxDownloadBytes is the largest file a person sent that the bot
+	// downloads: Telegram's Bot API serves none larger.
+	MaxDownloadBytes = 20 << 20
 )
 
 // ChatKind tells a private chat from a group.
@@ -253,6 +256,10 @@ var (
 	ErrInFlight = errors.New("update is being processed elsewhere")
 	// ErrClosed: the dispatcher no longer takes updates.
 	ErrClosed = errors.New("dispatcher closed")
+	// ErrFileTooBig: a file a person sent is over MaxDownloadBytes.
+	ErrFileTooBig = storage.ErrFileTooBig
+	// ErrFileGone: the platform no longer serves a file a person sent.
+	ErrFileGone = storage.ErrFileGone
 )
 
 // RateLimitError says the platform refused a call for too many requests.

@@ -27,6 +27,7 @@ func (c *Console) inboxPages() pageGroup {
 			{Pattern: "GET /inbox", Handle: c.inboxList},
 			{Pattern: "GET /inbox/events", Passive: true, Handle: c.inboxEvents},
 			{Pattern: "GET /inbox/{id}", Handle: c.inboxCase},
+			{Pattern: "GET /inbox/{id}/files/{message}/{n}", Handle: c.inboxFile},
 			{Pattern: "POST /inbox/{id}/take", Handle: c.inboxTake},
 			{Pattern: "POST /inbox/{id}/reply", Handle: c.inboxReply},
 			{Pattern: "POST /inbox/{id}/up", Handle: c.inboxHandUp},
@@ -54,6 +55,7 @@ const (
 	auditTicketAnswer = "ticket_answer"
 	auditTicketUp     = "ticket_hand_up"
 	auditTicketClose  = "ticket_close"
+	auditTicketFile   = "ticket_file"
 )
 
 // inboxPageSize is how many questions a page of the inbox lists.
@@ -330,7 +332,14 @@ type threadLine struct {
 	FromMember bool
 	Who, At    string
 	Text       string
-	Files      []string
+	Files      []threadFile
+}
+
+// threadFile is a file of a message, by its label and where it opens: a
+// photo in a tab of its own, anything else as a download.
+type threadFile struct {
+	Label, URL string
+	Photo      bool
 }
 
 // inboxDone are the confirmations a redirect may ask the question's page
@@ -398,8 +407,8 @@ func (c *Console) showCase(w http.ResponseWriter, rq *Request, status int, errTe
 		default:
 			l.Who = names.person(m.AuthorID)
 		}
-		for _, a := range m.Attachments {
-			l.Files = append(l.Files, fileLabel(rq, a))
+		for i, a := range m.Attachments {
+			l.Files = append(l.Files, threadFile{Label: fileLabel(rq, a), URL: fmt.Sprintf("/inbox/%d/files/%d/%d", t.ID, m.ID, i), Photo: a.Kind == storage.FilePhoto})
 		}
 		d.Thread = append(d.Thread, l)
 	}
@@ -412,8 +421,7 @@ func (c *Console) showCase(w http.ResponseWriter, rq *Request, status int, errTe
 	return c.render(w, rq, status, "inbox/case", d)
 }
 
-// fileLabel names an attachment by its kind and name: the file itself is
-// the messenger's, and opens there.
+// fileLabel names an attachment by its kind and name.
 func fileLabel(rq *Request, a storage.Attachment) string {
 	switch {
 	case a.Kind == "photo":
@@ -422,6 +430,51 @@ func fileLabel(rq *Request, a storage.Attachment) string {
 		return rq.T("console.inbox_file_named", "Name", a.Name)
 	}
 	return rq.T("console.inbox_file")
+}
+
+// fileFailures are the pages of a file the messenger did not give.
+var fileFailures = []struct {
+	err error
+	pe  *pageError
+}{
+	{hotline.ErrNotConnected, &pageError{status: http.StatusServiceUnavailable, key: "console.inbox_file_not_connected"}},
+	{storage.ErrFileTooBig, &pageError{status: http.StatusBadGateway, key: "console.inbox_file_too_big"}},
+	{storage.ErrFileGone, &pageError{status: http.StatusBadGateway, key: "console.inbox_file_gone"}},
+	{hotline.ErrFileUnavailable, &pageError{status: http.StatusBadGateway, key: "console.inbox_file_unavailable"}},
+}
+
+// inboxFile downloads a file of a question's thread from its messenger,
+// for those who may open the question, and serves it as a news file is
+// served, once the download is in the audit log: it is a member's.
+func (c *Console) inboxFile(w http.ResponseWriter, rq *Request) error {
+	id, err := idOf(rq)
+	if err != nil {
+		return err
+	}
+	msg, err := strconv.ParseInt(rq.PathValue("message"), 10, 64)
+	if err != nil || msg <= 0 {
+		return errNotFound
+	}
+	n, err := strconv.Atoi(rq.PathValue("n"))
+	if err != nil || n < 0 {
+		return errNotFound
+	}
+	ctx := rq.Context()
+	t, f, err := c.cfg.Hotline.CaseFile(ctx, rq.Session.Actor, id, msg, n)
+	for _, ff := range fileFailures {
+		if errors.Is(err, ff.err) {
+			c.logger.WarnContext(ctx, "download a file of a ticket", "ticket", id, "message", msg, "file", n, "err", err)
+			return ff.pe
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if err := rq.Audit(auditTicketFile, t.OrgID, fmt.Sprintf("ticket:%d:message:%d:file:%d", t.ID, msg, n)); err != nil {
+		return err
+	}
+	fallback := fmt.Sprintf("ticket-%d-%d-%d", t.ID, msg, n+1)
+	return serveFile(w, safeFileName(f.Name, fallback), f.Kind == storage.FilePhoto, f.Data)
 }
 
 // newRef is a fresh name for a reply form.

@@ -104,9 +104,9 @@ type inboxBed struct {
 	teacher, pupil, nurse                       access.Actor
 }
 
-func newInboxBed(t *testing.T) *inboxBed {
+func newInboxBed(t *testing.T, opts ...func(o *rigOption)) *inboxBed {
 	t.Helper()
-	r := newRig(t)
+	r := newRig(t, opts...)
 	if _, err := r.db.ImportOrgs(r.ctx, []storage.OrgInput{{Code: "gym", Name: "Гимназия № 1", ParentCode: "edu", Level: storage.LevelPrimary}},
 		r.clock.Now()); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,10 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path/filepath"
 	"strconv"
+	"strings"
+	"unicode"
 
 	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/news"
@@ -142,7 +145,7 @@ func (c *Console) newsFile(w http.ResponseWriter, rq *Request) error {
 	if err != nil {
 		return err
 	}
-	return serveFile(w, f)
+	return serveFile(w, f.Name, f.Kind == storage.FilePhoto, f.Data)
 }
 
 // newsUpload serves a file uploaded for a draft to its uploader alone,
@@ -159,28 +162,55 @@ func (c *Console) newsUpload(w http.ResponseWriter, rq *Request) error {
 	if err != nil {
 		return err
 	}
-	return serveFile(w, f)
+	return serveFile(w, f.Name, f.Kind == storage.FilePhoto, f.Data)
 }
 
-// serveFile writes a news file: a photo to be shown, anything else to be
+// shownImages are the types of photo a browser is given to show, with the
+// extension a name without one gets; a file of any other content is
+// downloaded, whatever its kind.
+var shownImages = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif", "image/webp": ".webp"}
+
+// serveFile writes a file: a photo to be shown, anything else to be
 // downloaded, never run.
-func serveFile(w http.ResponseWriter, f storage.NewsFile) error {
+func serveFile(w http.ResponseWriter, name string, photo bool, data []byte) error {
 	h := w.Header()
 	disposition, contentType := "attachment", "application/octet-stream"
-	if f.Kind == storage.FilePhoto {
-		// Stored as a photo, it is a JPEG, PNG or GIF by its content.
-		disposition, contentType = "inline", http.DetectContentType(f.Data)
+	detected := http.DetectContentType(data)
+	if ext, ok := shownImages[detected]; photo && ok {
+		disposition, contentType = "inline", detected
+		if filepath.Ext(name) == "" {
+			name += ext
+		}
 	}
-	if named := mime.FormatMediaType(disposition, map[string]string{"filename": f.Name}); named != "" {
+	if named := mime.FormatMediaType(disposition, map[string]string{"filename": name}); named != "" {
 		disposition = named
 	}
 	h.Set("Content-Type", contentType)
 	h.Set("Content-Disposition", disposition)
-	h.Set("Content-Length", strconv.Itoa(len(f.Data)))
+	h.Set("Content-Length", strconv.Itoa(len(data)))
 	// The page's own rules apply to the file: nothing in it runs.
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	h.Set("Cache-Control", "private, max-age=3600")
 	w.WriteHeader(http.StatusOK)
-	_, err := w.Write(f.Data)
+	_, err := w.Write(data)
 	return err
+}
+
+// safeFileName is name as a download's file name: no folders, no control
+// characters, at most 100 characters; fallback when nothing is left.
+func safeFileName(name, fallback string) string {
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || strings.ContainsRune(`/\"`, r) {
+			return '_'
+		}
+		return r
+	}, name)
+	name = strings.Trim(strings.TrimSpace(name), ".")
+	if r := []rune(name); len(r) > 100 {
+		name = string(r[:100])
+	}
+	if name == "" {
+		return fallback
+	}
+	return name
 }

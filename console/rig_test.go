@@ -78,6 +78,7 @@ type rigOption struct {
 	publicURL string
 	noTree    bool
 	groups    []func(c *Console) pageGroup
+	files     map[storage.Platform]hotline.FileSource // the hot line's downloads
 }
 
 func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
@@ -111,7 +112,7 @@ func newRig(t *testing.T, opts ...func(o *rigOption)) *rig {
 	con, err := newConsole(Config{
 		SignIn: svc, Store: db, Limiter: state, Catalog: catalog,
 		Membership: membership.New(membership.Config{Store: db, State: state, Notifier: told, Clock: c.Now, Logger: quiet}),
-		Hotline:    hotline.New(hotline.Config{Store: db, Notifier: heard, Clock: c.Now, Logger: quiet}),
+		Hotline:    hotline.New(hotline.Config{Store: db, Notifier: heard, Files: o.files, Clock: c.Now, Logger: quiet}),
 		Orgs:       orgs.New(orgs.Config{Store: db, Clock: c.Now, Logger: quiet}),
 		News:       news.New(news.Config{Store: db, Notifier: notes, Clock: c.Now, Logger: quiet}),
 		Monitoring: monitoring.New(monitoring.Config{Store: db, Notifier: invited, Surveys: []surveys.Survey{testSurvey(t)}, Clock: c.Now, Logger: quiet}),

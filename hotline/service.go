@@ -62,8 +62,11 @@ type Config struct {
 	Notifier Notifier
 	// Settings are the deployment's hot line; without topics, the default.
 	Settings Settings
-	Clock    func() time.Time
-	Logger   *slog.Logger
+	// Files download the files of threads, a source per messenger the
+	// deployment has a bot on.
+	Files  map[storage.Platform]FileSource
+	Clock  func() time.Time
+	Logger *slog.Logger
 }
 
 // Service holds the hot line's use cases.
@@ -71,6 +74,7 @@ type Service struct {
 	store    Store
 	notifier Notifier
 	settings Settings
+	files    map[storage.Platform]FileSource
 	clock    func() time.Time
 	logger   *slog.Logger
 }
@@ -86,7 +90,7 @@ func New(c Config) *Service {
 	if len(c.Settings.Topics) == 0 {
 		c.Settings = DefaultSettings()
 	}
-	return &Service{store: c.Store, notifier: c.Notifier, settings: c.Settings, clock: c.Clock, logger: c.Logger}
+	return &Service{store: c.Store, notifier: c.Notifier, settings: c.Settings, files: c.Files, clock: c.Clock, logger: c.Logger}
 }
 
 // Settings are the hot line the service runs.

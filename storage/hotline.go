@@ -44,8 +44,11 @@ type Ticket struct {
 type Attachment struct {
 	Platform Platform
 	Kind     string // "photo" or "document"
-	FileID   string // Telegram file_id, VK "photo<owner>_<id>_<key>" and the like
-	Name     string // a document's file name
+	// FileID is the platform adapter's own reference: a Telegram file_id;
+	// on VK "photo<owner>_<id>_<key>" and the like, which the adapter may
+	// follow with the link VK gave to download the file.
+	FileID string
+	Name   string // a document's file name
 }
 
 // TicketMessage is one message of a ticket's thread.
@@ -106,4 +109,9 @@ var (
 	ErrAlreadyTaken = errors.New("ticket already taken")
 	// ErrTicketClosed: the ticket is closed and takes no more messages.
 	ErrTicketClosed = errors.New("ticket closed")
+	// ErrFileTooBig: the messenger serves no file this large to a bot.
+	ErrFileTooBig = errors.New("file too big to download")
+	// ErrFileGone: the messenger no longer serves the file: an unknown
+	// file id, an expired link.
+	ErrFileGone = errors.New("file no longer available")
 )

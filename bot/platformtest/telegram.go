@@ -49,6 +49,7 @@ const (
 	tgMaxCaption       = 1024 // UTF-16 code units, the stricter reading of Telegram's "characters"
 	tgMaxButtonData    = 64
 	tgMaxRequestBody   = 51 << 20 // a document of Telegram's 50 MB and the other fields
+	tgMaxDownload      = 20 << 20 // the largest file getFile serves
 	tgMaxUpdatesLimit  = 100
 	tgHookAttempts     = 8
 	tgHookFirstBackoff = 50 * time.Millisecond
@@ -91,6 +92,8 @@ const (
 	tgErrNoCaption      = "Bad Request: there is no caption in the message to edit"
 	tgErrEmptyFile      = "Bad Request: file must be non-empty"
 	tgErrImageProcess   = "Bad Request: IMAGE_PROCESS_FAILED"
+	tgErrInvalidFileID  = "Bad Request: invalid file_id"
+	tgErrFileTooBig     = "Bad Request: file is too big"
 	tgErrPhotoDims      = "Bad Request: PHOTO_INVALID_DIMENSIONS"
 )
 
@@ -257,6 +260,8 @@ type Telegram struct {
 	lastWebhook TGWebhook
 	nextFile    int64
 	files       map[string]*tgFile // by file_id; every size of a photo
+	blobs       map[string]*tgBlob // by file_id: what getFile and the file server serve
+	paths       map[string]string  // file_path → file_id, of the paths getFile named
 	updFiles    map[int64]TGAttachment
 	onSent      []func(TGMessage, time.Time)
 	limits      TGLimits
@@ -320,6 +325,16 @@ type tgStored struct {
 	files    []TGAttachment
 	upload   []byte         // the bytes the bot uploaded, never changed once stored
 	userMsg  *tgMessageJSON // a person's message as delivered
+}
+
+// tgBlob is the content of a file by one file_id: a photo's size, a
+// document, a voice message.
+type tgBlob struct {
+	unique string
+	dir    string // the file_path's folder, as Telegram's: photos, documents, voice
+	ext    string
+	size   int    // as getFile tells it; over tgMaxDownload, data is nil
+	data   []byte // the bytes the file server serves
 }
 
 // tgFile is a file a person sent or the bot uploaded, which the bot may
@@ -454,6 +469,8 @@ func NewTelegram(t testing.TB) *Telegram {
 		calls:      map[string]int{},
 		faults:     map[string]*tgFault{},
 		files:      map[string]*tgFile{},
+		blobs:      map[string]*tgBlob{},
+		paths:      map[string]string{},
 		updFiles:   map[int64]TGAttachment{},
 		chatSends:  map[int64]*window{},
 		everyNth:   map[string]*everyNth{},
@@ -471,6 +488,7 @@ func NewTelegram(t testing.TB) *Telegram {
 		"editmessagereplymarkup": f.editMessageReplyMarkup,
 		"answercallbackquery":    f.answerCallbackQuery,
 		"deletemessage":          f.deleteMessage,
+		"getfile":                f.getFile,
 	}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serveHTTP))
 	t.Cleanup(f.close)
@@ -600,10 +618,12 @@ func (f *Telegram) SendPhoto(u TGUser, caption string) int64 {
 	delete(f.blocked, u.ID)
 	msg := f.userMessageLocked(f.privateChatLocked(u), u)
 	file := &tgFile{kind: "photo"}
-	for _, size := range []struct{ w, h, bytes int }{{90, 67, 1254}, {320, 240, 15820}, {1280, 960, 98304}} {
+	for _, size := range []struct{ w, h int }{{90, 67}, {320, 240}, {1280, 960}} {
 		id, unique := f.newFileIDLocked(tgPhotoPrefix)
-		file.photo = append(file.photo, tgPhotoJSON{FileID: id, FileUniqueID: unique, Width: size.w, Height: size.h, FileSize: size.bytes})
+		data := fakePhoto(size.w, size.h, f.nextFile)
+		file.photo = append(file.photo, tgPhotoJSON{FileID: id, FileUniqueID: unique, Width: size.w, Height: size.h, FileSize: len(data)})
 		f.files[id] = file
+		f.blobs[id] = &tgBlob{unique: unique, dir: "photos", ext: ".png", size: len(data), data: data}
 	}
 	msg.Photo = file.photo
 	msg.Caption = caption
@@ -613,8 +633,20 @@ func (f *Telegram) SendPhoto(u TGUser, caption string) int64 {
 }
 
 // SendDocument makes u send the bot a file named fileName with an optional
-// caption in private and returns the update id; Attachment tells its file id.
+// caption in private and returns the update id; Attachment tells its file
+// id, FileData its bytes.
 func (f *Telegram) SendDocument(u TGUser, fileName, caption string) int64 {
+	return f.userDocument(u, fileName, caption, 48213)
+}
+
+// SendBigDocument makes u send the bot a file named fileName of size bytes
+// in private and returns the update id: over 20 MB, the Bot API refuses to
+// serve it (getFile: "file is too big").
+func (f *Telegram) SendBigDocument(u TGUser, fileName string, size int) int64 {
+	return f.userDocument(u, fileName, "", size)
+}
+
+func (f *Telegram) userDocument(u TGUser, fileName, caption string, size int) int64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.blocked, u.ID)
@@ -624,8 +656,13 @@ func (f *Telegram) SendDocument(u TGUser, fileName, caption string) int64 {
 	if mimeType == "" {
 		mimeType = "application/octet-stream"
 	}
-	doc := &tgDocumentJSON{FileID: id, FileUniqueID: unique, FileName: fileName, MimeType: mimeType, FileSize: 48213}
+	doc := &tgDocumentJSON{FileID: id, FileUniqueID: unique, FileName: fileName, MimeType: mimeType, FileSize: size}
 	f.files[id] = &tgFile{kind: "document", doc: doc}
+	blob := &tgBlob{unique: unique, dir: "documents", ext: filepath.Ext(fileName), size: size}
+	if size <= tgMaxDownload {
+		blob.data = fakeDocument(fileName, f.nextFile, size)
+	}
+	f.blobs[id] = blob
 	msg.Document = doc
 	msg.Caption = caption
 	upd := f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
@@ -643,6 +680,7 @@ func (f *Telegram) SendVoice(u TGUser) int64 {
 	id, unique := f.newFileIDLocked(tgVoicePrefix)
 	voice := &tgVoiceJSON{FileID: id, FileUniqueID: unique, Duration: 4, MimeType: "audio/ogg", FileSize: 11520}
 	f.files[id] = &tgFile{kind: "voice", voice: voice}
+	f.blobs[id] = &tgBlob{unique: unique, dir: "voice", ext: ".oga", size: 11520, data: fakeDocument("voice.oga", f.nextFile, 11520)}
 	msg.Voice = voice
 	return f.enqueueLocked(tgKindMessage, tgUpdateJSON{Message: msg})
 }
@@ -922,6 +960,10 @@ func (f *Telegram) notifyLocked() {
 }
 
 func (f *Telegram) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, "/file/bot"); ok {
+		f.serveFile(w, rest)
+		return
+	}
 	token, method, ok := tgSplitPath(r.URL.Path)
 	if !ok {
 		tgWriteError(w, &tgAPIError{code: http.StatusNotFound, desc: "Not Found"})
@@ -1410,6 +1452,7 @@ func (f *Telegram) storeUploadLocked(kind string, up tgUpload, img image.Config)
 		}
 		doc := &tgDocumentJSON{FileID: id, FileUniqueID: unique, FileName: up.name, MimeType: mimeType, FileSize: len(up.data)}
 		f.files[id] = &tgFile{kind: "document", doc: doc}
+		f.blobs[id] = &tgBlob{unique: unique, dir: "documents", ext: filepath.Ext(up.name), size: len(up.data), data: up.data}
 		return TGAttachment{Kind: kind, FileID: id, FileName: up.name}
 	}
 	file := &tgFile{kind: "photo"}
@@ -1424,6 +1467,8 @@ func (f *Telegram) storeUploadLocked(kind string, up tgUpload, img image.Config)
 		id, unique := f.newFileIDLocked(tgPhotoPrefix)
 		file.photo = append(file.photo, tgPhotoJSON{FileID: id, FileUniqueID: unique, Width: sw, Height: sh, FileSize: size})
 		f.files[id] = file
+		// Every size serves the upload itself: the fake scales nothing.
+		f.blobs[id] = &tgBlob{unique: unique, dir: "photos", ext: ".jpg", size: len(up.data), data: up.data}
 		if long <= side {
 			break // the photo itself is the largest size
 		}
@@ -2008,4 +2053,55 @@ func tgWriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// FileData returns the bytes the file server serves for fileID: of a
+// photo's size, a document, a voice message, a file the bot uploaded; nil
+// for an id the fake does not know.
+func (f *Telegram) FileData(fileID string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if b := f.blobs[fileID]; b != nil {
+		return b.data
+	}
+	return nil
+}
+
+// getFile names a file's path on the file server, valid (unlike Telegram's,
+// for an hour) until the test ends; a file over 20 MB is refused.
+func (f *Telegram) getFile(_ context.Context, p map[string]string) (any, *tgAPIError) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	id := p["file_id"]
+	b := f.blobs[id]
+	switch {
+	case b == nil:
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrInvalidFileID}
+	case b.size > tgMaxDownload:
+		return nil, &tgAPIError{code: http.StatusBadRequest, desc: tgErrFileTooBig}
+	}
+	sum := sha256.Sum256([]byte(id))
+	path := b.dir + "/file_" + base64.RawURLEncoding.EncodeToString(sum[:6]) + b.ext
+	f.paths[path] = id
+	return map[string]any{"file_id": id, "file_unique_id": b.unique, "file_size": b.size, "file_path": path}, nil
+}
+
+// serveFile serves /file/bot<token>/<file_path> for a path getFile named;
+// anything else, a wrong token included, is not found, as on Telegram.
+func (f *Telegram) serveFile(w http.ResponseWriter, rest string) {
+	token, path, _ := strings.Cut(rest, "/")
+	f.mu.Lock()
+	f.calls["file"]++
+	var data []byte
+	if b := f.blobs[f.paths[path]]; token == TelegramToken && b != nil {
+		data = b.data
+	}
+	f.mu.Unlock()
+	if data == nil {
+		tgWriteError(w, &tgAPIError{code: http.StatusNotFound, desc: "Not Found"})
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
 }

@@ -1419,3 +1419,54 @@ func TestTelegramUpload(t *testing.T) {
 		t.Errorf("after the edit: %q, %d bytes", m.Text, len(m.Upload))
 	}
 }
+
+func TestTelegramServesFiles(t *testing.T) {
+	t.Parallel()
+	f := platformtest.NewTelegram(t)
+	u := platformtest.TGUser{ID: 77, FirstName: "Ira"}
+	doc := f.Attachment(f.SendDocument(u, "Заявление.docx", "")).FileID
+	call := func(method string, form url.Values) (int, map[string]any) {
+		t.Helper()
+		resp, err := http.PostForm(f.URL()+"/bot"+platformtest.TelegramToken+"/"+method, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, body
+	}
+	status, body := call("getFile", url.Values{"file_id": {doc}})
+	result, _ := body["result"].(map[string]any)
+	path, _ := result["file_path"].(string)
+	if status != http.StatusOK || !strings.HasPrefix(path, "documents/") {
+		t.Fatalf("getFile: %d %v", status, body)
+	}
+	tests := []struct {
+		name, url string
+		status    int
+	}{
+		{"the file", f.URL() + "/file/bot" + platformtest.TelegramToken + "/" + path, http.StatusOK},
+		{"wrong token", f.URL() + "/file/bot123:wrong/" + path, http.StatusNotFound},
+		{"unknown path", f.URL() + "/file/bot" + platformtest.TelegramToken + "/documents/file_0.pdf", http.StatusNotFound},
+	}
+	for _, tt := range tests {
+		resp, err := http.Get(tt.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.status)
+		}
+		if tt.status == http.StatusOK && !bytes.Equal(data, f.FileData(doc)) {
+			t.Errorf("%s: %d bytes, want the document's %d", tt.name, len(data), len(f.FileData(doc)))
+		}
+	}
+	if status, body := call("getFile", url.Values{"file_id": {"nope"}}); status != http.StatusBadRequest || body["description"] != "Bad Request: invalid file_id" {
+		t.Errorf("getFile of an unknown id: %d %v", status, body)
+	}
+}

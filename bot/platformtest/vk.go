@@ -191,6 +191,8 @@ type VK struct {
 	inbox   map[vkMsgKey]map[string]any // people's messages as published
 	media   map[string]string           // "photo<owner>_<id>" → access key, of media people sent
 	evMedia map[string]string           // event id → the attachment string of its photo or document
+	evFile  map[string]string           // event id → the link to its photo's largest size or document
+	files   map[string][]byte           // paths the file links name → the bytes served there
 	upURLs  map[string]string           // keys of the upload URLs handed out → "photo" or "doc"
 	upDone  map[string]*vkUpload        // by hash, uploads awaiting or past photos.saveMessagesPhoto
 	upFiles map[string]*vkUpload        // by file token, document uploads awaiting or past docs.save
@@ -284,6 +286,8 @@ func NewVK(t testing.TB) *VK {
 		inbox:     map[vkMsgKey]map[string]any{},
 		media:     map[string]string{},
 		evMedia:   map[string]string{},
+		evFile:    map[string]string{},
+		files:     map[string][]byte{},
 		upURLs:    map[string]string{},
 		upDone:    map[string]*vkUpload{},
 		upFiles:   map[string]*vkUpload{},
@@ -299,6 +303,7 @@ func NewVK(t testing.TB) *VK {
 	mux.HandleFunc("/method/{name}", f.vkServeMethod)
 	mux.HandleFunc("/lp", f.vkServeLongPoll)
 	mux.HandleFunc("/upload", f.vkServeUpload)
+	mux.HandleFunc("GET /files/", f.vkServeFile)
 	f.srv = httptest.NewServer(mux)
 	t.Cleanup(func() {
 		cancel()
@@ -493,19 +498,27 @@ func (f *VK) SendPhoto(u VKUser, text string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	id, key := f.vkNewMediaLocked("photo", u.ID)
+	var sizes []map[string]any
+	var largest, link string
+	for _, size := range []struct {
+		kind string
+		w, h int
+	}{{"s", 75, 56}, {"x", 604, 453}} {
+		largest = fmt.Sprintf("/files/photo%d_%d/%s.png", u.ID, id, size.kind)
+		f.files[largest] = fakePhoto(size.w, size.h, int64(id))
+		link = f.srv.URL + largest + "?size=" + strconv.Itoa(size.w) + "x" + strconv.Itoa(size.h)
+		sizes = append(sizes, map[string]any{"type": size.kind, "url": link, "width": size.w, "height": size.h})
+	}
 	photo := map[string]any{
 		"type": "photo",
 		"photo": map[string]any{
 			"id": id, "album_id": -3, "owner_id": u.ID, "date": time.Now().Unix(),
-			"access_key": key, "text": "", "has_tags": false,
-			"sizes": []map[string]any{
-				{"type": "s", "url": "https://sun9-1.userapi.com/s.jpg", "width": 75, "height": 56},
-				{"type": "x", "url": "https://sun9-1.userapi.com/x.jpg", "width": 604, "height": 453},
-			},
+			"access_key": key, "text": "", "has_tags": false, "sizes": sizes,
 		},
 	}
 	event := f.vkIncomingLocked(u, u.ID, text, map[string]any{"attachments": []any{photo}})
 	f.evMedia[event] = fmt.Sprintf("photo%d_%d_%s", u.ID, id, key)
+	f.evFile[event] = link
 	return event
 }
 
@@ -516,16 +529,20 @@ func (f *VK) SendDoc(u VKUser, title, text string) string {
 	defer f.mu.Unlock()
 	id, key := f.vkNewMediaLocked("doc", u.ID)
 	ext := strings.TrimPrefix(path.Ext(title), ".")
+	file := fmt.Sprintf("/files/doc%d_%d", u.ID, id)
+	f.files[file] = fakeDocument(title, int64(id), 48213)
+	link := fmt.Sprintf("%s%s?hash=%s&dl=%s", f.srv.URL, file, key, key)
 	doc := map[string]any{
 		"type": "doc",
 		"doc": map[string]any{
 			"id": id, "owner_id": u.ID, "title": title, "size": 48213, "ext": ext, "date": time.Now().Unix(),
 			"type": vkDocType(ext), "access_key": key,
-			"url": fmt.Sprintf("https://vk.com/doc%d_%d?hash=%s&dl=%s", u.ID, id, key, key),
+			"url": link,
 		},
 	}
 	event := f.vkIncomingLocked(u, u.ID, text, map[string]any{"attachments": []any{doc}})
 	f.evMedia[event] = fmt.Sprintf("doc%d_%d_%s", u.ID, id, key)
+	f.evFile[event] = link
 	return event
 }
 
@@ -1834,4 +1851,48 @@ func (f *VK) vkUploadOfLocked(atts []string) []byte {
 		}
 	}
 	return nil
+}
+
+// FileURL returns the link to the photo (its largest size) or document of
+// the person's message eventID, as its event carries it, or "".
+func (f *VK) FileURL(eventID string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.evFile[eventID]
+}
+
+// FileData returns the bytes VK serves for the photo (its largest size)
+// or document of the person's message eventID, or nil.
+func (f *VK) FileData(eventID string) []byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	link, err := url.Parse(f.evFile[eventID])
+	if err != nil {
+		return nil
+	}
+	return f.files[link.Path]
+}
+
+// ExpireFiles makes every file link handed out so far stop working, as
+// VK's do after a while.
+func (f *VK) ExpireFiles() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	clear(f.files)
+}
+
+// vkServeFile serves the photos and documents of people's messages at the
+// links their events carry; an unknown or expired link is not found.
+func (f *VK) vkServeFile(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	f.calls["file"]++
+	data, ok := f.files[r.URL.Path]
+	f.mu.Unlock()
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Length", strconv.Itoa(len(data)))
+	_, _ = w.Write(data)
 }

@@ -1203,3 +1203,51 @@ func TestVKUploadDocument(t *testing.T) {
 		t.Errorf("an unknown document attached: %+v", resp.Error)
 	}
 }
+
+func TestVKServesTheFilesOfMessages(t *testing.T) {
+	t.Parallel()
+	f := NewVK(t)
+	tests := []struct {
+		name  string
+		send  func() string
+		photo bool
+	}{
+		{"photo", func() string { return f.SendPhoto(vkTestUser, "") }, true},
+		{"document", func() string { return f.SendDoc(vkTestUser, "Договор.pdf", "") }, false},
+	}
+	get := func(link string) (int, []byte) {
+		t.Helper()
+		resp, err := http.Get(link)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		data, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.StatusCode, data
+	}
+	var links []string
+	for _, tt := range tests {
+		id := tt.send()
+		link := f.FileURL(id)
+		if !strings.HasPrefix(link, f.srv.URL+"/files/") {
+			t.Fatalf("%s: link %q is not the fake's", tt.name, link)
+		}
+		status, data := get(link)
+		if status != http.StatusOK || len(data) == 0 || !bytes.Equal(data, f.FileData(id)) {
+			t.Fatalf("%s: %d, %d bytes", tt.name, status, len(data))
+		}
+		if _, err := png.Decode(bytes.NewReader(data)); tt.photo && err != nil {
+			t.Errorf("%s: no PNG: %v", tt.name, err)
+		}
+		links = append(links, link)
+	}
+	f.ExpireFiles()
+	for _, link := range append(links, f.srv.URL+"/files/doc1_2") {
+		if status, _ := get(link); status != http.StatusNotFound {
+			t.Errorf("%s after expiry: %d, want 404", link, status)
+		}
+	}
+}

@@ -415,3 +415,29 @@ func mapError(op string, err error) error {
 		return fmt.Errorf("%s: %w", op, err)
 	}
 }
+
+// Download fetches a file a person sent, by its file_id: getFile names
+// its path on the file server, which serves it. Telegram's Bot API serves
+// files up to 20 MB; a larger one is bot.ErrFileTooBig, a file_id it does
+// not know bot.ErrFileGone.
+func (a *Adapter) Download(ctx context.Context, f bot.Attachment) ([]byte, error) {
+	if f.Platform != bot.Telegram {
+		return nil, fmt.Errorf("download file: a file of %s", f.Platform)
+	}
+	ctx, cancel := context.WithTimeout(ctx, bot.DownloadTimeout)
+	defer cancel()
+	file, err := a.api.GetFile(ctx, &tgbot.GetFileParams{FileID: f.FileID})
+	switch {
+	case badRequest(err, "file is too big"):
+		return nil, fmt.Errorf("download file: %w: %w", bot.ErrFileTooBig, err)
+	case badRequest(err, "file_id"):
+		return nil, fmt.Errorf("download file: %w: %w", bot.ErrFileGone, err)
+	case err != nil:
+		return nil, mapError("download file", err)
+	case file.FileSize > bot.MaxDownloadBytes:
+		return nil, fmt.Errorf("download file of %d bytes: %w", file.FileSize, bot.ErrFileTooBig)
+	case file.FilePath == "":
+		return nil, fmt.Errorf("download file: no path given: %w", bot.ErrFileGone)
+	}
+	return bot.Download(ctx, a.cfg.HTTPClient, a.api.FileDownloadLink(file))
+}

@@ -339,12 +339,50 @@ type attachment struct {
 	Doc   *mediaRef `json:"doc"`
 }
 
-// mediaRef is what identifies a photo or document for sending it again.
+// mediaRef is what identifies a photo or document for sending it again,
+// and where VK serves it now.
 type mediaRef struct {
-	ID        int    `json:"id"`
-	OwnerID   int    `json:"owner_id"`
-	AccessKey string `json:"access_key"`
-	Title     string `json:"title"`
+	ID        int         `json:"id"`
+	OwnerID   int         `json:"owner_id"`
+	AccessKey string      `json:"access_key"`
+	Title     string      `json:"title"`
+	URL       string      `json:"url"`   // a document's
+	Sizes     []photoSize `json:"sizes"` // a photo's
+}
+
+type photoSize struct {
+	URL    string `json:"url"`
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+}
+
+// link is where VK serves the file: a photo's largest size, a document's
+// url; "" when the event gave none.
+func (r mediaRef) link() string {
+	best := photoSize{URL: r.URL}
+	for _, s := range r.Sizes {
+		if best.URL == "" || s.Width*s.Height >= best.Width*best.Height {
+			best = s
+		}
+	}
+	return best.URL
+}
+
+// fileID is an attachment's FileID: the string messages.send takes and,
+// after a space, the link to download the file from, which a community
+// token cannot look up later (photos.getById and docs.getById take a
+// user's token).
+func fileID(ref, link string) string {
+	if link == "" {
+		return ref
+	}
+	return ref + " " + link
+}
+
+// splitFileID reads fileID's parts back.
+func splitFileID(id string) (ref, link string) {
+	ref, link, _ = strings.Cut(id, " ")
+	return ref, link
 }
 
 // ref is the attachment string messages.send takes: type, owner, id and, for
@@ -363,9 +401,9 @@ func attachments(in []attachment) (out []bot.Attachment, other bool) {
 	for _, a := range in {
 		switch {
 		case a.Type == "photo" && a.Photo != nil:
-			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: a.Photo.ref("photo")})
+			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: fileID(a.Photo.ref("photo"), a.Photo.link())})
 		case a.Type == "doc" && a.Doc != nil:
-			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachDocument, FileID: a.Doc.ref("doc"), Name: a.Doc.Title})
+			out = append(out, bot.Attachment{Platform: bot.VK, Kind: bot.AttachDocument, FileID: fileID(a.Doc.ref("doc"), a.Doc.link()), Name: a.Doc.Title})
 		case a.Type == "link":
 		default:
 			other = true

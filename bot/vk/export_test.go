@@ -5,3 +5,6 @@ const (
 	MaxCallbackBody = maxCallbackBody
 	CallbackBudget  = callbackBudget
 )
+
+// FileID is the FileID of an attachment with its link.
+var FileID = fileID

@@ -455,10 +455,11 @@ func messageParams(m bot.Message) (api.Params, error) {
 		if f.Platform != bot.VK {
 			continue
 		}
-		if f.FileID == "" {
+		ref, _ := splitFileID(f.FileID)
+		if ref == "" {
 			return nil, errors.New("validate message: attachment without a file id")
 		}
-		refs = append(refs, f.FileID)
+		refs = append(refs, ref)
 	}
 	n := len(refs)
 	if m.Upload != nil {
@@ -700,4 +701,19 @@ func randomID(key string) int32 {
 			return n
 		}
 	}
+}
+
+// Download fetches a file a person sent from the link VK gave with their
+// message, which its FileID keeps. VK's links may expire (a document's
+// carries a hash that does), after which the file is bot.ErrFileGone: the
+// person has to send it again.
+func (a *Adapter) Download(ctx context.Context, f bot.Attachment) ([]byte, error) {
+	if f.Platform != bot.VK {
+		return nil, fmt.Errorf("download file: a file of %s", f.Platform)
+	}
+	_, link := splitFileID(f.FileID)
+	if !strings.HasPrefix(link, "https://") && !strings.HasPrefix(link, "http://") {
+		return nil, fmt.Errorf("download file: no link kept: %w", bot.ErrFileGone)
+	}
+	return bot.Download(ctx, a.client, link)
 }

@@ -231,7 +231,7 @@ func TestLongPollTranslatesMessages(t *testing.T) {
 			send: func(f *platformtest.VK) string { return f.SendPhoto(ivan, "смотрите") },
 			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "смотрите"},
 			files: func(f *platformtest.VK, id string) []bot.Attachment {
-				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: f.Attachment(id)}}
+				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachPhoto, FileID: vk.FileID(f.Attachment(id), f.FileURL(id))}}
 			},
 		},
 		{
@@ -241,7 +241,7 @@ func TestLongPollTranslatesMessages(t *testing.T) {
 			},
 			want: bot.Update{Chat: private, From: ivanFrom, MessageID: "1", Text: "/ask про договор", Command: "ask", Args: "про договор"},
 			files: func(f *platformtest.VK, id string) []bot.Attachment {
-				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachDocument, FileID: f.Attachment(id), Name: "Договор.pdf"}}
+				return []bot.Attachment{{Platform: bot.VK, Kind: bot.AttachDocument, FileID: vk.FileID(f.Attachment(id), f.FileURL(id)), Name: "Договор.pdf"}}
 			},
 		},
 		{

@@ -104,6 +104,8 @@ func (a *app) serve(ctx context.Context, args []string) error {
 
 	senders := map[bot.Platform]bot.Sender{}
 	raw := map[bot.Platform]bot.Sender{} // the engine paces itself, in the bulk class
+	// The adapters download the files members sent, for the console.
+	files := map[storage.Platform]hotline.FileSource{}
 	var intakes []intake
 	// UNIONHUB_HTTP_ADDR serves the webhooks at their paths and the
 	// console at every other.
@@ -121,6 +123,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 		senders[bot.Telegram], links.TelegramBot = bot.Throttle(tg, state, string(bot.Telegram), a.cfg.TelegramRate), tg.Username()
 		raw[bot.Telegram] = tg
+		files[storage.Telegram] = tg
 		intakes = append(intakes, tg)
 		if a.cfg.TelegramWebhookURL != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -143,6 +146,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 		senders[bot.VK] = bot.Throttle(v, state, string(bot.VK), a.cfg.VKRate)
 		raw[bot.VK] = v
+		files[storage.VK] = v
 		intakes = append(intakes, v)
 		if a.cfg.VKCallbackConfirmation != "" {
 			mountWebhooks = append(mountWebhooks, func(sink bot.Sink) {
@@ -165,7 +169,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	notifier := handlers.NewNotifier(deps)
 	deps.Membership = membership.New(membership.Config{Store: db, State: state, Notifier: notifier, Clock: a.clock, Logger: a.logger})
 	deps.Orgs = orgs.New(orgs.Config{Store: db, Clock: a.clock, Logger: a.logger})
-	deps.Hotline = hotline.New(hotline.Config{Store: db, Notifier: notifier, Settings: settings, Clock: a.clock, Logger: a.logger})
+	deps.Hotline = hotline.New(hotline.Config{Store: db, Notifier: notifier, Settings: settings, Files: files, Clock: a.clock, Logger: a.logger})
 	deps.Monitoring = monitoring.New(monitoring.Config{Store: db, Locker: state, Notifier: notifier, Surveys: defs, ContactBaseCron: a.cfg.ContactBaseCron, Clock: a.clock, Logger: a.logger})
 	// The engine composes each delivery with the notifier that news tells
 	// the relaying levels' notes.
