@@ -289,16 +289,14 @@ type reportData struct {
 	Empty          bool
 	NormNames      []string
 	Norms          []normRow
-	// Observed are the indicators the hub sees itself, beside the norms.
-	Observed   []normRow
-	NormsChart string
-	Orgs       []orgLine
-	OrgsChart  string
-	Page, Last int
-	Prev, Next string
-	CSV, XLSX  string
-	Targets    string
-	Contacts   []download
+	NormsChart     string
+	Orgs           []orgLine
+	OrgsChart      string
+	Page, Last     int
+	Prev, Next     string
+	CSV, XLSX      string
+	Targets        string
+	Contacts       []download
 }
 
 // download is a file to take away, as linked.
@@ -339,7 +337,6 @@ func (c *Console) monitoringReport(w http.ResponseWriter, rq *Request, shown *sh
 		d.NormNames = append(d.NormNames, rq.T(normKeys[n.Norm]))
 		d.Norms = append(d.Norms, normLine(rq, n))
 	}
-	d.Observed = observedLines(rq, r.Observed, r.PrevObserved)
 	if d.Empty {
 		return c.render(w, rq, http.StatusOK, "monitoring/report", d)
 	}
@@ -382,49 +379,6 @@ func normLine(rq *Request, n monitoring.NormSummary) normRow {
 		row.Change, row.Trend = change(rq, now-before)
 	}
 	return row
-}
-
-// observedLines shows what the hub observed of the subtree in the period
-// and before: coverage, the hot line's questions, the share answered in
-// time and the time to a first answer; a figure without data says so.
-func observedLines(rq *Request, now, before monitoring.Observed) []normRow {
-	noData := rq.T("console.mon_no_data")
-	share := func(name string, share func(monitoring.Observed) (float64, bool), count func(monitoring.Observed) string) normRow {
-		row := normRow{Name: name, Share: noData, Before: noData, Change: "—"}
-		v, ok := share(now)
-		if ok {
-			row.Share, row.Count = percentText(rq, v), count(now)
-		}
-		b, okBefore := share(before)
-		if okBefore {
-			row.Before = percentText(rq, b)
-		}
-		if ok && okBefore {
-			row.Change, row.Trend = change(rq, v-b)
-		}
-		return row
-	}
-	first := func(name string, pick func(median, p90 time.Duration) time.Duration) normRow {
-		row := normRow{Name: name, Share: noData, Before: noData, Change: "—"}
-		if m, p, ok := now.FirstAnswer(); ok {
-			row.Share = duration(rq, pick(m, p))
-		}
-		if m, p, ok := before.FirstAnswer(); ok {
-			row.Before = duration(rq, pick(m, p))
-		}
-		return row
-	}
-	return []normRow{
-		share(rq.T("console.mon_coverage"), monitoring.Observed.Coverage, func(o monitoring.Observed) string {
-			return rq.T("console.mon_coverage_count", "Reachable", o.Reachable, "Declared", o.Declared)
-		}),
-		{Name: rq.T("console.mon_questions"), Share: strconv.Itoa(now.Asked), Before: strconv.Itoa(before.Asked), Change: "—"},
-		share(rq.T("console.mon_on_time"), monitoring.Observed.OnTimeShare, func(o monitoring.Observed) string {
-			return rq.T("console.mon_norm_count", "Passed", o.OnTime, "Count", o.Due)
-		}),
-		first(rq.T("console.mon_first_median"), func(m, _ time.Duration) time.Duration { return m }),
-		first(rq.T("console.mon_first_p90"), func(_, p time.Duration) time.Duration { return p }),
-	}
 }
 
 // change says how a figure moved: "+5 п. п." with its direction.

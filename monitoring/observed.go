@@ -36,6 +36,34 @@ type Observed struct {
 	// answered questions (nearest rank).
 	FirstMedian time.Duration `json:"first_answer_median_ns"`
 	FirstP90    time.Duration `json:"first_answer_p90_ns"`
+	// Regularity. Published counts the news the org itself started in the
+	// period, Relayed the relayed news it published (with or without a
+	// note of its own; not what the deadline published for it); Months is
+	// how much of the period has passed, in months of 30.4 days.
+	Published int     `json:"news_published"`
+	Relayed   int     `json:"news_relayed"`
+	Months    float64 `json:"months"`
+	// RelaySteps counts the relayed news that reached levels of the
+	// subtree in the period, RelayPublished those a level published;
+	// RelayMedian is the median time a level took to publish.
+	RelaySteps     int           `json:"relay_steps"`
+	RelayPublished int           `json:"relay_published"`
+	RelayMedian    time.Duration `json:"relay_median_ns"`
+}
+
+// NewsPerMonth is how many news items the org published or relayed a
+// month; ok is false before any of the period has passed.
+func (o Observed) NewsPerMonth() (perMonth float64, ok bool) {
+	if o.Months <= 0 {
+		return 0, false
+	}
+	return float64(o.Published+o.Relayed) / o.Months, true
+}
+
+// RelayShare is the share (%) of relayed news that levels of the subtree
+// published; ok is false when none reached them.
+func (o Observed) RelayShare() (share float64, ok bool) {
+	return percent(o.RelayPublished, o.RelaySteps)
 }
 
 // Coverage is the share (%) of declared members a union channel reaches;
@@ -122,5 +150,50 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 		sum := hotline.Summarize(ds)
 		out[id].FirstMedian, out[id].FirstP90 = sum.Median, sum.P90
 	}
+	if err := s.observeNews(ctx, under, out, up, p, end); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// monthLength is the average month, which news per month divides by.
+const monthLength = time.Duration(30.4 * 24 * 60 * 60 * 1e9)
+
+// observeNews counts what each org published and relayed in p up to end,
+// and how the relayed news fared at the levels of each subtree.
+func (s *Service) observeNews(ctx context.Context, under storage.Org, out map[int64]*Observed, up func(int64, []int64) []int64, p Period, end time.Time) error {
+	starts, err := s.store.NewsStarts(ctx, under, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("observe news: %w", err)
+	}
+	steps, err := s.store.RelayStepsUnder(ctx, under, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("observe relays: %w", err)
+	}
+	months := max(0, float64(end.Sub(p.From))/float64(monthLength))
+	for _, o := range out {
+		o.Months = months
+	}
+	for _, n := range starts {
+		out[n.OrgID].Published++
+	}
+	took := map[int64][]time.Duration{}
+	var orgs []int64
+	for _, st := range steps {
+		published := (st.Action == storage.RelayPublished || st.Action == storage.RelayNoted) && st.RelayedAt != nil
+		if published && !st.RelayedAt.Before(p.From) && st.RelayedAt.Before(p.To) {
+			out[st.OrgID].Relayed++
+		}
+		for _, id := range up(st.OrgID, orgs[:0]) {
+			out[id].RelaySteps++
+			if published {
+				out[id].RelayPublished++
+				took[id] = append(took[id], st.RelayedAt.Sub(st.ReceivedAt))
+			}
+		}
+	}
+	for id, ds := range took {
+		out[id].RelayMedian = hotline.Summarize(ds).Median
+	}
+	return nil
 }

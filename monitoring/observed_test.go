@@ -62,7 +62,7 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := f.svc.Report(f.ctx, f.org["edu"], p)
+	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 	}
 
 	// An org without questions, or without declared members, has no data.
-	h, err := f.svc.Report(f.ctx, f.org["health"], p)
+	h, err := f.svc.ObservedReport(f.ctx, f.org["health"], p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,5 +124,88 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 	row := h.Observed.Cells()
 	if row[0] == "" || row[3] != "" || row[4] != "" {
 		t.Errorf("cells %q: coverage, then no data for the hot line", row)
+	}
+}
+
+// TestObservedRegularityCountsWhatWasPublished checks news per month and
+// the relay's figures against broadcasts and relay steps made for them.
+func TestObservedRegularityCountsWhatWasPublished(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 1, 0, 0, 0, 0, loc)
+	f := setup(t, march.AddDate(0, 1, 0)) // the report is read on 1 April: March has passed whole
+	news := func(org string, started time.Time) int64 {
+		t.Helper()
+		b, err := f.db.CreateBroadcast(f.ctx, storage.Broadcast{OrgID: f.org[org].ID, Text: "Новость", Mode: storage.ModeRelay,
+			Audience: storage.Audience{Private: true}, Status: storage.BroadcastDone, CreatedAt: started, StartedAt: &started, FinishedAt: &started})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b.ID
+	}
+	step := func(id int64, org string, received time.Time, action storage.RelayAction, took time.Duration) {
+		t.Helper()
+		if err := f.db.AddRelaySteps(f.ctx, []storage.RelayStep{{BroadcastID: id, OrgID: f.org[org].ID, ReceivedAt: received}}); err != nil {
+			t.Fatal(err)
+		}
+		if action != "" {
+			if _, err := f.db.CompleteRelayStep(f.ctx, id, f.org[org].ID, action, "", received.Add(took)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	a := news("edu", march.Add(24*time.Hour))
+	b := news("edu", march.Add(10*24*time.Hour))
+	news("school", march.Add(20*24*time.Hour))
+	news("edu", march.AddDate(0, -1, 0)) // February
+	step(a, "school", march.Add(24*time.Hour), storage.RelayPublished, 2*time.Hour)
+	step(a, "gym", march.Add(24*time.Hour), storage.RelayNoted, 6*time.Hour)
+	step(b, "school", march.Add(10*24*time.Hour), storage.RelayAuto, 48*time.Hour) // the deadline published it
+	step(b, "gym", march.Add(10*24*time.Hour), "", 0)                              // still silent
+
+	p, err := monitoring.ParsePeriod("2026-03", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	months := 31 * 24 / (30.4 * 24)
+	tests := []struct {
+		code                                string
+		published, relayed, steps, relayPub int
+		relayMedian                         time.Duration
+	}{
+		{"edu", 2, 0, 4, 2, 2 * time.Hour}, // of 2 h and 6 h, the nearest-rank median
+		{"school", 1, 1, 2, 1, 2 * time.Hour},
+		{"gym", 0, 1, 2, 1, 6 * time.Hour},
+	}
+	for _, tt := range tests {
+		o := byCode[tt.code]
+		if o.Published != tt.published || o.Relayed != tt.relayed || o.RelaySteps != tt.steps || o.RelayPublished != tt.relayPub ||
+			o.RelayMedian != tt.relayMedian || o.Months != months {
+			t.Errorf("%s observed %+v, want published %d, relayed %d, steps %d, published by levels %d, median %v over %v months",
+				tt.code, o, tt.published, tt.relayed, tt.steps, tt.relayPub, tt.relayMedian, months)
+		}
+	}
+	if perMonth, ok := byCode["school"].NewsPerMonth(); !ok || perMonth != 2/months {
+		t.Errorf("school's news a month %v, %v; want 2 in March", perMonth, ok)
+	}
+	if share, ok := byCode["edu"].RelayShare(); !ok || share != 50 {
+		t.Errorf("edu's relay share %v, %v; want 2 of 4", share, ok)
+	}
+	if r.PrevObserved.Published != 1 || r.PrevObserved.RelaySteps != 0 {
+		t.Errorf("February observed %+v, want one item and no relay", r.PrevObserved)
+	}
+	if _, ok := r.PrevObserved.RelayShare(); ok {
+		t.Error("a relay share without relayed news is not no data")
 	}
 }

@@ -60,8 +60,9 @@ type OrgReport struct {
 	// PrevPassed is Passed in the previous period, -1 when the org was not
 	// surveyed then.
 	PrevPassed int `json:"prev_passed"`
-	// Observed is what the hub sees of the org's subtree in the period.
-	Observed Observed `json:"observed"`
+	// Observed is what the hub sees of the org's subtree in the period,
+	// in an ObservedReport.
+	Observed *Observed `json:"observed,omitempty"`
 }
 
 // Percent is the share of norms passed; a norm without data counts as not
@@ -118,10 +119,11 @@ type Report struct {
 	// Orgs are the surveyed orgs, worst first.
 	Orgs []OrgReport `json:"orgs"`
 	// Observed is what the hub sees of the subtree in the period and in the
-	// previous one; ObservedOrgs of each org of the subtree, by path.
-	Observed     Observed   `json:"observed"`
-	PrevObserved Observed   `json:"previous_observed"`
-	ObservedOrgs []Observed `json:"observed_orgs"`
+	// previous one; ObservedOrgs of each org of the subtree, by path. Only
+	// an ObservedReport has them.
+	Observed     *Observed  `json:"observed,omitempty"`
+	PrevObserved *Observed  `json:"previous_observed,omitempty"`
+	ObservedOrgs []Observed `json:"observed_orgs,omitempty"`
 }
 
 // orgFacts is what one period says about one org.
@@ -136,6 +138,18 @@ type orgFacts struct {
 // with the previous period for the trend, as the operator reads it: the
 // command line may read any subtree.
 func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Report, error) {
+	return s.report(ctx, under, p, false)
+}
+
+// ObservedReport is Report with what the hub observed of the subtree and
+// each of its orgs (Observed). It reads every reachable membership and
+// every question of the two periods: the command line's report, which may
+// take a second over the Union, not a console page's.
+func (s *Service) ObservedReport(ctx context.Context, under storage.Org, p Period) (Report, error) {
+	return s.report(ctx, under, p, true)
+}
+
+func (s *Service) report(ctx context.Context, under storage.Org, p Period, observed bool) (Report, error) {
 	st := s.store
 	r := Report{Org: under.Code, Period: p.Name, Previous: p.Previous().Name}
 	orgs, err := st.Orgs(ctx)
@@ -160,18 +174,22 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 		wg                  sync.WaitGroup
 	)
 	wg.Go(func() { before, beforeErr[0] = s.monitoringFacts(ctx, runs, under, byID, p.Previous()) })
-	wg.Go(func() { seen, seenErrs[0] = s.observe(ctx, under, byID, p) })
-	wg.Go(func() { seenBefore, seenErrs[1] = s.observe(ctx, under, byID, p.Previous()) })
+	if observed {
+		wg.Go(func() { seen, seenErrs[0] = s.observe(ctx, under, byID, p) })
+		wg.Go(func() { seenBefore, seenErrs[1] = s.observe(ctx, under, byID, p.Previous()) })
+	}
 	now, err := s.monitoringFacts(ctx, runs, under, byID, p)
 	wg.Wait()
 	if err = errors.Join(err, beforeErr[0], seenErrs[0], seenErrs[1]); err != nil {
 		return r, err
 	}
-	r.Observed, r.PrevObserved = *seen[under.ID], *seenBefore[under.ID]
-	for _, o := range seen {
-		r.ObservedOrgs = append(r.ObservedOrgs, *o)
+	if observed {
+		r.Observed, r.PrevObserved = seen[under.ID], seenBefore[under.ID]
+		for _, o := range seen {
+			r.ObservedOrgs = append(r.ObservedOrgs, *o)
+		}
+		sort.Slice(r.ObservedOrgs, func(i, k int) bool { return r.ObservedOrgs[i].path < r.ObservedOrgs[k].path })
 	}
-	sort.Slice(r.ObservedOrgs, func(i, k int) bool { return r.ObservedOrgs[i].path < r.ObservedOrgs[k].path })
 	targets, err := targetsFor(ctx, st, byID, p.Name)
 	if err != nil {
 		return r, err
@@ -210,7 +228,7 @@ func (s *Service) Report(ctx context.Context, under storage.Org, p Period) (Repo
 	for id, f := range now {
 		o := byID[id]
 		om := OrgReport{Code: o.Code, Name: o.Name, Members: o.MemberCount, Answered: f.answered, PrevPassed: -1,
-			Results: surveys.Evaluate(f.facts, targets(o)), Observed: *seen[id]}
+			Results: surveys.Evaluate(f.facts, targets(o)), Observed: seen[id]}
 		for _, res := range om.Results {
 			switch {
 			case !res.Known:
@@ -349,17 +367,26 @@ func TableHeader() []string {
 	for _, n := range surveys.Norms {
 		h = append(h, n+"_value", n+"_target", n+"_result")
 	}
-	return append(h, ObservedHeader()...)
+	return h
 }
 
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
-	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours"}
+	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
+		"news_per_month", "relayed_news_published_percent", "relay_median_hours"}
 }
 
-// Row lays out the org under TableHeader: the results pass, fail (with
-// the channels missing) or no_data; prev_passed is empty when the org was
-// not surveyed before.
+// Header is TableHeader, and ObservedHeader after it in an ObservedReport.
+func (r Report) Header() []string {
+	if r.Observed != nil {
+		return append(TableHeader(), ObservedHeader()...)
+	}
+	return TableHeader()
+}
+
+// Row lays out the org under its report's Header: the results pass, fail
+// (with the channels missing) or no_data, then what was observed, if it
+// was; prev_passed is empty when the org was not surveyed before.
 func (o OrgReport) Row() []string {
 	prev := ""
 	if o.PrevPassed >= 0 {
@@ -380,7 +407,10 @@ func (o OrgReport) Row() []string {
 		}
 		row = append(row, value, strconv.FormatFloat(res.Target, 'f', -1, 64), result)
 	}
-	return append(row, o.Observed.Cells()...)
+	if o.Observed != nil {
+		row = append(row, o.Observed.Cells()...)
+	}
+	return row
 }
 
 // Cells lays out what was observed under the last columns of TableHeader,
@@ -396,7 +426,12 @@ func (o Observed) Cells() []string {
 	if m, p, ok := o.FirstAnswer(); ok {
 		median, p90 = strconv.FormatFloat(m.Hours(), 'f', 1, 64), strconv.FormatFloat(p.Hours(), 'f', 1, 64)
 	}
-	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90}
+	relay := ""
+	if o.RelayPublished > 0 {
+		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
+	}
+	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
+		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay}
 }
 
 // Table is the report's organisations as a file's rows, header first: the
@@ -404,7 +439,7 @@ func (o Observed) Cells() []string {
 // console.
 func (r Report) Table() [][]string {
 	table := make([][]string, 0, len(r.Orgs)+1)
-	table = append(table, TableHeader())
+	table = append(table, r.Header())
 	for _, o := range r.Orgs {
 		table = append(table, o.Row())
 	}

@@ -90,7 +90,7 @@ func BenchmarkMonitoringReport(b *testing.B) {
 	b.ResetTimer()
 	var r monitoring.Report
 	for b.Loop() {
-		if r, err = svc.Report(ctx, union, p); err != nil {
+		if r, err = svc.ObservedReport(ctx, union, p); err != nil {
 			b.Fatal(err)
 		}
 	}

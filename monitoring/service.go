@@ -50,6 +50,8 @@ type Store interface {
 	BoardChecks(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.BoardCheck, error)
 	ReachableMemberships(ctx context.Context, under storage.Org, before time.Time) ([]storage.Reach, error)
 	FeedbackTimes(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.FeedbackTime, error)
+	NewsStarts(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsStart, error)
+	RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error)
 	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
 	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error
 	ReleaseContactBaseSend(ctx context.Context, orgID int64, year int) error

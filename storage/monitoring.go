@@ -133,3 +133,9 @@ type FeedbackTime struct {
 	CreatedAt, DueAt time.Time
 	FirstResponseAt  *time.Time
 }
+
+// NewsStart is a broadcast an org started, as regularity counts it.
+type NewsStart struct {
+	OrgID     int64
+	StartedAt time.Time
+}

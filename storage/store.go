@@ -448,6 +448,12 @@ type MonitoringStore interface {
 	// FeedbackTimes lists, for the questions members of under's subtree
 	// asked in [from, to), when each came, was due and was first answered.
 	FeedbackTimes(ctx context.Context, under Org, from, to time.Time) ([]FeedbackTime, error)
+	// NewsStarts lists the broadcasts orgs of under's subtree started in
+	// [from, to) as their authors' orgs.
+	NewsStarts(ctx context.Context, under Org, from, to time.Time) ([]NewsStart, error)
+	// RelayStepsUnder lists the relay steps of under's subtree received in
+	// [from, to).
+	RelayStepsUnder(ctx context.Context, under Org, from, to time.Time) ([]RelayStep, error)
 
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error

@@ -260,7 +260,7 @@ func (a *app) reportMonitoring(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	r, err := svc.Report(ctx, org, p)
+	r, err := svc.ObservedReport(ctx, org, p)
 	if err != nil {
 		return err
 	}
@@ -292,7 +292,7 @@ func writeMonitoringTable(w io.Writer, r monitoring.Report) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, noData(now[i]), noData(before[i]))
 	}
 	fmt.Fprintln(tw)
-	fmt.Fprintln(tw, strings.Join(monitoring.TableHeader(), "\t"))
+	fmt.Fprintln(tw, strings.Join(r.Header(), "\t"))
 	for _, o := range r.Orgs {
 		fmt.Fprintln(tw, strings.Join(o.Row(), "\t"))
 	}

@@ -686,3 +686,33 @@ func (db *DB) FeedbackTimes(ctx context.Context, under storage.Org, from, to tim
 	}
 	return out, nil
 }
+
+// NewsStarts reads the subtree's broadcasts by their start.
+func (db *DB) NewsStarts(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsStart, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("list news starts: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	out, err := queryAll(ctx, c, func(n *storage.NewsStart) []any { return []any{&n.OrgID, timeCol{&n.StartedAt}} },
+		"SELECT b.org_id, b.started_at FROM broadcasts b JOIN orgs o ON o.id = b.org_id WHERE "+pathPrefix(under.Path)+
+			" AND b.started_at >= ? AND b.started_at < ?", c.d.t(from), c.d.t(to))
+	if err != nil {
+		return nil, fmt.Errorf("list news started under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}
+
+// RelayStepsUnder reads the subtree's relay steps by their arrival.
+func (db *DB) RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("list relay steps: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	out, err := queryAll(ctx, c, relayDest, "SELECT r."+strings.ReplaceAll(relayCols, ", ", ", r.")+
+		" FROM relay_steps r JOIN orgs o ON o.id = r.org_id WHERE "+pathPrefix(under.Path)+
+		" AND r.received_at >= ? AND r.received_at < ?", c.d.t(from), c.d.t(to))
+	if err != nil {
+		return nil, fmt.Errorf("list relay steps under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}
