@@ -805,4 +805,37 @@ func testObservedRecords(x *suite) {
 	if !slices.Equal(got, want) {
 		x.t.Errorf("feedback times under B1: %q, want %q", got, want)
 	}
+
+	// News: what orgs of the subtree started, and the relay steps that
+	// reached them, in the period.
+	started := func(org string, at time.Time) int64 {
+		b, err := x.s.CreateBroadcast(x.ctx, storage.Broadcast{OrgID: o[org].ID, Text: "news", Mode: storage.ModeRelay,
+			Audience: storage.Audience{Private: true}, Status: storage.BroadcastDone, CreatedAt: at, StartedAt: &at, FinishedAt: &at})
+		x.must(err)
+		return b.ID
+	}
+	inB1 := started("B1", T0.Add(time.Hour))
+	started("P2", T0.Add(time.Hour))     // beside B1
+	started("B11", T0.Add(48*time.Hour)) // after the period
+	x.must(x.s.AddRelaySteps(x.ctx, []storage.RelayStep{{BroadcastID: inB1, OrgID: o["B11"].ID, ReceivedAt: T0.Add(time.Hour)},
+		{BroadcastID: inB1, OrgID: o["P1"].ID, ReceivedAt: T0.Add(2 * time.Hour)}}))
+	_, err = x.s.CompleteRelayStep(x.ctx, inB1, o["B11"].ID, storage.RelayPublished, "", T0.Add(90*time.Minute))
+	x.must(err)
+	starts, err := x.s.NewsStarts(x.ctx, o["B1"], T0, T0.Add(24*time.Hour))
+	x.must(err)
+	if len(starts) != 1 || starts[0].OrgID != o["B1"].ID || !starts[0].StartedAt.Equal(T0.Add(time.Hour)) {
+		x.t.Errorf("news started under B1: %+v", starts)
+	}
+	steps, err := x.s.RelayStepsUnder(x.ctx, o["B11"], T0, T0.Add(24*time.Hour))
+	x.must(err)
+	got = nil
+	for _, st := range steps {
+		got = append(got, fmt.Sprintf("%d %s %v", st.OrgID, st.Action, st.RelayedAt != nil))
+	}
+	slices.Sort(got)
+	want = []string{fmt.Sprintf("%d published true", o["B11"].ID), fmt.Sprintf("%d  false", o["P1"].ID)}
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		x.t.Errorf("relay steps under B11: %q, want %q", got, want)
+	}
 }
