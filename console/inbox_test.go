@@ -615,7 +615,10 @@ func TestInboxEventsKeepNoSessionAlive(t *testing.T) {
 	school := b.browser("192.0.2.1")
 	school.signIn(b.schoolChair)
 	b.clock.Advance(6 * time.Hour)
-	ctx, cancel := context.WithTimeout(b.ctx, 100*time.Millisecond)
+	// The stream runs until its request ends: long enough for its first
+	// reads under the race detector on a loaded machine, where 100 ms was
+	// not.
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
 	defer cancel()
 	req := httptest.NewRequestWithContext(ctx, http.MethodGet, "http://console.test/inbox/events", nil)
 	req.RemoteAddr = "192.0.2.1:40000"
