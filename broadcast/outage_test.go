@@ -186,6 +186,9 @@ type watchedStore struct {
 	onFailure func(n int64)
 	// onClaim sees every batch claimed.
 	onClaim func([]storage.Delivery)
+	// retired makes every claim come back empty: the replica only
+	// finishes what it holds.
+	retired atomic.Bool
 }
 
 var errDown = errors.New("connection refused (the test took the database away)")
@@ -204,6 +207,9 @@ func (s *watchedStore) fail(err error) error {
 }
 
 func (s *watchedStore) ClaimDeliveries(ctx context.Context, worker string, n int, now, leaseUntil time.Time) ([]storage.Delivery, error) {
+	if s.retired.Load() {
+		return nil, nil
+	}
 	ds, err := s.DB.ClaimDeliveries(ctx, worker, n, now, leaseUntil)
 	if err == nil && s.onClaim != nil {
 		s.onClaim(ds)
@@ -445,12 +451,18 @@ func TestEngineLeavesRowsTakenOverWhileTheDatabaseWasAway(t *testing.T) {
 		for _, d := range ds {
 			if d.Attempts > 1 {
 				takenOver.Add(1)
+				// The first replica claims nothing more: with leases of
+				// 500 ms on a loaded machine, its later claims could be
+				// taken over too and blur what this test counts.
+				cut.retired.Store(true)
 				cut.down.Store(false) // the database comes back once the rows were taken
 			}
 		}
 	}
 	a := broadcast.New(broadcast.Config{Batch: n, Senders: senders, Lease: 500 * time.Millisecond, Idle: 20 * time.Millisecond, Rates: tgRate(200), Store: cut, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, first)}, Limiter: limiter, Compose: compose, Logger: quiet})
-	b := broadcast.New(broadcast.Config{Lease: 500 * time.Millisecond, Idle: 20 * time.Millisecond, Rates: tgRate(200), Store: other, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, second)}, Limiter: limiter, Compose: compose, Logger: quiet})
+	// The second replica's lease is long: a renewal late on a loaded
+	// machine must not hand its rows back to the first one.
+	b := broadcast.New(broadcast.Config{Lease: time.Minute, Idle: 20 * time.Millisecond, Rates: tgRate(200), Store: other, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, second)}, Limiter: limiter, Compose: compose, Logger: quiet})
 	done := whenFinished(pb.id, a, b)
 	start(t, a)
 	<-refused
