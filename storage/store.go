@@ -17,6 +17,7 @@ type Store interface {
 	BroadcastStore
 	MonitoringStore
 	ConsoleStore
+	LinkStore
 	Ping(ctx context.Context) error
 	Close() error
 }

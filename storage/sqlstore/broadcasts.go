@@ -451,7 +451,7 @@ func (c conn) forgetProgress(ctx context.Context, personID int64) error {
 // (which may hold a name or a phone number) and stay, anonymous, for the
 // counts, the pending ones declined; their deliveries lose the person and
 // the chat id (their account) but stay for the counts; queued ones are
-// cancelled.
+// cancelled; the links they opened stay only as counts.
 func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time) error {
 	if _, err := c.exec(ctx, "UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink broadcasts: %w", err)
@@ -470,6 +470,9 @@ func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time
 	}
 	if _, err := c.exec(ctx, "UPDATE suggestions SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink suggestions: %w", err)
+	}
+	if err := c.forgetLinkOpens(ctx, personID); err != nil {
+		return err
 	}
 	_, err = c.exec(ctx, `UPDATE deliveries SET status = CASE WHEN status = ? THEN ? ELSE status END,
 			person_id = NULL, chat_id = 'erased:' || CAST(id AS TEXT), updated_at = ?

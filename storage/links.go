@@ -1,0 +1,47 @@
+package storage
+
+import (
+	"context"
+	"time"
+)
+
+// LinkShare is the link number of a news item's Share button: its opens
+// are shares.
+const LinkShare = -1
+
+// LinkTarget is the delivery a short link was made for.
+type LinkTarget struct {
+	DeliveryID  int64
+	BroadcastID int64
+	OrgID       int64
+	Platform    Platform
+}
+
+// LinkOpenCount is how often the recipients of one organisation opened the
+// links of a broadcast (each recipient each link once) and pressed Share.
+type LinkOpenCount struct {
+	BroadcastID int64
+	OrgID       int64
+	Opens       int
+	Shares      int
+}
+
+// LinkStore keeps the opens of the short links in news.
+type LinkStore interface {
+	// HubKey is the key stored under name; when there is none yet, fresh
+	// is stored and returned. Across replicas the first stored wins.
+	HubKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
+	// LinkTarget finds the delivery a short link was made for;
+	// ErrNotFound when there is none.
+	LinkTarget(ctx context.Context, deliveryID int64) (LinkTarget, error)
+	// RecordLinkOpen records that a delivery's recipient opened its link
+	// number link (LinkShare: pressed Share); false when they had already
+	// (or the delivery is gone).
+	RecordLinkOpen(ctx context.Context, deliveryID int64, link int, at time.Time) (bool, error)
+	// FoldLinkOpens keeps of the opens before before only their counts by
+	// broadcast and organisation, and returns how many it folded.
+	FoldLinkOpens(ctx context.Context, before time.Time) (int, error)
+	// LinkOpenCounts counts a broadcast's opens by organisation, folded or
+	// not.
+	LinkOpenCounts(ctx context.Context, broadcastID int64) ([]LinkOpenCount, error)
+}

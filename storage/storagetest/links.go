@@ -1,0 +1,144 @@
+package storagetest
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/unionhub/unionhub/storage"
+)
+
+// linkFixture is a sent broadcast to three members of P1 and one of P2,
+// by delivery.
+func (x *suite) linkFixture() (storage.Broadcast, map[string]storage.Delivery, map[string]storage.Org) {
+	x.t.Helper()
+	o := x.tree()
+	x.invite("P1-member", o["P1"].ID, storage.RoleMember, 0)
+	x.invite("P2-member", o["P2"].ID, storage.RoleMember, 0)
+	people := map[string]storage.Person{}
+	for _, ext := range []string{"71001", "71002", "71003"} {
+		people[ext], _ = x.register(ext, o["P1"].ID, storage.RoleMember, "P1-member")
+	}
+	people["72001"], _ = x.register("72001", o["P2"].ID, storage.RoleMember, "P2-member")
+	b := x.newBroadcast(o["U"].ID, storage.ModeDirect, storage.Audience{Private: true})
+	_, err := x.s.BuildOutbox(x.ctx, b, storage.OutboxScope{Orgs: []storage.Org{o["P1"], o["P2"]}}, T0)
+	x.must(err)
+	byChat := map[string]storage.Delivery{}
+	for _, d := range x.claimAll(T0) {
+		byChat[d.ChatID] = d
+	}
+	if len(byChat) != 4 {
+		x.t.Fatalf("%d deliveries, want 4", len(byChat))
+	}
+	return b, byChat, o
+}
+
+func testLinkOpens(x *suite) {
+	b, ds, o := x.linkFixture()
+	d := ds["71001"]
+	target, err := x.s.LinkTarget(x.ctx, d.ID)
+	x.must(err)
+	if want := (storage.LinkTarget{DeliveryID: d.ID, BroadcastID: b.ID, OrgID: o["P1"].ID, Platform: storage.Telegram}); target != want {
+		x.t.Errorf("LinkTarget = %+v, want %+v", target, want)
+	}
+	_, err = x.s.LinkTarget(x.ctx, 987654321)
+	x.wantErr(err, storage.ErrNotFound)
+
+	open := func(chat string, link int, at time.Time) bool {
+		x.t.Helper()
+		fresh, err := x.s.RecordLinkOpen(x.ctx, ds[chat].ID, link, at)
+		x.must(err)
+		return fresh
+	}
+	// One recipient opens the first link twice, the second once and
+	// shares; another opens the first; one in P2 shares.
+	steps := []struct {
+		chat string
+		link int
+		want bool
+	}{
+		{"71001", 0, true}, {"71001", 0, false}, {"71001", 1, true}, {"71001", storage.LinkShare, true},
+		{"71002", 0, true}, {"72001", storage.LinkShare, true}, {"72001", storage.LinkShare, false},
+	}
+	for i, s := range steps {
+		if got := open(s.chat, s.link, T0.Add(time.Duration(i)*time.Hour)); got != s.want {
+			x.t.Errorf("step %d: %s opens link %d: fresh %v, want %v", i, s.chat, s.link, got, s.want)
+		}
+	}
+	if fresh, err := x.s.RecordLinkOpen(x.ctx, 987654321, 0, T0); err != nil || fresh {
+		x.t.Errorf("an open of a delivery that is not there: %v, %v; want nothing recorded", fresh, err)
+	}
+	want := []storage.LinkOpenCount{
+		{BroadcastID: b.ID, OrgID: o["P1"].ID, Opens: 3, Shares: 1},
+		{BroadcastID: b.ID, OrgID: o["P2"].ID, Opens: 0, Shares: 1},
+	}
+	x.wantLinkCounts(b.ID, want, "before folding")
+
+	// The opens recorded before 2.5 h (hours 0 and 2: the second open of
+	// the first link was none) fold into counts; the counts stay the
+	// same, and a second open of a folded link counts again, as the mark
+	// is gone.
+	n, err := x.s.FoldLinkOpens(x.ctx, T0.Add(150*time.Minute))
+	x.must(err)
+	if n != 2 {
+		x.t.Errorf("folded %d opens, want 2", n)
+	}
+	x.wantLinkCounts(b.ID, want, "after folding")
+	n, err = x.s.FoldLinkOpens(x.ctx, T0.Add(150*time.Minute))
+	x.must(err)
+	if n != 0 {
+		x.t.Errorf("folded %d opens the second time, want none", n)
+	}
+	if !open("71001", 0, T0.Add(10*time.Hour)) {
+		x.t.Error("an open after its mark was folded is not recorded")
+	}
+	want[0].Opens = 4
+	x.wantLinkCounts(b.ID, want, "after an open of a folded link")
+}
+
+func (x *suite) wantLinkCounts(id int64, want []storage.LinkOpenCount, when string) {
+	x.t.Helper()
+	got, err := x.s.LinkOpenCounts(x.ctx, id)
+	x.must(err)
+	if len(got) != len(want) {
+		x.t.Fatalf("%s: counts %+v, want %+v", when, got, want)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			x.t.Errorf("%s: counts %+v, want %+v", when, got, want)
+		}
+	}
+}
+
+// testForgetLinkOpens: a forgotten recipient's opens stay as counts only.
+func testForgetLinkOpens(x *suite) {
+	b, ds, o := x.linkFixture()
+	for _, chat := range []string{"71001", "71002"} {
+		_, err := x.s.RecordLinkOpen(x.ctx, ds[chat].ID, 0, T0)
+		x.must(err)
+	}
+	p, err := x.s.PersonByAccount(x.ctx, storage.Telegram, "71001")
+	x.must(err)
+	x.must(x.s.Forget(x.ctx, p.ID, T0.Add(time.Hour)))
+	x.wantLinkCounts(b.ID, []storage.LinkOpenCount{{BroadcastID: b.ID, OrgID: o["P1"].ID, Opens: 2}}, "after forgetting one")
+	// Their mark is gone: nothing ties an open to their delivery any more.
+	if fresh, err := x.s.RecordLinkOpen(x.ctx, ds["71002"].ID, 0, T0); err != nil || fresh {
+		x.t.Errorf("the other recipient's mark: fresh %v, %v; want it kept", fresh, err)
+	}
+	n, err := x.s.FoldLinkOpens(x.ctx, T0.Add(time.Hour))
+	x.must(err)
+	if n != 1 {
+		x.t.Errorf("folded %d opens after the forgetting, want the other recipient's one", n)
+	}
+}
+
+func testHubKey(x *suite) {
+	first, err := x.s.HubKey(x.ctx, "links", []byte("first key"))
+	x.must(err)
+	second, err := x.s.HubKey(x.ctx, "links", []byte("second key"))
+	x.must(err)
+	other, err := x.s.HubKey(x.ctx, "other", []byte("other key"))
+	x.must(err)
+	if !bytes.Equal(first, []byte("first key")) || !bytes.Equal(second, first) || !bytes.Equal(other, []byte("other key")) {
+		x.t.Errorf("keys %q, %q, %q; want the first stored kept under its name", first, second, other)
+	}
+}
