@@ -8,8 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync/atomic"
 	"time"
+	"unicode/utf16"
 
 	"github.com/unionhub/unionhub/storage"
 )
@@ -124,6 +126,30 @@ func Prefixed(prefix, text string, format []Span) (string, []Span) {
 		moved[i] = s
 	}
 	return prefix + text, moved
+}
+
+// PlainText is text for a platform without formatting (VK): each text
+// link's address follows its words in brackets, so that it is not lost.
+func PlainText(text string, format []Span) string {
+	var links []Span
+	for _, s := range format {
+		if s.Kind == storage.SpanLink && s.URL != "" {
+			links = append(links, s)
+		}
+	}
+	if len(links) == 0 {
+		return text
+	}
+	slices.SortStableFunc(links, func(a, b Span) int { return (b.Offset + b.Length) - (a.Offset + a.Length) })
+	units := utf16.Encode([]rune(text))
+	for _, l := range links {
+		end := l.Offset + l.Length
+		if end > len(units) || l.Offset < 0 {
+			continue
+		}
+		units = slices.Concat(units[:end], utf16.Encode([]rune(" ("+l.URL+")")), units[end:])
+	}
+	return string(utf16.Decode(units))
 }
 
 // Attachment kinds.

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/unionhub/unionhub/storage"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -187,6 +189,30 @@ func TestPrefixedMovesFormatAlong(t *testing.T) {
 	}
 	if _, none := Prefixed("a", "b", nil); none != nil {
 		t.Errorf("plain text got format %+v", none)
+	}
+}
+
+func TestPlainTextKeepsTheAddressOfEveryTextLink(t *testing.T) {
+	t.Parallel()
+	text := "🔥 Митинг: читайте здесь и там."
+	at := func(sub string) (int, int) {
+		i := strings.Index(text, sub)
+		return storage.UTF16Len(text[:i]), storage.UTF16Len(sub)
+	}
+	here, hereLen := at("здесь")
+	there, thereLen := at("там")
+	bold, boldLen := at("Митинг")
+	format := []Span{
+		{Kind: "text_link", Offset: there, Length: thereLen, URL: "https://b.example/"},
+		{Kind: "bold", Offset: bold, Length: boldLen},
+		{Kind: "text_link", Offset: here, Length: hereLen, URL: "https://a.example/"},
+	}
+	want := "🔥 Митинг: читайте здесь (https://a.example/) и там (https://b.example/)."
+	if got := PlainText(text, format); got != want {
+		t.Errorf("PlainText = %q, want %q", got, want)
+	}
+	if got := PlainText(text, format[1:2]); got != text {
+		t.Errorf("PlainText without links = %q, want the text", got)
 	}
 }
 

@@ -471,7 +471,7 @@ func messageParams(m bot.Message) (api.Params, error) {
 	if strings.TrimSpace(m.Text) == "" && n == 0 {
 		return nil, errors.New("validate message: text is empty")
 	}
-	params := api.Params{"message": m.Text}
+	params := api.Params{"message": bot.PlainText(m.Text, m.Format)}
 	if len(refs) > 0 {
 		params["attachment"] = strings.Join(refs, ",")
 	}
