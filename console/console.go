@@ -67,6 +67,10 @@ type Config struct {
 	Orgs       *orgs.Service
 	News       *news.Service
 	Monitoring *monitoring.Service
+	// Links, when set, serves the short links of news at /l/; CountOpens
+	// counts their opens (tracking on).
+	Links      *news.Tracker
+	CountOpens bool
 	// PublicURL is the console's address as browsers see it; https makes
 	// the cookies Secure and turns on HSTS.
 	PublicURL string

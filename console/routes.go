@@ -94,6 +94,7 @@ var pageGroups = []func(c *Console) pageGroup{
 	(*Console).auditPages,
 	(*Console).signinPages,
 	(*Console).assetPages,
+	(*Console).linkPages,
 }
 
 // defaultMaxBody bounds a request body unless the route says otherwise.

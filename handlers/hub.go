@@ -51,9 +51,12 @@ type Deps struct {
 	Monitoring *monitoring.Service
 	// News holds composing, relaying and suggesting news and the outbox
 	// hand-off; nil builds one with the hub's own notifier and no engine.
-	News   *news.Service
-	Clock  func() time.Time
-	Logger *slog.Logger
+	News *news.Service
+	// Tracker, when set, sends the web links of delivered news through
+	// the hub's short links; nil sends them as written.
+	Tracker *news.Tracker
+	Clock   func() time.Time
+	Logger  *slog.Logger
 
 	// SignIn issues sign-in links to the console; nil builds one on Store
 	// with links to Links.Console.

@@ -247,10 +247,14 @@ func (h *Notifier) composedOrgName(ctx context.Context, id int64) string {
 // ComposeDelivery builds the message of one outbox row in its recipient's
 // language (a group chat's is the default): the sending org, the org an
 // item suggested from below comes from, a relaying org's note, the text
-// and files; activists get a button to share it where the bot is not.
+// and files, its web links through the tracker's short links when there
+// is one; activists get a button to share it where the bot is not.
 func (h *Notifier) ComposeDelivery(ctx context.Context, b storage.Broadcast, d storage.Delivery) bot.Message {
 	lang := locales.Normalize(d.Locale)
 	text, format := b.Text, b.Format
+	if h.Tracker != nil {
+		text, format = h.Tracker.Rewrite(ctx, d.ID, text, format)
+	}
 	if b.FromOrgID != 0 {
 		text, format = bot.Prefixed(h.Catalog.T(lang, "suggest.published_from", "From", h.composedOrgName(ctx, b.FromOrgID))+"\n", text, format)
 	}
@@ -262,7 +266,10 @@ func (h *Notifier) ComposeDelivery(ctx context.Context, b storage.Broadcast, d s
 	}
 	m := bot.Message{Text: text, Format: format, Attachments: b.Attachments}
 	if d.Priority == storage.PriorityActivist {
-		if link := shareLink(bot.Platform(d.Platform), h.Links, b.Text); link != "" {
+		if link := ShareLink(bot.Platform(d.Platform), h.Links, b.Text); link != "" {
+			if short, ok := h.shortShare(ctx, d); ok {
+				link = short
+			}
 			m.Keyboard = bot.Keyboard{{{Text: h.Catalog.T(lang, "news.button_share"), URL: link}}}
 		}
 	}
@@ -310,12 +317,21 @@ func (h *Notifier) relayNote(ctx context.Context, bid, orgID int64) string {
 	return h.notes.notes[[2]int64{bid, orgID}]
 }
 
+// shortShare is the short link of a delivery's Share button, counted as a
+// share when opened.
+func (h *Notifier) shortShare(ctx context.Context, d storage.Delivery) (string, bool) {
+	if h.Tracker == nil {
+		return "", false
+	}
+	return h.Tracker.ShortLink(ctx, d.ID, storage.LinkShare)
+}
+
 // maxShared bounds the text put in a share link.
 const maxShared = 200
 
-// shareLink is a link that opens the platform's share dialog with the
+// ShareLink is a link that opens the platform's share dialog with the
 // item's text and the bot's address, for chats and networks the bot is not in.
-func shareLink(p bot.Platform, l Links, text string) string {
+func ShareLink(p bot.Platform, l Links, text string) string {
 	text = snippet(text, maxShared)
 	switch p {
 	case bot.Telegram:

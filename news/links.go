@@ -64,6 +64,10 @@ func NewTracker(c TrackerConfig) *Tracker {
 	return &Tracker{store: c.Store, base: strings.TrimRight(c.BaseURL, "/"), share: c.Share, clock: c.Clock, logger: c.Logger}
 }
 
+// LinkOpenKeep is how long who opened which link is kept; after it only
+// the counts by broadcast and organisation stay.
+const LinkOpenKeep = 90 * 24 * time.Hour
+
 // linkKeyName is the hub key that signs short links.
 const linkKeyName = "links"
 

@@ -12,16 +12,20 @@ import (
 
 // Report is how far a broadcast got.
 type Report struct {
-	ID          int64       `json:"id"`
-	Org         string      `json:"org"`
-	Mode        string      `json:"mode"`
-	Status      string      `json:"status"`
-	Audience    int         `json:"audience"`
-	Delivered   int         `json:"delivered"`
-	Failed      int         `json:"failed"`
-	Unreachable int         `json:"unreachable"`
-	Queued      int         `json:"queued"`
-	Cancelled   int         `json:"cancelled"`
+	ID          int64  `json:"id"`
+	Org         string `json:"org"`
+	Mode        string `json:"mode"`
+	Status      string `json:"status"`
+	Audience    int    `json:"audience"`
+	Delivered   int    `json:"delivered"`
+	Failed      int    `json:"failed"`
+	Unreachable int    `json:"unreachable"`
+	Queued      int    `json:"queued"`
+	Cancelled   int    `json:"cancelled"`
+	// Opens counts the recipients who opened a link of the item (each
+	// link once), Shares those who pressed its Share button.
+	Opens       int         `json:"link_opens"`
+	Shares      int         `json:"shares"`
 	ByOrg       []OrgReach  `json:"by_org"`
 	RelaySteps  int         `json:"relay_steps"`
 	Relayed     int         `json:"relayed"`
@@ -34,6 +38,8 @@ type OrgReach struct {
 	Name      string `json:"name"`
 	Audience  int    `json:"audience"`
 	Delivered int    `json:"delivered"`
+	Opens     int    `json:"link_opens"`
+	Shares    int    `json:"shares"`
 }
 
 // RelayTime is how long the organisations of one depth below the sender
@@ -49,6 +55,7 @@ type RelayTime struct {
 type ReportStore interface {
 	DeliveryCounts(ctx context.Context, broadcastID int64) ([]storage.DeliveryCount, error)
 	RelaySteps(ctx context.Context, broadcastID int64) ([]storage.RelayStep, error)
+	LinkOpenCounts(ctx context.Context, broadcastID int64) ([]storage.LinkOpenCount, error)
 	Org(ctx context.Context, id int64) (storage.Org, error)
 }
 
@@ -91,6 +98,18 @@ func BuildReport(ctx context.Context, st ReportStore, b storage.Broadcast) (Repo
 			r.Queued += c.Count
 		case storage.DeliveryCancelled:
 			r.Cancelled += c.Count
+		}
+	}
+	opens, err := st.LinkOpenCounts(ctx, b.ID)
+	if err != nil {
+		return r, fmt.Errorf("count link opens: %w", err)
+	}
+	for _, c := range opens {
+		r.Opens += c.Opens
+		r.Shares += c.Shares
+		if reach, ok := byOrg[c.OrgID]; ok {
+			reach.Opens += c.Opens
+			reach.Shares += c.Shares
 		}
 	}
 	for _, reach := range byOrg {

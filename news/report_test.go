@@ -15,6 +15,11 @@ type reportStore struct {
 	orgs   map[int64]storage.Org
 	counts []storage.DeliveryCount
 	steps  []storage.RelayStep
+	opens  []storage.LinkOpenCount
+}
+
+func (r reportStore) LinkOpenCounts(context.Context, int64) ([]storage.LinkOpenCount, error) {
+	return r.opens, nil
 }
 
 func (r reportStore) DeliveryCounts(context.Context, int64) ([]storage.DeliveryCount, error) {
@@ -70,14 +75,15 @@ func TestReportCountsTheOutboxAndTheRelay(t *testing.T) {
 			step(6, storage.RelayPublished, 90*time.Minute),
 			step(7, storage.RelayAuto, 30*time.Minute),
 		},
+		opens: []storage.LinkOpenCount{{OrgID: 2, Opens: 3, Shares: 1}, {OrgID: 5, Opens: 1}},
 	}
 	got, err := news.BuildReport(context.Background(), st, storage.Broadcast{ID: 7, OrgID: 1, Mode: storage.ModeRelay, Status: storage.BroadcastSending})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := news.Report{ID: 7, Org: "Союз", Mode: "relay", Status: "sending",
-		Audience: 12, Delivered: 5, Failed: 1, Unreachable: 3, Queued: 3, Cancelled: 4,
-		ByOrg: []news.OrgReach{{Code: "edu", Audience: 7, Delivered: 5}, {Code: "health"}, {Code: "school", Audience: 5}},
+		Audience: 12, Delivered: 5, Failed: 1, Unreachable: 3, Queued: 3, Cancelled: 4, Opens: 4, Shares: 1,
+		ByOrg: []news.OrgReach{{Code: "edu", Audience: 7, Delivered: 5, Opens: 3, Shares: 1}, {Code: "health"}, {Code: "school", Audience: 5, Opens: 1}},
 		// Skipped and pending steps count as steps, not as relayed; the
 		// median of an even count is the lower one.
 		RelaySteps: 7, Relayed: 5,

@@ -47,6 +47,10 @@ type Config struct {
 	// TrustedProxies the reverse proxies whose X-Forwarded-For it believes.
 	PublicURL      string
 	TrustedProxies []netip.Prefix
+	// LinkTracking sends the web links of news through short links under
+	// PublicURL and counts their opens: on unless turned off, and only
+	// with a PublicURL given, as members' phones cannot open localhost.
+	LinkTracking bool
 
 	HotlineFile        string
 	SurveysDir         string
@@ -90,6 +94,7 @@ var settings = []setting{
 	{"UNIONHUB_DATA_DIR", "./data", "Directory of the embedded database and other files", false, func(c *Config) *string { return &c.DataDir }},
 	{"UNIONHUB_HTTP_ADDR", ":8080", "Listen address of the staff console and the webhook endpoints (/telegram/webhook, /vk/callback)", false, func(c *Config) *string { return &c.HTTPAddr }},
 	{"UNIONHUB_PUBLIC_URL", "", "The console's address as browsers see it, which sign-in links start with; https makes its cookies Secure; default http://localhost:<port of UNIONHUB_HTTP_ADDR>", false, func(c *Config) *string { return &c.PublicURL }},
+	{"UNIONHUB_LINK_TRACKING", "on", "on or off: the web links of news go through the hub's short links under UNIONHUB_PUBLIC_URL, which count each recipient's first open of each link (not preview robots'); who opened what is kept 90 days, then only counts. Works only with UNIONHUB_PUBLIC_URL set", false, nil},
 	{"UNIONHUB_TRUSTED_PROXIES", "", "Reverse proxies in front of the console (comma-separated addresses or CIDR ranges) whose X-Forwarded-For names the client", false, nil},
 	{"UNIONHUB_ADMIN_ADDR", "127.0.0.1:9090", "Listen address of /healthz and /metrics", false, func(c *Config) *string { return &c.AdminAddr }},
 	{"UNIONHUB_LOG_LEVEL", "info", "debug, info, warn or error", false, func(c *Config) *string { return &c.LogLevel }},
@@ -122,6 +127,11 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 				errs = append(errs, fmt.Errorf("UNIONHUB_TRUSTED_PROXIES: %w", err))
 			}
 			c.TrustedProxies = ps
+		case s.name == "UNIONHUB_LINK_TRACKING":
+			if v != "on" && v != "off" {
+				errs = append(errs, fmt.Errorf("UNIONHUB_LINK_TRACKING: %q is neither on nor off", v))
+			}
+			c.LinkTracking = v == "on"
 		case s.name == "VK_GROUP_ID" && v != "":
 			n, err := strconv.Atoi(v)
 			if err != nil || n <= 0 {
@@ -152,6 +162,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = defaultPublicURL(c.HTTPAddr)
+		c.LinkTracking = false
 	}
 	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
 	return c, errors.Join(errs...)

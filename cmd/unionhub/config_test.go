@@ -64,6 +64,7 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org/console"}, "UNIONHUB_PUBLIC_URL"},
 		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org?x=1"}, "UNIONHUB_PUBLIC_URL"},
 		{map[string]string{"UNIONHUB_TRUSTED_PROXIES": "10.0.0.0/8, proxy.local"}, "UNIONHUB_TRUSTED_PROXIES"},
+		{map[string]string{"UNIONHUB_LINK_TRACKING": "yes"}, "UNIONHUB_LINK_TRACKING"},
 	}
 	for _, tt := range tests {
 		c, err := LoadConfig(envOf(tt.env))
@@ -80,6 +81,28 @@ func TestConfigValidateNamesTheBadVariable(t *testing.T) {
 	} {
 		if _, err := LoadConfig(envOf(env)); err == nil {
 			t.Errorf("LoadConfig(%v) accepted it", env)
+		}
+	}
+}
+
+func TestLinkTrackingNeedsAnAddressPhonesCanOpen(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org"}, true},
+		{map[string]string{"UNIONHUB_PUBLIC_URL": "https://hub.example.org", "UNIONHUB_LINK_TRACKING": "off"}, false},
+		// localhost, the default address, opens on no member's phone.
+		{map[string]string{}, false},
+		{map[string]string{"UNIONHUB_LINK_TRACKING": "on"}, false},
+	} {
+		c, err := LoadConfig(envOf(tt.env))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.LinkTracking != tt.want {
+			t.Errorf("env %v: link tracking %v, want %v", tt.env, c.LinkTracking, tt.want)
 		}
 	}
 }

@@ -189,6 +189,7 @@ func broadcastRows(r news.Report) [][2]string {
 		{"audience", strconv.Itoa(r.Audience)}, {"delivered", strconv.Itoa(r.Delivered)}, {"failed", strconv.Itoa(r.Failed)},
 		{"unreachable", strconv.Itoa(r.Unreachable)}, {"queued", strconv.Itoa(r.Queued)}, {"cancelled", strconv.Itoa(r.Cancelled)},
 		{"relay_steps", strconv.Itoa(r.RelaySteps)}, {"relayed", strconv.Itoa(r.Relayed)},
+		{"link_opens", strconv.Itoa(r.Opens)}, {"shares", strconv.Itoa(r.Shares)},
 	}
 	for _, o := range r.ByOrg {
 		rows = append(rows, [2]string{"org_" + o.Code, fmt.Sprintf("%d/%d", o.Delivered, o.Audience)})

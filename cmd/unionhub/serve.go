@@ -155,6 +155,14 @@ func (a *app) serve(ctx context.Context, args []string) error {
 		}
 	}
 
+	// Short links keep leading where they did after tracking is turned
+	// off; only new news go out with them while it is on.
+	tracker := news.NewTracker(news.TrackerConfig{Store: db, BaseURL: a.cfg.PublicURL, Clock: a.clock, Logger: a.logger.With("component", "links"),
+		Share: func(p storage.Platform, text string) string { return handlers.ShareLink(bot.Platform(p), links, text) }})
+	var newsLinks *news.Tracker
+	if a.cfg.LinkTracking {
+		newsLinks = tracker
+	}
 	settings := hotline.DefaultSettings()
 	if a.cfg.HotlineFile != "" {
 		if settings, err = hotline.LoadSettings(a.cfg.HotlineFile); err != nil {
@@ -164,7 +172,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	signIn := a.signIn(db, catalog)
 	deps := handlers.Deps{
 		Store: db, State: state, Catalog: catalog, Senders: senders, Links: links,
-		HotlineSettings: settings, Surveys: defs, SignIn: signIn, Clock: a.clock, Logger: a.logger,
+		HotlineSettings: settings, Surveys: defs, SignIn: signIn, Tracker: newsLinks, Clock: a.clock, Logger: a.logger,
 	}
 	notifier := handlers.NewNotifier(deps)
 	deps.Membership = membership.New(membership.Config{Store: db, State: state, Notifier: notifier, Clock: a.clock, Logger: a.logger})
@@ -198,6 +206,7 @@ func (a *app) serve(ctx context.Context, args []string) error {
 	staff, err := console.New(console.Config{
 		SignIn: signIn, Store: db, Limiter: state, Catalog: catalog,
 		Membership: deps.Membership, Hotline: deps.Hotline, Orgs: deps.Orgs, News: deps.News, Monitoring: deps.Monitoring,
+		Links: tracker, CountOpens: a.cfg.LinkTracking,
 		PublicURL: a.cfg.PublicURL, TrustedProxies: a.cfg.TrustedProxies,
 		Messengers: console.Messengers{Telegram: a.cfg.TelegramToken != "", VK: a.cfg.VKToken != ""},
 		InviteLinks: func(code string) []console.InviteLink {
