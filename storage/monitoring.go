@@ -134,6 +134,17 @@ type FeedbackTime struct {
 	FirstResponseAt  *time.Time
 }
 
+// NewsReach is what the news finished in a period reached in one org:
+// the recipients the outbox held (Audience, not counting cancelled ones),
+// those it delivered to, and their link opens and Share presses.
+type NewsReach struct {
+	OrgID     int64
+	Audience  int
+	Delivered int
+	Opens     int
+	Shares    int
+}
+
 // NewsStart is a broadcast an org started, as regularity counts it.
 type NewsStart struct {
 	OrgID     int64

@@ -449,6 +449,9 @@ type MonitoringStore interface {
 	// FeedbackTimes lists, for the questions members of under's subtree
 	// asked in [from, to), when each came, was due and was first answered.
 	FeedbackTimes(ctx context.Context, under Org, from, to time.Time) ([]FeedbackTime, error)
+	// NewsReachUnder sums, per org of under's subtree with any, what the
+	// broadcasts finished in [from, to) reached there.
+	NewsReachUnder(ctx context.Context, under Org, from, to time.Time) ([]NewsReach, error)
 	// NewsStarts lists the broadcasts orgs of under's subtree started in
 	// [from, to) as their authors' orgs.
 	NewsStarts(ctx context.Context, under Org, from, to time.Time) ([]NewsStart, error)

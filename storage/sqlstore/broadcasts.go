@@ -403,13 +403,32 @@ func (c conn) completeChunk(ctx context.Context, worker string, results []storag
 // FinishBroadcasts marks done the sending broadcasts whose outbox is built
 // with nothing queued or being sent and, in relay mode, no org yet to act.
 // Of replicas finishing at once, each broadcast is returned to exactly one.
+// What each finished broadcast reached goes in the same transaction, for
+// the indicators.
 func (db *DB) FinishBroadcasts(ctx context.Context, at time.Time) ([]storage.Broadcast, error) {
-	bs, err := db.conn().broadcastsWhere(ctx, `UPDATE broadcasts SET status = ?, finished_at = ?
+	var bs []storage.Broadcast
+	err := db.inTx(ctx, func(c conn) error {
+		var err error
+		bs, err = c.broadcastsWhere(ctx, `UPDATE broadcasts SET status = ?, finished_at = ?
 		WHERE status = ? AND build_until IS NULL
 			AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.broadcast_id = broadcasts.id AND d.status IN (?, ?))
 			AND (mode <> ? OR NOT EXISTS (SELECT 1 FROM relay_steps r WHERE r.broadcast_id = broadcasts.id AND r.action = ''))
 		RETURNING `+broadcastCols,
-		storage.BroadcastDone, db.d.t(at), storage.BroadcastSending, storage.DeliveryQueued, storage.DeliverySending, storage.ModeRelay)
+			storage.BroadcastDone, c.d.t(at), storage.BroadcastSending, storage.DeliveryQueued, storage.DeliverySending, storage.ModeRelay)
+		if err != nil {
+			return err
+		}
+		for _, b := range bs {
+			_, err := c.exec(ctx, `INSERT INTO broadcast_reach (broadcast_id, org_id, finished_at, audience, delivered)
+				SELECT broadcast_id, org_id, ?, SUM(CASE WHEN status <> ? THEN 1 ELSE 0 END), SUM(CASE WHEN status = ? THEN 1 ELSE 0 END)
+				FROM deliveries WHERE broadcast_id = ? GROUP BY broadcast_id, org_id
+				ON CONFLICT (broadcast_id, org_id) DO NOTHING`, c.d.t(at), storage.DeliveryCancelled, storage.DeliverySent, b.ID)
+			if err != nil {
+				return fmt.Errorf("count the reach of broadcast %d: %w", b.ID, err)
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("finish broadcasts: %w", err)
 	}

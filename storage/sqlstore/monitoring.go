@@ -702,6 +702,46 @@ func (db *DB) NewsStarts(ctx context.Context, under storage.Org, from, to time.T
 	return out, nil
 }
 
+// NewsReachUnder sums the reach tallies of the broadcasts finished in the
+// period and the opens of their links, per org of the subtree.
+func (db *DB) NewsReachUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsReach, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("sum news reach: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	reach, err := queryAll(ctx, c, func(n *storage.NewsReach) []any { return []any{&n.OrgID, &n.Audience, &n.Delivered} },
+		"SELECT r.org_id, CAST(SUM(r.audience) AS BIGINT), CAST(SUM(r.delivered) AS BIGINT) FROM broadcast_reach r JOIN orgs o ON o.id = r.org_id WHERE "+
+			pathPrefix(under.Path)+" AND r.finished_at >= ? AND r.finished_at < ? GROUP BY r.org_id", c.d.t(from), c.d.t(to))
+	if err != nil {
+		return nil, fmt.Errorf("sum news reach under org %d: %w", under.ID, err)
+	}
+	opens, err := queryAll(ctx, c, func(n *storage.NewsReach) []any { return []any{&n.OrgID, &n.Opens, &n.Shares} },
+		`SELECT x.org_id, CAST(SUM(x.opens) AS BIGINT), CAST(SUM(x.shares) AS BIGINT) FROM (
+			SELECT l.org_id, CASE WHEN l.link >= 0 THEN 1 ELSE 0 END AS opens, CASE WHEN l.link < 0 THEN 1 ELSE 0 END AS shares
+			FROM link_opens l JOIN broadcasts b ON b.id = l.broadcast_id JOIN orgs o ON o.id = l.org_id
+			WHERE `+pathPrefix(under.Path)+` AND b.finished_at >= ? AND b.finished_at < ?
+			UNION ALL
+			SELECT k.org_id, k.opens, k.shares
+			FROM link_open_counts k JOIN broadcasts b ON b.id = k.broadcast_id JOIN orgs o ON o.id = k.org_id
+			WHERE `+pathPrefix(under.Path)+` AND b.finished_at >= ? AND b.finished_at < ?) x
+		GROUP BY x.org_id`, c.d.t(from), c.d.t(to), c.d.t(from), c.d.t(to))
+	if err != nil {
+		return nil, fmt.Errorf("sum link opens under org %d: %w", under.ID, err)
+	}
+	byOrg := map[int64]int{}
+	for i, r := range reach {
+		byOrg[r.OrgID] = i
+	}
+	for _, o := range opens {
+		if i, ok := byOrg[o.OrgID]; ok {
+			reach[i].Opens, reach[i].Shares = o.Opens, o.Shares
+			continue
+		}
+		reach = append(reach, o)
+	}
+	return reach, nil
+}
+
 // RelayStepsUnder reads the subtree's relay steps by their arrival.
 func (db *DB) RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error) {
 	if !validPath(under.Path) {

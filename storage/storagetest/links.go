@@ -2,6 +2,8 @@ package storagetest
 
 import (
 	"bytes"
+	"cmp"
+	"slices"
 	"time"
 
 	"github.com/unionhub/unionhub/storage"
@@ -140,5 +142,58 @@ func testHubKey(x *suite) {
 	x.must(err)
 	if !bytes.Equal(first, []byte("first key")) || !bytes.Equal(second, first) || !bytes.Equal(other, []byte("other key")) {
 		x.t.Errorf("keys %q, %q, %q; want the first stored kept under its name", first, second, other)
+	}
+}
+
+// testNewsReach: a finished broadcast's tallies and its opens, folded or
+// not, by org of a subtree and period.
+func testNewsReach(x *suite) {
+	b, ds, o := x.linkFixture()
+	var results []storage.DeliveryResult
+	for chat, d := range ds {
+		st := storage.DeliverySent
+		if chat == "71003" {
+			st = storage.DeliveryFailed
+		}
+		results = append(results, storage.DeliveryResult{ID: d.ID, Status: st, MessageID: "m"})
+	}
+	x.must(x.s.CompleteDeliveries(x.ctx, "inspector", results, T0))
+	for _, open := range []struct {
+		chat string
+		link int
+	}{{"71001", 0}, {"71001", storage.LinkShare}, {"72001", 0}} {
+		_, err := x.s.RecordLinkOpen(x.ctx, ds[open.chat].ID, open.link, T0)
+		x.must(err)
+	}
+	// An item still sending counts nowhere yet.
+	x.wantReach(o["U"], T0, T0.Add(24*time.Hour), nil, "before it finished")
+	finished, err := x.s.FinishBroadcasts(x.ctx, T0.Add(time.Hour))
+	x.must(err)
+	if len(finished) != 1 || finished[0].ID != b.ID {
+		x.t.Fatalf("finished %+v, want broadcast %d", finished, b.ID)
+	}
+	// The opens so far fold into counts, as after 90 days: they still
+	// count, and so does a later one.
+	_, err = x.s.FoldLinkOpens(x.ctx, T0.Add(time.Second))
+	x.must(err)
+	_, err = x.s.RecordLinkOpen(x.ctx, ds["71002"].ID, 0, T0.Add(2*time.Hour))
+	x.must(err)
+	want := []storage.NewsReach{
+		{OrgID: o["P1"].ID, Audience: 3, Delivered: 2, Opens: 2, Shares: 1},
+		{OrgID: o["P2"].ID, Audience: 1, Delivered: 1, Opens: 1},
+	}
+	x.wantReach(o["U"], T0, T0.Add(24*time.Hour), want, "over the union")
+	x.wantReach(o["B1"], T0, T0.Add(24*time.Hour), want[:1], "over the branch")
+	x.wantReach(o["U"], T0.Add(2*time.Hour), T0.Add(24*time.Hour), nil, "in a period after it finished")
+}
+
+func (x *suite) wantReach(under storage.Org, from, to time.Time, want []storage.NewsReach, when string) {
+	x.t.Helper()
+	got, err := x.s.NewsReachUnder(x.ctx, under, from, to)
+	x.must(err)
+	slices.SortFunc(got, func(a, b storage.NewsReach) int { return cmp.Compare(a.OrgID, b.OrgID) })
+	slices.SortFunc(want, func(a, b storage.NewsReach) int { return cmp.Compare(a.OrgID, b.OrgID) })
+	if !slices.Equal(got, want) {
+		x.t.Errorf("%s: reach %+v, want %+v", when, got, want)
 	}
 }

@@ -181,6 +181,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"LinkOpens", testLinkOpens},
 		{"ForgetLinkOpens", testForgetLinkOpens},
 		{"HubKey", testHubKey},
+		{"NewsReach", testNewsReach},
 		{"ObservedRecords", testObservedRecords},
 		{"BoardSnoozes", testBoardSnoozes},
 		{"Targets", testTargets},
