@@ -49,6 +49,26 @@ type Observed struct {
 	RelaySteps     int           `json:"relay_steps"`
 	RelayPublished int           `json:"relay_published"`
 	RelayMedian    time.Duration `json:"relay_median_ns"`
+	// Reach and engagement, over the news finished in the period: the
+	// recipients of the subtree their outboxes held (Audience) and
+	// reached (Delivered), and those recipients' link opens (each link
+	// once per recipient) and Share presses.
+	Audience  int `json:"news_audience"`
+	Delivered int `json:"news_delivered"`
+	Opens     int `json:"link_opens"`
+	Shares    int `json:"shares"`
+}
+
+// Reach is the share (%) of the news' recipients they reached; ok is false
+// when no news finished for the subtree.
+func (o Observed) Reach() (share float64, ok bool) { return percent(o.Delivered, o.Audience) }
+
+// Engagement is link opens and Share presses per 100 delivered items; ok
+// is false when nothing was delivered.
+func (o Observed) Engagement() (opens, shares float64, ok bool) {
+	opens, ok = percent(o.Opens, o.Delivered)
+	shares, _ = percent(o.Shares, o.Delivered)
+	return opens, shares, ok
 }
 
 // NewsPerMonth is how many news items the org published or relayed a
@@ -152,6 +172,19 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 	}
 	if err := s.observeNews(ctx, under, out, up, p, end); err != nil {
 		return nil, err
+	}
+	reached, err := s.store.NewsReachUnder(ctx, under, p.From, p.To)
+	if err != nil {
+		return nil, fmt.Errorf("observe reach: %w", err)
+	}
+	for _, r := range reached {
+		for _, id := range up(r.OrgID, orgs[:0]) {
+			o := out[id]
+			o.Audience += r.Audience
+			o.Delivered += r.Delivered
+			o.Opens += r.Opens
+			o.Shares += r.Shares
+		}
 	}
 	return out, nil
 }

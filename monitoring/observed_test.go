@@ -209,3 +209,108 @@ func TestObservedRegularityCountsWhatWasPublished(t *testing.T) {
 		t.Error("a relay share without relayed news is not no data")
 	}
 }
+
+func TestObservedReachAndEngagementCountDeliveriesAndOpens(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 2, 9, 0, 0, 0, loc)
+	f := setup(t, march)
+	for range 3 {
+		f.person("school", storage.RoleMember)
+	}
+	f.person("gym", storage.RoleMember)
+	// One item to the school and the gym, finished in March: 2 of the
+	// school's 3 reached, the gym's 1; the school's two recipients open
+	// its link (one twice), one presses Share.
+	b, err := f.db.CreateBroadcast(f.ctx, storage.Broadcast{OrgID: f.org["edu"].ID, Text: "https://union.example", Mode: storage.ModeDirect,
+		Audience: storage.Audience{Private: true}, Status: storage.BroadcastSending, CreatedAt: march})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.BuildOutbox(f.ctx, b, storage.OutboxScope{Orgs: []storage.Org{f.org["school"], f.org["gym"]}}, march); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := f.db.ClaimDeliveries(f.ctx, "test", 10, march, march.Add(time.Hour))
+	if err != nil || len(ds) != 4 {
+		t.Fatalf("claimed %d, %v; want 4", len(ds), err)
+	}
+	var results []storage.DeliveryResult
+	var school []storage.Delivery
+	failed := false
+	for _, d := range ds {
+		st := storage.DeliverySent
+		if d.OrgID == f.org["school"].ID && !failed {
+			st, failed = storage.DeliveryFailed, true
+		} else if d.OrgID == f.org["school"].ID {
+			school = append(school, d)
+		}
+		results = append(results, storage.DeliveryResult{ID: d.ID, Status: st, MessageID: "m"})
+	}
+	if err := f.db.CompleteDeliveries(f.ctx, "test", results, march); err != nil {
+		t.Fatal(err)
+	}
+	for _, open := range []struct {
+		d    storage.Delivery
+		link int
+	}{{school[0], 0}, {school[0], 0}, {school[1], 0}, {school[1], storage.LinkShare}} {
+		if _, err := f.db.RecordLinkOpen(f.ctx, open.d.ID, open.link, march.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.db.FinishBroadcasts(f.ctx, march.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(31 * 24 * time.Hour)
+
+	p, err := monitoring.ParsePeriod("2026-03", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.ObservedReport(f.ctx, f.org["union"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	tests := []struct {
+		code                              string
+		audience, delivered, opens, share int
+		reach, opensPer100, sharesPer100  float64
+	}{
+		{"school", 3, 2, 2, 1, 100 * 2 / 3.0, 100, 50},
+		{"gym", 1, 1, 0, 0, 100, 0, 0},
+		{"edu", 4, 3, 2, 1, 75, 100 * 2 / 3.0, 100 / 3.0},
+		{"union", 4, 3, 2, 1, 75, 100 * 2 / 3.0, 100 / 3.0},
+	}
+	for _, tt := range tests {
+		o := byCode[tt.code]
+		if o.Audience != tt.audience || o.Delivered != tt.delivered || o.Opens != tt.opens || o.Shares != tt.share {
+			t.Errorf("%s observed %+v, want audience %d, delivered %d, opens %d, shares %d", tt.code, o, tt.audience, tt.delivered, tt.opens, tt.share)
+		}
+		reach, ok := o.Reach()
+		opens, shares, engaged := o.Engagement()
+		if !ok || !engaged || reach != tt.reach || opens != tt.opensPer100 || shares != tt.sharesPer100 {
+			t.Errorf("%s: reach %v%% (%v), opens %v and shares %v per 100 (%v); want %v%%, %v, %v",
+				tt.code, reach, ok, opens, shares, engaged, tt.reach, tt.opensPer100, tt.sharesPer100)
+		}
+	}
+	// Where no news went, and in February, there is no data, not zero.
+	if _, ok := byCode["clinic"].Reach(); ok {
+		t.Error("the clinic got no news: its reach is not no data")
+	}
+	if _, _, ok := byCode["clinic"].Engagement(); ok {
+		t.Error("the clinic got no news: its engagement is not no data")
+	}
+	if _, ok := r.PrevObserved.Reach(); ok || r.PrevObserved.Audience != 0 {
+		t.Errorf("February observed %+v, want no reach", r.PrevObserved)
+	}
+	cells := byCode["clinic"].Cells()
+	if last := cells[len(cells)-3:]; last[0] != "" || last[1] != "" || last[2] != "" {
+		t.Errorf("the clinic's reach and engagement cells %q, want empty (no data)", last)
+	}
+}

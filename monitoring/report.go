@@ -373,7 +373,7 @@ func TableHeader() []string {
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
 	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
-		"news_per_month", "relayed_news_published_percent", "relay_median_hours"}
+		"news_per_month", "relayed_news_published_percent", "relay_median_hours", "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered"}
 }
 
 // Header is TableHeader, and ObservedHeader after it in an ObservedReport.
@@ -430,8 +430,9 @@ func (o Observed) Cells() []string {
 	if o.RelayPublished > 0 {
 		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
 	}
+	opens, shares, engaged := o.Engagement()
 	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
-		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay}
+		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, pct(o.Reach()), pct(opens, engaged), pct(shares, engaged)}
 }
 
 // Table is the report's organisations as a file's rows, header first: the
