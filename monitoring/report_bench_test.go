@@ -16,8 +16,10 @@ import (
 // BenchmarkMonitoringReport builds the annual report of the Union over the
 // programme's scale (1,000 primaries and 10 branches answering the built-in
 // survey, a quarter of weekly board checks each; 100,000 members, each with
-// a question to the hot line) with the previous year for the trend and
-// what the hub observed, on tables as the import and the bot leave them:
+// a question to the hot line; a year of weekly news from the Union, each
+// opened by a tenth of the members) with the previous year for the trend
+// and what the hub observed, on tables as the import and the bot leave
+// them:
 //
 //	go test ./monitoring -run '^$' -bench MonitoringReport -benchtime 5x
 func BenchmarkMonitoringReport(b *testing.B) {
@@ -38,6 +40,7 @@ func BenchmarkMonitoringReport(b *testing.B) {
 	// questions came over the 70 days before.
 	now := time.Now()
 	storagetest.SeedTickets(b, dsn, tree, now)
+	storagetest.SeedNewsReach(b, dsn, tree, now)
 	sv := surveys.Builtin()[0]
 	sc := sv.Schedules[0]
 	svc := monitoring.New(monitoring.Config{Store: db, Surveys: []surveys.Survey{sv}, Clock: func() time.Time { return now }})
@@ -98,8 +101,9 @@ func BenchmarkMonitoringReport(b *testing.B) {
 	if r.Surveyed != len(targets) || r.Answered != len(targets)-len(targets)/10 {
 		b.Fatalf("report of %d orgs, %d answered; want %d", r.Surveyed, r.Answered, len(targets))
 	}
-	if r.Observed.Reachable != tree.Members || r.Observed.Asked == 0 {
-		b.Fatalf("observed %d reachable of %d members, %d questions", r.Observed.Reachable, tree.Members, r.Observed.Asked)
+	if r.Observed.Reachable != tree.Members || r.Observed.Asked == 0 || r.Observed.Delivered == 0 || r.Observed.Opens == 0 {
+		b.Fatalf("observed %d reachable of %d members, %d questions, %d delivered, %d opens",
+			r.Observed.Reachable, tree.Members, r.Observed.Asked, r.Observed.Delivered, r.Observed.Opens)
 	}
 	b.ReportMetric(float64(r.Surveyed), "orgs")
 }

@@ -220,8 +220,8 @@ func (s *Service) TimersRound(ctx context.Context) error {
 	if err := s.pruneFiles(ctx, now); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := s.store.FoldLinkOpens(ctx, now.Add(-LinkOpenKeep)); err != nil {
-		errs = append(errs, fmt.Errorf("fold link opens: %w", err))
+	if _, err := s.store.PruneLinkOpens(ctx, now.Add(-LinkOpenKeep)); err != nil {
+		errs = append(errs, fmt.Errorf("prune link opens: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -50,7 +50,7 @@ type Store interface {
 	NewsFile(ctx context.Context, id int64) (storage.NewsFile, error)
 	NewsFileData(ctx context.Context, id int64) ([]byte, error)
 	PruneNewsFiles(ctx context.Context, before time.Time) (int, error)
-	FoldLinkOpens(ctx context.Context, before time.Time) (int, error)
+	PruneLinkOpens(ctx context.Context, before time.Time) (int, error)
 	LinkOpenCounts(ctx context.Context, broadcastID int64) ([]storage.LinkOpenCount, error)
 
 	AddRelaySteps(ctx context.Context, steps []storage.RelayStep) error

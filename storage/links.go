@@ -35,13 +35,12 @@ type LinkStore interface {
 	// ErrNotFound when there is none.
 	LinkTarget(ctx context.Context, deliveryID int64) (LinkTarget, error)
 	// RecordLinkOpen records that a delivery's recipient opened its link
-	// number link (LinkShare: pressed Share); false when they had already
-	// (or the delivery is gone).
+	// number link (LinkShare: pressed Share) and counts it; false when
+	// they had already (or the delivery is gone).
 	RecordLinkOpen(ctx context.Context, deliveryID int64, link int, at time.Time) (bool, error)
-	// FoldLinkOpens keeps of the opens before before only their counts by
-	// broadcast and organisation, and returns how many it folded.
-	FoldLinkOpens(ctx context.Context, before time.Time) (int, error)
-	// LinkOpenCounts counts a broadcast's opens by organisation, folded or
-	// not.
+	// PruneLinkOpens forgets who opened what before before, and returns
+	// how many opens it forgot; their counts stay.
+	PruneLinkOpens(ctx context.Context, before time.Time) (int, error)
+	// LinkOpenCounts counts a broadcast's opens by organisation.
 	LinkOpenCounts(ctx context.Context, broadcastID int64) ([]LinkOpenCount, error)
 }

@@ -716,15 +716,9 @@ func (db *DB) NewsReachUnder(ctx context.Context, under storage.Org, from, to ti
 		return nil, fmt.Errorf("sum news reach under org %d: %w", under.ID, err)
 	}
 	opens, err := queryAll(ctx, c, func(n *storage.NewsReach) []any { return []any{&n.OrgID, &n.Opens, &n.Shares} },
-		`SELECT x.org_id, CAST(SUM(x.opens) AS BIGINT), CAST(SUM(x.shares) AS BIGINT) FROM (
-			SELECT l.org_id, CASE WHEN l.link >= 0 THEN 1 ELSE 0 END AS opens, CASE WHEN l.link < 0 THEN 1 ELSE 0 END AS shares
-			FROM link_opens l JOIN broadcasts b ON b.id = l.broadcast_id JOIN orgs o ON o.id = l.org_id
-			WHERE `+pathPrefix(under.Path)+` AND b.finished_at >= ? AND b.finished_at < ?
-			UNION ALL
-			SELECT k.org_id, k.opens, k.shares
-			FROM link_open_counts k JOIN broadcasts b ON b.id = k.broadcast_id JOIN orgs o ON o.id = k.org_id
-			WHERE `+pathPrefix(under.Path)+` AND b.finished_at >= ? AND b.finished_at < ?) x
-		GROUP BY x.org_id`, c.d.t(from), c.d.t(to), c.d.t(from), c.d.t(to))
+		`SELECT k.org_id, CAST(SUM(k.opens) AS BIGINT), CAST(SUM(k.shares) AS BIGINT)
+		FROM link_open_counts k JOIN broadcasts b ON b.id = k.broadcast_id JOIN orgs o ON o.id = k.org_id
+		WHERE `+pathPrefix(under.Path)+` AND b.finished_at >= ? AND b.finished_at < ? GROUP BY k.org_id`, c.d.t(from), c.d.t(to))
 	if err != nil {
 		return nil, fmt.Errorf("sum link opens under org %d: %w", under.ID, err)
 	}

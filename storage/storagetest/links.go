@@ -73,28 +73,27 @@ func testLinkOpens(x *suite) {
 		{BroadcastID: b.ID, OrgID: o["P1"].ID, Opens: 3, Shares: 1},
 		{BroadcastID: b.ID, OrgID: o["P2"].ID, Opens: 0, Shares: 1},
 	}
-	x.wantLinkCounts(b.ID, want, "before folding")
+	x.wantLinkCounts(b.ID, want, "before pruning")
 
-	// The opens recorded before 2.5 h (hours 0 and 2: the second open of
-	// the first link was none) fold into counts; the counts stay the
-	// same, and a second open of a folded link counts again, as the mark
-	// is gone.
-	n, err := x.s.FoldLinkOpens(x.ctx, T0.Add(150*time.Minute))
+	// Who opened what before 2.5 h goes (hours 0 and 2: the second open of
+	// the first link was none); the counts stay the same, and a second
+	// open of a pruned link counts again, as the mark is gone.
+	n, err := x.s.PruneLinkOpens(x.ctx, T0.Add(150*time.Minute))
 	x.must(err)
 	if n != 2 {
-		x.t.Errorf("folded %d opens, want 2", n)
+		x.t.Errorf("pruned %d opens, want 2", n)
 	}
-	x.wantLinkCounts(b.ID, want, "after folding")
-	n, err = x.s.FoldLinkOpens(x.ctx, T0.Add(150*time.Minute))
+	x.wantLinkCounts(b.ID, want, "after pruning")
+	n, err = x.s.PruneLinkOpens(x.ctx, T0.Add(150*time.Minute))
 	x.must(err)
 	if n != 0 {
-		x.t.Errorf("folded %d opens the second time, want none", n)
+		x.t.Errorf("pruned %d opens the second time, want none", n)
 	}
 	if !open("71001", 0, T0.Add(10*time.Hour)) {
-		x.t.Error("an open after its mark was folded is not recorded")
+		x.t.Error("an open after its mark was pruned is not recorded")
 	}
 	want[0].Opens = 4
-	x.wantLinkCounts(b.ID, want, "after an open of a folded link")
+	x.wantLinkCounts(b.ID, want, "after an open of a pruned link")
 }
 
 func (x *suite) wantLinkCounts(id int64, want []storage.LinkOpenCount, when string) {
@@ -126,10 +125,10 @@ func testForgetLinkOpens(x *suite) {
 	if fresh, err := x.s.RecordLinkOpen(x.ctx, ds["71002"].ID, 0, T0); err != nil || fresh {
 		x.t.Errorf("the other recipient's mark: fresh %v, %v; want it kept", fresh, err)
 	}
-	n, err := x.s.FoldLinkOpens(x.ctx, T0.Add(time.Hour))
+	n, err := x.s.PruneLinkOpens(x.ctx, T0.Add(time.Hour))
 	x.must(err)
 	if n != 1 {
-		x.t.Errorf("folded %d opens after the forgetting, want the other recipient's one", n)
+		x.t.Errorf("pruned %d opens after the forgetting, want the other recipient's one", n)
 	}
 }
 
@@ -172,9 +171,9 @@ func testNewsReach(x *suite) {
 	if len(finished) != 1 || finished[0].ID != b.ID {
 		x.t.Fatalf("finished %+v, want broadcast %d", finished, b.ID)
 	}
-	// The opens so far fold into counts, as after 90 days: they still
+	// Who opened what so far goes, as after 90 days: the opens still
 	// count, and so does a later one.
-	_, err = x.s.FoldLinkOpens(x.ctx, T0.Add(time.Second))
+	_, err = x.s.PruneLinkOpens(x.ctx, T0.Add(time.Second))
 	x.must(err)
 	_, err = x.s.RecordLinkOpen(x.ctx, ds["71002"].ID, 0, T0.Add(2*time.Hour))
 	x.must(err)

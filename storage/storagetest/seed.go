@@ -135,3 +135,46 @@ func SeedTickets(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 		}
 	}
 }
+
+// SeedNewsReach adds a year of weekly news from the root, finished one a
+// week up to now, as the bot leaves them: each item's reach tallied for
+// every org with members (90 % of them delivered), and each of a tenth
+// of the members opening its link: counted per item and org, and for the
+// last 90 days also one row per open, as the hub keeps them.
+func SeedNewsReach(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
+	tb.Helper()
+	ctx := context.Background()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer raw.Close()
+	steps := []struct {
+		query string
+		args  []any
+	}{
+		{`INSERT INTO broadcasts (org_id, text, mode, audience, status, created_at, started_at, finished_at)
+			SELECT (SELECT id FROM orgs WHERE parent_id IS NULL), 'Weekly news ' || w || ': https://union.example/' || w, 'direct', '{"private":true}', 'done',
+				f.at - interval '1 hour', f.at - interval '1 hour', f.at
+			FROM generate_series(0, 51) w CROSS JOIN LATERAL (SELECT $1::timestamptz - w * interval '7 days' AS at) f
+			ORDER BY w DESC`, []any{now}},
+		{`INSERT INTO broadcast_reach (broadcast_id, org_id, finished_at, audience, delivered)
+			SELECT b.id, o.org_id, b.finished_at, o.n, o.n * 9 / 10
+			FROM broadcasts b CROSS JOIN (SELECT org_id, COUNT(*) AS n FROM memberships GROUP BY org_id) o
+			WHERE b.text LIKE 'Weekly news %'`, nil},
+		{`INSERT INTO link_opens (delivery_id, link, broadcast_id, org_id, opened_at)
+			SELECT b.id * 1000000 + m.person_id, 0, b.id, m.org_id, b.finished_at + interval '1 hour'
+			FROM broadcasts b JOIN memberships m ON m.person_id % 10 = b.id % 10
+			WHERE b.text LIKE 'Weekly news %' AND b.finished_at >= $1::timestamptz - interval '90 days'`, []any{now}},
+		{`INSERT INTO link_open_counts (broadcast_id, org_id, opens, shares)
+			SELECT b.id, m.org_id, COUNT(*), COUNT(*) / 20
+			FROM broadcasts b JOIN memberships m ON m.person_id % 10 = b.id % 10
+			WHERE b.text LIKE 'Weekly news %'
+			GROUP BY b.id, m.org_id`, nil},
+	}
+	for _, s := range steps {
+		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
+			tb.Fatalf("seed news reach: %v", err)
+		}
+	}
+}

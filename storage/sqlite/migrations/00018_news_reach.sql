@@ -7,9 +7,9 @@ CREATE TABLE hub_keys (
     key  BLOB NOT NULL
 ) STRICT;
 -- A recipient opening a link of a delivered news item (link, by its order
--- in the text) or its Share button (link -1), once per delivery and link.
--- Rows older than 90 days fold into link_open_counts; an erased person's
--- fold at once.
+-- in the text) or its Share button (link -1), once per delivery and link,
+-- counted in link_open_counts as it comes. Rows older than 90 days go, and
+-- an erased person's at once; the counts stay.
 CREATE TABLE link_opens (
     delivery_id  INTEGER NOT NULL,
     link         INTEGER NOT NULL,
