@@ -57,6 +57,22 @@ type Observed struct {
 	Delivered int `json:"news_delivered"`
 	Opens     int `json:"link_opens"`
 	Shares    int `json:"shares"`
+	// Digital maturity, as the orgs are at the report's time (surveys:
+	// those due in the period; the contact base: the period's year).
+	// MaturityScore is the mean (0-100) of the subtree's orgs' scores,
+	// each the mean of the parts that apply to it; Maturity each part's
+	// mean (%) over the orgs it applies to, by MaturityParts' names, a
+	// part that applies to none missing. MaturityOrgs counts the orgs.
+	Maturity      map[string]float64 `json:"maturity_parts,omitempty"`
+	MaturityScore float64            `json:"maturity_score"`
+	MaturityOrgs  int                `json:"maturity_orgs"`
+}
+
+// MaturityPart is a part of the digital maturity (%); ok is false when it
+// applies to no org of the subtree.
+func (o Observed) MaturityPart(name string) (share float64, ok bool) {
+	share, ok = o.Maturity[name]
+	return share, ok
 }
 
 // Reach is the share (%) of the news' recipients they reached; ok is false
@@ -171,6 +187,9 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 		out[id].FirstMedian, out[id].FirstP90 = sum.Median, sum.P90
 	}
 	if err := s.observeNews(ctx, under, out, up, p, end); err != nil {
+		return nil, err
+	}
+	if err := s.observeMaturity(ctx, under, out, up, byID, p, now); err != nil {
 		return nil, err
 	}
 	reached, err := s.store.NewsReachUnder(ctx, under, p.From, p.To)

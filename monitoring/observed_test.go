@@ -310,7 +310,85 @@ func TestObservedReachAndEngagementCountDeliveriesAndOpens(t *testing.T) {
 		t.Errorf("February observed %+v, want no reach", r.PrevObserved)
 	}
 	cells := byCode["clinic"].Cells()
-	if last := cells[len(cells)-3:]; last[0] != "" || last[1] != "" || last[2] != "" {
-		t.Errorf("the clinic's reach and engagement cells %q, want empty (no data)", last)
+	for i, name := range monitoring.ObservedHeader() {
+		switch name {
+		case "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered":
+			if cells[i] != "" {
+				t.Errorf("the clinic's %s is %q, want empty (no data)", name, cells[i])
+			}
+		}
+	}
+}
+
+func TestObservedMaturityScoresEachOrgByItsParts(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 2, 9, 0, 0, 0, loc)
+	f := setup(t, march)
+	// The school has an information worker in the bot who answers the
+	// hot line, a bound chat, two activists of whom one gave a work
+	// e-mail, and its contact base sent up this year; the gym nothing.
+	info := f.person("school", storage.RoleInfoworker)
+	f.person("school", storage.RoleActivist)
+	email := "info@school.example"
+	if _, err := f.db.UpdateProfile(f.ctx, info.ID, storage.ProfilePatch{WorkEmail: &email}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.SetResponder(f.ctx, storage.Responder{PersonID: info.ID, OrgID: f.org["school"].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.BindChat(f.ctx, storage.ChatBinding{Platform: storage.Telegram, ChatID: "-100", OrgID: f.org["school"].ID, Title: "Школа", BoundAt: march}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.db.ClaimContactBaseSend(f.ctx, f.org["school"].ID, 2026, march, march); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.db.MarkContactBaseSent(f.ctx, f.org["school"].ID, 2026, march); err != nil {
+		t.Fatal(err)
+	}
+	p, err := monitoring.ParsePeriod("2026", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	// The school: 1, 1, 1, 1/2 (activists), 1 (contact base); no survey
+	// was due, so that part does not apply: (4.5 / 5) = 90.
+	school := byCode["school"]
+	wantParts := map[string]float64{"infoworker_in_bot": 100, "hotline_responder": 100, "bound_chats": 100, "activists_work_email": 50, "contact_base_sent": 100}
+	if school.MaturityScore != 90 || school.MaturityOrgs != 1 || len(school.Maturity) != len(wantParts) {
+		t.Errorf("school maturity %v over %d orgs, parts %v; want 90 over 1, parts %v", school.MaturityScore, school.MaturityOrgs, school.Maturity, wantParts)
+	}
+	for name, want := range wantParts {
+		if got, ok := school.MaturityPart(name); !ok || got != want {
+			t.Errorf("school's %s = %v (%v), want %v", name, got, ok, want)
+		}
+	}
+	if _, ok := school.MaturityPart("surveys_on_time"); ok {
+		t.Error("no survey was due: surveys on time is not no data")
+	}
+	// The gym has none of it (no activists: that part does not apply);
+	// edu itself neither. Edu's subtree: the mean of its three orgs.
+	if gym := byCode["gym"]; gym.MaturityScore != 0 || gym.MaturityOrgs != 1 {
+		t.Errorf("gym maturity %v over %d, want 0 over 1", gym.MaturityScore, gym.MaturityOrgs)
+	}
+	edu := byCode["edu"]
+	if edu.MaturityScore != 30 || edu.MaturityOrgs != 3 {
+		t.Errorf("edu maturity %v over %d orgs, want (90+0+0)/3 = 30 over 3", edu.MaturityScore, edu.MaturityOrgs)
+	}
+	if got, _ := edu.MaturityPart("bound_chats"); got != 100/3.0 {
+		t.Errorf("edu's bound chats %v%%, want one org of three", got)
+	}
+	if got, ok := edu.MaturityPart("activists_work_email"); !ok || got != 50 {
+		t.Errorf("edu's activists with a work e-mail %v%% (%v), want the school's alone: 50", got, ok)
 	}
 }

@@ -372,8 +372,13 @@ func TableHeader() []string {
 
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
-	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
-		"news_per_month", "relayed_news_published_percent", "relay_median_hours", "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered"}
+	h := []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
+		"news_per_month", "relayed_news_published_percent", "relay_median_hours", "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered",
+		"maturity_score"}
+	for _, part := range MaturityParts {
+		h = append(h, "maturity_"+part+"_percent")
+	}
+	return h
 }
 
 // Header is TableHeader, and ObservedHeader after it in an ObservedReport.
@@ -431,8 +436,13 @@ func (o Observed) Cells() []string {
 		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
 	}
 	opens, shares, engaged := o.Engagement()
-	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
-		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, pct(o.Reach()), pct(opens, engaged), pct(shares, engaged)}
+	cells := []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
+		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, pct(o.Reach()), pct(opens, engaged), pct(shares, engaged),
+		pct(o.MaturityScore, o.MaturityOrgs > 0)}
+	for _, part := range MaturityParts {
+		cells = append(cells, pct(o.MaturityPart(part)))
+	}
+	return cells
 }
 
 // Table is the report's organisations as a file's rows, header first: the

@@ -52,6 +52,7 @@ type Store interface {
 	FeedbackTimes(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.FeedbackTime, error)
 	NewsStarts(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsStart, error)
 	NewsReachUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsReach, error)
+	MaturityUnder(ctx context.Context, under storage.Org, from, to, now time.Time, year int) ([]storage.Maturity, error)
 	RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error)
 	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
 	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error

@@ -134,6 +134,30 @@ type FeedbackTime struct {
 	FirstResponseAt  *time.Time
 }
 
+// Maturity is what an organisation has of the digital maturity the
+// programme asks for: the people in the bot who run its channels, its
+// chats, its activists' work e-mail, its surveys answered on time in a
+// period, and its contact base sent up in a year.
+type Maturity struct {
+	OrgID int64
+	// Infoworkers counts its active information workers with an account
+	// that does not block the bot; Responders the hot-line responders
+	// named for it; Chats its bound group chats (not answer desks).
+	Infoworkers int
+	Responders  int
+	Chats       int
+	// Activists counts its active activists, information workers and
+	// chairs; WithEmail those of them who gave a work e-mail.
+	Activists int
+	WithEmail int
+	// SurveysDue counts the survey runs that asked it and whose deadline
+	// fell in the period by then; OnTime those it submitted by it.
+	SurveysDue    int
+	SurveysOnTime int
+	// ContactBaseSent tells whether its contact base went up in the year.
+	ContactBaseSent bool
+}
+
 // NewsReach is what the news finished in a period reached in one org:
 // the recipients the outbox held (Audience, not counting cancelled ones),
 // those it delivered to, and their link opens and Share presses.

@@ -449,6 +449,10 @@ type MonitoringStore interface {
 	// FeedbackTimes lists, for the questions members of under's subtree
 	// asked in [from, to), when each came, was due and was first answered.
 	FeedbackTimes(ctx context.Context, under Org, from, to time.Time) ([]FeedbackTime, error)
+	// MaturityUnder reads the digital maturity of every org of under's
+	// subtree: the people and chats as they are, the surveys whose
+	// deadline fell in [from, to) before now, the contact base of year.
+	MaturityUnder(ctx context.Context, under Org, from, to, now time.Time, year int) ([]Maturity, error)
 	// NewsReachUnder sums, per org of under's subtree with any, what the
 	// broadcasts finished in [from, to) reached there.
 	NewsReachUnder(ctx context.Context, under Org, from, to time.Time) ([]NewsReach, error)

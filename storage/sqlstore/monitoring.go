@@ -702,6 +702,44 @@ func (db *DB) NewsStarts(ctx context.Context, under storage.Org, from, to time.T
 	return out, nil
 }
 
+// MaturityUnder counts, per org of the subtree, the parts of its digital
+// maturity: a correlated count each, led by the org's own index.
+func (db *DB) MaturityUnder(ctx context.Context, under storage.Org, from, to, now time.Time, year int) ([]storage.Maturity, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("read maturity: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	due := to
+	if now.Before(due) {
+		due = now
+	}
+	active := storage.StatusActive
+	out, err := queryAll(ctx, c, func(m *storage.Maturity) []any {
+		return []any{&m.OrgID, &m.Infoworkers, &m.Responders, &m.Chats, &m.Activists, &m.WithEmail, &m.SurveysDue, &m.SurveysOnTime, &m.ContactBaseSent}
+	}, `SELECT o.id,
+		(SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.role = ? AND m.status = ?
+			AND EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = m.person_id AND a.blocked_at IS NULL)),
+		(SELECT COUNT(*) FROM responders r WHERE r.org_id = o.id),
+		(SELECT COUNT(*) FROM chat_bindings b WHERE b.org_id = o.id AND NOT b.desk),
+		(SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id AND m.role IN (?, ?, ?) AND m.status = ?),
+		(SELECT COUNT(*) FROM memberships m JOIN people p ON p.id = m.person_id
+			WHERE m.org_id = o.id AND m.role IN (?, ?, ?) AND m.status = ? AND p.work_email <> ''),
+		(SELECT COUNT(*) FROM survey_targets t JOIN survey_runs r ON r.id = t.run_id
+			WHERE t.org_id = o.id AND r.deadline >= ? AND r.deadline < ?),
+		(SELECT COUNT(*) FROM survey_targets t JOIN survey_runs r ON r.id = t.run_id
+			WHERE t.org_id = o.id AND r.deadline >= ? AND r.deadline < ? AND t.submitted_at IS NOT NULL AND t.submitted_at <= r.deadline),
+		EXISTS (SELECT 1 FROM contact_base_sends s WHERE s.org_id = o.id AND s.year = ? AND s.sent_at IS NOT NULL)
+		FROM orgs o WHERE `+pathPrefix(under.Path)+" ORDER BY o.id",
+		storage.RoleInfoworker, active,
+		storage.RoleActivist, storage.RoleInfoworker, storage.RoleChair, active,
+		storage.RoleActivist, storage.RoleInfoworker, storage.RoleChair, active,
+		c.d.t(from), c.d.t(due), c.d.t(from), c.d.t(due), year)
+	if err != nil {
+		return nil, fmt.Errorf("read maturity under org %d: %w", under.ID, err)
+	}
+	return out, nil
+}
+
 // NewsReachUnder sums the reach tallies of the broadcasts finished in the
 // period and the opens of their links, per org of the subtree.
 func (db *DB) NewsReachUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsReach, error) {

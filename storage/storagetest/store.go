@@ -182,6 +182,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ForgetLinkOpens", testForgetLinkOpens},
 		{"HubKey", testHubKey},
 		{"NewsReach", testNewsReach},
+		{"Maturity", testMaturity},
 		{"ObservedRecords", testObservedRecords},
 		{"BoardSnoozes", testBoardSnoozes},
 		{"Targets", testTargets},
