@@ -66,6 +66,9 @@ type Observed struct {
 	Maturity      map[string]float64 `json:"maturity_parts,omitempty"`
 	MaturityScore float64            `json:"maturity_score"`
 	MaturityOrgs  int                `json:"maturity_orgs"`
+	// Targets weighs the indicators the org has a target for (its own, or
+	// the nearest set above it) in the period.
+	Targets []ObservedResult `json:"targets,omitempty"`
 }
 
 // MaturityPart is a part of the digital maturity (%); ok is false when it

@@ -1,6 +1,8 @@
 package monitoring_test
 
 import (
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -264,6 +266,18 @@ func TestObservedReachAndEngagementCountDeliveriesAndOpens(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.advance(31 * 24 * time.Hour)
+	// Edu wants 80 % reach below it; the Union an answer within 2 hours.
+	for _, tt := range []struct {
+		code, indicator string
+		value           float64
+	}{{"edu", "reach_percent", 80}, {"union", "first_answer_median_hours", 2}} {
+		if _, _, err := f.svc.SetTarget(f.ctx, tt.code, "2026-03", tt.indicator, tt.value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := f.svc.SetTarget(f.ctx, "edu", "2026-03", "reach", 80); err == nil || !strings.Contains(err.Error(), "reach_percent") {
+		t.Errorf("a target for an unknown indicator: %v, want the names to choose from", err)
+	}
 
 	p, err := monitoring.ParsePeriod("2026-03", loc)
 	if err != nil {
@@ -308,6 +322,25 @@ func TestObservedReachAndEngagementCountDeliveriesAndOpens(t *testing.T) {
 	}
 	if _, ok := r.PrevObserved.Reach(); ok || r.PrevObserved.Audience != 0 {
 		t.Errorf("February observed %+v, want no reach", r.PrevObserved)
+	}
+	// The targets: the school's 66.7 % misses edu's 80, the gym's 100
+	// meets it; no question was answered anywhere, so the Union's time
+	// to answer is no data; the clinic has no reach target at all.
+	targets := map[string][]monitoring.ObservedResult{
+		"school": {
+			{Indicator: "first_answer_median_hours", Target: 2},
+			{Indicator: "reach_percent", Value: 100 * 2 / 3.0, Target: 80, Known: true},
+		},
+		"gym": {
+			{Indicator: "first_answer_median_hours", Target: 2},
+			{Indicator: "reach_percent", Value: 100, Target: 80, Known: true, Pass: true},
+		},
+		"clinic": {{Indicator: "first_answer_median_hours", Target: 2}},
+	}
+	for code, want := range targets {
+		if got := byCode[code].Targets; !slices.Equal(got, want) {
+			t.Errorf("%s targets %+v, want %+v", code, got, want)
+		}
 	}
 	cells := byCode["clinic"].Cells()
 	for i, name := range monitoring.ObservedHeader() {

@@ -183,13 +183,6 @@ func (s *Service) report(ctx context.Context, under storage.Org, p Period, obser
 	if err = errors.Join(err, beforeErr[0], seenErrs[0], seenErrs[1]); err != nil {
 		return r, err
 	}
-	if observed {
-		r.Observed, r.PrevObserved = seen[under.ID], seenBefore[under.ID]
-		for _, o := range seen {
-			r.ObservedOrgs = append(r.ObservedOrgs, *o)
-		}
-		sort.Slice(r.ObservedOrgs, func(i, k int) bool { return r.ObservedOrgs[i].path < r.ObservedOrgs[k].path })
-	}
 	targets, err := targetsFor(ctx, st, byID, p.Name)
 	if err != nil {
 		return r, err
@@ -197,6 +190,19 @@ func (s *Service) report(ctx context.Context, under storage.Org, p Period, obser
 	prevTargets, err := targetsFor(ctx, st, byID, p.Previous().Name)
 	if err != nil {
 		return r, err
+	}
+	for id, o := range seen {
+		o.Targets = o.against(targets(byID[id]))
+	}
+	for id, o := range seenBefore {
+		o.Targets = o.against(prevTargets(byID[id]))
+	}
+	if observed {
+		r.Observed, r.PrevObserved = seen[under.ID], seenBefore[under.ID]
+		for _, o := range seen {
+			r.ObservedOrgs = append(r.ObservedOrgs, *o)
+		}
+		sort.Slice(r.ObservedOrgs, func(i, k int) bool { return r.ObservedOrgs[i].path < r.ObservedOrgs[k].path })
 	}
 	sums := map[string]*NormSummary{}
 	for _, n := range surveys.Norms {
@@ -378,6 +384,9 @@ func ObservedHeader() []string {
 	for _, part := range MaturityParts {
 		h = append(h, "maturity_"+part+"_percent")
 	}
+	for _, ind := range ObservedIndicators {
+		h = append(h, ind.Name+"_target", ind.Name+"_result")
+	}
 	return h
 }
 
@@ -441,6 +450,10 @@ func (o Observed) Cells() []string {
 		pct(o.MaturityScore, o.MaturityOrgs > 0)}
 	for _, part := range MaturityParts {
 		cells = append(cells, pct(o.MaturityPart(part)))
+	}
+	for _, ind := range ObservedIndicators {
+		target, result := o.targetCells(ind.Name)
+		cells = append(cells, target, result)
 	}
 	return cells
 }

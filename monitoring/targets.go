@@ -60,8 +60,13 @@ func checkTarget(period, norm string, value float64) error {
 	if err := checkPeriod(period); err != nil {
 		return err
 	}
-	if _, ok := surveys.DefaultTargets[norm]; !ok {
-		return &InvalidError{Field: "norm", Value: norm, Rule: "use one of " + strings.Join(surveys.Norms, ", ")}
+	_, isNorm := surveys.DefaultTargets[norm]
+	if _, observed := observedIndicator(norm); !isNorm && !observed {
+		names := slices.Clone(surveys.Norms)
+		for _, ind := range ObservedIndicators {
+			names = append(names, ind.Name)
+		}
+		return &InvalidError{Field: "norm", Value: norm, Rule: "use one of " + strings.Join(names, ", ")}
 	}
 	if !(value >= 0 && value <= maxTarget) { // NaN too
 		return &InvalidError{Field: "value", Value: strconv.FormatFloat(value, 'f', -1, 64), Rule: "a number from 0"}

@@ -93,6 +93,7 @@ year. CSV cells that a spreadsheet would run as a formula get a leading '.`},
 	{"target", `
   unionhub target set --org CODE --period 2026 --norm NORM --value N
                                          an organisation's own target for a norm
+                                         or an observed indicator (reach_percent...)
   unionhub target list --period 2026     the targets set for a period`, ""},
 	{"export", `
   unionhub export contacts --org CODE [--format csv|xlsx] [--out FILE]

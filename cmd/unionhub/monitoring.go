@@ -174,7 +174,7 @@ func (a *app) target(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard)
 	code := fs.String("org", "", "organisation code")
 	period := fs.String("period", "", "year (2026) or month (2026-03)")
-	norm := fs.String("norm", "", "one of "+strings.Join(surveys.Norms, ", "))
+	norm := fs.String("norm", "", "a norm ("+strings.Join(surveys.Norms, ", ")+") or an observed indicator (see the README)")
 	value := fs.String("value", "", "the target value")
 	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
 		return usageError{targetUsage}
