@@ -66,7 +66,7 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 		}
 		org = o
 	}
-	r, err := h.Monitoring.ReportFor(ctx, act, org, period)
+	r, err := h.Monitoring.ObservedReportFor(ctx, act, org, period)
 	if err != nil {
 		return err
 	}
@@ -76,6 +76,7 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 	for _, n := range r.Norms {
 		text.WriteString("\n" + s.t("monitoring.norm", "Norm", s.t(normKeys[n.Norm]), "Passed", n.Passed, "Failed", n.Failed, "NoData", n.NoData))
 	}
+	writeObserved(s, &text, r)
 	if len(r.Orgs) == 0 {
 		return s.reply(ctx, text.String(), s.mainMenu(ctx))
 	}
@@ -97,4 +98,46 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 		return err
 	}
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("monitoring.chart"), Upload: &bot.Upload{Name: "chart.png", Data: png}})
+}
+
+// observedKeys name the observed indicators for people.
+var observedKeys = map[string]string{
+	"coverage_percent":               "monitoring.seen_coverage_percent",
+	"answered_on_time_percent":       "monitoring.seen_answered_on_time_percent",
+	"first_answer_median_hours":      "monitoring.seen_first_answer_median_hours",
+	"news_per_month":                 "monitoring.seen_news_per_month",
+	"relayed_news_published_percent": "monitoring.seen_relayed_news_published_percent",
+	"reach_percent":                  "monitoring.seen_reach_percent",
+	"link_opens_per_100_delivered":   "monitoring.seen_link_opens_per_100_delivered",
+	"maturity_score":                 "monitoring.seen_maturity_score",
+}
+
+// writeObserved adds what the hub observed of the subtree, this period
+// against the previous one, each indicator with its unit.
+func writeObserved(s *session, text *strings.Builder, r monitoring.Report) {
+	if r.Observed == nil {
+		return
+	}
+	text.WriteString("\n\n" + s.t("monitoring.observed_title"))
+	format := func(name string, v float64, ok bool) string {
+		switch {
+		case !ok:
+			return s.t("monitoring.no_data")
+		case strings.HasSuffix(name, "_percent"):
+			return s.decimal(v) + " %"
+		case strings.HasSuffix(name, "_hours"):
+			return s.t("monitoring.hours", "N", s.decimal(v))
+		}
+		return s.decimal(v)
+	}
+	before := monitoring.Observed{}
+	if r.PrevObserved != nil {
+		before = *r.PrevObserved
+	}
+	for _, ind := range monitoring.ObservedIndicators {
+		now, nowOK := ind.Value(*r.Observed)
+		was, wasOK := ind.Value(before)
+		text.WriteString("\n" + s.t("monitoring.observed_line", "Name", s.t(observedKeys[ind.Name]),
+			"Now", format(ind.Name, now, nowOK), "Before", format(ind.Name, was, wasOK)))
+	}
 }

@@ -381,7 +381,11 @@ func TestMonitoringCommandOnTheFastRig(t *testing.T) {
 		school.expect("Спасибо!")
 
 		branch.say("/monitoring")
-		branch.expect("📊 Мониторинг информационной работы: «"+eduName+"», 2026", "Ответили на опрос: 1 из 2 (50%)", "Хуже всего:\n1. ")
+		branch.expect("📊 Мониторинг информационной работы: «"+eduName+"», 2026", "Ответили на опрос: 1 из 2 (50%)", "Хуже всего:\n1. ",
+			// What the hub observed: no news went out, so its reach is
+			// no data in both periods.
+			"Что видит сам хаб (сейчас — в прошлом периоде):", "• охват членов каналами союза: ",
+			"• охват рассылок (доставлено из адресатов): нет данных (нет данных)", "• цифровая зрелость, из 100: ")
 		branch.expect("Доля выполненных нормативов по организациям")
 		branch.say("/monitoring edu-school-5 2026-03")
 		branch.expect("📊 Мониторинг информационной работы: «"+schoolName+"», 2026-03", "Ответили на опрос: 1 из 1 (100%)")
