@@ -225,7 +225,8 @@ func TestTheMonitoringDownloadsAreTheReportAndAudited(t *testing.T) {
 		t.Fatalf("csv: %d %q %q", w.Code, w.Header().Get("Content-Type"), w.Header().Get("Content-Disposition"))
 	}
 	rows := sheettest.ReadExcelCSV(t, w.Body.String())
-	if !reflect.DeepEqual(rows[0], monitoring.TableHeader()) || len(rows) != 2 || rows[1][0] != "school" {
+	// The file carries what the hub observed too, as the command line's.
+	if !reflect.DeepEqual(rows[0], append(monitoring.TableHeader(), monitoring.ObservedHeader()...)) || len(rows) != 2 || rows[1][0] != "school" {
 		t.Fatalf("csv rows %q", rows)
 	}
 	byColumn := map[string]string{}
@@ -233,7 +234,7 @@ func TestTheMonitoringDownloadsAreTheReportAndAudited(t *testing.T) {
 		byColumn[h] = rows[1][i]
 	}
 	if byColumn["infoworker_result"] != "fail" || byColumn["budget_share_value"] != "7.5" || byColumn["budget_share_result"] != "pass" ||
-		byColumn["answered"] != "true" {
+		byColumn["answered"] != "true" || byColumn["reach_percent"] != "" || byColumn["maturity_infoworker_in_bot_percent"] != "0.0" {
 		t.Errorf("school's row %v", byColumn)
 	}
 
@@ -379,5 +380,32 @@ func TestShownReportsAreKeptForTheirChartsAMinute(t *testing.T) {
 	}
 	if len(s.byKey) > shownAtMost {
 		t.Errorf("%d reports kept, want at most %d", len(s.byKey), shownAtMost)
+	}
+}
+
+func TestTheMonitoringReportShowsWhatTheHubObservedOnceCounted(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	eduChair := r.person("Иванова Анна", "edu", storage.RoleChair)
+	r.person("Петров Пётр", "school", storage.RoleInfoworker)
+	b := r.browser("192.0.2.1")
+	b.signIn(eduChair)
+	// The first visit asks for the count and says so; it comes in the
+	// background, and a reload shows it.
+	want(t, b.get("/monitoring"), http.StatusOK, "Что видит сам хаб — 2026 и 2025", "обновите страницу через несколько секунд")
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		w := b.get("/monitoring")
+		if strings.Contains(w.Body.String(), `id="observed-at"`) {
+			want(t, w, http.StatusOK, "По состоянию на ", "охват членов каналами союза", "цифровая зрелость, из 100",
+				// No news went out: their reach is no data in both years.
+				"<th scope=\"row\">охват рассылок (доставлено из адресатов)</th>\n        <td data-label=\"2026\"><strong>нет данных</strong></td>\n        <td data-label=\"2025\">нет данных</td>")
+			noBody(t, w.Body.String(), "обновите страницу через несколько секунд")
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no observed indicators after 10 s:\n%s", w.Body)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -100,18 +100,6 @@ func (h *Hub) cmdMonitoring(ctx context.Context, s *session) error {
 	return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("monitoring.chart"), Upload: &bot.Upload{Name: "chart.png", Data: png}})
 }
 
-// observedKeys name the observed indicators for people.
-var observedKeys = map[string]string{
-	"coverage_percent":               "monitoring.seen_coverage_percent",
-	"answered_on_time_percent":       "monitoring.seen_answered_on_time_percent",
-	"first_answer_median_hours":      "monitoring.seen_first_answer_median_hours",
-	"news_per_month":                 "monitoring.seen_news_per_month",
-	"relayed_news_published_percent": "monitoring.seen_relayed_news_published_percent",
-	"reach_percent":                  "monitoring.seen_reach_percent",
-	"link_opens_per_100_delivered":   "monitoring.seen_link_opens_per_100_delivered",
-	"maturity_score":                 "monitoring.seen_maturity_score",
-}
-
 // writeObserved adds what the hub observed of the subtree, this period
 // against the previous one, each indicator with its unit.
 func writeObserved(s *session, text *strings.Builder, r monitoring.Report) {
@@ -137,7 +125,7 @@ func writeObserved(s *session, text *strings.Builder, r monitoring.Report) {
 	for _, ind := range monitoring.ObservedIndicators {
 		now, nowOK := ind.Value(*r.Observed)
 		was, wasOK := ind.Value(before)
-		text.WriteString("\n" + s.t("monitoring.observed_line", "Name", s.t(observedKeys[ind.Name]),
+		text.WriteString("\n" + s.t("monitoring.observed_line", "Name", s.t(ind.Key),
 			"Now", format(ind.Name, now, nowOK), "Before", format(ind.Name, was, wasOK)))
 	}
 }

@@ -9,6 +9,8 @@ import (
 // can set itself a target for, in the targets' table beside the norms.
 type ObservedIndicator struct {
 	Name string
+	// Key is the text that names it for people, in the catalogs.
+	Key string
 	// Lower is set where less is better (a time): the target is a most.
 	Lower bool
 	Value func(Observed) (float64, bool)
@@ -17,20 +19,20 @@ type ObservedIndicator struct {
 // ObservedIndicators are the observed indicators a target can be set for,
 // named as the report's columns.
 var ObservedIndicators = []ObservedIndicator{
-	{Name: "coverage_percent", Value: Observed.Coverage},
-	{Name: "answered_on_time_percent", Value: Observed.OnTimeShare},
-	{Name: "first_answer_median_hours", Lower: true, Value: func(o Observed) (float64, bool) {
+	{Name: "coverage_percent", Key: "monitoring.seen_coverage_percent", Value: Observed.Coverage},
+	{Name: "answered_on_time_percent", Key: "monitoring.seen_answered_on_time_percent", Value: Observed.OnTimeShare},
+	{Name: "first_answer_median_hours", Key: "monitoring.seen_first_answer_median_hours", Lower: true, Value: func(o Observed) (float64, bool) {
 		median, _, ok := o.FirstAnswer()
 		return median.Hours(), ok
 	}},
-	{Name: "news_per_month", Value: Observed.NewsPerMonth},
-	{Name: "relayed_news_published_percent", Value: Observed.RelayShare},
-	{Name: "reach_percent", Value: Observed.Reach},
-	{Name: "link_opens_per_100_delivered", Value: func(o Observed) (float64, bool) {
+	{Name: "news_per_month", Key: "monitoring.seen_news_per_month", Value: Observed.NewsPerMonth},
+	{Name: "relayed_news_published_percent", Key: "monitoring.seen_relayed_news_published_percent", Value: Observed.RelayShare},
+	{Name: "reach_percent", Key: "monitoring.seen_reach_percent", Value: Observed.Reach},
+	{Name: "link_opens_per_100_delivered", Key: "monitoring.seen_link_opens_per_100_delivered", Value: func(o Observed) (float64, bool) {
 		opens, _, ok := o.Engagement()
 		return opens, ok
 	}},
-	{Name: "maturity_score", Value: func(o Observed) (float64, bool) { return o.MaturityScore, o.MaturityOrgs > 0 }},
+	{Name: "maturity_score", Key: "monitoring.seen_maturity_score", Value: func(o Observed) (float64, bool) { return o.MaturityScore, o.MaturityOrgs > 0 }},
 }
 
 // observedIndicator finds an observed indicator by name.

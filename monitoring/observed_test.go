@@ -1,11 +1,13 @@
 package monitoring_test
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/monitoring"
 	"github.com/unionhub/unionhub/storage"
 )
@@ -423,5 +425,72 @@ func TestObservedMaturityScoresEachOrgByItsParts(t *testing.T) {
 	}
 	if got, ok := edu.MaturityPart("activists_work_email"); !ok || got != 50 {
 		t.Errorf("edu's activists with a work e-mail %v%% (%v), want the school's alone: 50", got, ok)
+	}
+}
+
+func TestObservedSnapshotsAreTakenInTheBackgroundAndKeptAWhile(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := setup(t, time.Date(2026, 3, 2, 9, 0, 0, 0, loc))
+	chair := f.person("edu", storage.RoleChair)
+	f.person("school", storage.RoleMember)
+	member := f.person("gym", storage.RoleMember)
+	f.advance(time.Minute) // the report counts who had joined before now
+	if _, _, err := f.svc.ObservedSnapshotFor(f.ctx, f.actor(member), f.org["edu"], ""); !errors.Is(err, access.ErrForbidden) {
+		t.Fatalf("a member's snapshot of the branch: %v, want forbidden", err)
+	}
+	// wait asks until a snapshot is there, as a page reloaded would.
+	wait := func() monitoring.ObservedSnapshot {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			snap, ok, err := f.svc.ObservedSnapshotFor(f.ctx, f.actor(chair), f.org["edu"], "2026")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ok {
+				return snap
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("no snapshot after 10 s")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	first := wait()
+	if first.Now.Code != "edu" || first.Now.Reachable != 3 || !first.At.Equal(f.clock()) {
+		t.Fatalf("snapshot %+v at %v, want edu's 3 reachable people as of now", first.Now, first.At)
+	}
+	// Within SnapshotFresh the same snapshot is shown, though a member
+	// joined since.
+	f.person("school", storage.RoleMember)
+	f.advance(monitoring.SnapshotFresh - time.Second)
+	if snap, ok, err := f.svc.ObservedSnapshotFor(f.ctx, f.actor(chair), f.org["edu"], "2026"); err != nil || !ok || snap.At != first.At {
+		t.Fatalf("a fresh snapshot: %+v, %v, %v; want the first kept", snap, ok, err)
+	}
+	// Once stale, the old one is shown while a new one is taken.
+	f.advance(2 * time.Second)
+	if snap, ok, err := f.svc.ObservedSnapshotFor(f.ctx, f.actor(chair), f.org["edu"], "2026"); err != nil || !ok || snap.At != first.At {
+		t.Fatalf("a stale snapshot: %+v, %v, %v; want it shown meanwhile", snap, ok, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		snap, _, err := f.svc.ObservedSnapshotFor(f.ctx, f.actor(chair), f.org["edu"], "2026")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if snap.At.After(first.At) {
+			if snap.Now.Reachable != 4 {
+				t.Errorf("the new snapshot counts %d reachable, want 4", snap.Now.Reachable)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no new snapshot after 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -522,15 +522,25 @@ func (s *Service) ObservedReportFor(ctx context.Context, by access.Actor, org st
 }
 
 func (s *Service) reportFor(ctx context.Context, by access.Actor, org storage.Org, period string, observed bool) (Report, error) {
+	p, err := s.periodFor(by, org, period)
+	if err != nil {
+		return Report{}, err
+	}
+	return s.report(ctx, org, p, observed)
+}
+
+// periodFor checks that by may read org's monitoring and reads period in
+// the org's zone: this year when empty.
+func (s *Service) periodFor(by access.Actor, org storage.Org, period string) (Period, error) {
 	if !by.Can(access.ActMonitoring, org) {
-		return Report{}, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
+		return Period{}, fmt.Errorf("read the monitoring of org %d: %w", org.ID, access.ErrForbidden)
 	}
 	if period == "" {
 		period = strconv.Itoa(s.clock().In(zone(org)).Year())
 	}
 	p, err := ParsePeriod(period, zone(org))
 	if err != nil {
-		return Report{}, &InvalidError{Field: "period", Value: period, Rule: periodRule}
+		return Period{}, &InvalidError{Field: "period", Value: period, Rule: periodRule}
 	}
-	return s.report(ctx, org, p, observed)
+	return p, nil
 }

@@ -157,6 +157,7 @@ type Service struct {
 	history *settled
 	// contactBaseCron is Config.ContactBaseCron, defaulted.
 	contactBaseCron string
+	snaps           snapshots
 }
 
 // New returns a service.
@@ -171,7 +172,8 @@ func New(c Config) *Service {
 		c.ContactBaseCron = DefaultContactBaseCron
 	}
 	return &Service{store: c.Store, locker: c.Locker, notify: c.Notifier, surveys: c.Surveys, clock: c.Clock, logger: c.Logger,
-		history: newSettled(), contactBaseCron: c.ContactBaseCron}
+		history: newSettled(), contactBaseCron: c.ContactBaseCron,
+		snaps: snapshots{byKey: map[snapshotKey]ObservedSnapshot{}, running: map[snapshotKey]bool{}}}
 }
 
 // Errors of the monitoring use cases, besides access.ErrForbidden,
