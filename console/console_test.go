@@ -266,6 +266,20 @@ func TestRateLimits(t *testing.T) {
 		want(t, b.get("/signin"), http.StatusTooManyRequests)
 		want(t, r.browser("198.51.100.2").get("/signin"), http.StatusOK)
 	})
+	t.Run("short links per address, apart and wider", func(t *testing.T) {
+		t.Parallel()
+		r := newRig(t)
+		b := r.browser("198.51.100.1")
+		for range rateIP.Burst {
+			want(t, b.get("/assets/unionhub.css"), http.StatusOK)
+		}
+		want(t, b.get("/signin"), http.StatusTooManyRequests)
+		// Members behind one carrier address open news links all at once.
+		for range rateLinkIP.Burst {
+			want(t, b.get("/l/0.0.forged"), http.StatusNotFound)
+		}
+		want(t, b.get("/l/0.0.forged"), http.StatusTooManyRequests)
+	})
 	t.Run("every request per session", func(t *testing.T) {
 		t.Parallel()
 		r := newRig(t)
