@@ -105,6 +105,9 @@ func testBurstIsInteractiveOnly(t *testing.T, ctx context.Context, l storage.Rat
 	}
 }
 
+// schedulingSlack is how late a loaded machine may wake a waiter.
+const schedulingSlack = 40 * time.Millisecond
+
 // While bulk calls saturate a key, an interactive call goes first: at once
 // while the burst has room, and never later than the slots bulk calls
 // already hold, even when bulk calls pace on a slightly longer interval
@@ -161,9 +164,13 @@ func testInteractiveFirst(t *testing.T, ctx context.Context, l storage.RateLimit
 				t.Fatal("no bulk call went through")
 			}
 			meanBulk := time.Duration(bulkWaited.Load() / calls)
-			if worst >= time.Duration(tt.within)*interval || meanBulk < 2*interval {
+			// A loaded machine (the race detector, the other packages'
+			// tests) wakes a waiter late by some milliseconds: allowed on
+			// top, still far from the bulk calls' queue of 8.
+			limit := time.Duration(tt.within)*interval + schedulingSlack
+			if worst >= limit || worst >= meanBulk || meanBulk < 2*interval {
 				t.Errorf("interactive calls waited up to %v, bulk calls %v on average; want interactive under %v while bulk queue",
-					worst, meanBulk, time.Duration(tt.within)*interval)
+					worst, meanBulk, limit)
 			}
 		})
 	}
