@@ -62,18 +62,7 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 	f.person("gym", storage.RoleMember)                      // joined in March, after the first questions
 	f.advance(time.Minute)
 
-	p, err := monitoring.ParsePeriod("2026-03", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byCode := map[string]monitoring.Observed{}
-	for _, o := range r.ObservedOrgs {
-		byCode[o.Code] = o
-	}
+	r, byCode := f.observed("edu", "2026-03", loc)
 	if r.Observed.Code != "edu" || len(byCode) != 3 {
 		t.Fatalf("observed %q and %d orgs, want edu and its three", r.Observed.Code, len(byCode))
 	}
@@ -109,10 +98,7 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 	}
 
 	// An org without questions, or without declared members, has no data.
-	h, err := f.svc.ObservedReport(f.ctx, f.org["health"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := f.observed("health", "2026-03", loc)
 	if _, ok := h.Observed.OnTimeShare(); ok {
 		t.Errorf("health without questions has an on-time share: %+v", h.Observed)
 	}
@@ -170,18 +156,7 @@ func TestObservedRegularityCountsWhatWasPublished(t *testing.T) {
 	step(b, "school", march.Add(10*24*time.Hour), storage.RelayAuto, 48*time.Hour) // the deadline published it
 	step(b, "gym", march.Add(10*24*time.Hour), "", 0)                              // still silent
 
-	p, err := monitoring.ParsePeriod("2026-03", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byCode := map[string]monitoring.Observed{}
-	for _, o := range r.ObservedOrgs {
-		byCode[o.Code] = o
-	}
+	r, byCode := f.observed("edu", "2026-03", loc)
 	months := 31 * 24 / (30.4 * 24)
 	tests := []struct {
 		code                                string
@@ -281,18 +256,7 @@ func TestObservedReachAndEngagementCountDeliveriesAndOpens(t *testing.T) {
 		t.Errorf("a target for an unknown indicator: %v, want the names to choose from", err)
 	}
 
-	p, err := monitoring.ParsePeriod("2026-03", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.svc.ObservedReport(f.ctx, f.org["union"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byCode := map[string]monitoring.Observed{}
-	for _, o := range r.ObservedOrgs {
-		byCode[o.Code] = o
-	}
+	r, byCode := f.observed("union", "2026-03", loc)
 	tests := []struct {
 		code                              string
 		audience, delivered, opens, share int
@@ -384,18 +348,7 @@ func TestObservedMaturityScoresEachOrgByItsParts(t *testing.T) {
 	if err := f.db.MarkContactBaseSent(f.ctx, f.org["school"].ID, 2026, march); err != nil {
 		t.Fatal(err)
 	}
-	p, err := monitoring.ParsePeriod("2026", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byCode := map[string]monitoring.Observed{}
-	for _, o := range r.ObservedOrgs {
-		byCode[o.Code] = o
-	}
+	_, byCode := f.observed("edu", "2026", loc)
 	// The school: 1, 1, 1, 1/2 (activists), 1 (contact base); no survey
 	// was due, so that part does not apply: (4.5 / 5) = 90.
 	school := byCode["school"]
@@ -493,4 +446,23 @@ func TestObservedSnapshotsAreTakenInTheBackgroundAndKeptAWhile(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// observed is the observed report of code's subtree in period, and its
+// orgs by code.
+func (f *fixture) observed(code, period string, loc *time.Location) (monitoring.Report, map[string]monitoring.Observed) {
+	f.t.Helper()
+	p, err := monitoring.ParsePeriod(period, loc)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	r, err := f.svc.ObservedReport(f.ctx, f.org[code], p)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	return r, byCode
 }

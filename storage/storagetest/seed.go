@@ -55,15 +55,7 @@ func SeedPostgres(tb testing.TB, st storage.OrgStore, dsn string, tree BenchTree
 	if _, err := st.ImportOrgs(ctx, in, T0); err != nil {
 		tb.Fatal(err)
 	}
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer raw.Close()
-	for _, s := range []struct {
-		query string
-		args  []any
-	}{
+	runSeed(tb, dsn, "seed", tree.AsImported, []seedStep{
 		{`INSERT INTO people (full_name, position, work_email, personal_email, locale, created_at)
 			SELECT 'Member ' || g, '', '', '', 'ru', now() FROM generate_series(1, $1::int) g`, []any{tree.Members}},
 		{`INSERT INTO accounts (platform, external_id, person_id, last_seen_at)
@@ -77,14 +69,7 @@ func SeedPostgres(tb testing.TB, st storage.OrgStore, dsn string, tree BenchTree
 		{`INSERT INTO chat_bindings (platform, chat_id, org_id, title, desk, bound_at)
 			SELECT 'telegram', '-' || id, id, 'Chat', false, now() FROM orgs WHERE level = 'primary'`, nil},
 		{`ANALYZE orgs, people, accounts, memberships, chat_bindings`, nil},
-	} {
-		if tree.AsImported && strings.HasPrefix(s.query, "ANALYZE") {
-			continue
-		}
-		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
-			tb.Fatalf("seed: %v", err)
-		}
-	}
+	})
 	u, err := st.OrgByCode(ctx, "U")
 	if err != nil {
 		tb.Fatal(err)
@@ -102,16 +87,7 @@ var TicketTopics = []string{"wages", "employment", "conditions", "safety", "bene
 // analyses the tables, unless tree.AsImported.
 func SeedTickets(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 	tb.Helper()
-	ctx := context.Background()
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer raw.Close()
-	steps := []struct {
-		query string
-		args  []any
-	}{
+	runSeed(tb, dsn, "seed tickets", tree.AsImported, []seedStep{
 		{`INSERT INTO tickets (person_id, org_id, level_org_id, topic, share_name, keep_text, status, assignee_id,
 				created_at, due_at, first_response_at, closed_at)
 			SELECT m.person_id, m.org_id, m.org_id, ($1::text[])[1 + m.person_id % array_length($1::text[], 1)], false, false,
@@ -125,15 +101,7 @@ func SeedTickets(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 		{`INSERT INTO ticket_messages (ticket_id, author_id, from_member, text, at)
 			SELECT id, person_id, true, 'Question ' || id, created_at FROM tickets ORDER BY id`, nil},
 		{`ANALYZE tickets, ticket_messages`, nil},
-	}
-	for _, s := range steps {
-		if tree.AsImported && strings.HasPrefix(s.query, "ANALYZE") {
-			continue
-		}
-		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
-			tb.Fatalf("seed tickets: %v", err)
-		}
-	}
+	})
 }
 
 // SeedNewsReach adds a year of weekly news from the root, finished one a
@@ -143,16 +111,7 @@ func SeedTickets(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 // last 90 days also one row per open, as the hub keeps them.
 func SeedNewsReach(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 	tb.Helper()
-	ctx := context.Background()
-	raw, err := sql.Open("pgx", dsn)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer raw.Close()
-	steps := []struct {
-		query string
-		args  []any
-	}{
+	runSeed(tb, dsn, "seed news reach", false, []seedStep{
 		{`INSERT INTO broadcasts (org_id, text, mode, audience, status, created_at, started_at, finished_at)
 			SELECT (SELECT id FROM orgs WHERE parent_id IS NULL), 'Weekly news ' || w || ': https://union.example/' || w, 'direct', '{"private":true}', 'done',
 				f.at - interval '1 hour', f.at - interval '1 hour', f.at
@@ -171,10 +130,30 @@ func SeedNewsReach(tb testing.TB, dsn string, tree BenchTree, now time.Time) {
 			FROM broadcasts b JOIN memberships m ON m.person_id % 10 = b.id % 10
 			WHERE b.text LIKE 'Weekly news %'
 			GROUP BY b.id, m.org_id`, nil},
+	})
+}
+
+// seedStep is a statement of a seed with its arguments.
+type seedStep struct {
+	query string
+	args  []any
+}
+
+// runSeed runs steps on the database at dsn, skipping ANALYZE when the
+// tables are to stay as an import leaves them.
+func runSeed(tb testing.TB, dsn, what string, asImported bool, steps []seedStep) {
+	tb.Helper()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatal(err)
 	}
+	defer raw.Close()
 	for _, s := range steps {
-		if _, err := raw.ExecContext(ctx, s.query, s.args...); err != nil {
-			tb.Fatalf("seed news reach: %v", err)
+		if asImported && strings.HasPrefix(s.query, "ANALYZE") {
+			continue
+		}
+		if _, err := raw.ExecContext(context.Background(), s.query, s.args...); err != nil {
+			tb.Fatalf("%s: %v", what, err)
 		}
 	}
 }
