@@ -342,6 +342,24 @@ type BroadcastStore interface {
 	// returns the one that stays: across replicas, the first learned wins.
 	SetFileRef(ctx context.Context, broadcastID int64, p Platform, ref string) (string, error)
 
+	// AnswerAction records a person's answer to the action of a broadcast
+	// that reached them (else ErrNotFound), under the organisation it
+	// reached them as a member of; a new answer replaces the old one.
+	AnswerAction(ctx context.Context, broadcastID, personID int64, answer ActionAnswer, at time.Time) (ActionReply, error)
+	// ActionReplyOf is a person's answer; ErrNotFound before they give one.
+	ActionReplyOf(ctx context.Context, broadcastID, personID int64) (ActionReply, error)
+	// SetAttended records whether a person who said yes was there, once
+	// they were asked (ClaimActionNotices with NoticeFollowUp); anyone
+	// else gets ErrNotFound.
+	SetAttended(ctx context.Context, broadcastID, personID int64, attended bool) (ActionReply, error)
+	// ActionCounts counts a broadcast's action answers by organisation.
+	ActionCounts(ctx context.Context, broadcastID int64) ([]ActionCount, error)
+	// ClaimActionNotices claims a notice, once across replicas, for the
+	// people who said yes to a meeting or online action taking place in
+	// (from, to] of a broadcast neither cancelled nor failed, and returns
+	// their answers.
+	ClaimActionNotices(ctx context.Context, notice ActionNotice, from, to, at time.Time) ([]ActionReply, error)
+
 	// AddRelaySteps records that orgs received a relayed item (idempotent).
 	AddRelaySteps(ctx context.Context, steps []RelayStep) error
 	RelaySteps(ctx context.Context, broadcastID int64) ([]RelayStep, error)

@@ -166,6 +166,8 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"RelaySteps", testRelaySteps},
 		{"Suggestions", testSuggestions},
 		{"ForgetBroadcasts", testForgetBroadcasts},
+		{"ActionRoundTrip", testActionRoundTrip},
+		{"ActionAnswers", testActionAnswers},
 		{"NewsFiles", testNewsFiles},
 		{"FileRefs", testFileRefs},
 		{"ForgetNewsFiles", testForgetNewsFiles},
