@@ -22,6 +22,7 @@ func (h *Hub) Loops(every, progressEvery time.Duration) []periodic.Loop {
 	return []periodic.Loop{
 		{Name: "escalations", Every: every, Timeout: roundTimeout, Round: h.Escalate},
 		{Name: "broadcast_timers", Every: every, Timeout: roundTimeout, Round: h.News.TimersRound},
+		{Name: "action_notices", Every: every, Timeout: roundTimeout, Round: h.News.ActionRound},
 		{Name: "jobs", Every: every, Timeout: roundTimeout, Round: h.Monitoring.JobsRound},
 		{Name: "progress", Every: progressEvery, Timeout: roundTimeout, Round: h.News.ProgressRound},
 	}

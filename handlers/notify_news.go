@@ -149,6 +149,13 @@ func (h *Notifier) ShowProgress(ctx context.Context, p news.Progress) error {
 	if b.Mode == storage.ModeRelay {
 		text += "\n" + h.Catalog.T(lang, "news.progress_relay", "Relayed", r.Relayed, "Levels", r.RelaySteps)
 	}
+	if a := r.Action; a != nil && b.Action != nil {
+		if b.Action.Kind == storage.ActionSignature {
+			text += "\n" + h.Catalog.T(lang, "action.progress_signature", "Signed", a.Signed)
+		} else {
+			text += "\n" + h.Catalog.T(lang, "action.progress", "Yes", a.Yes, "No", a.No, "Attended", a.Attended)
+		}
+	}
 	if err := sender.Edit(ctx, bot.Sent{ChatID: b.Progress.ChatID, MessageID: b.Progress.MessageID}, bot.Message{Text: text, Keyboard: kb}); err != nil {
 		return fmt.Errorf("edit progress: %w", err)
 	}
@@ -266,6 +273,7 @@ func (h *Notifier) ComposeDelivery(ctx context.Context, b storage.Broadcast, d s
 			m.Keyboard = bot.Keyboard{{{Text: h.Catalog.T(lang, "news.button_share"), URL: link}}}
 		}
 	}
+	h.withAction(ctx, lang, b, d, &m)
 	return m
 }
 
