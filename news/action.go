@@ -227,15 +227,14 @@ type ActionOrg struct {
 // ActionReport is how a broadcast's action was answered, by organisation,
 // the counts of each rolling up the tree to the sender.
 type ActionReport struct {
-	ID     int64              `json:"id"`
-	Org    string             `json:"org"`
-	Kind   storage.ActionKind `json:"kind"`
-	Title  string             `json:"title"`
-	At     time.Time          `json:"at"`
-	Zone   string             `json:"zone"`
-	Total  ActionTally        `json:"total"`
-	ByOrg  []ActionOrg        `json:"by_org"`
-	sender storage.Org
+	ID    int64              `json:"id"`
+	Org   string             `json:"org"`
+	Kind  storage.ActionKind `json:"kind"`
+	Title string             `json:"title"`
+	At    time.Time          `json:"at"` // in Zone, the sender's
+	Zone  string             `json:"zone"`
+	Total ActionTally        `json:"total"`
+	ByOrg []ActionOrg        `json:"by_org"`
 }
 
 // ActionReportStore is what an action report reads.
@@ -254,8 +253,8 @@ func BuildActionReport(ctx context.Context, st ActionReportStore, b storage.Broa
 	if err != nil {
 		return ActionReport{}, fmt.Errorf("load org: %w", err)
 	}
-	r := ActionReport{ID: b.ID, Org: sender.Name, Kind: b.Action.Kind, Title: b.Action.Title, At: b.Action.At,
-		Zone: sender.Location().String(), sender: sender}
+	r := ActionReport{ID: b.ID, Org: sender.Name, Kind: b.Action.Kind, Title: b.Action.Title, At: b.Action.At.In(sender.Location()),
+		Zone: sender.Location().String()}
 	counts, err := st.ActionCounts(ctx, b.ID)
 	if err != nil {
 		return ActionReport{}, fmt.Errorf("count action answers: %w", err)
