@@ -170,3 +170,64 @@ func TestActionJourneyOnTheFastRig(t *testing.T) {
 		}
 	})
 }
+
+func TestRelayedActionOnTheFastRig(t *testing.T) {
+	t.Parallel()
+	onBoth(t, func(t *testing.T, r *chatRig, plat bot.Platform) {
+		c := newNewsCrew(r, plat)
+		settings := composeNews(c.union, "Всероссийская онлайн-акция в поддержку индексации зарплат.")
+		c.union.press(settings, "Как")
+		settings = c.union.expect("по цепочке")
+		c.union.press(settings, "Добавить акцию")
+		c.union.press(c.union.expect("Какая акция?"), "Онлайн")
+		c.union.expect("Напишите название акции")
+		c.union.say("Эфир с председателем")
+		c.union.expect("Когда акция?")
+		c.union.say("10.03 19:00")
+		c.union.expect("Пришлите ссылку")
+		c.union.say("в группе ВК")
+		c.union.expect("Это не ссылка")
+		c.union.say("https://vk.com/video-1_2")
+		_, id := sendNow(c.union, c.union.expect("📅 Онлайн-акция: Эфир с председателем", "🕒 10.03.2026 19:00", "🔗 https://vk.com/video-1_2"))
+
+		// The branch is offered the item with its action, and publishes it.
+		offer := c.edu.expect(fmt.Sprintf("Новость № %d", id), "📅 Онлайн-акция: Эфир с председателем")
+		r.deliverNews()
+		c.edu.press(offer, "Опубликовать")
+		r.deliverNews()
+
+		// Every copy down the tree carries the same answers.
+		copies := map[*chatter]*shown{}
+		for _, p := range []*chatter{c.nurse, c.member, c.activist, c.edu} {
+			m := p.expect("индексации зарплат", "🔗 https://vk.com/video-1_2")
+			if !m.hasButton("Участвую") || !m.hasButton("Не смогу") {
+				t.Fatalf("%s's relayed copy has buttons %v", p.user.FirstName, m.labels())
+			}
+			copies[p] = m
+		}
+		c.nurse.press(copies[c.nurse], "Участвую")
+		c.member.press(copies[c.member], "Участвую")
+		c.edu.press(copies[c.edu], "Не смогу")
+		// The activist keeps the share link beside the marked answer.
+		c.activist.press(copies[c.activist], "Не смогу")
+		if got := c.activist.current(copies[c.activist]); !got.hasButton("✅ Не смогу") || !got.hasButton("Поделиться") {
+			t.Fatalf("the activist's buttons after answering: %v", got.labels())
+		}
+
+		rep, err := r.hub.News.ActionReport(r.ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]news.ActionTally{}
+		for _, o := range rep.ByOrg {
+			got[o.Code] = o.ActionTally
+		}
+		want := map[string]news.ActionTally{
+			"union": {Yes: 2, No: 2}, "edu": {Yes: 1, No: 2}, "edu-school-5": {Yes: 1}, "edu-gymnasium-1": {No: 1},
+			"health": {Yes: 1}, "health-polyclinic-4": {Yes: 1},
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || rep.ByOrg[0].Code != "union" || rep.Total != (news.ActionTally{Yes: 2, No: 2}) {
+			t.Fatalf("report by org %v (first %q), want %v", got, rep.ByOrg[0].Code, want)
+		}
+	})
+}

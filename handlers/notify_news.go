@@ -39,6 +39,9 @@ func (h *Notifier) OfferRelay(ctx context.Context, to storage.Contact, o news.Re
 	}
 	return h.notify(ctx, fmt.Sprintf("relay:%d:%d:%s", b.ID, org.ID, key), to.Accounts, locales.Normalize(to.Person.Locale), func(lang string) bot.Message {
 		text := h.Catalog.T(lang, key, "ID", b.ID, "From", o.Sender.Name, "Org", org.Name, "Deadline", deadline, "Text", b.Text)
+		if b.Action != nil {
+			text += "\n\n" + h.actionCard(lang, *b.Action, o.Sender)
+		}
 		if f := o.File; f != nil {
 			// The file goes to the level's people with the item, not here.
 			fileKey := "relay.file_document"
