@@ -373,7 +373,8 @@ func TableHeader() []string {
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
 	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
-		"news_per_month", "relayed_news_published_percent", "relay_median_hours"}
+		"news_per_month", "relayed_news_published_percent", "relay_median_hours",
+		"actions", "participants_offline", "participants_online", "participants_attended"}
 }
 
 // Header is TableHeader, and ObservedHeader after it in an ObservedReport.
@@ -430,8 +431,12 @@ func (o Observed) Cells() []string {
 	if o.RelayPublished > 0 {
 		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
 	}
+	actions, offline, online, attended := "", "", "", ""
+	if off, on, were, ok := o.Participation(); ok {
+		actions, offline, online, attended = strconv.Itoa(o.Actions), strconv.Itoa(off), strconv.Itoa(on), strconv.Itoa(were)
+	}
 	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
-		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay}
+		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, actions, offline, online, attended}
 }
 
 // Table is the report's organisations as a file's rows, header first: the

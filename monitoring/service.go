@@ -51,6 +51,7 @@ type Store interface {
 	ReachableMemberships(ctx context.Context, under storage.Org, before time.Time) ([]storage.Reach, error)
 	FeedbackTimes(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.FeedbackTime, error)
 	NewsStarts(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsStart, error)
+	ActionJoins(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.ActionJoin, error)
 	RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error)
 	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
 	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error

@@ -83,3 +83,16 @@ type ActionCount struct {
 	Attended int
 	Signed   int
 }
+
+// ActionJoin is an action of the participation indicator and, when someone
+// joined it, one person who did: said yes to a meeting or an online
+// action, or signed.
+type ActionJoin struct {
+	BroadcastID int64
+	OrgID       int64 // the organisation that sent it
+	Kind        ActionKind
+	// Person tells people apart: their id, or for a forgotten person a
+	// negative key of their answer; 0 when nobody joined the action.
+	Person   int64
+	Attended bool
+}

@@ -472,6 +472,10 @@ type MonitoringStore interface {
 	// RelayStepsUnder lists the relay steps of under's subtree received in
 	// [from, to).
 	RelayStepsUnder(ctx context.Context, under Org, from, to time.Time) ([]RelayStep, error)
+	// ActionJoins lists the actions orgs of under's subtree sent (neither
+	// cancelled nor failed) that take place in [from, to), once for each
+	// person who joined one and once, with Person 0, for one nobody joined.
+	ActionJoins(ctx context.Context, under Org, from, to time.Time) ([]ActionJoin, error)
 
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error

@@ -106,6 +106,20 @@ func TestActionOverThePlatforms(t *testing.T) {
 				len(rep.ByOrg) != 1 || rep.ByOrg[0].Code != "edu-school-5" || rep.Kind != storage.ActionMeeting {
 				t.Fatalf("report %s (%v)", out, err)
 			}
+			// The participation indicator of the month it took place in.
+			out = r.mustRun("report", "monitoring", "--org", "edu-school-5", "--period", start.Format("2006-01"), "--format", "json")
+			var mon struct {
+				Observed struct {
+					Actions       int `json:"actions"`
+					JoinedOffline int `json:"joined_offline"`
+					JoinedOnline  int `json:"joined_online"`
+					Attended      int `json:"attended"`
+				} `json:"observed"`
+			}
+			if err := json.Unmarshal([]byte(out), &mon); err != nil || mon.Observed.Actions != 1 || mon.Observed.JoinedOffline != 2 ||
+				mon.Observed.JoinedOnline != 0 || mon.Observed.Attended != 1 {
+				t.Fatalf("monitoring %+v (%v) from %s", mon.Observed, err, out)
+			}
 			table := r.mustRun("report", "action", fmt.Sprint(id))
 			for _, part := range []string{"Собрание коллектива", when, "edu-school-5", "ППО МАОУ СОШ № 5"} {
 				if !strings.Contains(table, part) {

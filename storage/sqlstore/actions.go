@@ -31,6 +31,18 @@ func (c nullBoolCol) Scan(src any) error {
 	return nil
 }
 
+// trueCol scans an optional boolean; NULL is false.
+type trueCol struct{ dst *bool }
+
+func (c trueCol) Scan(src any) error {
+	var b sql.NullBool
+	if err := b.Scan(src); err != nil {
+		return err
+	}
+	*c.dst = b.Valid && b.Bool
+	return nil
+}
+
 // AnswerAction records a person's answer to the action of a broadcast they
 // received, as a member of the organisation their delivery was for; a
 // second answer replaces the first (its time only when it changed).
@@ -143,4 +155,24 @@ func (c conn) forgetActions(ctx context.Context, personID int64) error {
 		return fmt.Errorf("unlink action answers: %w", err)
 	}
 	return nil
+}
+
+// ActionJoins reads the subtree's actions of a period with those who
+// joined them.
+func (db *DB) ActionJoins(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.ActionJoin, error) {
+	if !validPath(under.Path) {
+		return nil, fmt.Errorf("list action joins: org %d has path %q", under.ID, under.Path)
+	}
+	c := db.conn()
+	out, err := queryAll(ctx, c, func(j *storage.ActionJoin) []any {
+		return []any{&j.BroadcastID, &j.OrgID, &j.Kind, idCol{&j.Person}, trueCol{&j.Attended}}
+	}, `SELECT b.id, b.org_id, b.action_kind, COALESCE(a.person_id, -a.id), a.attended
+		FROM broadcasts b JOIN orgs o ON o.id = b.org_id
+		LEFT JOIN action_answers a ON a.broadcast_id = b.id AND a.answer IN (?, ?)
+		WHERE `+pathPrefix(under.Path)+` AND b.action_at >= ? AND b.action_at < ? AND b.status NOT IN (?, ?)`,
+		storage.AnswerYes, storage.AnswerSigned, c.d.t(from), c.d.t(to), storage.BroadcastCancelled, storage.BroadcastFailed)
+	if err != nil {
+		return nil, fmt.Errorf("list action joins under org %d: %w", under.ID, err)
+	}
+	return out, nil
 }

@@ -180,3 +180,45 @@ func replyPeople(rs []storage.ActionReply) []int64 {
 }
 
 func isNotFound(err error) bool { return errors.Is(err, storage.ErrNotFound) }
+
+func testActionJoins(x *suite) {
+	o := x.tree()
+	x.invite("P1-member", o["P1"].ID, storage.RoleMember, 0)
+	x.invite("P2-member", o["P2"].ID, storage.RoleMember, 0)
+	ann, _ := x.register("44001", o["P1"].ID, storage.RoleMember, "P1-member")
+	bob, _ := x.register("44002", o["P1"].ID, storage.RoleMember, "P1-member")
+	far, _ := x.register("44003", o["P2"].ID, storage.RoleMember, "P2-member")
+	at := T0.Add(24 * time.Hour)
+	meeting := x.actionBroadcast(o["B11"], storage.Action{Kind: storage.ActionMeeting, Title: "Собрание", At: at, Place: "зал"})
+	_, err := x.s.AnswerAction(x.ctx, meeting.ID, ann.ID, storage.AnswerYes, T0)
+	x.must(err)
+	_, err = x.s.AnswerAction(x.ctx, meeting.ID, bob.ID, storage.AnswerNo, T0)
+	x.must(err)
+	empty := x.actionBroadcast(o["P1"], storage.Action{Kind: storage.ActionSignature, Title: "Петиция", At: at, Place: "https://example.org"})
+	later := x.actionBroadcast(o["B1"], storage.Action{Kind: storage.ActionOnline, Title: "Эфир", At: at.Add(48 * time.Hour), Place: "https://example.org"})
+	_, err = x.s.AnswerAction(x.ctx, later.ID, ann.ID, storage.AnswerYes, T0)
+	x.must(err)
+	beside := x.actionBroadcast(o["B2"], storage.Action{Kind: storage.ActionMeeting, Title: "Собрание", At: at, Place: "зал"})
+	_, err = x.s.AnswerAction(x.ctx, beside.ID, far.ID, storage.AnswerYes, T0)
+	x.must(err)
+	x.newBroadcast(o["B1"].ID, storage.ModeDirect, storage.Audience{Private: true}) // no action
+
+	joins, err := x.s.ActionJoins(x.ctx, o["B1"], T0, at.Add(time.Hour))
+	x.must(err)
+	slices.SortFunc(joins, func(a, b storage.ActionJoin) int { return int(a.BroadcastID - b.BroadcastID) })
+	want := []storage.ActionJoin{
+		{BroadcastID: meeting.ID, OrgID: o["B11"].ID, Kind: storage.ActionMeeting, Person: ann.ID},
+		{BroadcastID: empty.ID, OrgID: o["P1"].ID, Kind: storage.ActionSignature},
+	}
+	if !reflect.DeepEqual(joins, want) {
+		x.t.Errorf("joins\n%+v\nwant\n%+v", joins, want)
+	}
+	// A forgotten person is told apart from the others by a key of their own.
+	x.must(x.s.Forget(x.ctx, ann.ID, T0))
+	joins, err = x.s.ActionJoins(x.ctx, o["B11"], T0, at.Add(time.Hour))
+	x.must(err)
+	slices.SortFunc(joins, func(a, b storage.ActionJoin) int { return int(a.BroadcastID - b.BroadcastID) })
+	if len(joins) != 2 || joins[0].Person >= 0 || joins[1].Person != 0 {
+		x.t.Errorf("joins after forgetting %+v, want the meeting's with a negative key and the empty petition", joins)
+	}
+}

@@ -168,6 +168,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ForgetBroadcasts", testForgetBroadcasts},
 		{"ActionRoundTrip", testActionRoundTrip},
 		{"ActionAnswers", testActionAnswers},
+		{"ActionJoins", testActionJoins},
 		{"NewsFiles", testNewsFiles},
 		{"FileRefs", testFileRefs},
 		{"ForgetNewsFiles", testForgetNewsFiles},
