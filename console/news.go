@@ -444,7 +444,11 @@ func (c *Console) draftAction(rq *Request, f *draftForm) string {
 		}
 		return rq.Plural("news.action_bad_place", news.MaxActionPlace)
 	}
-	f.draft.Action = &storage.Action{Kind: kind, Title: f.actionTitle, At: at, Place: f.actionPlace}
+	a := storage.Action{Kind: kind, Title: f.actionTitle, At: at, Place: f.actionPlace}
+	if !news.ActionFits(f.draft.Text, a) {
+		return rq.T("news.action_too_long")
+	}
+	f.draft.Action = &a
 	return ""
 }
 

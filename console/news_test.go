@@ -217,6 +217,8 @@ func TestNewsBadInputCreatesNothing(t *testing.T) {
 		{"a meeting without a place", "Собрание", actionForm("meeting", "Собрание", soon, ""), http.StatusUnprocessableEntity, "Место должно быть непустым"},
 		{"an online action without a link", "Собрание", actionForm("online", "Эфир", soon, "в интернете"), http.StatusUnprocessableEntity, "Это не ссылка"},
 		{"a petition with a script link", "Собрание", actionForm("signature", "Петиция", soon, "javascript:alert(1)"), http.StatusUnprocessableEntity, "Это не ссылка"},
+		{"an action that overflows the message", strings.Repeat("я", news.MaxText-100), actionForm("meeting", "Собрание", soon, "Актовый зал школы"),
+			http.StatusUnprocessableEntity, "не поместится в одно сообщение"},
 		{"an action before the item goes", "Собрание", func() url.Values {
 			v := actionForm("meeting", "Собрание", soon, "зал")
 			v.Set("at", r.clock.Now().Add(72*time.Hour).In(zoneOf(edu)).Format(atLayout))

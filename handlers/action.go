@@ -265,6 +265,9 @@ func (h *Hub) actionStepText(ctx context.Context, s *session, c *conversation) e
 			}
 			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.plural("news.action_bad_place", news.MaxActionPlace)})
 		}
+		if !news.ActionFits(c.Question, storage.Action{Title: c.ActionTitle, Place: place}) {
+			return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.action_too_long")})
+		}
 		c.ActionPlace, c.Step = place, stepSettings
 		if err := s.saveConversation(ctx, c); err != nil {
 			return err

@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -229,5 +230,25 @@ func TestRelayedActionOnTheFastRig(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(want) || rep.ByOrg[0].Code != "union" || rep.Total != (news.ActionTally{Yes: 2, No: 2}) {
 			t.Fatalf("report by org %v (first %q), want %v", got, rep.ByOrg[0].Code, want)
 		}
+	})
+}
+
+func TestActionThatOverflowsTheMessageIsRefusedOnTheFastRig(t *testing.T) {
+	t.Parallel()
+	onBoth(t, func(t *testing.T, r *chatRig, plat bot.Platform) {
+		chair := r.person(plat, 311, "Оля")
+		chair.register(r.invite("edu-school-5", storage.RoleChair), "Школьная Оля")
+		settings := composeNews(chair, strings.Repeat("Текст ", (news.MaxText-200)/6))
+		chair.press(settings, "Добавить акцию")
+		chair.press(chair.expect("Какая акция?"), "Онлайн")
+		chair.expect("Напишите название акции")
+		chair.say("Эфир")
+		chair.expect("Когда акция?")
+		chair.say("10.03 19:00")
+		chair.expect("Пришлите ссылку")
+		chair.say("https://example.org/" + strings.Repeat("x", 100))
+		chair.expect("не поместится в одно сообщение")
+		chair.say("https://example.org/live")
+		chair.expect("К новости приложена акция", "🔗 https://example.org/live")
 	})
 }

@@ -25,6 +25,9 @@ const (
 	// FollowUpWithin bounds how late the question is still asked (a hub
 	// that was down for longer asks nothing).
 	FollowUpWithin = 7 * 24 * time.Hour
+	// actionCardSlack is what an action's card adds to its title and place
+	// in any language: the labels, the time and the blank line before it.
+	actionCardSlack = 80
 )
 
 // What is wrong with an action; each wraps ErrInvalid, and a past or too
@@ -34,6 +37,9 @@ var (
 	ErrActionTitle = errors.New("action title empty or too long")
 	ErrActionPlace = errors.New("action place empty or too long")
 	ErrActionLink  = errors.New("action link is not an http(s) address")
+	// ErrActionTooLong: the item's text with the action's card would not
+	// fit one message (MaxText).
+	ErrActionTooLong = errors.New("text and action longer than a message")
 	// ErrActionOver: the action has taken place (or a signature closed):
 	// answers no longer change.
 	ErrActionOver = errors.New("action is over")
@@ -57,6 +63,12 @@ func CheckAction(a storage.Action, now time.Time) error {
 		return fmt.Errorf("action at %v: %w", a.At, ErrBadTime)
 	}
 	return nil
+}
+
+// ActionFits reports whether an item's text with a's card fits MaxText,
+// which leaves room for the header and a level's note in one message.
+func ActionFits(text string, a storage.Action) bool {
+	return storage.UTF16Len(text)+storage.UTF16Len(a.Title)+storage.UTF16Len(a.Place)+actionCardSlack <= MaxText
 }
 
 // CheckActionTitle refuses an empty or long title.

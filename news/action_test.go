@@ -42,6 +42,12 @@ func TestCreateRefusesABadAction(t *testing.T) {
 			}
 		})
 	}
+	// Text and action that would not fit one message are refused.
+	long := storage.Action{Kind: storage.ActionMeeting, Title: "Собрание", At: later, Place: strings.Repeat("з", news.MaxActionPlace)}
+	_, err := f.svc.Create(f.ctx, chair, news.Draft{OrgID: f.org["edu"].ID, Text: strings.Repeat("я", news.MaxText-news.MaxActionPlace), Action: &long}, nil)
+	if !errors.Is(err, news.ErrActionTooLong) || !errors.Is(err, news.ErrInvalid) {
+		t.Fatalf("a text too long with its action: %v", err)
+	}
 	// An action before the time the item goes at is refused too.
 	at := now.Add(72 * time.Hour)
 	a := storage.Action{Kind: storage.ActionMeeting, Title: "Собрание", At: later, Place: "зал"}

@@ -188,6 +188,9 @@ func (s *Service) Create(ctx context.Context, by access.Actor, d Draft, at *time
 		if err := CheckAction(*a, now); err != nil {
 			return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
 		}
+		if !ActionFits(d.Text, *a) {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: %w: %w", ErrInvalid, ErrActionTooLong)
+		}
 		if at != nil && !a.At.After(*at) {
 			return storage.Broadcast{}, fmt.Errorf("create broadcast: action at %v before the item goes at %v: %w", a.At, at, ErrBadTime)
 		}
