@@ -15,9 +15,9 @@ const (
 	roundLockTTL = 30 * time.Second
 )
 
-// Loops lists the hub's periodic work: overdue tickets, broadcast timers
-// and scheduled jobs every `every`, senders' progress messages every
-// progressEvery.
+// Loops lists the hub's periodic work: overdue tickets, broadcast timers,
+// action reminders and scheduled jobs every `every`, senders' progress
+// messages every progressEvery.
 func (h *Hub) Loops(every, progressEvery time.Duration) []periodic.Loop {
 	return []periodic.Loop{
 		{Name: "escalations", Every: every, Timeout: roundTimeout, Round: h.Escalate},
