@@ -19,6 +19,15 @@ func (r *chatRig) actionRound() {
 	}
 }
 
+// actionReport is the action report of broadcast id.
+func (r *chatRig) actionReport(id int64) (news.ActionReport, error) {
+	b, err := r.store.Broadcast(r.ctx, id)
+	if err != nil {
+		return news.ActionReport{}, err
+	}
+	return news.BuildActionReport(r.ctx, r.store, b)
+}
+
 // progressRound runs the progress messages' round.
 func (r *chatRig) progressRound() {
 	r.t.Helper()
@@ -162,7 +171,7 @@ func TestActionJourneyOnTheFastRig(t *testing.T) {
 		// The counts: in the progress and in the report, by organisation.
 		r.progressRound()
 		mustContain(t, "the author's progress", chair.current(progress).text, "Акция: участвуют 2, не смогут 1, были 1.")
-		rep, err := r.hub.News.ActionReport(r.ctx, id)
+		rep, err := r.actionReport(id)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -215,7 +224,7 @@ func TestRelayedActionOnTheFastRig(t *testing.T) {
 			t.Fatalf("the activist's buttons after answering: %v", got.labels())
 		}
 
-		rep, err := r.hub.News.ActionReport(r.ctx, id)
+		rep, err := r.actionReport(id)
 		if err != nil {
 			t.Fatal(err)
 		}

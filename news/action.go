@@ -96,10 +96,9 @@ func CheckActionPlace(kind storage.ActionKind, place string) error {
 }
 
 // Answered is a person's answer to an action, with the item that carries
-// it and the organisation that sent it (whose zone its time is told in).
+// it.
 type Answered struct {
 	Broadcast storage.Broadcast
-	Sender    storage.Org
 	Reply     storage.ActionReply
 }
 
@@ -127,7 +126,7 @@ func (s *Service) actionOf(ctx context.Context, broadcastID int64) (storage.Broa
 // the item did not reach, or an item without an action, gets
 // storage.ErrNotFound; an answer that does not fit the kind, ErrInvalid.
 func (s *Service) AnswerAction(ctx context.Context, personID, broadcastID int64, answer storage.ActionAnswer) (Answered, error) {
-	b, org, err := s.actionOf(ctx, broadcastID)
+	b, _, err := s.actionOf(ctx, broadcastID)
 	if err != nil {
 		return Answered{}, err
 	}
@@ -143,13 +142,13 @@ func (s *Service) AnswerAction(ctx context.Context, personID, broadcastID int64,
 		return Answered{}, fmt.Errorf("answer action: %w", err)
 	}
 	s.answered.add(b.ID)
-	return Answered{Broadcast: b, Sender: org, Reply: r}, nil
+	return Answered{Broadcast: b, Reply: r}, nil
 }
 
 // Attended records whether personID, who said yes and was asked after the
 // action, was there; anyone else gets storage.ErrNotFound.
 func (s *Service) Attended(ctx context.Context, personID, broadcastID int64, attended bool) (Answered, error) {
-	b, org, err := s.actionOf(ctx, broadcastID)
+	b, _, err := s.actionOf(ctx, broadcastID)
 	if err != nil {
 		return Answered{}, err
 	}
@@ -158,7 +157,7 @@ func (s *Service) Attended(ctx context.Context, personID, broadcastID int64, att
 		return Answered{}, fmt.Errorf("record attendance: %w", err)
 	}
 	s.answered.add(b.ID)
-	return Answered{Broadcast: b, Sender: org, Reply: r}, nil
+	return Answered{Broadcast: b, Reply: r}, nil
 }
 
 // ActionNote is a notice about an action for one person who said yes.
@@ -309,14 +308,4 @@ func BuildActionReport(ctx context.Context, st ActionReportStore, b storage.Broa
 		r.ByOrg = append(r.ByOrg, *rows[id])
 	}
 	return r, nil
-}
-
-// ActionReport is the action report of a broadcast, for the operator's
-// command line.
-func (s *Service) ActionReport(ctx context.Context, broadcastID int64) (ActionReport, error) {
-	b, err := s.store.Broadcast(ctx, broadcastID)
-	if err != nil {
-		return ActionReport{}, fmt.Errorf("load broadcast: %w", err)
-	}
-	return BuildActionReport(ctx, s.store, b)
 }

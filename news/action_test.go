@@ -94,7 +94,7 @@ func TestAnswersCountByOrganisationUpTheTree(t *testing.T) {
 	}
 	for _, a := range answers {
 		got, err := f.svc.AnswerAction(f.ctx, a.who.ID, b.ID, a.answer)
-		if err != nil || got.Reply.Answer != a.answer || got.Sender.Code != "edu" {
+		if err != nil || got.Reply.Answer != a.answer || got.Broadcast.ID != b.ID {
 			t.Fatalf("answer %s: %+v, %v", a.answer, got, err)
 		}
 	}
@@ -114,7 +114,7 @@ func TestAnswersCountByOrganisationUpTheTree(t *testing.T) {
 			t.Errorf("%s: %v, want %v", bad.name, err, bad.want)
 		}
 	}
-	r := must(f.svc.ActionReport(f.ctx, b.ID))(t)
+	r := must(news.BuildActionReport(f.ctx, f.db, f.broadcast(b.ID)))(t)
 	want := []news.ActionOrg{
 		{Code: "edu", Name: "Образование", Depth: 0, ActionTally: news.ActionTally{Yes: 2, No: 1}},
 		{Code: "school", Name: "Школа № 5", Depth: 1, ActionTally: news.ActionTally{Yes: 1, No: 1}},
@@ -213,10 +213,10 @@ func TestRemindersComeOnceAndTheQuestionAfter(t *testing.T) {
 		t.Fatalf("attended %+v", got.Reply)
 	}
 	must(f.svc.Attended(f.ctx, p[2].ID, b.ID, false))(t)
-	if r := must(f.svc.ActionReport(f.ctx, b.ID))(t); r.Total != (news.ActionTally{Yes: 2, No: 1, Attended: 1}) {
+	if r := must(news.BuildActionReport(f.ctx, f.db, f.broadcast(b.ID)))(t); r.Total != (news.ActionTally{Yes: 2, No: 1, Attended: 1}) {
 		t.Fatalf("report %+v", r.Total)
 	}
-	if r := must(f.svc.ActionReport(f.ctx, sig.ID))(t); r.Total != (news.ActionTally{Signed: 1}) {
+	if r := must(news.BuildActionReport(f.ctx, f.db, f.broadcast(sig.ID)))(t); r.Total != (news.ActionTally{Signed: 1}) {
 		t.Fatalf("signature report %+v", r.Total)
 	}
 }

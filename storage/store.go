@@ -346,8 +346,6 @@ type BroadcastStore interface {
 	// that reached them (else ErrNotFound), under the organisation it
 	// reached them as a member of; a new answer replaces the old one.
 	AnswerAction(ctx context.Context, broadcastID, personID int64, answer ActionAnswer, at time.Time) (ActionReply, error)
-	// ActionReplyOf is a person's answer; ErrNotFound before they give one.
-	ActionReplyOf(ctx context.Context, broadcastID, personID int64) (ActionReply, error)
 	// SetAttended records whether a person who said yes was there, once
 	// they were asked (ClaimActionNotices with NoticeFollowUp); anyone
 	// else gets ErrNotFound.

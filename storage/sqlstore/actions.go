@@ -71,18 +71,6 @@ func (db *DB) AnswerAction(ctx context.Context, broadcastID, personID int64, ans
 	return out, nil
 }
 
-// ActionReplyOf is a person's answer to the action of a broadcast;
-// ErrNotFound when they have not answered.
-func (db *DB) ActionReplyOf(ctx context.Context, broadcastID, personID int64) (storage.ActionReply, error) {
-	var out storage.ActionReply
-	err := db.conn().row(ctx, "SELECT "+actionReplyCols+" FROM action_answers WHERE broadcast_id = ? AND person_id = ?",
-		broadcastID, personID).Scan(actionReplyDest(&out)...)
-	if err != nil {
-		return storage.ActionReply{}, fmt.Errorf("get action answer: %w", notFound(err))
-	}
-	return out, nil
-}
-
 // SetAttended records whether a person who said yes was there, once they
 // were asked; anyone else gets ErrNotFound.
 func (db *DB) SetAttended(ctx context.Context, broadcastID, personID int64, attended bool) (storage.ActionReply, error) {
