@@ -66,6 +66,10 @@ var (
 	roleOptions  = []option{{Value: string(news.RolesAll), Key: "news.roles_all"}, {Value: string(news.RolesActivists), Key: "news.roles_activists"}, {Value: string(news.RolesLeadership), Key: "news.roles_leaders"}}
 	whereOptions = []option{{Value: string(news.WhereBoth), Key: "news.where_both"}, {Value: string(news.WherePrivate), Key: "news.where_private"}, {Value: string(news.WhereChats), Key: "news.where_chats"}}
 	modeOptions  = []option{{Value: "direct", Key: "news.mode_direct"}, {Value: "relay", Key: "news.mode_relay"}}
+	// actionOptions are the kinds of action a news item may carry, none
+	// first, labelled as the bot labels them.
+	actionOptions = []option{{Value: "", Key: "news.action_kind_none"}, {Value: string(storage.ActionMeeting), Key: "news.action_kind_meeting"},
+		{Value: string(storage.ActionOnline), Key: "news.action_kind_online"}, {Value: string(storage.ActionSignature), Key: "news.action_kind_signature"}}
 )
 
 // modeValue is the mode's radio button value.
@@ -121,6 +125,10 @@ type composeData struct {
 	Sent          []sentLine
 	MaxText       int
 	MaxMarkup     int
+	// The action the item carries, as typed.
+	ActionKinds                        []option
+	ActionTitle, ActionAt, ActionPlace string
+	MaxActionTitle, MaxActionPlace     int
 }
 
 type sentLine struct {
@@ -137,6 +145,8 @@ type draftForm struct {
 	at       string
 	counted  string
 	fileKind string // how a file uploaded now goes
+	// The action's fields as typed; kind "" is none.
+	actionKind, actionTitle, actionAt, actionPlace string
 }
 
 // readDraft reads the composer's fields; the text is read apart
@@ -166,7 +176,9 @@ func readDraft(rq *Request) (draftForm, error) {
 			return draftForm{}, &pageError{status: http.StatusBadRequest, key: "console.news_bad_form"}
 		}
 	}
-	return draftForm{draft: d, text: f.Get("text"), at: strings.TrimSpace(f.Get("at")), counted: f.Get("counted"), fileKind: f.Get("file_kind")}, nil
+	return draftForm{draft: d, text: f.Get("text"), at: strings.TrimSpace(f.Get("at")), counted: f.Get("counted"), fileKind: f.Get("file_kind"),
+		actionKind: f.Get("action_kind"), actionTitle: strings.TrimSpace(f.Get("action_title")), actionAt: strings.TrimSpace(f.Get("action_at")),
+		actionPlace: strings.TrimSpace(f.Get("action_place"))}, nil
 }
 
 // audienceKey fingerprints a draft's audience, so that a draft is sent
@@ -215,7 +227,9 @@ func (c *Console) composer(rq *Request, f draftForm) (composeData, error) {
 		Counted: audienceKey(f.draft), Count: reachText(rq, p) + " " + rq.T("news.author_excluded"),
 		MaxText: news.MaxText, MaxMarkup: markupSlack,
 		FileKinds: checked(fileKindOptions, f.fileKind), MaxFile: news.MaxFileBytes, MaxFileText: fileSize(rq, news.MaxFileBytes),
-		FileTooBig: rq.T("console.news_file_too_big", "Max", fileSize(rq, news.MaxFileBytes)),
+		FileTooBig:  rq.T("console.news_file_too_big", "Max", fileSize(rq, news.MaxFileBytes)),
+		ActionKinds: checked(actionOptions, f.actionKind), ActionTitle: f.actionTitle, ActionAt: f.actionAt, ActionPlace: f.actionPlace,
+		MaxActionTitle: news.MaxActionTitle, MaxActionPlace: news.MaxActionPlace,
 	}
 	if f.draft.FileID != 0 {
 		file, err := c.cfg.News.File(ctx, by, f.draft.FileID)
@@ -342,6 +356,9 @@ func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 		return again(http.StatusUnprocessableEntity, bad.message(rq), "")
 	}
 	f.draft.Text, f.draft.Format = text, format
+	if refused := c.draftAction(rq, &f); refused != "" {
+		return again(http.StatusUnprocessableEntity, refused, "")
+	}
 	switch action {
 	case "send", "schedule":
 	default:
@@ -371,6 +388,8 @@ func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 	by := rq.Session.Actor
 	b, err := c.cfg.News.Create(rq.Context(), by, f.draft, at)
 	switch {
+	case errors.Is(err, news.ErrBadTime) && f.draft.Action != nil && (!f.draft.Action.At.After(c.clock()) || at != nil && !f.draft.Action.At.After(*at)):
+		return again(http.StatusUnprocessableEntity, rq.T("news.action_past"), "")
 	case errors.Is(err, news.ErrBadTime):
 		return again(http.StatusUnprocessableEntity, rq.T("console.news_bad_time"), "")
 	case errors.Is(err, news.ErrAudience), errors.Is(err, news.ErrInvalid):
@@ -396,6 +415,41 @@ func (c *Console) newsSubmit(w http.ResponseWriter, rq *Request) error {
 	}
 	redirect(w, rq, "/news/"+strconv.FormatInt(b.ID, 10))
 	return nil
+}
+
+// draftAction reads the action of the composer's fields into the draft,
+// its time in the sender's zone, or says what is wrong with it.
+func (c *Console) draftAction(rq *Request, f *draftForm) string {
+	if f.actionKind == "" {
+		return ""
+	}
+	kind := storage.ActionKind(f.actionKind)
+	if !kind.Valid() {
+		return rq.T("console.news_bad_form")
+	}
+	if news.CheckActionTitle(f.actionTitle) != nil {
+		return rq.Plural("news.action_bad_title", news.MaxActionTitle)
+	}
+	org, err := c.cfg.News.SenderOrg(rq.Context(), rq.Session.Actor, f.draft.OrgID)
+	if err != nil {
+		return rq.T("console.news_bad_audience")
+	}
+	at, err := time.ParseInLocation(atLayout, f.actionAt, zoneOf(org))
+	if now := c.clock(); err != nil || !at.After(now) || at.After(now.AddDate(1, 0, 0)) {
+		return rq.T("console.news_action_bad_time")
+	}
+	if err := news.CheckActionPlace(kind, f.actionPlace); err != nil {
+		if errors.Is(err, news.ErrActionLink) {
+			return rq.T("news.action_bad_link")
+		}
+		return rq.Plural("news.action_bad_place", news.MaxActionPlace)
+	}
+	a := storage.Action{Kind: kind, Title: f.actionTitle, At: at, Place: f.actionPlace}
+	if !news.ActionFits(f.draft.Text, a) {
+		return rq.T("news.action_too_long")
+	}
+	f.draft.Action = &a
+	return ""
 }
 
 // progressData is a broadcast's progress page.
@@ -424,6 +478,15 @@ type progressData struct {
 	Message                string
 	// File is the photo or document that goes with the item.
 	File *fileLine
+	// Action is the action the item carries and its answers; nil for none.
+	Action *actionLine
+}
+
+// actionLine is an item's action on its progress page.
+type actionLine struct {
+	Title, When, Place string
+	Signature          bool
+	Tally              news.ActionTally
 }
 
 type latencyLine struct {
@@ -477,6 +540,10 @@ func (c *Console) newsShow(w http.ResponseWriter, rq *Request) error {
 	}
 	if p.File != nil {
 		d.File = newFileLine(rq, *p.File)
+	}
+	if a := b.Action; a != nil && r.Action != nil {
+		d.Action = &actionLine{Title: a.Title, When: a.At.In(zoneOf(p.Sender)).Format("02.01.2006 15:04"), Place: a.Place,
+			Signature: a.Kind == storage.ActionSignature, Tally: *r.Action}
 	}
 	d.Refresh = 2
 	if b.Status == storage.BroadcastScheduled {

@@ -43,6 +43,8 @@ func (n *newsNotes) BroadcastFailed(context.Context, storage.Broadcast) (bool, e
 	return true, nil
 }
 
+func (n *newsNotes) ActionNotice(context.Context, news.ActionNote) (bool, error) { return true, nil }
+
 func (n *newsNotes) decisions() []news.Decision {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -182,6 +184,7 @@ func TestNewsBadInputCreatesNothing(t *testing.T) {
 	edu := r.org("edu")
 	past := r.clock.Now().Add(-time.Hour).In(zoneOf(edu)).Format(atLayout)
 	far := r.clock.Now().AddDate(2, 0, 0).In(zoneOf(edu)).Format(atLayout)
+	soon := r.clock.Now().Add(48 * time.Hour).In(zoneOf(edu)).Format(atLayout)
 	tests := []struct {
 		name   string
 		text   string
@@ -206,6 +209,22 @@ func TestNewsBadInputCreatesNothing(t *testing.T) {
 		{"a past time", "Собрание", url.Values{"at": {past}, "action": {"schedule"}}, http.StatusUnprocessableEntity, "Время не подходит"},
 		{"two years away", "Собрание", url.Values{"at": {far}, "action": {"schedule"}}, http.StatusUnprocessableEntity, "Время не подходит"},
 		{"no time", "Собрание", url.Values{"at": {"завтра"}, "action": {"schedule"}}, http.StatusUnprocessableEntity, "Время не подходит"},
+		{"an unknown kind of action", "Собрание", actionForm("party", "Собрание", soon, "зал"), http.StatusUnprocessableEntity, "Форма заполнена неверно"},
+		{"an action without a title", "Собрание", actionForm("meeting", " ", soon, "зал"), http.StatusUnprocessableEntity, "Название должно быть непустым"},
+		{"an action in the past", "Собрание", actionForm("meeting", "Собрание", past, "зал"), http.StatusUnprocessableEntity, "Укажите дату и время акции"},
+		{"an action two years away", "Собрание", actionForm("meeting", "Собрание", far, "зал"), http.StatusUnprocessableEntity, "Укажите дату и время акции"},
+		{"an action without a time", "Собрание", actionForm("meeting", "Собрание", "", "зал"), http.StatusUnprocessableEntity, "Укажите дату и время акции"},
+		{"a meeting without a place", "Собрание", actionForm("meeting", "Собрание", soon, ""), http.StatusUnprocessableEntity, "Место должно быть непустым"},
+		{"an online action without a link", "Собрание", actionForm("online", "Эфир", soon, "в интернете"), http.StatusUnprocessableEntity, "Это не ссылка"},
+		{"a petition with a script link", "Собрание", actionForm("signature", "Петиция", soon, "javascript:alert(1)"), http.StatusUnprocessableEntity, "Это не ссылка"},
+		{"an action that overflows the message", strings.Repeat("я", news.MaxText-100), actionForm("meeting", "Собрание", soon, "Актовый зал школы"),
+			http.StatusUnprocessableEntity, "не поместится в одно сообщение"},
+		{"an action before the item goes", "Собрание", func() url.Values {
+			v := actionForm("meeting", "Собрание", soon, "зал")
+			v.Set("at", r.clock.Now().Add(72*time.Hour).In(zoneOf(edu)).Format(atLayout))
+			v.Set("action", "schedule")
+			return v
+		}(), http.StatusUnprocessableEntity, "Время акции уже прошло или наступит раньше отправки"},
 	}
 	for _, tt := range tests {
 		// A person's pace: the session's rate limit stays out of the way.
@@ -355,4 +374,45 @@ func TestNewsPagesKeepToTheirSubtree(t *testing.T) {
 	if w := author.get("/news"); w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/signin") {
 		t.Errorf("a former chair opens /news: %d %q", w.Code, w.Header().Get("Location"))
 	}
+}
+
+// actionForm is the composer's action fields.
+func actionForm(kind, title, at, place string) url.Values {
+	return url.Values{"action_kind": {kind}, "action_title": {title}, "action_at": {at}, "action_place": {place}}
+}
+
+func TestNewsWithAnActionShowsItsAnswers(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	chair := r.person("Иванова Анна", "edu", storage.RoleChair)
+	member := r.person("Петров Пётр", "school", storage.RoleMember)
+	b := r.browser("192.0.2.1")
+	b.signIn(chair)
+	edu := r.org("edu")
+	want(t, b.get("/news"), http.StatusOK, `name="action_kind"`, "Без акции", "Очная (собрание, митинг)", "Дата и время акции (Asia/Sakhalin)")
+	when := time.Date(2026, 12, 25, 18, 0, 0, 0, zoneOf(edu))
+	if !when.After(r.clock.Now()) {
+		when = r.clock.Now().Add(72 * time.Hour).In(zoneOf(edu)).Truncate(time.Hour)
+	}
+	// A preview keeps the action as typed.
+	f := b.composeForm(edu, "Приходите на собрание", actionForm("meeting", "Собрание коллектива", when.Format(atLayout), "Актовый зал"))
+	f.Set("action", "preview")
+	want(t, b.post("/news", f), http.StatusOK, `value="Собрание коллектива"`, `value="`+when.Format(atLayout)+`"`, `value="Актовый зал"`,
+		`<option value="meeting" selected>`)
+	f.Set("action", "send")
+	w := b.post("/news", f)
+	id := idFrom(t, w, w.Code)
+	sent := r.broadcasts("edu")
+	if len(sent) != 1 || sent[0].Action == nil || *sent[0].Action != (storage.Action{Kind: storage.ActionMeeting, Title: "Собрание коллектива",
+		At: when.UTC(), Place: "Актовый зал"}) {
+		t.Fatalf("sent %+v", sent)
+	}
+	r.deliver()
+	page := "/news/" + strconv.FormatInt(id, 10)
+	want(t, b.get(page), http.StatusOK, "Акция «Собрание коллектива»", when.Format("02.01.2006 15:04")+" · Актовый зал",
+		"<dt>Участвуют</dt><dd>0</dd>", "<dt>Были</dt><dd>0</dd>")
+	if _, err := r.console.cfg.News.AnswerAction(r.ctx, member.PersonID, id, storage.AnswerYes); err != nil {
+		t.Fatal(err)
+	}
+	want(t, b.get(page), http.StatusOK, "<dt>Участвуют</dt><dd>1</dd>", "<dt>Не смогут</dt><dd>0</dd>")
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // TestNewsButtonsKeepTheirWireFormat pins the data older composing,
-// progress, relay and suggestion messages carry and reads it back; data of
+// progress, relay, suggestion and action messages carry and reads it back; data of
 // another shape is refused.
 func TestNewsButtonsKeepTheirWireFormat(t *testing.T) {
 	t.Parallel()
@@ -15,6 +15,7 @@ func TestNewsButtonsKeepTheirWireFormat(t *testing.T) {
 	nw := func(d string) (button, bool) { return parseNewsButton(d) }
 	rl := func(d string) (button, bool) { return parseRelayButton(d) }
 	sg := func(d string) (button, bool) { return parseSuggestButton(d) }
+	ac := func(d string) (button, bool) { return parseActionButton(d) }
 	tests := []struct {
 		b     button
 		wire  string
@@ -40,6 +41,16 @@ func TestNewsButtonsKeepTheirWireFormat(t *testing.T) {
 		{suggestButton{Action: sgPublish, ID: 7}, "sg:pub:7", sg},
 		{suggestButton{Action: sgUp, ID: 7}, "sg:up:7", sg},
 		{suggestButton{Action: sgDecline, ID: 7}, "sg:no:7", sg},
+		{newsButton{Action: nwAction}, "nw:action", nw},
+		{newsButton{Action: nwNoAction}, "nw:noaction", nw},
+		{newsButton{Action: nwKindMeeting}, "nw:ameet", nw},
+		{newsButton{Action: nwKindOnline}, "nw:aonline", nw},
+		{newsButton{Action: nwKindSign}, "nw:asign", nw},
+		{actionButton{Action: acYes, ID: 12}, "ac:yes:12", ac},
+		{actionButton{Action: acNo, ID: 12}, "ac:no:12", ac},
+		{actionButton{Action: acSign, ID: 12}, "ac:sign:12", ac},
+		{actionButton{Action: acWas, ID: 12}, "ac:was:12", ac},
+		{actionButton{Action: acWasnt, ID: bigID}, "ac:wasnt:9007199254740993", ac},
 	}
 	for _, tt := range tests {
 		data := tt.b.data()
@@ -61,6 +72,7 @@ func TestNewsButtonsKeepTheirWireFormat(t *testing.T) {
 		{nw, []string{"nw", "nw:", "nw:burn", "nw:send:3", "nw:org", "nw:org:x", "nw:org:0", "nw:stop", "nw:stop:-1", "nw:stop:5:6", "rl:send"}},
 		{rl, []string{"rl", "rl:pub", "rl:pub:12", "rl:pub:12:0", "rl:pub:x:4", "rl:burn:12:4", "rl:pub:12:4:1", "nw:pub:12:4"}},
 		{sg, []string{"sg", "sg:kind", "sg:kind:rumour", "sg:kind:", "sg:pub", "sg:pub:0", "sg:pub:x", "sg:burn:7", "sg:pub:7:8", "nw:pub:7"}},
+		{ac, []string{"ac", "ac:yes", "ac:yes:0", "ac:yes:x", "ac:maybe:12", "ac:yes:12:1", "nw:yes:12", "ac::12"}},
 	}
 	for _, r := range refused {
 		for _, d := range r.data {

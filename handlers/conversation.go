@@ -51,6 +51,11 @@ const (
 	stepText     = "text"
 	stepMore     = "more"   // texts keep joining TicketID for a while
 	stepChoose   = "choose" // the member picks with buttons
+
+	stepActionKind  = "action_kind" // composing news: the kind of its action
+	stepActionTitle = "action_title"
+	stepActionWhen  = "action_when"
+	stepActionPlace = "action_place" // a meeting's place or an online link
 )
 
 // conversation is the step a person is at, kept in shared state so that any
@@ -96,6 +101,11 @@ type conversation struct {
 	Card         string  `json:"card,omitempty"` // the settings message, replaced by the outcome once sent
 	SuggestionID int64   `json:"suggestion,omitempty"`
 	Kind         string  `json:"kind,omitempty"`
+	// The action the news item carries, as composed so far.
+	ActionKind  string    `json:"action_kind,omitempty"`
+	ActionTitle string    `json:"action_title,omitempty"`
+	ActionAt    time.Time `json:"action_at,omitzero"`
+	ActionPlace string    `json:"action_place,omitempty"`
 
 	// Surveys.
 	SurveyRun int64    `json:"survey_run,omitempty"`

@@ -144,6 +144,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbSuggest, h.handle(h.onSuggestButton))
 	r.Callback(cbSurvey, h.handle(h.onSurveyButton))
 	r.Callback(cbBoard, h.handle(h.onBoardButton))
+	r.Callback(cbAction, h.handle(h.onActionButton))
 	return r
 }
 

@@ -15,13 +15,14 @@ const (
 	roundLockTTL = 30 * time.Second
 )
 
-// Loops lists the hub's periodic work: overdue tickets, broadcast timers
-// and scheduled jobs every `every`, senders' progress messages every
-// progressEvery.
+// Loops lists the hub's periodic work: overdue tickets, broadcast timers,
+// action reminders and scheduled jobs every `every`, senders' progress
+// messages every progressEvery.
 func (h *Hub) Loops(every, progressEvery time.Duration) []periodic.Loop {
 	return []periodic.Loop{
 		{Name: "escalations", Every: every, Timeout: roundTimeout, Round: h.Escalate},
 		{Name: "broadcast_timers", Every: every, Timeout: roundTimeout, Round: h.News.TimersRound},
+		{Name: "action_notices", Every: every, Timeout: roundTimeout, Round: h.News.ActionRound},
 		{Name: "jobs", Every: every, Timeout: roundTimeout, Round: h.Monitoring.JobsRound},
 		{Name: "progress", Every: progressEvery, Timeout: roundTimeout, Round: h.News.ProgressRound},
 	}

@@ -49,8 +49,11 @@ func (h *Hub) askNewsText(ctx context.Context, s *session) error {
 // newsText takes the text (and a photo or document) of the item.
 func (h *Hub) newsText(ctx context.Context, s *session, c *conversation) error {
 	if c.Step != stepText {
-		if c.Step == stepSchedule {
+		switch c.Step {
+		case stepSchedule:
 			return h.newsSchedule(ctx, s, c)
+		case stepActionTitle, stepActionWhen, stepActionPlace:
+			return h.actionStepText(ctx, s, c)
 		}
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("input.use_buttons")})
 	}
@@ -89,7 +92,7 @@ func keepFormat(raw, text string, format []storage.Span) []storage.Span {
 // newsDraft is the broadcast the conversation describes.
 func newsDraft(c *conversation) news.Draft {
 	return news.Draft{OrgID: c.SenderOrgID, Text: c.Question, Format: c.Format, Files: c.Attachments,
-		Orgs: c.ChosenOrgs, Roles: news.Roles(c.Roles), Where: news.Where(c.Where), Relay: c.Relay}
+		Orgs: c.ChosenOrgs, Roles: news.Roles(c.Roles), Where: news.Where(c.Where), Relay: c.Relay, Action: draftAction(c)}
 }
 
 // newsSettings shows the item with its audience, where it goes, the mode
@@ -128,11 +131,16 @@ func (h *Hub) newsSettings(ctx context.Context, s *session, c *conversation) err
 	text := s.t("news.settings", "Org", p.Org.Name, "Text", snippet(c.Question, 300), "Orgs", orgsText,
 		"Roles", s.t(rolesKey(c.Roles)), "Where", where,
 		"Mode", s.t(modeKey(c.Relay))) + "\n" + s.plural("news.files", len(c.Attachments)) + "\n" +
-		reach(s, p.People, p.Chats) + "\n" + s.t("news.author_excluded")
+		reach(s, p.People, p.Chats) + "\n" + s.t("news.author_excluded") + "\n\n" + h.actionSummary(s, c, p.Org)
 	d := func(action string) string { return newsButton{Action: action}.data() }
+	actionButton := bot.Button{Text: s.t("news.button_action"), Data: d(nwAction)}
+	if draftAction(c) != nil {
+		actionButton = bot.Button{Text: s.t("news.button_no_action"), Data: d(nwNoAction)}
+	}
 	kb := bot.Keyboard{
 		{{Text: s.t("news.button_orgs"), Data: d(nwOrgs)}, {Text: s.t("news.button_roles"), Data: d(nwRoles)}},
 		{{Text: s.t("news.button_where"), Data: d(nwWhere)}, {Text: s.t("news.button_mode"), Data: d(nwMode)}},
+		{actionButton},
 		{{Text: s.t("news.button_send"), Data: d(nwSend)}},
 		{{Text: s.t("news.button_schedule"), Data: d(nwSchedule)}, {Text: s.t("reg.button_cancel"), Data: d(nwCancel)}},
 	}
@@ -223,8 +231,11 @@ func (h *Hub) onNewsButton(ctx context.Context, s *session) error {
 		return h.askNewsText(ctx, s)
 	}
 	// Everything below acts on a finished draft of an org the person still
-	// may send from.
-	if c.Step != stepSettings && c.Step != stepOrgs {
+	// may send from; the kinds of action only while they are offered.
+	_, isKind := actionKinds[b.Action]
+	switch {
+	case isKind && c.Step != stepActionKind,
+		!isKind && c.Step != stepSettings && c.Step != stepOrgs && (c.Step != stepActionKind || b.Action != nwDone):
 		return s.notice(ctx, "error.stale_button")
 	}
 	by, err := s.actor(ctx)
@@ -268,6 +279,21 @@ func (h *Hub) onNewsButton(ctx context.Context, s *session) error {
 		return h.newsOrgs(ctx, s, c)
 	case nwDone:
 		c.Step = stepSettings
+	case nwAction:
+		c.Step = stepActionKind
+		if err := s.saveConversation(ctx, c); err != nil {
+			return err
+		}
+		return h.askActionKind(ctx, s)
+	case nwKindMeeting, nwKindOnline, nwKindSign:
+		c.ActionKind, c.ActionTitle, c.ActionAt, c.ActionPlace = string(actionKinds[b.Action]), "", time.Time{}, ""
+		c.Step = stepActionTitle
+		if err := s.saveConversation(ctx, c); err != nil {
+			return err
+		}
+		return s.reply(ctx, s.plural("news.action_ask_title", news.MaxActionTitle), nil)
+	case nwNoAction:
+		c.ActionKind, c.ActionTitle, c.ActionAt, c.ActionPlace = "", "", time.Time{}, ""
 	case nwSchedule:
 		c.Step, c.Card = stepSchedule, s.u.Callback.MessageID
 		if err := s.saveConversation(ctx, c); err != nil {
@@ -324,19 +350,8 @@ func (h *Hub) newsSchedule(ctx context.Context, s *session, c *conversation) err
 	if err != nil {
 		return err
 	}
-	now := h.Clock()
-	loc := zone(org)
-	text := strings.TrimSpace(s.u.Text)
-	at, err := time.ParseInLocation(scheduleLayout, text, loc)
-	if err != nil {
-		if at, err = time.ParseInLocation(scheduleLayout2, text, loc); err == nil {
-			at = time.Date(now.In(loc).Year(), at.Month(), at.Day(), at.Hour(), at.Minute(), 0, 0, loc)
-			if at.Before(now) {
-				at = at.AddDate(1, 0, 0)
-			}
-		}
-	}
-	if err != nil {
+	at, ok := parseWhen(s.u.Text, zone(org), h.Clock())
+	if !ok {
 		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.bad_when")})
 	}
 	return h.startBroadcast(ctx, s, c, &at)
@@ -349,6 +364,10 @@ func (h *Hub) startBroadcast(ctx context.Context, s *session, c *conversation, a
 	by, err := s.actor(ctx)
 	if err != nil {
 		return err
+	}
+	if a := draftAction(c); a != nil && (!a.At.After(h.Clock()) || at != nil && !a.At.After(*at)) {
+		// The draft waited past its action's time, or is to go after it.
+		return s.send(ctx, bot.Message{ChatID: s.u.Chat.ID, Text: s.t("news.action_past")})
 	}
 	b, err := h.News.Create(ctx, by, newsDraft(c), at)
 	switch {

@@ -22,11 +22,18 @@ const (
 	nwSchedule = "schedule"
 	nwSend     = "send"
 	nwStop     = "stop" // stop a running broadcast, with its id
+
+	nwAction      = "action"   // add an action to the item
+	nwNoAction    = "noaction" // drop it
+	nwKindMeeting = "ameet"    // the kinds of action
+	nwKindOnline  = "aonline"
+	nwKindSign    = "asign"
 )
 
 var (
-	newsPlainActions = []string{nwCancel, nwRoles, nwWhere, nwMode, nwOrgs, nwDone, nwSchedule, nwSend}
-	newsIDActions    = []string{nwFrom, nwOrg, nwStop}
+	newsPlainActions = []string{nwCancel, nwRoles, nwWhere, nwMode, nwOrgs, nwDone, nwSchedule, nwSend,
+		nwAction, nwNoAction, nwKindMeeting, nwKindOnline, nwKindSign}
+	newsIDActions = []string{nwFrom, nwOrg, nwStop}
 )
 
 // newsButton is a step of composing, "nw:send"; the choice of an

@@ -39,6 +39,9 @@ func (h *Notifier) OfferRelay(ctx context.Context, to storage.Contact, o news.Re
 	}
 	return h.notify(ctx, fmt.Sprintf("relay:%d:%d:%s", b.ID, org.ID, key), to.Accounts, locales.Normalize(to.Person.Locale), func(lang string) bot.Message {
 		text := h.Catalog.T(lang, key, "ID", b.ID, "From", o.Sender.Name, "Org", org.Name, "Deadline", deadline, "Text", b.Text)
+		if b.Action != nil {
+			text += "\n\n" + h.actionCard(lang, *b.Action, o.Sender)
+		}
 		if f := o.File; f != nil {
 			// The file goes to the level's people with the item, not here.
 			fileKey := "relay.file_document"
@@ -148,6 +151,13 @@ func (h *Notifier) ShowProgress(ctx context.Context, p news.Progress) error {
 		"Queued", r.Queued, "Failed", r.Failed, "Unreachable", r.Unreachable)
 	if b.Mode == storage.ModeRelay {
 		text += "\n" + h.Catalog.T(lang, "news.progress_relay", "Relayed", r.Relayed, "Levels", r.RelaySteps)
+	}
+	if a := r.Action; a != nil && b.Action != nil {
+		if b.Action.Kind == storage.ActionSignature {
+			text += "\n" + h.Catalog.T(lang, "action.progress_signature", "Signed", a.Signed)
+		} else {
+			text += "\n" + h.Catalog.T(lang, "action.progress", "Yes", a.Yes, "No", a.No, "Attended", a.Attended)
+		}
 	}
 	if err := sender.Edit(ctx, bot.Sent{ChatID: b.Progress.ChatID, MessageID: b.Progress.MessageID}, bot.Message{Text: text, Keyboard: kb}); err != nil {
 		return fmt.Errorf("edit progress: %w", err)
@@ -273,6 +283,7 @@ func (h *Notifier) ComposeDelivery(ctx context.Context, b storage.Broadcast, d s
 			m.Keyboard = bot.Keyboard{{{Text: h.Catalog.T(lang, "news.button_share"), URL: link}}}
 		}
 	}
+	h.withAction(ctx, lang, b, d, &m)
 	return m
 }
 

@@ -38,4 +38,5 @@ type Store interface {
 	TakeTicketPosts(ctx context.Context, ticketID int64) ([]storage.TicketPost, error)
 	AddDeskPost(ctx context.Context, p storage.DeskPost) error
 	RelaySteps(ctx context.Context, broadcastID int64) ([]storage.RelayStep, error)
+	DeliveryIDTo(ctx context.Context, broadcastID int64, p storage.Platform, chatID string) (int64, error)
 }

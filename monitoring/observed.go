@@ -66,6 +66,15 @@ type Observed struct {
 	Maturity      map[string]float64 `json:"maturity_parts,omitempty"`
 	MaturityScore float64            `json:"maturity_score"`
 	MaturityOrgs  int                `json:"maturity_orgs"`
+	// Participation. Actions counts the actions the subtree's orgs sent
+	// that took place in the period; JoinedOffline the distinct people who
+	// said yes to one of its meetings, JoinedOnline to one of its online
+	// actions or signed one of its petitions, Attended those who said they
+	// were at one.
+	Actions       int `json:"actions"`
+	JoinedOffline int `json:"joined_offline"`
+	JoinedOnline  int `json:"joined_online"`
+	Attended      int `json:"attended"`
 	// Targets weighs the indicators the org has a target for (its own, or
 	// the nearest set above it) in the period.
 	Targets []ObservedResult `json:"targets,omitempty"`
@@ -88,6 +97,13 @@ func (o Observed) Engagement() (opens, shares float64, ok bool) {
 	opens, ok = percent(o.Opens, o.Delivered)
 	shares, _ = percent(o.Shares, o.Delivered)
 	return opens, shares, ok
+}
+
+// Participation is how many distinct people joined the subtree's actions
+// in person and online, and said they were there; ok is false when it
+// held none in the period.
+func (o Observed) Participation() (offline, online, attended int, ok bool) {
+	return o.JoinedOffline, o.JoinedOnline, o.Attended, o.Actions > 0
 }
 
 // NewsPerMonth is how many news items the org published or relayed a
@@ -208,7 +224,53 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 			o.Shares += r.Shares
 		}
 	}
+	if err := s.observeActions(ctx, under, out, up, p); err != nil {
+		return nil, err
+	}
 	return out, nil
+}
+
+// observeActions counts the actions each subtree held in p and the
+// distinct people who joined them, offline and online, and were there.
+func (s *Service) observeActions(ctx context.Context, under storage.Org, out map[int64]*Observed, up func(int64, []int64) []int64, p Period) error {
+	joins, err := s.store.ActionJoins(ctx, under, p.From, p.To)
+	if err != nil {
+		return fmt.Errorf("observe participation: %w", err)
+	}
+	type key struct{ org, person int64 }
+	actions, offline, online, attended := map[key]bool{}, map[key]bool{}, map[key]bool{}, map[key]bool{}
+	var orgs []int64
+	for _, j := range joins {
+		orgs = up(j.OrgID, orgs[:0])
+		for _, id := range orgs {
+			actions[key{id, j.BroadcastID}] = true
+			if j.Person == 0 {
+				continue
+			}
+			k := key{id, j.Person}
+			if j.Kind.Online() {
+				online[k] = true
+			} else {
+				offline[k] = true
+			}
+			if j.Attended {
+				attended[k] = true
+			}
+		}
+	}
+	for k := range actions {
+		out[k.org].Actions++
+	}
+	for k := range offline {
+		out[k.org].JoinedOffline++
+	}
+	for k := range online {
+		out[k.org].JoinedOnline++
+	}
+	for k := range attended {
+		out[k.org].Attended++
+	}
+	return nil
 }
 
 // monthLength is the average month, which news per month divides by.

@@ -32,6 +32,14 @@ var ObservedIndicators = []ObservedIndicator{
 		opens, _, ok := o.Engagement()
 		return opens, ok
 	}},
+	{Name: "participants_offline", Key: "monitoring.seen_participants_offline", Value: func(o Observed) (float64, bool) {
+		offline, _, _, ok := o.Participation()
+		return float64(offline), ok
+	}},
+	{Name: "participants_online", Key: "monitoring.seen_participants_online", Value: func(o Observed) (float64, bool) {
+		_, online, _, ok := o.Participation()
+		return float64(online), ok
+	}},
 	{Name: "maturity_score", Key: "monitoring.seen_maturity_score", Value: func(o Observed) (float64, bool) { return o.MaturityScore, o.MaturityOrgs > 0 }},
 }
 

@@ -380,7 +380,7 @@ func TableHeader() []string {
 func ObservedHeader() []string {
 	h := []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
 		"news_per_month", "relayed_news_published_percent", "relay_median_hours", "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered",
-		"maturity_score"}
+		"actions", "participants_offline", "participants_online", "participants_attended", "maturity_score"}
 	for _, part := range MaturityParts {
 		h = append(h, "maturity_"+part+"_percent")
 	}
@@ -444,10 +444,14 @@ func (o Observed) Cells() []string {
 	if o.RelayPublished > 0 {
 		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
 	}
+	actions, offline, online, attended := "", "", "", ""
+	if off, on, were, ok := o.Participation(); ok {
+		actions, offline, online, attended = strconv.Itoa(o.Actions), strconv.Itoa(off), strconv.Itoa(on), strconv.Itoa(were)
+	}
 	opens, shares, engaged := o.Engagement()
 	cells := []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
 		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, pct(o.Reach()), pct(opens, engaged), pct(shares, engaged),
-		pct(o.MaturityScore, o.MaturityOrgs > 0)}
+		actions, offline, online, attended, pct(o.MaturityScore, o.MaturityOrgs > 0)}
 	for _, part := range MaturityParts {
 		cells = append(cells, pct(o.MaturityPart(part)))
 	}

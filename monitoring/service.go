@@ -53,6 +53,7 @@ type Store interface {
 	NewsStarts(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsStart, error)
 	NewsReachUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.NewsReach, error)
 	MaturityUnder(ctx context.Context, under storage.Org, from, to, now time.Time, year int) ([]storage.Maturity, error)
+	ActionJoins(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.ActionJoin, error)
 	RelayStepsUnder(ctx context.Context, under storage.Org, from, to time.Time) ([]storage.RelayStep, error)
 	ClaimContactBaseSend(ctx context.Context, orgID int64, year int, at, staleBefore time.Time) (bool, error)
 	MarkContactBaseSent(ctx context.Context, orgID int64, year int, at time.Time) error

@@ -48,6 +48,8 @@ type Draft struct {
 	// Relay sends it level by level, each level deciding for itself;
 	// otherwise it reaches everyone at once.
 	Relay bool
+	// Action is what the item asks its recipients to join; nil for none.
+	Action *storage.Action
 }
 
 // broadcast is the broadcast the draft describes, by authorID.
@@ -64,7 +66,7 @@ func (d Draft) broadcast(authorID int64) storage.Broadcast {
 		mode = storage.ModeRelay
 	}
 	return storage.Broadcast{AuthorID: authorID, OrgID: d.OrgID, Text: d.Text, Format: d.Format, Attachments: d.Files, FileID: d.FileID,
-		Mode: mode, Audience: a}
+		Mode: mode, Audience: a, Action: d.Action}
 }
 
 // SenderOrgs are the organisations the actor may send news from: those
@@ -181,6 +183,17 @@ func (s *Service) Create(ctx context.Context, by access.Actor, d Draft, at *time
 	now := s.clock()
 	if at != nil && (!at.After(now) || at.After(now.AddDate(1, 0, 0))) {
 		return storage.Broadcast{}, fmt.Errorf("schedule at %v: %w", at, ErrBadTime)
+	}
+	if a := d.Action; a != nil {
+		if err := CheckAction(*a, now); err != nil {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", err)
+		}
+		if !ActionFits(d.Text, *a) {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: %w: %w", ErrInvalid, ErrActionTooLong)
+		}
+		if at != nil && !a.At.After(*at) {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: action at %v before the item goes at %v: %w", a.At, at, ErrBadTime)
+		}
 	}
 	b := d.broadcast(by.PersonID)
 	b.CreatedAt, b.Status, b.ScheduledAt = now, storage.BroadcastScheduled, at

@@ -47,6 +47,7 @@ type told struct {
 	report news.Report
 	item   news.Suggested
 	file   string // the name of the file a relay offer says goes with the item
+	notice storage.ActionNotice
 }
 
 // recorder records what news asked to tell whom.
@@ -115,6 +116,11 @@ func (r *recorder) ShowProgress(_ context.Context, p news.Progress) error {
 
 func (r *recorder) BroadcastFailed(_ context.Context, b storage.Broadcast) (bool, error) {
 	r.add(told{kind: "failed", person: b.AuthorID, broadcast: b.ID})
+	return true, nil
+}
+
+func (r *recorder) ActionNotice(_ context.Context, n news.ActionNote) (bool, error) {
+	r.add(told{kind: "action", person: n.PersonID, broadcast: n.Broadcast.ID, org: n.Sender.Code, notice: n.Notice})
 	return true, nil
 }
 

@@ -32,6 +32,10 @@ type Notifier interface {
 	// BroadcastFailed tells the author that a broadcast's outbox could not
 	// be built and nobody gets it.
 	BroadcastFailed(ctx context.Context, b storage.Broadcast) (reached bool, err error)
+	// ActionNotice tells a person who said yes to an action about it: a
+	// reminder before it, or after it the question whether they were
+	// there.
+	ActionNotice(ctx context.Context, n ActionNote) (reached bool, err error)
 }
 
 // RelayOffer is a relayed item waiting for a level's decision.

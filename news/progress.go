@@ -60,10 +60,22 @@ func (s *Service) KeepProgress(ctx context.Context, by access.Actor, b storage.B
 // ProgressRound refreshes the authors' progress messages. A message that
 // cannot be updated is only a warning: the broadcast itself goes on, so it
 // does not fail the round.
+// Broadcasts over whose action was answered meanwhile show their new
+// counts, so that a thousand answers make one edit a round, not a thousand.
 func (s *Service) ProgressRound(ctx context.Context) error {
-	for _, id := range s.progress.list() {
+	sending := s.progress.list()
+	for _, id := range sending {
 		if err := s.showProgress(ctx, id, false); err != nil {
 			s.logger.WarnContext(ctx, "show progress", "broadcast", id, "err", err)
+		}
+	}
+	for _, id := range s.answered.list() {
+		s.answered.remove(id)
+		if slices.Contains(sending, id) {
+			continue
+		}
+		if err := s.showProgress(ctx, id, true); err != nil {
+			s.logger.WarnContext(ctx, "show action counts", "broadcast", id, "err", err)
 		}
 	}
 	return nil

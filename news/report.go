@@ -30,6 +30,8 @@ type Report struct {
 	RelaySteps  int         `json:"relay_steps"`
 	Relayed     int         `json:"relayed"`
 	RelayLevels []RelayTime `json:"relay_latency"`
+	// Action counts the answers to the item's action; nil without one.
+	Action *ActionTally `json:"action,omitempty"`
 }
 
 // OrgReach is a broadcast's reach in one organisation.
@@ -57,6 +59,7 @@ type ReportStore interface {
 	RelaySteps(ctx context.Context, broadcastID int64) ([]storage.RelayStep, error)
 	LinkOpenCounts(ctx context.Context, broadcastID int64) ([]storage.LinkOpenCount, error)
 	Org(ctx context.Context, id int64) (storage.Org, error)
+	ActionCounts(ctx context.Context, broadcastID int64) ([]storage.ActionCount, error)
 }
 
 // BuildReport counts a broadcast's outbox and relay.
@@ -138,6 +141,16 @@ func BuildReport(ctx context.Context, st ReportStore, b storage.Broadcast) (Repo
 		r.RelayLevels = append(r.RelayLevels, RelayTime{Depth: depth, Orgs: len(ds), Median: median(ds), Max: slices.Max(ds)})
 	}
 	sort.Slice(r.RelayLevels, func(i, j int) bool { return r.RelayLevels[i].Depth < r.RelayLevels[j].Depth })
+	if b.Action != nil {
+		answers, err := st.ActionCounts(ctx, b.ID)
+		if err != nil {
+			return r, fmt.Errorf("count action answers: %w", err)
+		}
+		r.Action = &ActionTally{}
+		for _, c := range answers {
+			r.Action.add(ActionTally{Yes: c.Yes, No: c.No, Attended: c.Attended, Signed: c.Signed})
+		}
+	}
 	return r, nil
 }
 

@@ -22,6 +22,11 @@ func (r reportStore) LinkOpenCounts(context.Context, int64) ([]storage.LinkOpenC
 	return r.opens, nil
 }
 
+// ActionCounts has nothing to count: the reports here carry no action.
+func (r reportStore) ActionCounts(context.Context, int64) ([]storage.ActionCount, error) {
+	return nil, nil
+}
+
 func (r reportStore) DeliveryCounts(context.Context, int64) ([]storage.DeliveryCount, error) {
 	return r.counts, nil
 }

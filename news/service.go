@@ -46,6 +46,11 @@ type Store interface {
 	CancelBroadcast(ctx context.Context, id int64, at time.Time) (int, error)
 	DeliveryCounts(ctx context.Context, broadcastID int64) ([]storage.DeliveryCount, error)
 
+	AnswerAction(ctx context.Context, broadcastID, personID int64, answer storage.ActionAnswer, at time.Time) (storage.ActionReply, error)
+	SetAttended(ctx context.Context, broadcastID, personID int64, attended bool) (storage.ActionReply, error)
+	ActionCounts(ctx context.Context, broadcastID int64) ([]storage.ActionCount, error)
+	ClaimActionNotices(ctx context.Context, notice storage.ActionNotice, from, to, at time.Time) ([]storage.ActionReply, error)
+
 	SaveNewsFile(ctx context.Context, f storage.NewsFile) (storage.NewsFile, error)
 	NewsFile(ctx context.Context, id int64) (storage.NewsFile, error)
 	NewsFileData(ctx context.Context, id int64) ([]byte, error)
@@ -108,6 +113,9 @@ type Service struct {
 
 	builds   outboxBuilds
 	progress progressWatch
+	// answered are broadcasts whose action counts changed here since the
+	// last progress round.
+	answered progressWatch
 }
 
 // New returns a service.

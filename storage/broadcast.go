@@ -123,6 +123,8 @@ type Broadcast struct {
 	// FileID is the photo or document uploaded in the console that goes
 	// with the text (a NewsFile); 0 for none.
 	FileID int64
+	// Action is what the item asks its recipients to join; nil for none.
+	Action *Action
 }
 
 // Kinds of a news file, as of an Attachment.

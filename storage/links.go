@@ -31,6 +31,10 @@ type LinkStore interface {
 	// HubKey is the key stored under name; when there is none yet, fresh
 	// is stored and returned. Across replicas the first stored wins.
 	HubKey(ctx context.Context, name string, fresh []byte) ([]byte, error)
+	// DeliveryIDTo finds the delivery of a broadcast to a chat, whose
+	// short links a message rebuilt later must keep; ErrNotFound when
+	// there is none.
+	DeliveryIDTo(ctx context.Context, broadcastID int64, p Platform, chatID string) (int64, error)
 	// LinkTarget finds the delivery a short link was made for;
 	// ErrNotFound when there is none.
 	LinkTarget(ctx context.Context, deliveryID int64) (LinkTarget, error)

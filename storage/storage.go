@@ -89,6 +89,19 @@ type Org struct {
 	UpdatedAt time.Time
 }
 
+// Location is o's time zone, the programme's region when it has none or
+// an unknown one.
+func (o Org) Location() *time.Location {
+	if loc, err := time.LoadLocation(o.TimeZone); err == nil && o.TimeZone != "" {
+		return loc
+	}
+	loc, err := time.LoadLocation(DefaultTimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
 // Contains reports whether o is other or one of its ancestors.
 func (o Org) Contains(other Org) bool {
 	return o.Path != "" && len(other.Path) >= len(o.Path) && other.Path[:len(o.Path)] == o.Path

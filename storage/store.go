@@ -343,6 +343,22 @@ type BroadcastStore interface {
 	// returns the one that stays: across replicas, the first learned wins.
 	SetFileRef(ctx context.Context, broadcastID int64, p Platform, ref string) (string, error)
 
+	// AnswerAction records a person's answer to the action of a broadcast
+	// that reached them (else ErrNotFound), under the organisation it
+	// reached them as a member of; a new answer replaces the old one.
+	AnswerAction(ctx context.Context, broadcastID, personID int64, answer ActionAnswer, at time.Time) (ActionReply, error)
+	// SetAttended records whether a person who said yes was there, once
+	// they were asked (ClaimActionNotices with NoticeFollowUp); anyone
+	// else gets ErrNotFound.
+	SetAttended(ctx context.Context, broadcastID, personID int64, attended bool) (ActionReply, error)
+	// ActionCounts counts a broadcast's action answers by organisation.
+	ActionCounts(ctx context.Context, broadcastID int64) ([]ActionCount, error)
+	// ClaimActionNotices claims a notice, once across replicas, for the
+	// people who said yes to a meeting or online action taking place in
+	// (from, to] of a broadcast neither cancelled nor failed, and returns
+	// their answers.
+	ClaimActionNotices(ctx context.Context, notice ActionNotice, from, to, at time.Time) ([]ActionReply, error)
+
 	// AddRelaySteps records that orgs received a relayed item (idempotent).
 	AddRelaySteps(ctx context.Context, steps []RelayStep) error
 	RelaySteps(ctx context.Context, broadcastID int64) ([]RelayStep, error)
@@ -462,6 +478,10 @@ type MonitoringStore interface {
 	// RelayStepsUnder lists the relay steps of under's subtree received in
 	// [from, to).
 	RelayStepsUnder(ctx context.Context, under Org, from, to time.Time) ([]RelayStep, error)
+	// ActionJoins lists the actions orgs of under's subtree sent (neither
+	// cancelled nor failed) that take place in [from, to), once for each
+	// person who joined one and once, with Person 0, for one nobody joined.
+	ActionJoins(ctx context.Context, under Org, from, to time.Time) ([]ActionJoin, error)
 
 	// SetTarget stores (or replaces) a target.
 	SetTarget(ctx context.Context, t Target) error

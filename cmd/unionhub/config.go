@@ -103,7 +103,7 @@ var settings = []setting{
 	{"UNIONHUB_HOTLINE_FILE", "", "Hot-line topics, response target, working hours and hand-up rules (YAML); empty = the programme's defaults", false, func(c *Config) *string { return &c.HotlineFile }},
 	{"UNIONHUB_SURVEYS_DIR", "", "Directory of survey definitions (YAML) added to the built-in annual monitoring survey; a file with the same id replaces it; it must exist, and every org a schedule names must be in the tree", false, func(c *Config) *string { return &c.SurveysDir }},
 	{"UNIONHUB_CONTACT_BASE_CRON", monitoring.DefaultContactBaseCron, "When every organisation's contact base goes up to its parent's information worker (else chair) as an XLSX file in the messenger, once a year: a cron expression in the Union's time zone; a date missed while the hub was down is caught up within 31 days", false, func(c *Config) *string { return &c.ContactBaseCron }},
-	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts, silent relay levels, scheduled jobs and survey reminders are looked for", false, nil},
+	{"UNIONHUB_ESCALATION_INTERVAL", "1m", "How often overdue hot-line questions, scheduled broadcasts, silent relay levels, actions to remind of or ask about, scheduled jobs and survey reminders are looked for", false, nil},
 	{"UNIONHUB_BROADCAST_LEASE", "30s", "How long a replica holds the recipients it took, and a broadcast whose recipients it lists; after a crash another takes them over then", false, nil},
 	{"UNIONHUB_DB_STATEMENT_TIMEOUT", "30s", "How long a bulk database statement (a chunk of a broadcast's recipients, an audience count) may run before it is stopped and the broadcast fails", false, nil},
 }

@@ -32,6 +32,9 @@ func TestEveryCSVNeutralizesFormulas(t *testing.T) {
 			{"report broadcast", func(w io.Writer) error {
 				return writeMetricsCSV(w, broadcastRows(news.Report{ID: 1, Org: h, Mode: h, Status: h}))
 			}},
+			{"report action", func(w io.Writer) error {
+				return sheet.WriteCSV(w, actionRows(news.ActionReport{ByOrg: []news.ActionOrg{{Code: h, Name: h}}}))
+			}},
 			{"report monitoring", func(w io.Writer) error {
 				return writeMonitoringCSV(w, monitoring.Report{Org: "edu", Orgs: []monitoring.OrgReport{
 					{Code: h, Name: h, Members: -5, PrevPassed: -1, Results: make([]surveys.Result, len(surveys.Norms))},

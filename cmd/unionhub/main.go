@@ -79,6 +79,8 @@ all or nothing: any bad line and nothing changes. Re-running changes nothing.`},
                                          hot-line figures of an organisation's subtree
   unionhub report broadcast ID [--format table|csv|json]
                                          how far a broadcast got
+  unionhub report action ID [--format table|csv|json]
+                                         answers to a broadcast's action by organisation
   unionhub report monitoring --org CODE [--period 2026] [--format table|csv|json]
                                          the programme's indicators of a subtree, worst first`, `
 --from is the first day and --to the day after the last (default: the year

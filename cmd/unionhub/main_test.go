@@ -37,6 +37,7 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		{[]string{"report", "hotline"}, "unionhub report hotline --org CODE"},
 		{[]string{"report", "broadcast"}, "unionhub report broadcast ID"},
 		{[]string{"report", "broadcast", "42"}, "unionhub report broadcast ID"},
+		{[]string{"report", "action"}, "unionhub report action ID"},
 		{[]string{"report", "monitoring"}, "unionhub report monitoring --org CODE"},
 		{[]string{"survey"}, "unionhub survey list"},
 		{[]string{"survey", "list"}, "unionhub survey list"},

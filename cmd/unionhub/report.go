@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,8 +24,11 @@ func (a *app) report(ctx context.Context, args []string) error {
 	if len(args) > 0 && args[0] == "monitoring" {
 		return a.reportMonitoring(ctx, args[1:])
 	}
+	if len(args) > 0 && args[0] == "action" {
+		return a.reportAction(ctx, args[1:])
+	}
 	if len(args) == 0 || args[0] != "hotline" {
-		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json] | report broadcast ID [--format table|csv|json] | report monitoring --org CODE [--period 2026] [--format table|csv|json]"}
+		return usageError{"usage: unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json] | report broadcast ID [--format table|csv|json] | report action ID [--format table|csv|json] | report monitoring --org CODE [--period 2026] [--format table|csv|json]"}
 	}
 	fs := flag.NewFlagSet("report hotline", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -196,6 +200,73 @@ func broadcastRows(r news.Report) [][2]string {
 	}
 	for _, l := range r.RelayLevels {
 		rows = append(rows, [2]string{fmt.Sprintf("relay_depth_%d_median_hours", l.Depth), strconv.FormatFloat(l.Median.Hours(), 'f', 2, 64)})
+	}
+	if a := r.Action; a != nil {
+		rows = append(rows, [2]string{"action_yes", strconv.Itoa(a.Yes)}, [2]string{"action_no", strconv.Itoa(a.No)},
+			[2]string{"action_attended", strconv.Itoa(a.Attended)}, [2]string{"action_signed", strconv.Itoa(a.Signed)})
+	}
+	return rows
+}
+
+func (a *app) reportAction(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"usage: unionhub report action ID [--format table|csv|json]"}
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return usageError{fmt.Sprintf("%q is not a broadcast number", args[0])}
+	}
+	fs := flag.NewFlagSet("report action", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "table", "table, csv or json")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return usageError{"report action takes ID and --format only"}
+	}
+	if err := checkFormat(*format); err != nil {
+		return err
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	b, err := db.Broadcast(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return usageError{fmt.Sprintf("no broadcast № %d", id)}
+	}
+	if err != nil {
+		return fmt.Errorf("load broadcast: %w", err)
+	}
+	if b.Action == nil {
+		return usageError{fmt.Sprintf("broadcast № %d carries no action", id)}
+	}
+	r, err := news.BuildActionReport(ctx, db, b)
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		return a.writeJSON(r)
+	case "csv":
+		return sheet.WriteCSV(a.stdout, actionRows(r))
+	}
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "%s · %s · %s %s (%s)\n", r.Org, r.Title, r.Kind, r.At.Format("02.01.2006 15:04"), r.Zone)
+	for i, row := range actionRows(r) {
+		if i > 0 {
+			row[1] = strings.Repeat("  ", r.ByOrg[i-1].Depth) + row[1]
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// actionRows are the action report as a header and a row per organisation
+// (its subtree's answers), the sender first, shared by CSV and table.
+func actionRows(r news.ActionReport) [][]string {
+	rows := [][]string{{"code", "org", "yes", "no", "attended", "signed"}}
+	for _, o := range r.ByOrg {
+		rows = append(rows, []string{o.Code, o.Name, strconv.Itoa(o.Yes), strconv.Itoa(o.No), strconv.Itoa(o.Attended), strconv.Itoa(o.Signed)})
 	}
 	return rows
 }

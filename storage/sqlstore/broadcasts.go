@@ -18,7 +18,8 @@ import (
 // what every read returns.
 const (
 	broadcastFields = "author_id, org_id, text, format, attachments, mode, audience, status, created_at, scheduled_at, " +
-		"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id, from_org_id, file_id"
+		"started_at, finished_at, relay_deadline, progress_platform, progress_chat_id, progress_message_id, from_org_id, file_id, " +
+		"action_kind, action_title, action_at, action_place"
 	broadcastCols = "id, " + broadcastFields + ", build_until IS NOT NULL"
 )
 
@@ -27,19 +28,27 @@ const (
 type broadcastRow struct {
 	b                           storage.Broadcast
 	platform, chatID, messageID sql.NullString
+	// The action is four nullable columns that become one optional Action.
+	actionKind, actionTitle, actionPlace sql.NullString
+	actionAt                             *time.Time
 }
 
 func broadcastDest(r *broadcastRow) []any {
 	b := &r.b
 	return []any{&b.ID, idCol{&b.AuthorID}, &b.OrgID, &b.Text, spansCol{&b.Format}, attachmentsCol{&b.Attachments}, &b.Mode, audienceCol{&b.Audience},
 		&b.Status, timeCol{&b.CreatedAt}, nullTimeCol{&b.ScheduledAt}, nullTimeCol{&b.StartedAt}, nullTimeCol{&b.FinishedAt},
-		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID, idCol{&b.FromOrgID}, idCol{&b.FileID}, &b.Building}
+		nullTimeCol{&b.RelayDeadline}, &r.platform, &r.chatID, &r.messageID, idCol{&b.FromOrgID}, idCol{&b.FileID},
+		&r.actionKind, &r.actionTitle, nullTimeCol{&r.actionAt}, &r.actionPlace, &b.Building}
 }
 
 func (r broadcastRow) broadcast() storage.Broadcast {
 	b := r.b
 	if r.platform.Valid {
 		b.Progress = &storage.DeskPost{Platform: storage.Platform(r.platform.String), ChatID: r.chatID.String, MessageID: r.messageID.String}
+	}
+	if r.actionKind.Valid && r.actionAt != nil {
+		b.Action = &storage.Action{Kind: storage.ActionKind(r.actionKind.String), Title: r.actionTitle.String, At: *r.actionAt,
+			Place: r.actionPlace.String}
 	}
 	return b
 }
@@ -112,10 +121,18 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		pl, chat, msg = p.Platform, p.ChatID, p.MessageID
 	}
 	c := db.conn()
-	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+broadcastFields+") VALUES ("+placeholders(18)+
+	var kind, title, actionAt, place any
+	if a := b.Action; a != nil {
+		if !a.Kind.Valid() || a.At.IsZero() {
+			return storage.Broadcast{}, fmt.Errorf("create broadcast: incomplete action (kind %q, at %v)", a.Kind, a.At)
+		}
+		kind, title, actionAt, place = a.Kind, a.Title, c.d.t(a.At), a.Place
+	}
+	out, err := c.scanBroadcast(ctx, "INSERT INTO broadcasts ("+broadcastFields+") VALUES ("+placeholders(22)+
 		") RETURNING "+broadcastCols,
 		nullID(b.AuthorID), b.OrgID, b.Text, format, atts, b.Mode, aud, b.Status, c.d.t(b.CreatedAt), c.d.tp(b.ScheduledAt),
-		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg, nullID(b.FromOrgID), nullID(b.FileID))
+		c.d.tp(b.StartedAt), c.d.tp(b.FinishedAt), c.d.tp(b.RelayDeadline), pl, chat, msg, nullID(b.FromOrgID), nullID(b.FileID),
+		kind, title, actionAt, place)
 	if err != nil {
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: %w", c.d.classify(err, storage.ErrConflict))
 	}
@@ -468,12 +485,16 @@ func (c conn) forgetProgress(ctx context.Context, personID int64) error {
 // (those no broadcast took go); the suggestions they
 // wrote lose the link, their text, attachments and the reason given to them
 // (which may hold a name or a phone number) and stay, anonymous, for the
-// counts, the pending ones declined; their deliveries lose the person and
+// counts, the pending ones declined; their answers to actions lose the
+// person and stay for the counts; their deliveries lose the person and
 // the chat id (their account) but stay for the counts; queued ones are
 // cancelled; the links they opened stay only as counts.
 func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time) error {
 	if _, err := c.exec(ctx, "UPDATE broadcasts SET author_id = NULL WHERE author_id = ?", personID); err != nil {
 		return fmt.Errorf("unlink broadcasts: %w", err)
+	}
+	if err := c.forgetActions(ctx, personID); err != nil {
+		return err
 	}
 	if err := c.forgetNewsFiles(ctx, personID); err != nil {
 		return err

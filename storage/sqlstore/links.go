@@ -23,6 +23,19 @@ func (db *DB) HubKey(ctx context.Context, name string, fresh []byte) ([]byte, er
 	return key, nil
 }
 
+// DeliveryIDTo finds the delivery of a broadcast to a chat.
+func (db *DB) DeliveryIDTo(ctx context.Context, broadcastID int64, p storage.Platform, chatID string) (int64, error) {
+	var id int64
+	err := db.conn().row(ctx, "SELECT id FROM deliveries WHERE broadcast_id = ? AND platform = ? AND chat_id = ?", broadcastID, p, chatID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("find the delivery of broadcast %d to %s %s: %w", broadcastID, p, chatID, storage.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the delivery of broadcast %d to %s %s: %w", broadcastID, p, chatID, err)
+	}
+	return id, nil
+}
+
 // LinkTarget finds the delivery a short link was made for.
 func (db *DB) LinkTarget(ctx context.Context, deliveryID int64) (storage.LinkTarget, error) {
 	t := storage.LinkTarget{DeliveryID: deliveryID}

@@ -44,6 +44,11 @@ func testLinkOpens(x *suite) {
 	}
 	_, err = x.s.LinkTarget(x.ctx, 987654321)
 	x.wantErr(err, storage.ErrNotFound)
+	if id, err := x.s.DeliveryIDTo(x.ctx, b.ID, storage.Telegram, "71001"); err != nil || id != d.ID {
+		x.t.Errorf("DeliveryIDTo = %d, %v; want %d", id, err, d.ID)
+	}
+	_, err = x.s.DeliveryIDTo(x.ctx, b.ID, storage.VK, "71001")
+	x.wantErr(err, storage.ErrNotFound)
 
 	open := func(chat string, link int, at time.Time) bool {
 		x.t.Helper()
