@@ -119,6 +119,9 @@ func testActionAnswers(x *suite) {
 	}
 	r, err := x.s.SetAttended(x.ctx, b.ID, ann.ID, false)
 	x.must(err)
+	if r.Attended == nil || *r.Attended {
+		x.t.Errorf("attended %+v, want false", r)
+	}
 	r, err = x.s.SetAttended(x.ctx, b.ID, ann.ID, true) // a change of mind
 	x.must(err)
 	if r.Attended == nil || !*r.Attended {
