@@ -52,6 +52,8 @@ func Applicable(org storage.Org) bool { return org.Level == storage.LevelPrimary
 type Application struct {
 	Applicant  storage.Person
 	Membership storage.Membership
+	// Supporter: a supporter of the org asks to become a member (AskToJoin).
+	Supporter bool
 }
 
 // Form is what a person gives to register.
