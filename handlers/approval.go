@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/membership"
@@ -80,7 +81,11 @@ func (h *Hub) cmdPending(ctx context.Context, s *session) error {
 		if err != nil {
 			return err
 		}
-		card := h.approvalCard(s.lang, membership.Application{Applicant: p, Membership: m})
+		ms, err := h.Store.Memberships(ctx, p.ID)
+		if err != nil {
+			return fmt.Errorf("load applicant roles: %w", err)
+		}
+		card := h.approvalCard(s.lang, membership.Application{Applicant: p, Membership: m, Supporter: access.SupporterIn(ms, m.Org.ID)})
 		card.ChatID = s.u.Chat.ID
 		if err := s.send(ctx, card); err != nil {
 			return err

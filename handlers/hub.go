@@ -123,6 +123,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("surveys", h.handle(h.cmdSurveys))
 	r.Command("monitoring", h.handle(h.cmdMonitoring))
 	r.Command("console", h.handle(h.cmdConsole))
+	r.Command("join", h.handle(h.cmdJoin))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
 	r.Callback(cbLang, h.handle(h.onLangButton))
@@ -141,6 +142,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbSuggest, h.handle(h.onSuggestButton))
 	r.Callback(cbSurvey, h.handle(h.onSurveyButton))
 	r.Callback(cbBoard, h.handle(h.onBoardButton))
+	r.Callback(cbJoin, h.handle(h.onJoinButton))
 	return r
 }
 

@@ -372,7 +372,7 @@ func TableHeader() []string {
 
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
-	return []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
+	return []string{"coverage_percent", "reachable", "supporters_reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
 		"news_per_month", "relayed_news_published_percent", "relay_median_hours"}
 }
 
@@ -430,7 +430,7 @@ func (o Observed) Cells() []string {
 	if o.RelayPublished > 0 {
 		relay = strconv.FormatFloat(o.RelayMedian.Hours(), 'f', 1, 64)
 	}
-	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
+	return []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Supporters), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
 		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay}
 }
 
