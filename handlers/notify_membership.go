@@ -49,6 +49,9 @@ func (h *Notifier) TellDecision(ctx context.Context, d membership.Decision, acco
 		if d.Erased {
 			return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected_erased", "Org", m.Org.Name)}
 		}
+		if d.Supporter {
+			return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected_supporter", "Org", m.Org.Name)}
+		}
 		return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected", "Org", m.Org.Name)}
 	})
 }

@@ -1,6 +1,7 @@
 package handlers_test
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,49 @@ func TestSupporterJourney(t *testing.T) {
 		}
 		fan.say("/join")
 		fan.expect("Подать заявку на вступление может сторонник")
+	})
+}
+
+// TestJoinRefusesWhatIsNotASupportersToAsk checks the bad presses around
+// "I want to join": a forged organisation, a member's press, and a
+// rejection that leaves the supporter a supporter.
+func TestJoinRefusesWhatIsNotASupportersToAsk(t *testing.T) {
+	t.Parallel()
+	onBoth(t, func(t *testing.T, r *chatRig, plat bot.Platform) {
+		chair := r.person(plat, 311, "Ольга")
+		member := r.person(plat, 312, "Мария")
+		fan := r.person(plat, 313, "Пётр")
+		chair.register(r.invite("edu-school-5", storage.RoleChair), "Председателева Ольга")
+		member.register(r.invite("edu-school-5", storage.RoleMember), "Учителева Мария")
+		fan.say("/start " + r.invite("edu-school-5", storage.RoleSupporter))
+		fan.press(fan.expect("как сторонник"), "Согласен")
+		fan.expect("фамилию, имя")
+		fan.say("Сторонников Пётр")
+		fan.press(fan.expect("Проверьте"), "Всё верно")
+		menu := fan.expect("вы зарегистрированы")
+
+		gym, err := r.store.OrgByCode(r.ctx, "edu-gymnasium-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fan.pressData(menu, "join:org:"+strconv.FormatInt(gym.ID, 10)); got == "" {
+			t.Error("a forged organisation to join was not refused")
+		}
+		member.say("/join")
+		member.expect("Подать заявку на вступление может сторонник")
+		pending, err := r.store.PendingMemberships(r.ctx, gym)
+		if err != nil || len(pending) != 0 {
+			t.Fatalf("pending in the gymnasium %+v, %v", pending, err)
+		}
+
+		fan.say("/join")
+		fan.expect("Заявка на вступление", "отправлена")
+		chair.press(chair.expect("Сторонник организации"), "Отклонить")
+		chair.expect("Заявка отклонена")
+		fan.expect("отклонена. Вы остаётесь её сторонником")
+		fan.say("/menu")
+		if again := fan.expect("Главное меню"); !again.hasButton("Хочу вступить") {
+			t.Fatalf("a turned-down supporter's menu: %v", again.labels())
+		}
 	})
 }

@@ -151,6 +151,12 @@ func (s *Service) Decide(ctx context.Context, by access.Actor, membershipID int6
 	}
 	d := Decision{Application: Application{Applicant: applicant, Membership: decided}}
 	if !approve {
+		// A supporter turned down stays a supporter, and is told so.
+		ms, err := s.store.Memberships(ctx, applicant.ID)
+		if err != nil {
+			return Decision{}, fmt.Errorf("load memberships: %w", err)
+		}
+		d.Supporter = access.SupporterIn(ms, m.Org.ID)
 		if d.Erased, err = s.forgetIfUnattached(ctx, applicant.ID, accounts); err != nil {
 			return Decision{}, err
 		}

@@ -59,7 +59,7 @@ func TestSupporterRejectedStaysASupporter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d.Erased || d.Membership.Status != storage.StatusRejected {
+	if d.Erased || !d.Supporter || d.Membership.Status != storage.StatusRejected {
 		t.Fatalf("decision %+v: a supporter is not erased by a rejection", d)
 	}
 	again := f.actor(sup.ID)
