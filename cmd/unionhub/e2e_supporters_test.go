@@ -23,6 +23,9 @@ func TestSupporterEndToEnd(t *testing.T) {
 		register(t, chair, r.invite("edu-school-5", "chair"), "Председателева Ольга")
 		register(t, member, r.invite("edu-school-5", "member"), "Учителева Мария")
 		public := r.invite("edu-school-5", "supporter")
+		if list := r.mustRun("invite", "list", "edu-school-5"); !strings.Contains(list, public+"  supporter   used 0 times, no limit, never expires") {
+			t.Fatalf("the public invite is not unlimited and lasting:\n%s", list)
+		}
 
 		fan.openInvite(public)
 		fan.press(fan.dm().expect("как сторонник", "Согласие на обработку"), "Согласен")
