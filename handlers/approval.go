@@ -3,7 +3,6 @@ package handlers
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"github.com/unionhub/unionhub/access"
 	"github.com/unionhub/unionhub/membership"
@@ -77,15 +76,11 @@ func (h *Hub) cmdPending(ctx context.Context, s *session) error {
 		return err
 	}
 	for _, m := range pending[:min(len(pending), maxPendingCards)] {
-		p, err := h.Membership.Applicant(ctx, m)
+		app, err := h.Membership.Application(ctx, m)
 		if err != nil {
 			return err
 		}
-		ms, err := h.Store.Memberships(ctx, p.ID)
-		if err != nil {
-			return fmt.Errorf("load applicant roles: %w", err)
-		}
-		card := h.approvalCard(s.lang, membership.Application{Applicant: p, Membership: m, Supporter: access.SupporterIn(ms, m.Org.ID)})
+		card := h.approvalCard(s.lang, app)
 		card.ChatID = s.u.Chat.ID
 		if err := s.send(ctx, card); err != nil {
 			return err
