@@ -154,7 +154,22 @@ func TestJoinRefusesWhatIsNotASupportersToAsk(t *testing.T) {
 			t.Fatalf("pending in the gymnasium %+v, %v", pending, err)
 		}
 
+		// A supporter of two organisations chooses where to join.
+		fan.say("/start " + r.invite("edu-gymnasium-1", storage.RoleSupporter))
+		fan.expect("Готово", "сторонник профсоюза")
 		fan.say("/join")
+		choose := fan.expect("В какую организацию вы хотите вступить?")
+		fan.pick(choose, "Гимназия № 1")
+		fan.expect("Заявка на вступление", "Гимназия № 1", "отправлена")
+		if pending, err := r.store.PendingMemberships(r.ctx, gym); err != nil || len(pending) != 1 {
+			t.Fatalf("pending in the gymnasium %+v, %v; want the request", pending, err)
+		}
+		if again := fan.pressData(choose, "join:org:"+strconv.FormatInt(gym.ID, 10)); !strings.Contains(fan.expect("уже отправлена").text, "Гимназия") {
+			t.Errorf("a second press on the chooser: notice %q", again)
+		}
+
+		fan.say("/join")
+		fan.pick(fan.expect("В какую организацию"), "СОШ № 5")
 		fan.expect("Заявка на вступление", "отправлена")
 		chair.press(chair.expect("Сторонник организации"), "Отклонить")
 		chair.expect("Заявка отклонена")
