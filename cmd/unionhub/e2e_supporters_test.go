@@ -13,7 +13,8 @@ import (
 // both platforms and both databases: the public invite the CLI prints
 // registers them with consent and name; public news reaches them and other
 // news does not; the observed report counts them beside coverage; "I want
-// to join" reaches the chair, whose Approve makes them a member.
+// to join" (for one of the two organisations they support) reaches the
+// chair, whose Approve makes them a member.
 func TestSupporterEndToEnd(t *testing.T) {
 	t.Parallel()
 	eachPlatform(t, func(t *testing.T, r *rig, plat storage.Platform) {
@@ -70,15 +71,21 @@ func TestSupporterEndToEnd(t *testing.T) {
 			t.Fatalf("observed %+v (%v) from %s: want the chair and the member, one supporter beside", rep.Observed, err, out)
 		}
 
+		// A supporter of two organisations chooses which to join.
+		fan.openInvite(r.invite("edu-gymnasium-1", "supporter"))
+		fan.dm().expect("Готово", "сторонник профсоюза")
 		fan.say("/menu")
 		fan.press(fan.dm().expect("Главное меню"), "Хочу вступить")
-		fan.dm().expect("Заявка на вступление", "отправлена")
+		choose := fan.dm().expect("В какую организацию вы хотите вступить?")
+		fan.press(choose, pickNumber(t, choose, "СОШ № 5"))
+		fan.dm().expect("Заявка на вступление", "СОШ № 5", "отправлена")
 		card := chair.dm().expect("Сторонник организации", "Сторонников Пётр")
 		chair.press(card, "Принять")
 		chair.dm().expect("Заявка одобрена", "Сторонников Пётр")
 		fan.dm().expect("одобрена. Добро пожаловать!")
+		// A member of the school now, still a supporter of the gymnasium.
 		fan.say("/menu")
-		if menu := fan.dm().expect("Главное меню"); menu.hasButton("Хочу вступить") || !menu.hasButton("Предложить новость") {
+		if menu := fan.dm().expect("Главное меню"); !menu.hasButton("Хочу вступить") || !menu.hasButton("Предложить новость") {
 			t.Fatalf("a new member's menu: %+v", menu.buttons)
 		}
 	})
