@@ -136,11 +136,53 @@ func AsksTicket(personID int64, t storage.Ticket) bool {
 	return personID != 0 && t.PersonID == personID
 }
 
-// ActiveIn reports whether ms hold an active membership of org: a responder
-// removed from the org loses the right at once.
+// ActiveIn reports whether ms hold an active member role (any role but a
+// supporter's) in org: member rights such as suggesting news or answering
+// as a named responder; a responder removed from the org loses the right
+// at once.
 func ActiveIn(ms []storage.Membership, orgID int64) bool {
 	for _, m := range ms {
-		if m.Status == storage.StatusActive && m.Org.ID == orgID {
+		if m.Status == storage.StatusActive && m.Org.ID == orgID && m.Role != storage.RoleSupporter {
+			return true
+		}
+	}
+	return false
+}
+
+// SupporterIn reports whether ms make the person a supporter of org and
+// nothing more there: they may ask the hot line about joining, and ask to
+// become a member.
+func SupporterIn(ms []storage.Membership, orgID int64) bool {
+	if ActiveIn(ms, orgID) {
+		return false
+	}
+	for _, m := range ms {
+		if m.Status == storage.StatusActive && m.Org.ID == orgID && m.Role == storage.RoleSupporter {
+			return true
+		}
+	}
+	return false
+}
+
+// SupportedOrgs returns the orgs where ms make the person a supporter and
+// nothing more, in the order of ms.
+func SupportedOrgs(ms []storage.Membership) []storage.Org {
+	var out []storage.Org
+	seen := map[int64]bool{}
+	for _, m := range ms {
+		if !seen[m.Org.ID] && SupporterIn(ms, m.Org.ID) {
+			seen[m.Org.ID] = true
+			out = append(out, m.Org)
+		}
+	}
+	return out
+}
+
+// Member reports whether ms hold an active member role anywhere: a person
+// who is only a supporter has none of a member's rights.
+func Member(ms []storage.Membership) bool {
+	for _, m := range ms {
+		if ActiveIn(ms, m.Org.ID) {
 			return true
 		}
 	}

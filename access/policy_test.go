@@ -31,6 +31,7 @@ func TestAllowedFollowsTheTreeDownOnly(t *testing.T) {
 		{storage.RoleChair, storage.StatusActive, school, []string{"school"}},
 		{storage.RoleActivist, storage.StatusActive, edu, nil},
 		{storage.RoleMember, storage.StatusActive, union, nil},
+		{storage.RoleSupporter, storage.StatusActive, union, nil},
 		{storage.RoleChair, storage.StatusPending, edu, nil},
 		{storage.RoleChair, storage.StatusEnded, edu, nil},
 		{storage.RoleChair, storage.StatusRejected, union, nil},
@@ -180,6 +181,47 @@ func TestWhoManagesTheTree(t *testing.T) {
 		ms := []storage.Membership{{Role: tt.role, Status: storage.StatusActive, Org: tt.at}}
 		if got := Allowed(ms, tt.act, tt.target); got != tt.want {
 			t.Errorf("%s at %s: %s on %s = %v, want %v", tt.role, tt.at.Path, tt.act, tt.target.Path, got, tt.want)
+		}
+	}
+}
+
+func TestSupporterHoldsNoMemberRights(t *testing.T) {
+	t.Parallel()
+	school := storage.Org{ID: 4, Path: "/1/2/4/"}
+	clinic := storage.Org{ID: 5, Path: "/1/3/5/"}
+	supporter := storage.Membership{Org: school, Role: storage.RoleSupporter, Status: storage.StatusActive}
+	member := storage.Membership{Org: school, Role: storage.RoleMember, Status: storage.StatusActive}
+	elsewhere := storage.Membership{Org: clinic, Role: storage.RoleMember, Status: storage.StatusActive}
+	ended := storage.Membership{Org: school, Role: storage.RoleSupporter, Status: storage.StatusEnded}
+	tests := []struct {
+		name                       string
+		ms                         []storage.Membership
+		activeIn, supporterIn, any bool
+		supported                  int
+	}{
+		{"a supporter", []storage.Membership{supporter}, false, true, false, 1},
+		{"a supporter who is a member elsewhere", []storage.Membership{supporter, elsewhere}, false, true, true, 1},
+		{"a member who also supports", []storage.Membership{supporter, member}, true, false, true, 0},
+		{"an ended supporter", []storage.Membership{ended}, false, false, false, 0},
+		{"a member", []storage.Membership{member}, true, false, true, 0},
+	}
+	for _, tt := range tests {
+		if got := ActiveIn(tt.ms, school.ID); got != tt.activeIn {
+			t.Errorf("%s: ActiveIn %v, want %v", tt.name, got, tt.activeIn)
+		}
+		if got := SupporterIn(tt.ms, school.ID); got != tt.supporterIn {
+			t.Errorf("%s: SupporterIn %v, want %v", tt.name, got, tt.supporterIn)
+		}
+		if got := Member(tt.ms); got != tt.any {
+			t.Errorf("%s: Member %v, want %v", tt.name, got, tt.any)
+		}
+		if got := SupportedOrgs(tt.ms); len(got) != tt.supported {
+			t.Errorf("%s: SupportedOrgs %v, want %d", tt.name, got, tt.supported)
+		}
+		for act := range rolesFor {
+			if Allowed(tt.ms[:1], act, school) && tt.ms[0].Role == storage.RoleSupporter {
+				t.Errorf("%s: a supporter may %s", tt.name, act)
+			}
 		}
 	}
 }

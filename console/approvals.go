@@ -61,11 +61,15 @@ func (c *Console) approvalList(w http.ResponseWriter, rq *Request) error {
 		d.Next = "/approvals?page=" + strconv.Itoa(page+2)
 	}
 	for _, m := range pending[from:to] {
-		p, err := c.cfg.Membership.Applicant(rq.Context(), m)
+		app, err := c.cfg.Membership.Application(rq.Context(), m)
 		if err != nil {
 			return err
 		}
-		d.Apps = append(d.Apps, appLine{ID: m.ID, Name: p.FullName, Org: m.Org.Name, Role: rq.T("role." + string(m.Role)),
+		role := rq.T("role." + string(m.Role))
+		if app.Supporter {
+			role = rq.T("console.approvals_supporter", "Role", role)
+		}
+		d.Apps = append(d.Apps, appLine{ID: m.ID, Name: app.Applicant.FullName, Org: m.Org.Name, Role: role,
 			At: m.CreatedAt.Format(time.DateTime)})
 	}
 	return c.render(w, rq, http.StatusOK, "approvals/list", d)

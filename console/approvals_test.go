@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/unionhub/unionhub/storage"
@@ -92,4 +93,37 @@ func TestApprovalsPages(t *testing.T) {
 	}
 	want(t, b.get("/approvals"), http.StatusOK, "Заявитель 00", "Заявитель 49", `href="/approvals?page=2"`)
 	want(t, b.get("/approvals?page=2"), http.StatusOK, "Заявитель 50", "Заявитель 52", `href="/approvals?page=1"`)
+}
+
+// A supporter's request to join is an application like any other, marked
+// as a supporter's; approving it makes them a member.
+func TestApprovalsOfASupportersRequest(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	b, _ := r.staff("Иванова Анна", "school", storage.RoleChair)
+	fan := r.person("Сторонников Пётр", "school", storage.RoleSupporter)
+	r.pending("Новикова Ольга", "school")
+	app, err := r.db.ApplyToJoin(r.ctx, fan.PersonID, r.org("school").ID, r.clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	list := b.get("/approvals")
+	want(t, list, http.StatusOK, "член профсоюза (просит сторонник организации)", "Новикова Ольга")
+	if n := strings.Count(list.Body.String(), "просит сторонник"); n != 1 {
+		t.Fatalf("%d rows marked as a supporter's, want the one:\n%s", n, list.Body)
+	}
+	if w := b.send(fmt.Sprintf("/approvals/%d", app.ID), url.Values{"decision": {"approve"}}); w.Code != http.StatusSeeOther {
+		t.Fatalf("approve: %d\n%s", w.Code, w.Body)
+	}
+	ms, err := r.db.Memberships(r.ctx, fan.PersonID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[storage.Role]storage.MembershipStatus{}
+	for _, m := range ms {
+		got[m.Role] = m.Status
+	}
+	if got[storage.RoleMember] != storage.StatusActive || got[storage.RoleSupporter] != storage.StatusEnded {
+		t.Fatalf("after the approval: %v", got)
+	}
 }

@@ -182,8 +182,9 @@ func (c *Console) inboxList(w http.ResponseWriter, rq *Request) error {
 	for _, s := range inboxStatuses {
 		d.Statuses = append(d.Statuses, filterOption{Value: s.value, Label: rq.T(s.key), Selected: s.value == q.Get("status")})
 	}
-	for _, t := range settings.Topics {
-		d.Topics = append(d.Topics, filterOption{Value: t.ID, Label: topicName(rq, settings, t.ID), Selected: t.ID == f.Topic})
+	// The supporters' topic is asked too, though no member picks it.
+	for _, id := range append(topicIDs(settings.Topics), hotline.TopicJoining) {
+		d.Topics = append(d.Topics, filterOption{Value: id, Label: topicName(rq, settings, id), Selected: id == f.Topic})
 	}
 	now, names := c.clock(), newNames(c, rq)
 	// Loading a zone reads a file: once per zone a page.
@@ -246,6 +247,15 @@ func (n *names) person(id int64) string {
 		n.err = err
 	}
 	return name
+}
+
+// topicIDs are the ids of topics.
+func topicIDs(topics []hotline.Topic) []string {
+	ids := make([]string, len(topics))
+	for i, t := range topics {
+		ids[i] = t.ID
+	}
+	return ids
 }
 
 // topicName names a topic in the page's language: the built-in ones from

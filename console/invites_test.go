@@ -24,6 +24,7 @@ func TestInviteCreate(t *testing.T) {
 	}{
 		{"a member's invite for a month", storage.RoleChair, "school", "school", url.Values{"role": {"member"}, "uses": {""}, "days": {"30"}}, http.StatusSeeOther, "", storage.RoleMember, 0, true},
 		{"a chair's invite, never ends", storage.RoleChair, "edu", "school", url.Values{"role": {"chair"}, "days": {"0"}}, http.StatusSeeOther, "", storage.RoleChair, 1, false},
+		{"the public link for supporters", storage.RoleChair, "school", "school", url.Values{"role": {"supporter"}, "days": {"0"}}, http.StatusSeeOther, "", storage.RoleSupporter, 0, false},
 		{"thirty activists", storage.RoleChair, "school", "school", url.Values{"role": {"activist"}, "uses": {"30"}, "days": {"7"}}, http.StatusSeeOther, "", storage.RoleActivist, 30, true},
 		{"the Union's staff by the Union's staff", storage.RoleAdmin, "union", "union", url.Values{"role": {"admin"}, "days": {"7"}}, http.StatusSeeOther, "", storage.RoleAdmin, 1, true},
 		{"the Union's staff below the root", storage.RoleAdmin, "union", "edu", url.Values{"role": {"admin"}, "days": {"7"}}, http.StatusUnprocessableEntity, "только в самом Союзе", "", 0, false},

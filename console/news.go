@@ -106,8 +106,10 @@ type composeData struct {
 	Roles    []option
 	Where    []option
 	Mode     []option
-	At       string
-	Zone     string
+	// Public: supporters of the organisations get the item too.
+	Public bool
+	At     string
+	Zone   string
 	// Counted fingerprints the audience Count was counted for.
 	Counted string
 	Count   string
@@ -160,7 +162,8 @@ func readDraft(rq *Request) (draftForm, error) {
 	if err != nil {
 		return draftForm{}, &pageError{status: http.StatusBadRequest, key: "console.news_bad_form"}
 	}
-	d := news.Draft{OrgID: orgID, Roles: news.Roles(f.Get("roles")), Where: news.Where(f.Get("where")), Relay: f.Get("mode") == "relay"}
+	d := news.Draft{OrgID: orgID, Roles: news.Roles(f.Get("roles")), Where: news.Where(f.Get("where")), Relay: f.Get("mode") == "relay",
+		Public: f.Get("public") == "1"}
 	for _, v := range f["orgs"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil {
@@ -185,7 +188,7 @@ func readDraft(rq *Request) (draftForm, error) {
 // only to the audience whose count its author saw.
 func audienceKey(d news.Draft) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%d|%v|%s|%s|%t", d.OrgID, d.Orgs, d.Roles, d.Where, d.Relay)
+	fmt.Fprintf(h, "%d|%v|%s|%s|%t|%t", d.OrgID, d.Orgs, d.Roles, d.Where, d.Relay, d.Public)
 	return hex.EncodeToString(h.Sum(nil)[:12])
 }
 
@@ -222,7 +225,7 @@ func (c *Console) composer(rq *Request, f draftForm) (composeData, error) {
 	d := composeData{
 		Senders: c.cfg.News.SenderOrgs(by), Org: p.Org, Text: f.text, At: f.at, Zone: zoneOf(p.Org).String(),
 		Roles: checked(roleOptions, string(f.draft.Roles)), Where: checked(whereOptions, string(f.draft.Where)),
-		Mode: checked(modeOptions, modeValue(f.draft.Relay)),
+		Mode: checked(modeOptions, modeValue(f.draft.Relay)), Public: f.draft.Public,
 		// The author is not among them, as in the bot.
 		Counted: audienceKey(f.draft), Count: reachText(rq, p) + " " + rq.T("news.author_excluded"),
 		MaxText: news.MaxText, MaxMarkup: markupSlack,

@@ -61,7 +61,7 @@ func (b *browser) composeForm(org storage.Org, text string, more url.Values) url
 	}
 	// The count the author saw: the composer counts the same fields.
 	q := url.Values{}
-	for _, k := range []string{"org", "orgs", "roles", "where", "mode"} {
+	for _, k := range []string{"org", "orgs", "roles", "where", "mode", "public"} {
 		if v, ok := f[k]; ok {
 			q[k] = v
 		}
@@ -171,6 +171,36 @@ func TestNewsComposerCountsPreviewsAndSends(t *testing.T) {
 	entries, err := r.db.Audit(r.ctx, storage.AuditQuery{PersonID: chair.PersonID, Limit: 10})
 	if err != nil || entries[0].Action != auditNewsSend || entries[0].Record != "broadcast:"+strconv.FormatInt(id, 10) || entries[0].OrgID != edu.ID {
 		t.Errorf("audit %+v %v", entries, err)
+	}
+}
+
+func TestNewsComposerSendsPublicNewsToSupporters(t *testing.T) {
+	t.Parallel()
+	r := newRig(t)
+	chair := r.person("Иванова Анна", "edu", storage.RoleChair)
+	r.person("Петров Пётр", "school", storage.RoleMember)
+	r.person("Сторонников Иван", "school", storage.RoleSupporter)
+	b := r.browser("192.0.2.1")
+	b.signIn(chair)
+	edu := r.org("edu")
+	want(t, b.get("/news"), http.StatusOK, "Получит 1 человек.", `name="public" value="1">`, "Открытая новость")
+	f := b.composeForm(edu, "Приходите на день открытых дверей", url.Values{"public": {"1"}})
+	f.Set("action", "preview")
+	want(t, b.post("/news", f), http.StatusOK, "Получат 2 человека.", `name="public" value="1" checked>`)
+	// A count seen for members only does not send to supporters.
+	stale := b.composeForm(edu, "Приходите", nil)
+	stale.Set("public", "1")
+	stale.Set("action", "send")
+	b.post("/news", stale)
+	if n := len(r.broadcasts("edu")); n != 0 {
+		t.Fatalf("a public item was sent on a members-only count: %d broadcasts", n)
+	}
+	f.Set("action", "send")
+	w := b.post("/news", f)
+	idFrom(t, w, w.Code)
+	sent := r.broadcasts("edu")
+	if len(sent) != 1 || !sent[0].Audience.Public {
+		t.Fatalf("sent %+v, want one public item", sent)
 	}
 }
 

@@ -179,7 +179,8 @@ func TestOrgPage(t *testing.T) {
 	}
 	w := chair.get(r.orgPath("school"))
 	want(t, w, http.StatusOK, "<h1>Школа № 5</h1>", "Иванова Анна", "председатель", "Сидоров Сергей", "член профсоюза",
-		"Новикова Ольга", "ждёт подтверждения", "не давал(а)", "Telegram", "Чат школы", "Создать приглашение", `action="`+r.orgPath("school")+`"`)
+		"Новикова Ольга", "ждёт подтверждения", "не давал(а)", "Telegram", "Чат школы", "Создать приглашение", `action="`+r.orgPath("school")+`"`,
+		"Создать открытую ссылку", `name="role" value="supporter"`)
 	// A primary's chair sees neither the branch above nor its link.
 	if strings.Contains(w.Body.String(), `href="`+r.orgPath("edu")+`"`) {
 		t.Errorf("a link up the tree:\n%s", w.Body)
@@ -188,7 +189,7 @@ func TestOrgPage(t *testing.T) {
 	worker, _ := r.staff("Петрова Мария", "edu", storage.RoleInfoworker)
 	w = worker.get(r.orgPath("school"))
 	want(t, w, http.StatusOK, "Сидоров Сергей", `href="`+r.orgPath("edu")+`"`)
-	if strings.Contains(w.Body.String(), "Создать приглашение") || strings.Contains(w.Body.String(), `name="name"`) {
+	if body := w.Body.String(); strings.Contains(body, "Создать приглашение") || strings.Contains(body, "Создать открытую ссылку") || strings.Contains(body, `name="name"`) {
 		t.Errorf("an information worker is offered changes:\n%s", w.Body)
 	}
 }

@@ -76,11 +76,11 @@ func (h *Hub) cmdPending(ctx context.Context, s *session) error {
 		return err
 	}
 	for _, m := range pending[:min(len(pending), maxPendingCards)] {
-		p, err := h.Membership.Applicant(ctx, m)
+		app, err := h.Membership.Application(ctx, m)
 		if err != nil {
 			return err
 		}
-		card := h.approvalCard(s.lang, membership.Application{Applicant: p, Membership: m})
+		card := h.approvalCard(s.lang, app)
 		card.ChatID = s.u.Chat.ID
 		if err := s.send(ctx, card); err != nil {
 			return err

@@ -25,6 +25,7 @@ func TestNewsButtonsKeepTheirWireFormat(t *testing.T) {
 		{newsButton{Action: nwRoles}, "nw:roles", nw},
 		{newsButton{Action: nwWhere}, "nw:where", nw},
 		{newsButton{Action: nwMode}, "nw:mode", nw},
+		{newsButton{Action: nwPublic}, "nw:public", nw},
 		{newsButton{Action: nwOrgs}, "nw:orgs", nw},
 		{newsButton{Action: nwDone}, "nw:done", nw},
 		{newsButton{Action: nwSchedule}, "nw:schedule", nw},

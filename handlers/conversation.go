@@ -96,6 +96,7 @@ type conversation struct {
 	Roles        string  `json:"roles,omitempty"` // "", "activists" or "leaders"
 	Where        string  `json:"where,omitempty"` // "", "private" or "chats"
 	Relay        bool    `json:"relay,omitempty"`
+	Public       bool    `json:"public,omitempty"`
 	ChosenOrgs   []int64 `json:"chosen_orgs,omitempty"`
 	BroadcastID  int64   `json:"broadcast,omitempty"`
 	Card         string  `json:"card,omitempty"` // the settings message, replaced by the outcome once sent

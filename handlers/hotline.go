@@ -28,16 +28,37 @@ func (h *Hub) Escalate(ctx context.Context) error {
 	return h.Hotline.Escalate(ctx)
 }
 
-// homeOrg is the organisation a member asks from: their primary
-// organisation, else the first organisation they belong to.
+// homeOrg is the organisation a member asks and suggests from: their
+// primary organisation, else the first organisation they are a member of.
+// A supporter's organisations are none.
 func homeOrg(active []storage.Membership) (storage.Org, bool) {
+	var first *storage.Org
 	for _, m := range active {
+		if !access.ActiveIn(active, m.Org.ID) {
+			continue
+		}
 		if m.Org.Level == storage.LevelPrimary {
 			return m.Org, true
 		}
+		if first == nil {
+			first = &m.Org
+		}
 	}
-	if len(active) > 0 {
-		return active[0].Org, true
+	if first != nil {
+		return *first, true
+	}
+	return storage.Org{}, false
+}
+
+// askOrg is where a person asks the hot line from: a member from their
+// home organisation, someone who is only a supporter from the first
+// organisation they support (about joining the union).
+func askOrg(active []storage.Membership) (storage.Org, bool) {
+	if org, ok := homeOrg(active); ok {
+		return org, true
+	}
+	if orgs := access.SupportedOrgs(active); len(orgs) > 0 {
+		return orgs[0], true
 	}
 	return storage.Org{}, false
 }
@@ -54,7 +75,7 @@ func (h *Hub) cmdAsk(ctx context.Context, s *session) error {
 	if err != nil {
 		return err
 	}
-	org, ok := homeOrg(active)
+	org, ok := askOrg(active)
 	if !ok {
 		return s.reply(ctx, s.t("ask.not_member"), s.mainMenu(ctx))
 	}
@@ -71,6 +92,21 @@ func (h *Hub) askPrompt(ctx context.Context, s *session, c *conversation) error 
 	cancel := bot.Button{Text: s.t("reg.button_cancel"), Data: data(askCancel)}
 	switch c.Step {
 	case stepTopic:
+		active, err := s.activeRoles(ctx)
+		if err != nil {
+			return err
+		}
+		if access.SupporterIn(active, c.OrgID) {
+			// A supporter asks about joining the union, and nothing else.
+			c.Topic, c.Step = hotline.TopicJoining, stepQuestion
+			if c.Question != "" {
+				c.Step = stepAttach
+			}
+			if err := s.saveConversation(ctx, c); err != nil {
+				return err
+			}
+			return h.askPrompt(ctx, s, c)
+		}
 		var kb bot.Keyboard
 		for i, t := range h.HotlineSettings.Topics {
 			b := bot.Button{Text: h.topicName(s.lang, t.ID), Data: askButton{Action: askTopic, Step: c.Step, Topic: t.ID}.data()}
@@ -133,7 +169,7 @@ func (h *Hub) onAskButton(ctx context.Context, s *session) error {
 	}
 	switch {
 	case b.Action == askTopic:
-		if _, ok := h.HotlineSettings.Topic(b.Topic); !ok {
+		if _, ok := h.HotlineSettings.Topic(b.Topic); !ok || b.Topic == hotline.TopicJoining {
 			return s.notice(ctx, "error.stale_button")
 		}
 		c.Topic, c.Step = b.Topic, stepQuestion

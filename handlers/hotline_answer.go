@@ -571,7 +571,7 @@ func (h *Hub) onLooseButton(ctx context.Context, s *session) error {
 		if err != nil {
 			return err
 		}
-		org, ok := homeOrg(active)
+		org, ok := askOrg(active)
 		if !ok {
 			return s.reply(ctx, s.t("ask.not_member"), s.mainMenu(ctx))
 		}

@@ -126,6 +126,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Command("surveys", h.handle(h.cmdSurveys))
 	r.Command("monitoring", h.handle(h.cmdMonitoring))
 	r.Command("console", h.handle(h.cmdConsole))
+	r.Command("join", h.handle(h.cmdJoin))
 
 	r.Callback(cbMenu, h.handle(h.onMenuButton))
 	r.Callback(cbLang, h.handle(h.onLangButton))
@@ -145,6 +146,7 @@ func (h *Hub) Router(outer ...bot.Middleware) *bot.Router {
 	r.Callback(cbSurvey, h.handle(h.onSurveyButton))
 	r.Callback(cbBoard, h.handle(h.onBoardButton))
 	r.Callback(cbAction, h.handle(h.onActionButton))
+	r.Callback(cbJoin, h.handle(h.onJoinButton))
 	return r
 }
 

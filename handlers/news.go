@@ -92,7 +92,7 @@ func keepFormat(raw, text string, format []storage.Span) []storage.Span {
 // newsDraft is the broadcast the conversation describes.
 func newsDraft(c *conversation) news.Draft {
 	return news.Draft{OrgID: c.SenderOrgID, Text: c.Question, Format: c.Format, Files: c.Attachments,
-		Orgs: c.ChosenOrgs, Roles: news.Roles(c.Roles), Where: news.Where(c.Where), Relay: c.Relay, Action: draftAction(c)}
+		Orgs: c.ChosenOrgs, Roles: news.Roles(c.Roles), Where: news.Where(c.Where), Relay: c.Relay, Action: draftAction(c), Public: c.Public}
 }
 
 // newsSettings shows the item with its audience, where it goes, the mode
@@ -130,7 +130,7 @@ func (h *Hub) newsSettings(ctx context.Context, s *session, c *conversation) err
 	}
 	text := s.t("news.settings", "Org", p.Org.Name, "Text", snippet(c.Question, 300), "Orgs", orgsText,
 		"Roles", s.t(rolesKey(c.Roles)), "Where", where,
-		"Mode", s.t(modeKey(c.Relay))) + "\n" + s.plural("news.files", len(c.Attachments)) + "\n" +
+		"Mode", s.t(modeKey(c.Relay))) + "\n" + s.t(publicKey(c.Public)) + "\n" + s.plural("news.files", len(c.Attachments)) + "\n" +
 		reach(s, p.People, p.Chats) + "\n" + s.t("news.author_excluded") + "\n\n" + h.actionSummary(s, c, p.Org)
 	d := func(action string) string { return newsButton{Action: action}.data() }
 	actionButton := bot.Button{Text: s.t("news.button_action"), Data: d(nwAction)}
@@ -141,6 +141,7 @@ func (h *Hub) newsSettings(ctx context.Context, s *session, c *conversation) err
 		{{Text: s.t("news.button_orgs"), Data: d(nwOrgs)}, {Text: s.t("news.button_roles"), Data: d(nwRoles)}},
 		{{Text: s.t("news.button_where"), Data: d(nwWhere)}, {Text: s.t("news.button_mode"), Data: d(nwMode)}},
 		{actionButton},
+		{{Text: s.t("news.button_public"), Data: d(nwPublic)}},
 		{{Text: s.t("news.button_send"), Data: d(nwSend)}},
 		{{Text: s.t("news.button_schedule"), Data: d(nwSchedule)}, {Text: s.t("reg.button_cancel"), Data: d(nwCancel)}},
 	}
@@ -150,6 +151,14 @@ func (h *Hub) newsSettings(ctx context.Context, s *session, c *conversation) err
 		kb[0], kb[1] = kb[0][1:], kb[1][:1]
 	}
 	return s.reply(ctx, text, kb)
+}
+
+// publicKey says whether supporters get the item too.
+func publicKey(public bool) string {
+	if public {
+		return "news.public_on"
+	}
+	return "news.public_off"
 }
 
 // reach says how many people and chats an item reaches.
@@ -254,6 +263,8 @@ func (h *Hub) onNewsButton(ctx context.Context, s *session) error {
 		c.Where = string(nextWhere[news.Where(c.Where)])
 	case nwMode:
 		c.Relay = !c.Relay
+	case nwPublic:
+		c.Public = !c.Public
 	case nwOrgs:
 		c.Step = stepOrgs
 		if err := s.saveConversation(ctx, c); err != nil {

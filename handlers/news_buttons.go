@@ -16,8 +16,9 @@ const (
 	nwRoles    = "roles"
 	nwWhere    = "where"
 	nwMode     = "mode"
-	nwOrgs     = "orgs" // open the choice of organisations below
-	nwOrg      = "org"  // toggle one of them, with its id
+	nwPublic   = "public" // news for supporters too, or for members only
+	nwOrgs     = "orgs"   // open the choice of organisations below
+	nwOrg      = "org"    // toggle one of them, with its id
 	nwDone     = "done"
 	nwSchedule = "schedule"
 	nwSend     = "send"
@@ -31,7 +32,7 @@ const (
 )
 
 var (
-	newsPlainActions = []string{nwCancel, nwRoles, nwWhere, nwMode, nwOrgs, nwDone, nwSchedule, nwSend,
+	newsPlainActions = []string{nwCancel, nwRoles, nwWhere, nwMode, nwPublic, nwOrgs, nwDone, nwSchedule, nwSend,
 		nwAction, nwNoAction, nwKindMeeting, nwKindOnline, nwKindSign}
 	newsIDActions = []string{nwFrom, nwOrg, nwStop}
 )

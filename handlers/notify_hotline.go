@@ -27,13 +27,14 @@ const (
 
 // topicKeys name the programme's topics in the locales.
 var topicKeys = map[string]string{
-	"wages":      "topic.wages",
-	"employment": "topic.employment",
-	"conditions": "topic.conditions",
-	"safety":     "topic.safety",
-	"benefits":   "topic.benefits",
-	"legal":      "topic.legal",
-	"other":      "topic.other",
+	"wages":              "topic.wages",
+	"employment":         "topic.employment",
+	"conditions":         "topic.conditions",
+	"safety":             "topic.safety",
+	"benefits":           "topic.benefits",
+	"legal":              "topic.legal",
+	"other":              "topic.other",
+	hotline.TopicJoining: "topic.joining",
 }
 
 // topicName is a topic's name in lang.

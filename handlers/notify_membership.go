@@ -23,7 +23,10 @@ func (h *Notifier) AskToDecide(ctx context.Context, leader storage.Contact, app 
 func (h *Notifier) approvalCard(lang string, app membership.Application) bot.Message {
 	p, m := app.Applicant, app.Membership
 	text := h.Catalog.T(lang, "appr.request", "Name", p.FullName, "Org", m.Org.Name)
-	if p.Position != "" {
+	switch {
+	case app.Supporter:
+		text = h.Catalog.T(lang, "appr.request_supporter", "Name", p.FullName, "Org", m.Org.Name)
+	case p.Position != "":
 		text = h.Catalog.T(lang, "appr.request_position", "Name", p.FullName, "Position", p.Position, "Org", m.Org.Name)
 	}
 	return bot.Message{
@@ -45,6 +48,9 @@ func (h *Notifier) TellDecision(ctx context.Context, d membership.Decision, acco
 		}
 		if d.Erased {
 			return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected_erased", "Org", m.Org.Name)}
+		}
+		if d.Supporter {
+			return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected_supporter", "Org", m.Org.Name)}
 		}
 		return bot.Message{Text: h.Catalog.T(lang, "appr.you_rejected", "Org", m.Org.Name)}
 	})

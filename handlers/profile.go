@@ -20,9 +20,22 @@ func (s *session) mainMenu(ctx context.Context) bot.Keyboard {
 		return nil
 	}
 	t := s.t
+	// Suggesting news is a member's; a supporter asks to join instead.
+	var member []bot.Button
+	active, err := s.activeRoles(ctx)
+	if err != nil {
+		s.hub.Logger.WarnContext(ctx, "load roles for the menu", "err", err)
+	}
+	supported := access.SupportedOrgs(active)
+	if err != nil || access.Member(active) || len(supported) == 0 {
+		member = append(member, bot.Button{Text: t("menu.button_suggest"), Data: menuButton{Item: "suggest"}.data()})
+	}
+	if len(supported) > 0 {
+		member = append(member, bot.Button{Text: t("menu.button_join"), Data: menuButton{Item: "join"}.data()})
+	}
 	kb := bot.Keyboard{
 		{{Text: t("menu.button_ask"), Data: menuButton{Item: "ask"}.data()}, {Text: t("menu.button_my"), Data: menuButton{Item: "my"}.data()}},
-		{{Text: t("menu.button_suggest"), Data: menuButton{Item: "suggest"}.data()}},
+		member,
 		{{Text: t("menu.button_profile"), Data: menuButton{Item: "profile"}.data()}, {Text: t("menu.button_lang"), Data: menuButton{Item: "lang"}.data()}},
 		{{Text: t("menu.button_link"), Data: menuButton{Item: "link"}.data()}, {Text: t("menu.button_help"), Data: menuButton{Item: "help"}.data()}},
 		{{Text: t("menu.button_forget"), Data: menuButton{Item: "forget"}.data()}},
@@ -145,6 +158,8 @@ func (h *Hub) onMenuButton(ctx context.Context, s *session) error {
 		return h.cmdMy(ctx, s)
 	case "suggest":
 		return h.cmdSuggest(ctx, s)
+	case "join":
+		return h.cmdJoin(ctx, s)
 	case "news":
 		return h.cmdNews(ctx, s)
 	case "lang":

@@ -144,6 +144,10 @@ func (h *Hub) startWithInvite(ctx context.Context, s *session, code string) erro
 			return err
 		}
 		s.loadedRoles = false
+		if m.Role != inv.Invite.Role {
+			// A member opening the public invite stays what they are.
+			return s.reply(ctx, s.t("invite.already_in", "Org", inv.Org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu(ctx))
+		}
 		return s.reply(ctx, s.t("invite.joined", "Org", inv.Org.Name, "Role", s.t(roleKey(m.Role))), s.mainMenu(ctx))
 	}
 	conv, err := s.conversation(ctx)
@@ -201,7 +205,10 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 			return fmt.Errorf("load org: %w", err)
 		}
 		text := s.t("reg.greeting", "Org", org.Name)
-		if c.Role.Elevated() {
+		switch {
+		case c.Role == storage.RoleSupporter:
+			text = s.t("reg.greeting_supporter", "Org", org.Name)
+		case c.Role.Elevated():
 			text += "\n" + s.t("reg.greeting_role", "Role", s.t(roleKey(c.Role)))
 		}
 		text += "\n\n" + s.t("consent.text", "Version", locales.ConsentVersion)
@@ -227,10 +234,14 @@ func (h *Hub) prompt(ctx context.Context, s *session, c *conversation) error {
 		if err != nil {
 			return fmt.Errorf("load org: %w", err)
 		}
-		return s.reply(ctx, s.t("reg.summary",
+		summary := s.t("reg.summary",
 			"Org", org.Name, "Role", s.t(roleKey(c.Role)), "Name", c.FullName,
-			"Position", orNone(s, c.Position), "WorkEmail", orNone(s, c.WorkEmail), "PersonalEmail", orNone(s, c.PersonalEmail),
-		), bot.Keyboard{
+			"Position", orNone(s, c.Position), "WorkEmail", orNone(s, c.WorkEmail), "PersonalEmail", orNone(s, c.PersonalEmail))
+		if c.Role == storage.RoleSupporter {
+			// A supporter gives their name and nothing else.
+			summary = s.t("reg.summary_supporter", "Org", org.Name, "Name", c.FullName)
+		}
+		return s.reply(ctx, summary, bot.Keyboard{
 			{{Text: s.t("reg.button_confirm"), Data: data("confirm")}},
 			{{Text: s.t("reg.button_restart"), Data: data("restart")}, cancel},
 		})
@@ -259,6 +270,9 @@ func (h *Hub) registrationText(ctx context.Context, s *session, c *conversation)
 	case stepName:
 		value, bad = cleanField(membership.FieldName, s.u.Text)
 		c.FullName, next = value, stepPosition
+		if c.Role == storage.RoleSupporter {
+			next = stepConfirm
+		}
 	case stepPosition:
 		value, bad = cleanField(membership.FieldPosition, s.u.Text)
 		c.Position, next = value, stepWorkEmail
@@ -506,6 +520,8 @@ func roleKey(r storage.Role) string {
 		return "role.chair"
 	case storage.RoleAdmin:
 		return "role.admin"
+	case storage.RoleSupporter:
+		return "role.supporter"
 	}
 	return "role.member"
 }

@@ -24,6 +24,9 @@ func (h *Hub) cmdSuggest(ctx context.Context, s *session) error {
 		return err
 	}
 	org, ok := homeOrg(active)
+	if !ok && len(access.SupportedOrgs(active)) > 0 {
+		return s.reply(ctx, s.t("join.members_only"), s.mainMenu(ctx))
+	}
 	if !ok {
 		return s.reply(ctx, s.t("ask.not_member"), s.mainMenu(ctx))
 	}

@@ -32,14 +32,18 @@ type Asked struct {
 
 // Ask commits a member's question where someone can answer it, or where it
 // waits, and shows it to those who answer there. A member asks from an
-// organisation they belong to. Once the ticket is committed nothing fails
+// organisation they belong to; a supporter of one asks there about joining
+// the union (TopicJoining), which nobody else asks about. Once the ticket is committed nothing fails
 // the call: the escalation sweep and the responders' lists surface a
 // ticket whose responders were not told.
 func (s *Service) Ask(ctx context.Context, by access.Actor, q Question) (Asked, error) {
-	if !access.ActiveIn(by.Roles, q.OrgID) {
+	// A member asks about the deployment's topics; a supporter only about
+	// joining the union.
+	supporter := access.SupporterIn(by.Roles, q.OrgID)
+	if !supporter && !access.ActiveIn(by.Roles, q.OrgID) {
 		return Asked{}, fmt.Errorf("ask from org %d: %w", q.OrgID, access.ErrForbidden)
 	}
-	if _, ok := s.settings.Topic(q.Topic); !ok {
+	if _, ok := s.settings.Topic(q.Topic); !ok || supporter != (q.Topic == TopicJoining) {
 		return Asked{}, fmt.Errorf("ask about %q: %w", q.Topic, ErrUnknownTopic)
 	}
 	if err := q.check(true); err != nil {

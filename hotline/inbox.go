@@ -33,7 +33,7 @@ func (s *Service) answerScopes(ctx context.Context, by access.Actor) ([]answerSc
 	}
 	seen := map[int64]bool{}
 	for _, m := range by.Roles {
-		if seen[m.Org.ID] || m.Status != storage.StatusActive {
+		if seen[m.Org.ID] || !access.ActiveIn(by.Roles, m.Org.ID) {
 			continue
 		}
 		seen[m.Org.ID] = true

@@ -41,7 +41,7 @@ func (s *Service) Candidates(ctx context.Context, by access.Actor, orgID int64) 
 	if err != nil {
 		return storage.Org{}, nil, err
 	}
-	members, err := s.store.Leaders(ctx, org.ID, storage.Roles)
+	members, err := s.store.Leaders(ctx, org.ID, storage.MemberRoles())
 	if err != nil {
 		return storage.Org{}, nil, fmt.Errorf("list members: %w", err)
 	}

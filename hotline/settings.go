@@ -53,9 +53,14 @@ const maxTopicName = 40
 // the front ends name them in each language.
 var builtinTopics = []string{"wages", "employment", "conditions", "safety", "benefits", "legal", "other"}
 
+// TopicJoining is "joining the union": the one topic a supporter asks
+// about, and only a supporter. It is always there, outside the topics a
+// member picks from, and is routed as every topic is.
+const TopicJoining = "joining"
+
 // IsBuiltin reports whether id is one of the programme's topics, named by
 // the front ends rather than by the deployment's file.
-func IsBuiltin(id string) bool { return slices.Contains(builtinTopics, id) }
+func IsBuiltin(id string) bool { return id == TopicJoining || slices.Contains(builtinTopics, id) }
 
 // DefaultSettings are the programme's hot line: its topics, a first answer
 // within 24 working hours, Monday to Friday 09:00–18:00.
@@ -106,6 +111,8 @@ func (c *Settings) validate() error {
 		switch {
 		case t.ID == "" || len(t.ID) > 24 || strings.ContainsAny(t.ID, ": "):
 			errs = append(errs, fmt.Errorf("topic %q: an id of up to 24 characters without spaces or colons is needed", t.ID))
+		case t.ID == TopicJoining:
+			errs = append(errs, fmt.Errorf("topic %q is the supporters' own, always there: it is not listed", t.ID))
 		case seen[t.ID]:
 			errs = append(errs, fmt.Errorf("topic %q is listed twice", t.ID))
 		case !IsBuiltin(t.ID) && (t.Names["ru"] == "" || t.Names["en"] == ""):
@@ -139,7 +146,7 @@ func (c *Settings) validate() error {
 		}
 	}
 	for _, r := range c.HandUp {
-		if !seen[r.Topic] {
+		if !seen[r.Topic] && r.Topic != TopicJoining {
 			errs = append(errs, fmt.Errorf("hand_up: unknown topic %q", r.Topic))
 		}
 		if !r.From.Valid() {
@@ -149,8 +156,12 @@ func (c *Settings) validate() error {
 	return errors.Join(errs...)
 }
 
-// Topic returns the topic with id, if the deployment has it.
+// Topic returns the topic with id, if the deployment has it; every
+// deployment has TopicJoining.
 func (c Settings) Topic(id string) (Topic, bool) {
+	if id == TopicJoining {
+		return Topic{ID: TopicJoining}, true
+	}
 	for _, t := range c.Topics {
 		if t.ID == id {
 			return t, true

@@ -75,6 +75,20 @@ func (s *Service) Applicant(ctx context.Context, m storage.Membership) (storage.
 	return p, nil
 }
 
+// Application is the application m with its applicant as kept now, marked
+// when a supporter of the org asks to become a member.
+func (s *Service) Application(ctx context.Context, m storage.Membership) (Application, error) {
+	p, err := s.Applicant(ctx, m)
+	if err != nil {
+		return Application{}, err
+	}
+	ms, err := s.store.Memberships(ctx, p.ID)
+	if err != nil {
+		return Application{}, fmt.Errorf("load applicant roles: %w", err)
+	}
+	return Application{Applicant: p, Membership: m, Supporter: access.SupporterIn(ms, m.Org.ID)}, nil
+}
+
 // Decision is what was decided about an application.
 type Decision struct {
 	Application
@@ -151,6 +165,12 @@ func (s *Service) Decide(ctx context.Context, by access.Actor, membershipID int6
 	}
 	d := Decision{Application: Application{Applicant: applicant, Membership: decided}}
 	if !approve {
+		// A supporter turned down stays a supporter, and is told so.
+		ms, err := s.store.Memberships(ctx, applicant.ID)
+		if err != nil {
+			return Decision{}, fmt.Errorf("load memberships: %w", err)
+		}
+		d.Supporter = access.SupporterIn(ms, m.Org.ID)
 		if d.Erased, err = s.forgetIfUnattached(ctx, applicant.ID, accounts); err != nil {
 			return Decision{}, err
 		}

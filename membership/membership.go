@@ -21,6 +21,7 @@ type Store interface {
 
 	Register(ctx context.Context, reg storage.Registration) (storage.Person, storage.Membership, error)
 	JoinByInvite(ctx context.Context, personID int64, code string, at time.Time) (storage.Membership, error)
+	ApplyToJoin(ctx context.Context, personID, orgID int64, at time.Time) (storage.Membership, error)
 	RecordRefusal(ctx context.Context, c storage.Consent) error
 	RecordConsent(ctx context.Context, c storage.Consent) error
 

@@ -52,6 +52,9 @@ func Applicable(org storage.Org) bool { return org.Level == storage.LevelPrimary
 type Application struct {
 	Applicant  storage.Person
 	Membership storage.Membership
+	// Supporter: the applicant is a supporter of the org asking to become a
+	// member (AskToJoin); in a rejection, one who stays a supporter.
+	Supporter bool
 }
 
 // Form is what a person gives to register.

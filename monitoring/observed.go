@@ -24,6 +24,10 @@ type Observed struct {
 	// members the org declares. Coverage is their ratio.
 	Reachable int `json:"reachable"`
 	Declared  int `json:"declared_members"`
+	// Supporters counts, beside them, the people a union channel reaches
+	// as supporters of the subtree who are not members in it: the
+	// non-members the programme's coverage names, never in Coverage.
+	Supporters int `json:"supporters_reachable"`
 	// Asked counts the questions the subtree's members put to the hot line
 	// in the period, Answered those with a first answer. Due counts those
 	// answered or past their first-answer deadline by the report's time,
@@ -165,19 +169,31 @@ func (s *Service) observe(ctx context.Context, under storage.Org, byID map[int64
 		return nil, fmt.Errorf("observe coverage: %w", err)
 	}
 	// A person counts once per org however many of its orgs they belong
-	// to: their memberships are taken together.
+	// to: their memberships are taken together. A member of an org who
+	// supports another below it counts there as a member only.
 	slices.SortFunc(reach, func(a, b storage.Reach) int { return int(a.PersonID - b.PersonID) })
-	var orgs []int64
+	var orgs, supported []int64
 	for i, m := range reach {
-		orgs = up(m.OrgID, orgs)
+		if m.Supporter {
+			supported = up(m.OrgID, supported)
+		} else {
+			orgs = up(m.OrgID, orgs)
+		}
 		if i+1 < len(reach) && reach[i+1].PersonID == m.PersonID {
 			continue
 		}
 		slices.Sort(orgs)
-		for _, id := range slices.Compact(orgs) {
+		orgs = slices.Compact(orgs)
+		for _, id := range orgs {
 			out[id].Reachable++
 		}
-		orgs = orgs[:0]
+		slices.Sort(supported)
+		for _, id := range slices.Compact(supported) {
+			if _, member := slices.BinarySearch(orgs, id); !member {
+				out[id].Supporters++
+			}
+		}
+		orgs, supported = orgs[:0], supported[:0]
 	}
 	tickets, err := s.store.FeedbackTimes(ctx, under, p.From, p.To)
 	if err != nil {

@@ -20,6 +20,9 @@ type ObservedIndicator struct {
 // named as the report's columns.
 var ObservedIndicators = []ObservedIndicator{
 	{Name: "coverage_percent", Key: "monitoring.seen_coverage_percent", Value: Observed.Coverage},
+	{Name: "supporters_reachable", Key: "monitoring.seen_supporters_reachable", Value: func(o Observed) (float64, bool) {
+		return float64(o.Supporters), true
+	}},
 	{Name: "answered_on_time_percent", Key: "monitoring.seen_answered_on_time_percent", Value: Observed.OnTimeShare},
 	{Name: "first_answer_median_hours", Key: "monitoring.seen_first_answer_median_hours", Lower: true, Value: func(o Observed) (float64, bool) {
 		median, _, ok := o.FirstAnswer()

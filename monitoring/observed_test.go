@@ -112,8 +112,65 @@ func TestObservedIndicatorsCountTheRecords(t *testing.T) {
 		t.Error("coverage without declared members is not no data")
 	}
 	row := h.Observed.Cells()
-	if row[0] == "" || row[3] != "" || row[4] != "" {
+	if row[0] == "" || row[2] != "0" || row[4] != "" || row[5] != "" {
 		t.Errorf("cells %q: coverage, then no data for the hot line", row)
+	}
+}
+
+// TestObservedCoverageReportsSupportersBeside checks that supporters never
+// count towards coverage and are reported beside it: once per org, and not
+// where the person is a member.
+func TestObservedCoverageReportsSupportersBeside(t *testing.T) {
+	t.Parallel()
+	loc, err := time.LoadLocation(storage.DefaultTimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	march := time.Date(2026, 3, 2, 9, 0, 0, 0, loc)
+	f := setup(t, march.AddDate(0, 0, -1))
+	f.person("school", storage.RoleMember)
+	f.person("school", storage.RoleSupporter)
+	f.person("school", storage.RoleSupporter, "gym", "supporter") // supports two primaries of edu
+	f.person("gym", storage.RoleMember, "school", "supporter")    // a member of gym who supports school
+	blocked := f.person("gym", storage.RoleSupporter)
+	accounts, err := f.db.Accounts(f.ctx, blocked.ID)
+	if err != nil || len(accounts) != 1 {
+		t.Fatalf("accounts %+v, %v", accounts, err)
+	}
+	if err := f.db.MarkBlocked(f.ctx, storage.Telegram, accounts[0].ExternalID, march); err != nil {
+		t.Fatal(err)
+	}
+	f.advance(24 * time.Hour)
+	p, err := monitoring.ParsePeriod("2026-03", loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byCode := map[string]monitoring.Observed{}
+	for _, o := range r.ObservedOrgs {
+		byCode[o.Code] = o
+	}
+	for _, tt := range []struct {
+		code                  string
+		reachable, supporters int
+	}{
+		{"school", 1, 3}, // the member; two supporters and gym's member
+		{"gym", 1, 1},    // its member; the supporter of both (the blocked one is not reached)
+		{"edu", 2, 2},    // gym's member is a member of edu's subtree
+	} {
+		o := byCode[tt.code]
+		if o.Reachable != tt.reachable || o.Supporters != tt.supporters {
+			t.Errorf("%s: reachable %d, supporters %d; want %d and %d", tt.code, o.Reachable, o.Supporters, tt.reachable, tt.supporters)
+		}
+	}
+	if share, ok := byCode["school"].Coverage(); !ok || share != 100*1.0/86 {
+		t.Errorf("school coverage %v, %v; want the one member of 86", share, ok)
+	}
+	if cells := byCode["school"].Cells(); cells[1] != "1" || cells[2] != "3" || monitoring.ObservedHeader()[2] != "supporters_reachable" {
+		t.Errorf("cells %q under %q", cells, monitoring.ObservedHeader())
 	}
 }
 

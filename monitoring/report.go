@@ -378,7 +378,7 @@ func TableHeader() []string {
 
 // ObservedHeader names Observed.Cells.
 func ObservedHeader() []string {
-	h := []string{"coverage_percent", "reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
+	h := []string{"coverage_percent", "reachable", "supporters_reachable", "questions", "answered_on_time_percent", "first_answer_median_hours", "first_answer_p90_hours",
 		"news_per_month", "relayed_news_published_percent", "relay_median_hours", "reach_percent", "link_opens_per_100_delivered", "shares_per_100_delivered",
 		"actions", "participants_offline", "participants_online", "participants_attended", "maturity_score"}
 	for _, part := range MaturityParts {
@@ -449,7 +449,7 @@ func (o Observed) Cells() []string {
 		actions, offline, online, attended = strconv.Itoa(o.Actions), strconv.Itoa(off), strconv.Itoa(on), strconv.Itoa(were)
 	}
 	opens, shares, engaged := o.Engagement()
-	cells := []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
+	cells := []string{pct(o.Coverage()), strconv.Itoa(o.Reachable), strconv.Itoa(o.Supporters), strconv.Itoa(o.Asked), pct(o.OnTimeShare()), median, p90,
 		pct(o.NewsPerMonth()), pct(o.RelayShare()), relay, pct(o.Reach()), pct(opens, engaged), pct(shares, engaged),
 		actions, offline, online, attended, pct(o.MaturityScore, o.MaturityOrgs > 0)}
 	for _, part := range MaturityParts {

@@ -50,11 +50,14 @@ type Draft struct {
 	Relay bool
 	// Action is what the item asks its recipients to join; nil for none.
 	Action *storage.Action
+	// Public news reaches the supporters of the organisations in scope too;
+	// other news never does.
+	Public bool
 }
 
 // broadcast is the broadcast the draft describes, by authorID.
 func (d Draft) broadcast(authorID int64) storage.Broadcast {
-	a := storage.Audience{OrgIDs: d.Orgs, Private: d.Where != WhereChats, Chats: d.Where != WherePrivate}
+	a := storage.Audience{OrgIDs: d.Orgs, Public: d.Public, Private: d.Where != WhereChats, Chats: d.Where != WherePrivate}
 	switch d.Roles {
 	case RolesActivists:
 		a.Roles = []storage.Role{storage.RoleActivist}

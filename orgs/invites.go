@@ -25,7 +25,8 @@ type InviteRequest struct {
 	// Uses caps registrations; 0 takes the default: one for roles above
 	// member, unlimited for members.
 	Uses int
-	// TTL is the lifetime; 0 takes DefaultInviteTTL, negative never expires.
+	// TTL is the lifetime; 0 takes DefaultInviteTTL (a supporter's public
+	// invite: no end, until revoked), negative never expires.
 	TTL time.Duration
 }
 
@@ -34,7 +35,7 @@ type InviteRequest struct {
 // organisation only. An unknown organisation is storage.ErrNotFound.
 func (s *Service) CreateInvite(ctx context.Context, req InviteRequest) (storage.Invite, storage.Org, error) {
 	if !req.Role.Valid() {
-		return storage.Invite{}, storage.Org{}, fmt.Errorf("create invite: unknown role %q (use member, activist, infoworker, chair or admin)", req.Role)
+		return storage.Invite{}, storage.Org{}, fmt.Errorf("create invite: unknown role %q (use supporter, member, activist, infoworker, chair or admin)", req.Role)
 	}
 	if req.Uses < 0 {
 		return storage.Invite{}, storage.Org{}, errors.New("create invite: uses must not be negative")
@@ -52,6 +53,8 @@ func (s *Service) CreateInvite(ctx context.Context, req InviteRequest) (storage.
 		inv.MaxUses = 1
 	}
 	switch {
+	case req.TTL == 0 && req.Role == storage.RoleSupporter:
+		// An organisation's public invite is printed and posted: it lasts.
 	case req.TTL == 0:
 		exp := now.Add(DefaultInviteTTL)
 		inv.ExpiresAt = &exp

@@ -92,6 +92,8 @@ func TestCreateInvite(t *testing.T) {
 	}{
 		{"a member's: unlimited, a month", orgs.InviteRequest{OrgCode: "school", Role: storage.RoleMember}, false, nil, 0, orgs.DefaultInviteTTL},
 		{"a chair's: once", orgs.InviteRequest{OrgCode: "school", Role: storage.RoleChair}, false, nil, 1, orgs.DefaultInviteTTL},
+		{"a public (supporter) one: unlimited, until revoked", orgs.InviteRequest{OrgCode: "school", Role: storage.RoleSupporter}, false, nil, 0, 0},
+		{"a public one with a lifetime", orgs.InviteRequest{OrgCode: "school", Role: storage.RoleSupporter, TTL: 2 * day}, false, nil, 0, 2 * day},
 		{"uses and lifetime given", orgs.InviteRequest{OrgCode: "edu", Role: storage.RoleActivist, Uses: 30, TTL: 2 * day}, false, nil, 30, 2 * day},
 		{"never expires", orgs.InviteRequest{OrgCode: "edu", Role: storage.RoleMember, TTL: -1}, false, nil, 0, 0},
 		{"the Union's staff at the root", orgs.InviteRequest{OrgCode: "union", Role: storage.RoleAdmin}, false, nil, 1, orgs.DefaultInviteTTL},

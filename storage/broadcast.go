@@ -33,10 +33,27 @@ type Audience struct {
 	// OrgIDs are the organisations whose subtrees receive it; empty means
 	// the sender's whole subtree.
 	OrgIDs []int64
-	// Roles keeps only people holding one of them (active); empty means all.
+	// Roles keeps only people holding one of them (active); empty means
+	// every member role. A supporter is never among them.
 	Roles []Role
+	// Public news reaches the supporters of the orgs in scope too.
+	Public bool
 	// Private sends to people's private chats; Chats to the bound group chats.
 	Private, Chats bool
+}
+
+// PeopleRoles lists the roles whose holders the audience reaches: Roles
+// (or every member role), and supporters when the news is public.
+func (a Audience) PeopleRoles() []Role {
+	roles := a.Roles
+	if len(roles) == 0 {
+		roles = MemberRoles()
+	}
+	roles = append([]Role(nil), roles...)
+	if a.Public {
+		roles = append(roles, RoleSupporter)
+	}
+	return roles
 }
 
 // SpanKind is a kind of formatting.

@@ -121,9 +121,11 @@ type ContactRow struct {
 	Accounts []Account
 }
 
-// Reach is a person's active membership of an org, as coverage counts it.
+// Reach is a person's active membership of an org, as coverage counts it;
+// Supporter marks a supporter's, which coverage reports beside the members.
 type Reach struct {
 	PersonID, OrgID int64
+	Supporter       bool
 }
 
 // FeedbackTime is when a member's question came, was due a first answer

@@ -29,6 +29,10 @@ type Role string
 
 // Roles, lowest first.
 const (
+	// RoleSupporter is someone registered through an organisation's public
+	// invite who is not (yet) a member: they get its public news, may ask
+	// the hot line about joining and ask to become a member, nothing more.
+	RoleSupporter  Role = "supporter"
 	RoleMember     Role = "member"
 	RoleActivist   Role = "activist"
 	RoleInfoworker Role = "infoworker"
@@ -40,7 +44,7 @@ const (
 )
 
 // Roles lists every role, lowest first.
-var Roles = []Role{RoleMember, RoleActivist, RoleInfoworker, RoleChair, RoleAdmin}
+var Roles = []Role{RoleSupporter, RoleMember, RoleActivist, RoleInfoworker, RoleChair, RoleAdmin}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool {
@@ -54,7 +58,11 @@ func (r Role) Valid() bool {
 
 // Elevated reports whether r is above a plain member: such roles are only
 // granted by a role invite or an approval.
-func (r Role) Elevated() bool { return r.Valid() && r != RoleMember }
+func (r Role) Elevated() bool { return r.Valid() && r != RoleMember && r != RoleSupporter }
+
+// MemberRoles lists the roles of the union's members, every role but a
+// supporter's, lowest first: what member rights and member counts take.
+func MemberRoles() []Role { return Roles[1:] }
 
 // Platform names a messenger.
 type Platform string

@@ -56,8 +56,16 @@ type PersonStore interface {
 	// creates the person, the account, the consents and the membership.
 	// It fails with ErrAlreadyRegistered when the account belongs to someone.
 	Register(ctx context.Context, reg Registration) (Person, Membership, error)
-	// JoinByInvite gives an already registered person the invite's role.
+	// JoinByInvite gives an already registered person the invite's role. A
+	// member role ends the person's supporter role in that org; a supporter
+	// invite opened by someone active there already changes nothing and
+	// returns the role they hold (nobody is demoted).
 	JoinByInvite(ctx context.Context, personID int64, code string, at time.Time) (Membership, error)
+	// ApplyToJoin records a supporter's request to become a member of org: a
+	// pending member membership. A person who is not an active supporter
+	// there, or who asked already and waits, or is a member, gets
+	// ErrConflict.
+	ApplyToJoin(ctx context.Context, personID, orgID int64, at time.Time) (Membership, error)
 	// RecordRefusal stores a declined consent and nothing else.
 	RecordRefusal(ctx context.Context, c Consent) error
 	// RecordConsent stores a consent decision of a registered person.
@@ -91,7 +99,8 @@ type PersonStore interface {
 	Memberships(ctx context.Context, personID int64) ([]Membership, error)
 	Membership(ctx context.Context, id int64) (Membership, error)
 	// DecideMembership approves or rejects a pending membership; exactly one
-	// decision wins, later ones get ErrAlreadyDecided.
+	// decision wins, later ones get ErrAlreadyDecided. An approved member
+	// role ends the person's supporter role in that org.
 	DecideMembership(ctx context.Context, id int64, approve bool, deciderID int64, at time.Time) (Membership, error)
 	// Leaders lists the people holding one of roles, active, in exactly that
 	// org, with their accounts; callers take roles from RolesFor.
@@ -460,7 +469,8 @@ type MonitoringStore interface {
 
 	// ReachableMemberships lists the active memberships of under's subtree
 	// that began before before, of people with an account that does not
-	// block the bot: whom the union's channels reach.
+	// block the bot: whom the union's channels reach. Reach.Supporter marks
+	// a supporter's.
 	ReachableMemberships(ctx context.Context, under Org, before time.Time) ([]Reach, error)
 	// FeedbackTimes lists, for the questions members of under's subtree
 	// asked in [from, to), when each came, was due and was first answered.

@@ -650,10 +650,12 @@ func (p *parser) schedule(n *yaml.Node) (Schedule, bool) {
 	}
 	sc.Levels = enumList(p, f["levels"], ctx, "levels", storage.Level.Valid, []storage.Level{storage.LevelPrimary},
 		storage.LevelUnion, storage.LevelBranch, storage.LevelPrimary)
-	sc.Roles = enumList(p, f["roles"], ctx, "roles", storage.Role.Valid, []storage.Role{storage.RoleInfoworker, storage.RoleChair},
-		storage.Roles...)
-	sc.Results = enumList(p, f["results"], ctx, "results", storage.Role.Valid, []storage.Role{storage.RoleChair, storage.RoleInfoworker},
-		storage.Roles...)
+	// Surveys are for the union's members: a supporter answers none.
+	memberRole := func(r storage.Role) bool { return r.Valid() && r != storage.RoleSupporter }
+	sc.Roles = enumList(p, f["roles"], ctx, "roles", memberRole, []storage.Role{storage.RoleInfoworker, storage.RoleChair},
+		storage.MemberRoles()...)
+	sc.Results = enumList(p, f["results"], ctx, "results", memberRole, []storage.Role{storage.RoleChair, storage.RoleInfoworker},
+		storage.MemberRoles()...)
 	if v := f["deadline"]; v == nil {
 		p.fail(n, ctx, "missing deadline, like 30d")
 	} else {

@@ -109,6 +109,7 @@ func TestParseRejects(t *testing.T) {
 		{"reminders not increasing", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    reminders:\n      - 7d\n      - 5d\n"), `x.yaml:12: schedule "default": reminder 5d does not come after the one before it`},
 		{"bad reminder", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    reminders: [soon]\n"), `x.yaml:10: schedule "default": reminder: bad duration "soon"`},
 		{"unknown role", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    roles: [chair, boss]\n"), `x.yaml:10: schedule "default": roles: unknown "boss"`},
+		{"supporters answer no survey", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    roles: [member, supporter]\n"), `x.yaml:10: schedule "default": roles: unknown "supporter"`},
 		{"unknown result role", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    results: [everyone]\n"), `x.yaml:10: schedule "default": results: unknown "everyone"`},
 		{"unknown level", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    levels: [district]\n"), `x.yaml:10: schedule "default": levels: unknown "district"`},
 		{"empty levels", sched("  - cron: \"0 10 * * *\"\n    deadline: 30d\n    levels: []\n"), `x.yaml:10: schedule "default": levels: at least one is needed`},

@@ -35,9 +35,9 @@ func (a *app) invite(ctx context.Context, args []string) error {
 func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) error {
 	fs := flag.NewFlagSet("invite", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	role := fs.String("role", "", "member, activist, infoworker, chair or admin (the Union's staff, root organisation only)")
+	role := fs.String("role", "", "supporter (the org's public invite), member, activist, infoworker, chair or admin (the Union's staff, root organisation only)")
 	uses := fs.Int("uses", 0, "how many people may register with it (default: 1 above member, unlimited for members)")
-	expires := fs.String("expires", "30d", "lifetime such as 30d, 2w, 12h, or never")
+	expires := fs.String("expires", "30d", "lifetime such as 30d, 2w, 12h, or never (a supporter invite: never)")
 	out := fs.String("out", ".", "directory for the QR code PNG files")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
@@ -46,11 +46,16 @@ func (a *app) inviteCreate(ctx context.Context, orgCode string, args []string) e
 		return usageError{fmt.Sprintf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	if *role == "" {
-		return usageError{"--role is required: member, activist, infoworker, chair or admin"}
+		return usageError{"--role is required: supporter, member, activist, infoworker, chair or admin"}
 	}
 	ttl, err := parseLifetime(*expires)
 	if err != nil {
 		return usageError{err.Error()}
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "expires" })
+	if !given {
+		ttl = 0 // the role's default: 30 days, a public (supporter) invite until revoked
 	}
 	links, err := a.links(ctx)
 	if err != nil {

@@ -69,10 +69,12 @@ all or nothing: any bad line and nothing changes. Re-running changes nothing.`},
                                          create an invite link and its QR codes
   unionhub invite list ORG               list an organisation's invites
   unionhub invite revoke CODE            revoke an invite`, `
-  --role     member, activist, infoworker or chair
+  --role     supporter (the organisation's public invite: people who are not
+             yet members), member, activist, infoworker or chair
   --uses     how many people may register with it (default: 1 above member,
-             unlimited for members)
-  --expires  lifetime such as 30d, 2w, 12h or 90m, or never (default 30d)
+             unlimited for members and supporters)
+  --expires  lifetime such as 30d, 2w, 12h or 90m, or never (default 30d;
+             for supporters never)
   --out      directory for the QR code PNG files (default .)`},
 	{"report", `
   unionhub report hotline --org CODE [--from 2026-01-01] [--to 2027-01-01] [--format table|csv|json]

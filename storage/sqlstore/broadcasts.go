@@ -100,7 +100,7 @@ func (db *DB) CreateBroadcast(ctx context.Context, b storage.Broadcast) (storage
 		return storage.Broadcast{}, fmt.Errorf("create broadcast: incomplete broadcast (org %d, mode %q, status %q)", b.OrgID, b.Mode, b.Status)
 	}
 	for _, r := range b.Audience.Roles {
-		if !r.Valid() {
+		if !r.Valid() || r == storage.RoleSupporter { // supporters come with Public
 			return storage.Broadcast{}, fmt.Errorf("create broadcast: unknown role %q", r)
 		}
 	}
@@ -527,6 +527,7 @@ func (c conn) forgetBroadcasts(ctx context.Context, personID int64, at time.Time
 type audienceJSON struct {
 	OrgIDs  []int64        `json:"org_ids,omitempty"`
 	Roles   []storage.Role `json:"roles,omitempty"`
+	Public  bool           `json:"public,omitempty"`
 	Private bool           `json:"private"`
 	Chats   bool           `json:"chats"`
 }

@@ -65,20 +65,89 @@ func (db *DB) DecideMembership(ctx context.Context, id int64, approve bool, deci
 	if approve {
 		status = storage.StatusActive
 	}
-	c := db.conn()
-	err := c.execOne(ctx, "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = ?",
-		status, nullID(deciderID), db.d.t(at), id, storage.StatusPending)
-	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		return storage.Membership{}, fmt.Errorf("decide membership %d: %w", id, db.d.classify(err, storage.ErrConflict))
+	err := db.inTx(ctx, func(c conn) error {
+		err := c.execOne(ctx, "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ? WHERE id = ? AND status = ?",
+			status, nullID(deciderID), db.d.t(at), id, storage.StatusPending)
+		if err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return fmt.Errorf("decide membership %d: %w", id, db.d.classify(err, storage.ErrConflict))
+		}
+		cur, merr := c.membership(ctx, id)
+		switch {
+		case merr != nil:
+			return fmt.Errorf("decide membership: %w", merr)
+		case err != nil:
+			return fmt.Errorf("decide membership %d (%s): %w", id, cur.Status, storage.ErrAlreadyDecided)
+		}
+		if approve && cur.Role != storage.RoleSupporter {
+			if err := c.endSupporter(ctx, cur.PersonID, cur.Org.ID, deciderID, at); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return storage.Membership{}, err
 	}
-	m, merr := c.membership(ctx, id)
-	switch {
-	case merr != nil:
-		return storage.Membership{}, fmt.Errorf("decide membership: %w", merr)
-	case err != nil:
-		return storage.Membership{}, fmt.Errorf("decide membership %d (%s): %w", id, m.Status, storage.ErrAlreadyDecided)
+	m, err := db.conn().membership(ctx, id)
+	if err != nil {
+		return storage.Membership{}, fmt.Errorf("decide membership: %w", err)
 	}
 	db.logger.InfoContext(ctx, "membership decided", "membership", id, "status", status, "decided_by", deciderID)
+	return m, nil
+}
+
+// endSupporter ends the person's supporter role in org, if they hold one:
+// a member is not a supporter too.
+func (c conn) endSupporter(ctx context.Context, personID, orgID, deciderID int64, at time.Time) error {
+	_, err := c.exec(ctx, "UPDATE memberships SET status = ?, decided_by = ?, decided_at = ? WHERE person_id = ? AND org_id = ? AND role = ? AND status = ?",
+		storage.StatusEnded, nullID(deciderID), c.d.t(at), personID, orgID, storage.RoleSupporter, storage.StatusActive)
+	if err != nil {
+		return fmt.Errorf("end supporter role: %w", err)
+	}
+	return nil
+}
+
+// ApplyToJoin asks, for an active supporter of org, to become a member:
+// a pending member membership, made again over a rejected or ended one.
+func (db *DB) ApplyToJoin(ctx context.Context, personID, orgID int64, at time.Time) (storage.Membership, error) {
+	var m storage.Membership
+	err := db.inTx(ctx, func(c conn) error {
+		// Locking the person makes two requests of the same person take turns.
+		var erased bool
+		err := c.row(ctx, "SELECT erased_at IS NOT NULL FROM people WHERE id = ?"+c.d.ForUpdate, personID).Scan(&erased)
+		if err != nil {
+			return fmt.Errorf("person %d: %w", personID, notFound(err))
+		}
+		if erased {
+			return fmt.Errorf("person %d is erased: %w", personID, storage.ErrNotFound)
+		}
+		var supporter, member int
+		err = c.row(ctx, `SELECT COALESCE(SUM(CASE WHEN role = ? AND status = ? THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(CASE WHEN role <> ? AND status IN (?, ?) THEN 1 ELSE 0 END), 0)
+			FROM memberships WHERE person_id = ? AND org_id = ?`,
+			storage.RoleSupporter, storage.StatusActive, storage.RoleSupporter, storage.StatusActive, storage.StatusPending,
+			personID, orgID).Scan(&supporter, &member)
+		if err != nil {
+			return fmt.Errorf("read roles: %w", err)
+		}
+		if supporter == 0 || member > 0 {
+			return fmt.Errorf("person %d in org %d (supporter %d, member or pending %d): %w", personID, orgID, supporter, member, storage.ErrConflict)
+		}
+		var id int64
+		err = c.row(ctx, `INSERT INTO memberships (person_id, org_id, role, status, created_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (person_id, org_id, role) DO UPDATE SET status = excluded.status, created_at = excluded.created_at,
+				decided_by = NULL, decided_at = NULL
+			RETURNING id`, personID, orgID, storage.RoleMember, storage.StatusPending, c.d.t(at)).Scan(&id)
+		if err != nil {
+			return fmt.Errorf("insert membership: %w", err)
+		}
+		m, err = c.membership(ctx, id)
+		return err
+	})
+	if err != nil {
+		return storage.Membership{}, fmt.Errorf("apply to join org %d: %w", orgID, err)
+	}
+	db.logger.InfoContext(ctx, "membership requested", "membership", m.ID, "org", orgID)
 	return m, nil
 }
 

@@ -659,11 +659,11 @@ func (db *DB) ReachableMemberships(ctx context.Context, under storage.Org, befor
 		return nil, fmt.Errorf("list reachable memberships: org %d has path %q", under.ID, under.Path)
 	}
 	c := db.conn()
-	out, err := queryAll(ctx, c, func(m *storage.Reach) []any { return []any{&m.PersonID, &m.OrgID} },
-		"SELECT m.person_id, m.org_id FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE "+pathPrefix(under.Path)+
+	out, err := queryAll(ctx, c, func(m *storage.Reach) []any { return []any{&m.PersonID, &m.OrgID, &m.Supporter} },
+		"SELECT m.person_id, m.org_id, m.role = ? FROM memberships m JOIN orgs o ON o.id = m.org_id WHERE "+pathPrefix(under.Path)+
 			` AND m.status = ? AND m.created_at < ?
 			AND EXISTS (SELECT 1 FROM accounts a WHERE a.person_id = m.person_id AND a.blocked_at IS NULL)`,
-		storage.StatusActive, c.d.t(before))
+		storage.RoleSupporter, storage.StatusActive, c.d.t(before))
 	if err != nil {
 		return nil, fmt.Errorf("list reachable memberships under org %d: %w", under.ID, err)
 	}

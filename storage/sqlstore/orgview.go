@@ -46,7 +46,7 @@ func (db *DB) SearchOrgs(ctx context.Context, under []storage.Org, text string, 
 }
 
 // OrgPeople lists the active and pending memberships of one org, leaders
-// first, one page of at most limit from offset, with each person's
+// first and supporters last, one page of at most limit from offset, with each person's
 // accounts and latest decision on personal data: three queries a page.
 func (db *DB) OrgPeople(ctx context.Context, orgID int64, limit, offset int) ([]storage.OrgPerson, error) {
 	c := db.conn()
@@ -56,10 +56,10 @@ func (db *DB) OrgPeople(ctx context.Context, orgID int64, limit, offset int) ([]
 	rows, err := queryAll(ctx, c, dest, "SELECT m.id, m.person_id, m.role, m.status, m.created_at, m.decided_by, m.decided_at, "+orgCols+", "+personCols+`
 		FROM memberships m JOIN orgs o ON o.id = m.org_id JOIN people p ON p.id = m.person_id
 		WHERE m.org_id = ? AND m.status IN (?, ?) AND p.erased_at IS NULL
-		ORDER BY CASE m.role WHEN ? THEN 0 WHEN ? THEN 1 WHEN ? THEN 2 WHEN ? THEN 3 ELSE 4 END, p.full_name, m.id
+		ORDER BY CASE m.role WHEN ? THEN 0 WHEN ? THEN 1 WHEN ? THEN 2 WHEN ? THEN 3 WHEN ? THEN 4 ELSE 5 END, p.full_name, m.id
 		LIMIT ? OFFSET ?`,
 		orgID, storage.StatusActive, storage.StatusPending,
-		storage.RoleAdmin, storage.RoleChair, storage.RoleInfoworker, storage.RoleActivist, limit, offset)
+		storage.RoleAdmin, storage.RoleChair, storage.RoleInfoworker, storage.RoleActivist, storage.RoleMember, limit, offset)
 	if err != nil {
 		return nil, fmt.Errorf("list people of org %d: %w", orgID, err)
 	}

@@ -177,11 +177,10 @@ func peopleSQL(d *Dialect, a storage.Audience, authorID int64, f orgFilter, lo, 
 	where, wargs := f.where("m.org_id")
 	b.WriteString(where)
 	args = append(args, wargs...)
-	if len(a.Roles) > 0 {
-		b.WriteString(" AND m.role IN (" + placeholders(len(a.Roles)) + ")")
-		for _, r := range a.Roles {
-			args = append(args, r)
-		}
+	roles := a.PeopleRoles()
+	b.WriteString(" AND m.role IN (" + placeholders(len(roles)) + ")")
+	for _, r := range roles {
+		args = append(args, r)
 	}
 	b.WriteString(" GROUP BY m.person_id) m ")
 	order := ""
@@ -253,11 +252,10 @@ func countPeopleSQL(d *Dialect, a storage.Audience, authorID int64, f orgFilter)
 		join, jargs := f.join(d, t+".org_id")
 		where, wargs := f.where(t + ".org_id")
 		args = append(append(args, jargs...), wargs...)
-		if len(a.Roles) > 0 {
-			where += " AND " + t + ".role IN (" + placeholders(len(a.Roles)) + ")"
-			for _, r := range a.Roles {
-				args = append(args, r)
-			}
+		roles := a.PeopleRoles()
+		where += " AND " + t + ".role IN (" + placeholders(len(roles)) + ")"
+		for _, r := range roles {
+			args = append(args, r)
 		}
 		return join + " WHERE TRUE" + where
 	}

@@ -117,8 +117,14 @@ func (db *DB) JoinByInvite(ctx context.Context, personID int64, code string, at 
 			return err
 		}
 		var mid int64
-		err = c.row(ctx, "SELECT id FROM memberships WHERE person_id = ? AND org_id = ? AND role = ? AND status = ?",
-			personID, inv.OrgID, inv.Role, storage.StatusActive).Scan(&mid)
+		if inv.Role == storage.RoleSupporter {
+			// Nobody is demoted: someone active in the org keeps what they hold.
+			err = c.row(ctx, "SELECT id FROM memberships WHERE person_id = ? AND org_id = ? AND status = ? ORDER BY role = ? LIMIT 1",
+				personID, inv.OrgID, storage.StatusActive, storage.RoleSupporter).Scan(&mid)
+		} else {
+			err = c.row(ctx, "SELECT id FROM memberships WHERE person_id = ? AND org_id = ? AND role = ? AND status = ?",
+				personID, inv.OrgID, inv.Role, storage.StatusActive).Scan(&mid)
+		}
 		switch {
 		case err == nil:
 			m, err = c.membership(ctx, mid)
@@ -134,6 +140,11 @@ func (db *DB) JoinByInvite(ctx context.Context, personID int64, code string, at 
 			RETURNING id`, personID, inv.OrgID, inv.Role, storage.StatusActive, c.d.t(at)).Scan(&mid)
 		if err != nil {
 			return fmt.Errorf("upsert membership: %w", err)
+		}
+		if inv.Role != storage.RoleSupporter {
+			if err := c.endSupporter(ctx, personID, inv.OrgID, 0, at); err != nil {
+				return err
+			}
 		}
 		m, err = c.membership(ctx, mid)
 		return err

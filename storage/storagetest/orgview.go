@@ -57,6 +57,9 @@ func testOrgPeople(x *suite) {
 	x.must(x.s.MarkBlocked(x.ctx, storage.Telegram, "40002", T0))
 	gone, _ := x.register("40005", o["P1"].ID, storage.RoleMember, "p1-member")
 	x.must(x.s.Forget(x.ctx, gone.ID, T0))
+	// A supporter comes last, though their name comes first.
+	x.invite("p1-public", o["P1"].ID, storage.RoleSupporter, 0)
+	supporter, _ := x.register("40000", o["P1"].ID, storage.RoleSupporter, "p1-public")
 
 	got, err := x.s.OrgPeople(x.ctx, o["P1"].ID, 10, 0)
 	x.must(err)
@@ -73,6 +76,7 @@ func testOrgPeople(x *suite) {
 		fmt.Sprintf("%d chair active v1 true 1 true", chair.ID),
 		fmt.Sprintf("%d member active v2 false 1 false", member.ID),
 		fmt.Sprintf("%d member pending v1 true 1 false", pending.ID),
+		fmt.Sprintf("%d supporter active v1 true 1 false", supporter.ID),
 	}
 	if !slices.Equal(lines, want) {
 		x.t.Errorf("people of P1:\n%v\nwant\n%v", lines, want)

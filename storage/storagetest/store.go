@@ -126,6 +126,7 @@ func RunStore(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DecideMembershipRace", testDecideMembershipRace},
 		{"Leaders", testLeaders},
 		{"PendingMemberships", testPendingMemberships},
+		{"Supporters", testSupporters},
 		{"LinkCodes", testLinkCodes},
 		{"Chats", testChats},
 		{"UnicodeRoundTrip", testUnicode},
