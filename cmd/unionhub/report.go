@@ -15,6 +15,7 @@ import (
 	"github.com/unionhub/unionhub/news"
 	"github.com/unionhub/unionhub/sheet"
 	"github.com/unionhub/unionhub/storage"
+	"github.com/unionhub/unionhub/storage/sqlstore"
 )
 
 func (a *app) report(ctx context.Context, args []string) error {
@@ -140,43 +141,20 @@ func writeReportTable(w io.Writer, r hotline.Report) error {
 }
 
 func (a *app) reportBroadcast(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError{"usage: unionhub report broadcast ID [--format table|csv|json]"}
-	}
-	id, err := strconv.ParseInt(args[0], 10, 64)
-	if err != nil || id <= 0 {
-		return usageError{fmt.Sprintf("%q is not a broadcast number", args[0])}
-	}
-	fs := flag.NewFlagSet("report broadcast", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "table", "table, csv or json")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return usageError{"report broadcast takes ID and --format only"}
-	}
-	if err := checkFormat(*format); err != nil {
-		return err
-	}
-	db, err := a.openMigrated(ctx)
+	db, b, format, err := a.reportedBroadcast(ctx, "broadcast", args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b, err := db.Broadcast(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no broadcast № %d", id)}
-	}
-	if err != nil {
-		return fmt.Errorf("load broadcast: %w", err)
-	}
 	r, err := news.BuildReport(ctx, db, b)
 	if err != nil {
 		return err
 	}
-	if *format == "json" {
+	if format == "json" {
 		return a.writeJSON(r)
 	}
 	rows := broadcastRows(r)
-	if *format == "csv" {
+	if format == "csv" {
 		return writeMetricsCSV(a.stdout, rows)
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
@@ -209,42 +187,19 @@ func broadcastRows(r news.Report) [][2]string {
 }
 
 func (a *app) reportAction(ctx context.Context, args []string) error {
-	if len(args) == 0 {
-		return usageError{"usage: unionhub report action ID [--format table|csv|json]"}
-	}
-	id, err := strconv.ParseInt(args[0], 10, 64)
-	if err != nil || id <= 0 {
-		return usageError{fmt.Sprintf("%q is not a broadcast number", args[0])}
-	}
-	fs := flag.NewFlagSet("report action", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	format := fs.String("format", "table", "table, csv or json")
-	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
-		return usageError{"report action takes ID and --format only"}
-	}
-	if err := checkFormat(*format); err != nil {
-		return err
-	}
-	db, err := a.openMigrated(ctx)
+	db, b, format, err := a.reportedBroadcast(ctx, "action", args)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	b, err := db.Broadcast(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return usageError{fmt.Sprintf("no broadcast № %d", id)}
-	}
-	if err != nil {
-		return fmt.Errorf("load broadcast: %w", err)
-	}
 	if b.Action == nil {
-		return usageError{fmt.Sprintf("broadcast № %d carries no action", id)}
+		return usageError{fmt.Sprintf("broadcast № %d carries no action", b.ID)}
 	}
 	r, err := news.BuildActionReport(ctx, db, b)
 	if err != nil {
 		return err
 	}
-	switch *format {
+	switch format {
 	case "json":
 		return a.writeJSON(r)
 	case "csv":
@@ -269,4 +224,38 @@ func actionRows(r news.ActionReport) [][]string {
 		rows = append(rows, []string{o.Code, o.Name, strconv.Itoa(o.Yes), strconv.Itoa(o.No), strconv.Itoa(o.Attended), strconv.Itoa(o.Signed)})
 	}
 	return rows
+}
+
+// reportedBroadcast reads "ID [--format F]" of report what and loads the
+// broadcast from the migrated database, which the caller closes.
+func (a *app) reportedBroadcast(ctx context.Context, what string, args []string) (*sqlstore.DB, storage.Broadcast, string, error) {
+	if len(args) == 0 {
+		return nil, storage.Broadcast{}, "", usageError{"usage: unionhub report " + what + " ID [--format table|csv|json]"}
+	}
+	id, err := strconv.ParseInt(args[0], 10, 64)
+	if err != nil || id <= 0 {
+		return nil, storage.Broadcast{}, "", usageError{fmt.Sprintf("%q is not a broadcast number", args[0])}
+	}
+	fs := flag.NewFlagSet("report "+what, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	format := fs.String("format", "table", "table, csv or json")
+	if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 0 {
+		return nil, storage.Broadcast{}, "", usageError{"report " + what + " takes ID and --format only"}
+	}
+	if err := checkFormat(*format); err != nil {
+		return nil, storage.Broadcast{}, "", err
+	}
+	db, err := a.openMigrated(ctx)
+	if err != nil {
+		return nil, storage.Broadcast{}, "", err
+	}
+	b, err := db.Broadcast(ctx, id)
+	if err != nil {
+		db.Close()
+		if errors.Is(err, storage.ErrNotFound) {
+			return nil, b, "", usageError{fmt.Sprintf("no broadcast № %d", id)}
+		}
+		return nil, b, "", fmt.Errorf("load broadcast: %w", err)
+	}
+	return db, b, *format, nil
 }
