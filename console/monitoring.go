@@ -658,9 +658,14 @@ func (c *Console) targetsPage(rq *Request, q reportQuery) (targetsData, error) {
 	}
 	d.Years, d.Months = c.periodChoices(rq, s.Org, s.Period)
 	for _, n := range s.Norms {
-		l := targetLine{Norm: n.Norm, Name: rq.T(normKeys[n.Norm]), Default: number(rq, n.Default), Value: number(rq, n.Value),
+		l := targetLine{Norm: n.Norm, Name: indicatorName(rq, n.Norm), Default: number(rq, n.Default), Value: number(rq, n.Value),
 			From: rq.T("console.mon_target_default")}
+		if n.Observed {
+			l.Default = "—"
+		}
 		switch {
+		case n.None:
+			l.Value, l.From = "", rq.T("console.mon_target_none")
 		case n.From == nil:
 		case n.From.ID == s.Org.ID:
 			l.From = rq.T("console.mon_target_own")
@@ -670,8 +675,12 @@ func (c *Console) targetsPage(rq *Request, q reportQuery) (targetsData, error) {
 		d.Norms = append(d.Norms, l)
 	}
 	for _, t := range s.Below {
-		d.Below = append(d.Below, belowLine{Org: t.Org.Name, Code: t.Org.Code, Norm: rq.T(normKeys[t.Target.Indicator]),
-			Value: number(rq, t.Target.Value), Default: number(rq, t.Default)})
+		l := belowLine{Org: t.Org.Name, Code: t.Org.Code, Norm: indicatorName(rq, t.Target.Indicator),
+			Value: number(rq, t.Target.Value), Default: number(rq, t.Default)}
+		if _, observed := monitoring.ObservedIndicatorNamed(t.Target.Indicator); observed {
+			l.Default = "—"
+		}
+		d.Below = append(d.Below, l)
 	}
 	if q.page > 0 {
 		d.Prev = reportLink("/monitoring/targets", s.Org, s.Period, "page", strconv.Itoa(q.page))
@@ -680,6 +689,14 @@ func (c *Console) targetsPage(rq *Request, q reportQuery) (targetsData, error) {
 		d.Next = reportLink("/monitoring/targets", s.Org, s.Period, "page", strconv.Itoa(q.page+2))
 	}
 	return d, nil
+}
+
+// indicatorName names a norm or an observed indicator for people.
+func indicatorName(rq *Request, name string) string {
+	if ind, ok := monitoring.ObservedIndicatorNamed(name); ok {
+		return rq.T(ind.Key)
+	}
+	return rq.T(normKeys[name])
 }
 
 // targetsSet sets an organisation's target for a norm in a period, by

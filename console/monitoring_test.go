@@ -324,6 +324,12 @@ func TestTargetsAreSetByTheChairAndAudited(t *testing.T) {
 		t.Fatalf("set the school's: %d\n%s", w.Code, w.Body)
 	}
 	want(t, b.get("/monitoring/targets?org=edu&period=2026"), http.StatusOK, "Свои цели организаций ниже", "Школа № 5")
+	// An observed indicator has no default: not set, until the chair sets one.
+	want(t, b.get("/monitoring/targets?org=edu&period=2026"), http.StatusOK, `name="norm" value="reach_percent"`, "охват рассылок (доставлено из адресатов)", "не задана")
+	if w := set(b, "edu", "reach_percent", "80"); w.Code != http.StatusSeeOther {
+		t.Fatalf("set edu's reach target: %d\n%s", w.Code, w.Body)
+	}
+	want(t, b.get("/monitoring/targets?org=edu&period=2026"), http.StatusOK, `id="target-reach_percent" name="value" value="80"`)
 
 	// Refused: a value that is none (the page says so), a norm that is
 	// none, no token, an organisation beside or above, an information
@@ -341,12 +347,12 @@ func TestTargetsAreSetByTheChairAndAudited(t *testing.T) {
 	want(t, set(i, "edu", surveys.NormBudget, "1"), http.StatusForbidden)
 	want(t, i.get("/monitoring/targets?org=health&period=2026"), http.StatusForbidden)
 
-	if got, w := r.auditRecords(auditTargetSet), []string{"school target:2026:budget_share", "edu target:2026:budget_share"}; !reflect.DeepEqual(got, w) {
+	if got, w := r.auditRecords(auditTargetSet), []string{"edu target:2026:reach_percent", "school target:2026:budget_share", "edu target:2026:budget_share"}; !reflect.DeepEqual(got, w) {
 		t.Errorf("audited %q, want %q", got, w)
 	}
 	ts, err := r.db.Targets(r.ctx, "2026")
-	if err != nil || len(ts) != 2 || ts[0].Value+ts[1].Value != 9.5 {
-		t.Errorf("targets stored %+v, %v; want 3.5 and 6", ts, err)
+	if err != nil || len(ts) != 3 || ts[0].Value+ts[1].Value+ts[2].Value != 89.5 {
+		t.Errorf("targets stored %+v, %v; want 3.5, 80 and 6", ts, err)
 	}
 }
 

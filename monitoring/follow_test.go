@@ -87,9 +87,10 @@ func TestTargetsForAndSetTargetFor(t *testing.T) {
 	set(eduChair, "edu", surveys.NormBudget, 7)
 	set(eduChair, "school", surveys.NormBudget, 9)
 	set(admin, "union", surveys.NormSolidarnost, 2)
+	set(eduChair, "edu", "reach_percent", 80) // an observed indicator, which has no default
 
 	sheet := must(f.svc.TargetsFor(f.ctx, eduIW, "gym", "2026", 0))(t)
-	if sheet.CanSet || sheet.Org.Code != "gym" || len(sheet.Norms) != len(surveys.Norms) {
+	if sheet.CanSet || sheet.Org.Code != "gym" || len(sheet.Norms) != len(surveys.Norms)+len(monitoring.ObservedIndicators) {
 		t.Fatalf("gym's sheet for an information worker %+v", sheet)
 	}
 	for _, n := range sheet.Norms {
@@ -100,12 +101,14 @@ func TestTargetsForAndSetTargetFor(t *testing.T) {
 		want := map[string]struct {
 			value float64
 			from  string
-		}{surveys.NormBudget: {7, "edu"}, surveys.NormSolidarnost: {2, "union"}}[n.Norm]
+		}{surveys.NormBudget: {7, "edu"}, surveys.NormSolidarnost: {2, "union"}, "reach_percent": {80, "edu"}}[n.Norm]
 		if want.from == "" {
 			want.value = surveys.DefaultTargets[n.Norm]
 		}
-		if n.Value != want.value || from != want.from || n.Default != surveys.DefaultTargets[n.Norm] {
-			t.Errorf("gym's %s: %v from %q (default %v), want %v from %q", n.Norm, n.Value, from, n.Default, want.value, want.from)
+		_, observed := monitoring.ObservedIndicatorNamed(n.Norm)
+		if n.Value != want.value || from != want.from || n.Default != surveys.DefaultTargets[n.Norm] ||
+			n.Observed != observed || n.None != (observed && want.from == "") {
+			t.Errorf("gym's %s: %+v, want %v from %q", n.Norm, n, want.value, want.from)
 		}
 	}
 	edu := must(f.svc.TargetsFor(f.ctx, eduChair, "edu", "2026", 0))(t)

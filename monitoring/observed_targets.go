@@ -46,8 +46,8 @@ var ObservedIndicators = []ObservedIndicator{
 	{Name: "maturity_score", Key: "monitoring.seen_maturity_score", Value: func(o Observed) (float64, bool) { return o.MaturityScore, o.MaturityOrgs > 0 }},
 }
 
-// observedIndicator finds an observed indicator by name.
-func observedIndicator(name string) (ObservedIndicator, bool) {
+// ObservedIndicatorNamed finds an observed indicator by name.
+func ObservedIndicatorNamed(name string) (ObservedIndicator, bool) {
 	i := slices.IndexFunc(ObservedIndicators, func(x ObservedIndicator) bool { return x.Name == name })
 	if i < 0 {
 		return ObservedIndicator{}, false

@@ -61,7 +61,7 @@ func checkTarget(period, norm string, value float64) error {
 		return err
 	}
 	_, isNorm := surveys.DefaultTargets[norm]
-	if _, observed := observedIndicator(norm); !isNorm && !observed {
+	if _, observed := ObservedIndicatorNamed(norm); !isNorm && !observed {
 		names := slices.Clone(surveys.Norms)
 		for _, ind := range ObservedIndicators {
 			names = append(names, ind.Name)
@@ -126,6 +126,9 @@ type NormTarget struct {
 	Value float64
 	// From is the org whose target Value is; nil for the default.
 	From *storage.Org
+	// Observed marks an indicator the hub observes, which has no default:
+	// without a target set, None.
+	Observed, None bool
 }
 
 // TargetSheet is an org's targets in a period, as its page shows them.
@@ -186,15 +189,35 @@ func (s *Service) TargetsFor(ctx context.Context, by access.Actor, code, period 
 		}
 		sheet.Norms = append(sheet.Norms, nt)
 	}
+	for _, ind := range ObservedIndicators {
+		nt := NormTarget{Norm: ind.Name, Observed: true, None: true}
+		for id := org.ID; id != 0; id = orgs[id].ParentID {
+			if v, ok := own[id][ind.Name]; ok {
+				from := orgs[id]
+				nt.Value, nt.From, nt.None = v, &from, false
+				break
+			}
+		}
+		sheet.Norms = append(sheet.Norms, nt)
+	}
 	sort.SliceStable(below, func(i, k int) bool {
 		a, b := below[i], below[k]
 		if a.Org.Path != b.Org.Path {
 			return a.Org.Path < b.Org.Path
 		}
-		return slices.Index(surveys.Norms, a.Target.Indicator) < slices.Index(surveys.Norms, b.Target.Indicator)
+		return indicatorOrder(a.Target.Indicator) < indicatorOrder(b.Target.Indicator)
 	})
 	from := min(max(page, 0)*TargetsPerPage, len(below))
 	to := min(from+TargetsPerPage, len(below))
 	sheet.Below, sheet.More = below[from:to], to < len(below)
 	return sheet, nil
+}
+
+// indicatorOrder places a norm or an observed indicator as the targets
+// page lists them: the norms first.
+func indicatorOrder(name string) int {
+	if i := slices.Index(surveys.Norms, name); i >= 0 {
+		return i
+	}
+	return len(surveys.Norms) + slices.IndexFunc(ObservedIndicators, func(x ObservedIndicator) bool { return x.Name == name })
 }
