@@ -72,18 +72,7 @@ func TestObservedParticipationCountsDistinctPeople(t *testing.T) {
 	}
 	f.advance(march.AddDate(0, 1, 0).Sub(f.clock()))
 
-	p, err := monitoring.ParsePeriod("2026-03", loc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := f.svc.ObservedReport(f.ctx, f.org["edu"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	byCode := map[string]monitoring.Observed{}
-	for _, o := range r.ObservedOrgs {
-		byCode[o.Code] = o
-	}
+	r, byCode := f.observed("edu", "2026-03", loc)
 	tests := []struct {
 		code                               string
 		actions, offline, online, attended int
@@ -104,10 +93,7 @@ func TestObservedParticipationCountsDistinctPeople(t *testing.T) {
 		t.Errorf("February %+v, want one meeting with one person", r.PrevObserved)
 	}
 	// Health held none: no data, not zero.
-	h, err := f.svc.ObservedReport(f.ctx, f.org["health"], p)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h, _ := f.observed("health", "2026-03", loc)
 	if _, _, _, ok := h.Observed.Participation(); ok {
 		t.Error("participation without actions is not no data")
 	}
