@@ -410,8 +410,11 @@ func TestEngineHoldsItsLeaseWhileSending(t *testing.T) {
 	firstSent := make(chan struct{})
 	var once sync.Once
 	first.onSent = func(int) { once.Do(func() { close(firstSent) }) }
-	a := broadcast.New(broadcast.Config{Batch: n, Lease: time.Second, Idle: 20 * time.Millisecond, Rates: tgRate(100), Store: pb.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, first)}, Limiter: limiter, Compose: compose, Logger: quiet})
-	b := broadcast.New(broadcast.Config{Lease: time.Second, Idle: 20 * time.Millisecond, Rates: tgRate(100), Store: pb.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, second)}, Limiter: limiter, Compose: compose, Logger: quiet})
+	// Sending takes 6 s at 50/s, three leases of 2 s: the lease must be
+	// renewed, and a renewal late by a second on a loaded machine still
+	// holds it.
+	a := broadcast.New(broadcast.Config{Batch: n, Lease: 2 * time.Second, Idle: 20 * time.Millisecond, Rates: tgRate(50), Store: pb.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, first)}, Limiter: limiter, Compose: compose, Logger: quiet})
+	b := broadcast.New(broadcast.Config{Lease: 2 * time.Second, Idle: 20 * time.Millisecond, Rates: tgRate(50), Store: pb.db, Platforms: map[bot.Platform]bot.Sender{bot.Telegram: f.newSender(t, second)}, Limiter: limiter, Compose: compose, Logger: quiet})
 	done := whenFinished(pb.id, a, b)
 	start(t, a)
 	<-firstSent
