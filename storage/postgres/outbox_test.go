@@ -174,3 +174,90 @@ func TestBulkStatementsTimeOut(t *testing.T) {
 		t.Fatalf("the build once unblocked created %d, %v; want 104", n, err)
 	}
 }
+
+// TestSendingAFreshOutboxReadsByKey claims and records an outbox of
+// 20,000 rows as the engine does (500 a claim, 100 outcomes a write) right
+// after its build, no statistics on it. Without them the planner took the
+// queued rows for a few hundred and sorted all of them on every claim, and
+// found the rows of each write through the partial index of leased rows,
+// whose bitmap scan visited an entry of every row sent so far: both grew
+// with the rows sent, quadratic over a broadcast. Read by key, each index
+// yields about what is claimed or written.
+func TestSendingAFreshOutboxReadsByKey(t *testing.T) {
+	t.Parallel()
+	tree := storagetest.BenchTree{Branches: 10, Primaries: 100, Members: 20000}
+	dsn := storagetest.PostgresDSN(t)
+	db := open(t, dsn)
+	ctx := t.Context()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tree.AsImported = true
+	u := storagetest.SeedPostgres(t, db, dsn, tree)
+	b, err := db.CreateBroadcast(ctx, storage.Broadcast{OrgID: u.ID, Text: "news", Mode: storage.ModeDirect,
+		Status: storage.BroadcastSending, Audience: storage.Audience{Private: true}, CreatedAt: storagetest.T0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := db.BuildOutbox(ctx, b, storage.OutboxScope{Orgs: []storage.Org{u}, Subtree: true}, storagetest.T0)
+	if err != nil || n != tree.Members {
+		t.Fatalf("built %d rows (%v), want %d", n, err, tree.Members)
+	}
+	sent := 0
+	for at := storagetest.T0; ; at = at.Add(time.Millisecond) {
+		batch, err := db.ClaimDeliveries(ctx, "w1", 500, at, at.Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(batch) == 0 {
+			break
+		}
+		for start := 0; start < len(batch); start += 100 {
+			var rs []storage.DeliveryResult
+			for _, d := range batch[start:min(len(batch), start+100)] {
+				rs = append(rs, storage.DeliveryResult{ID: d.ID, Status: storage.DeliverySent, MessageID: "1"})
+			}
+			if err := db.CompleteDeliveries(ctx, "w1", rs, at); err != nil {
+				t.Fatal(err)
+			}
+			sent += len(rs)
+		}
+	}
+	if sent != n {
+		t.Fatalf("sent %d of %d", sent, n)
+	}
+	// A backend reports what its scans read when it ends.
+	db.Close()
+	raw, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	read := map[string]int{}
+	for deadline := time.Now().Add(10 * time.Second); read["deliveries_pkey"] == 0; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no index statistics of the deliveries reported within 10 s")
+		}
+		rows, err := raw.QueryContext(ctx, `SELECT indexrelname, idx_tup_read FROM pg_stat_user_indexes
+			WHERE schemaname = current_schema() AND relname = 'deliveries'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var name string
+			var n int
+			if err := rows.Scan(&name, &n); err != nil {
+				t.Fatal(err)
+			}
+			read[name] = n
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, idx := range []string{"deliveries_queued_idx", "deliveries_leased_idx"} {
+		if read[idx] > 3*n {
+			t.Errorf("%s yielded %d entries to send %d rows, want at most %d: %v", idx, read[idx], n, 3*n, read)
+		}
+	}
+}

@@ -43,6 +43,7 @@ var Dialect = sqlstore.Dialect{
 	// SET LOCAL takes no parameters; set_config(..., true) is the same.
 	StatementTimeout: "SELECT set_config('statement_timeout', ?, true)",
 	TimedOut:         timedOut,
+	OrderedClaim:     "SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true)",
 	// An import changes the tree at once; autovacuum may come much later.
 	AnalyzeOrgs: "ANALYZE orgs",
 	Classify:    classify,

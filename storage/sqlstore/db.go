@@ -76,6 +76,13 @@ type Dialect struct {
 	// WeekLater is a stored time seven days on, comparable with stored
 	// times to the microsecond, as a format of the column: %[1]s.
 	WeekLater string
+	// OrderedClaim, run first in a claim's transaction, makes the database
+	// take the oldest queued rows by walking the claim index in its order,
+	// whatever its estimates: an outbox written a moment ago has no
+	// statistics, and the planner that takes its million rows for a few
+	// hundred sorts them all on every claim. Empty where the index is the
+	// only plan anyway.
+	OrderedClaim string
 	// AnalyzeOrgs refreshes the planner's statistics of the org tree after
 	// an import; empty where nothing needs them.
 	AnalyzeOrgs string
