@@ -88,7 +88,7 @@ func New(ctx context.Context, cfg Config) (*Adapter, error) {
 	}
 	a := &Adapter{cfg: cfg, log: cfg.Logger.With("platform", string(bot.Telegram))}
 	a.refusals = bot.NewRefusals(bot.Telegram, cfg.Metrics, a.log, bot.RefusalLogInterval, cfg.Now)
-	api, err := tgbot.New(cfg.Token, a.sdkOptions(cfg.HTTPClient)...)
+	api, err := tgbot.New(cfg.Token, a.sdkOptions(sendWhole(cfg.HTTPClient))...)
 	if err != nil {
 		return nil, fmt.Errorf("new telegram adapter: %w", err)
 	}
