@@ -25,7 +25,7 @@ import (
 // Rates the reply benchmark offers, in updates per second, and how long
 // each is held.
 var (
-	replyRates    = []int{200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000}
+	replyRates    = []int{200, 400, 600, 800, 1000, 1200, 1400, 1600, 1800, 2000, 2400, 2800, 3200, 3600, 4000}
 	replyStep     = 4 * time.Second
 	replyP99Limit = 50 * time.Millisecond
 )
