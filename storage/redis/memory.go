@@ -20,6 +20,7 @@ type Memory struct {
 	// rates holds each rate key's theoretical arrival time (GCRA).
 	rates  map[string]time.Time
 	writes int
+	turns  turns
 }
 
 var _ storage.State = (*Memory)(nil)

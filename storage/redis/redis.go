@@ -39,6 +39,7 @@ const (
 type Client struct {
 	rdb    *goredis.Client
 	prefix string
+	turns  turns
 }
 
 var _ storage.State = (*Client)(nil)
