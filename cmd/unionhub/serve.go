@@ -361,39 +361,102 @@ func (a *app) listenWith(ctx context.Context, addr string, h http.Handler, limit
 		MaxHeaderBytes:    limits.maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(a.logger.Handler(), slog.LevelWarn), // JSON lines, not log.Printf text
 	}
+	limited := newLimitListener(ln, limits.maxConns)
+	srv.ConnState = limited.trackState
 	go func() {
-		if err := srv.Serve(newLimitListener(ln, limits.maxConns)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := srv.Serve(limited); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.logger.Error("http server", "addr", addr, "err", err)
 		}
 	}()
 	return srv, nil
 }
 
-// limitListener accepts at most n connections at once; more wait in the
-// kernel's queue until one closes.
+// limitListener serves at most n connections at once; more wait. While one
+// waits, idle keep-alive connections are closed to
+// make room: a client that keeps connections for later (a browser, a
+// member's phone that opened a news link, a platform's pool) must not hold
+// the slots that a request waiting now needs. Busy connections are never cut.
 type limitListener struct {
 	net.Listener
 	slots  chan struct{}
 	closed chan struct{}
 	once   sync.Once
+
+	mu      sync.Mutex
+	idle    map[*limitConn]struct{}
+	waiting int
 }
 
 func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{})}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{}), idle: map[*limitConn]struct{}{}}
 }
 
+// Accept takes the next connection from the kernel first, so that an idle
+// one is closed only for a client that is really waiting; that client is
+// then served once a slot is free.
 func (l *limitListener) Accept() (net.Conn, error) {
-	select {
-	case l.slots <- struct{}{}:
-	case <-l.closed:
-		return nil, net.ErrClosed
-	}
 	c, err := l.Listener.Accept()
 	if err != nil {
-		<-l.slots
 		return nil, err
 	}
+	if err := l.takeSlot(); err != nil {
+		return nil, errors.Join(err, c.Close())
+	}
 	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
+}
+
+// takeSlot waits for a free slot; one idle connection closed frees one.
+func (l *limitListener) takeSlot() error {
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	l.mu.Lock()
+	l.waiting++
+	var spare *limitConn
+	for c := range l.idle {
+		spare = c
+		delete(l.idle, c)
+		break
+	}
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.waiting--
+		l.mu.Unlock()
+	}()
+	if spare != nil {
+		_ = spare.Close()
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return nil
+	case <-l.closed:
+		return net.ErrClosed
+	}
+}
+
+// trackState is the server's ConnState hook: it keeps the idle connections,
+// and closes one that turns idle while a new connection waits.
+func (l *limitListener) trackState(nc net.Conn, state http.ConnState) {
+	c, ok := nc.(*limitConn)
+	if !ok {
+		return
+	}
+	l.mu.Lock()
+	if state != http.StateIdle {
+		delete(l.idle, c)
+		l.mu.Unlock()
+		return
+	}
+	if l.waiting == 0 {
+		l.idle[c] = struct{}{}
+		l.mu.Unlock()
+		return
+	}
+	l.mu.Unlock()
+	_ = c.Close()
 }
 
 func (l *limitListener) Close() error {

@@ -115,10 +115,13 @@ func TestWebhookServerRefusesLargeHeaders(t *testing.T) {
 	}
 }
 
-func TestWebhookServerCapsConnections(t *testing.T) {
-	t.Parallel()
+// capped starts a server that takes two connections at once, opens both with
+// hold, and starts a request on a third connection; it returns the holders
+// and the third request's outcome.
+func capped(t *testing.T, hold func(c net.Conn)) ([]net.Conn, <-chan error) {
+	t.Helper()
 	limits := testLimits
-	limits.readHeader, limits.read, limits.maxConns = time.Minute, time.Minute, 2
+	limits.readHeader, limits.read, limits.idle, limits.maxConns = time.Minute, time.Minute, time.Minute, 2
 	addr := startServer(t, readsBody, limits)
 	var holders []net.Conn
 	for range limits.maxConns {
@@ -127,26 +130,33 @@ func TestWebhookServerCapsConnections(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		// Served: the answer comes, and the connection stays open.
-		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: hub\r\nContent-Length: 2\r\n\r\n{}")
-		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("holder: %v", err)
-		}
+		hold(c)
 		holders = append(holders, c)
 	}
 	done := make(chan error, 1)
 	go func() {
+		client := &http.Client{Transport: &http.Transport{}}
+		defer client.CloseIdleConnections()
 		req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, "http://"+addr+"/", strings.NewReader("{}"))
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
 		done <- err
 	}()
+	return holders, done
+}
+
+func TestWebhookServerCapsBusyConnections(t *testing.T) {
+	t.Parallel()
+	// Both holders are in the middle of a request: neither may be cut.
+	holders, done := capped(t, func(c net.Conn) {
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: hub\r\nContent-Length: 1000\r\n\r\n{")
+	})
 	select {
 	case err := <-done:
-		t.Fatalf("a third connection was served while two were open (err %v)", err)
-	case <-time.After(100 * time.Millisecond):
+		t.Fatalf("a third connection was served while two were busy (err %v)", err)
+	case <-time.After(200 * time.Millisecond):
 	}
 	holders[0].Close()
 	select {
@@ -156,6 +166,36 @@ func TestWebhookServerCapsConnections(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the waiting connection was not served after one closed")
+	}
+}
+
+func TestWebhookServerClosesIdleConnectionsForWaitingOnes(t *testing.T) {
+	t.Parallel()
+	// Both holders were served and keep their connections for later, as a
+	// browser or a platform's pool does.
+	holders, done := capped(t, func(c net.Conn) {
+		fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: hub\r\nContent-Length: 2\r\n\r\n{}")
+		if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("holder: %v", err)
+		}
+	})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a waiting connection stayed unserved while two idle ones held the slots")
+	}
+	closed := 0
+	for _, c := range holders {
+		_ = c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := c.Read(make([]byte, 1)); errors.Is(err, io.EOF) {
+			closed++
+		}
+	}
+	if closed != 1 {
+		t.Fatalf("%d idle connections closed to make room for one, want 1", closed)
 	}
 }
 
