@@ -372,23 +372,28 @@ func (a *app) listenWith(ctx context.Context, addr string, h http.Handler, limit
 }
 
 // limitListener serves at most n connections at once; more wait. While one
-// waits, idle keep-alive connections are closed to
-// make room: a client that keeps connections for later (a browser, a
-// member's phone that opened a news link, a platform's pool) must not hold
-// the slots that a request waiting now needs. Busy connections are never cut.
+// waits, the connection idle the longest is closed to make room, once it has
+// been idle for idleGrace: a client that keeps connections for later (a
+// browser, a member's phone that opened a news link, a platform's pool) must
+// not hold the slots that a request waiting now needs. Clients reuse the
+// connection they used last, so the longest idle is the one least likely to
+// be carrying a request already. Busy connections are never cut.
 type limitListener struct {
 	net.Listener
 	slots  chan struct{}
 	closed chan struct{}
 	once   sync.Once
 
-	mu      sync.Mutex
-	idle    map[*limitConn]struct{}
-	waiting int
+	mu   sync.Mutex
+	idle map[*limitConn]time.Time // since when
 }
 
+// idleGrace is how long a connection must have been idle before it is
+// closed for a waiting one; the waiting one looks again every idleGrace.
+const idleGrace = 100 * time.Millisecond
+
 func newLimitListener(ln net.Listener, n int) *limitListener {
-	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{}), idle: map[*limitConn]struct{}{}}
+	return &limitListener{Listener: ln, slots: make(chan struct{}, n), closed: make(chan struct{}), idle: map[*limitConn]time.Time{}}
 }
 
 // Accept takes the next connection from the kernel first, so that an idle
@@ -405,58 +410,61 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	return &limitConn{Conn: c, release: sync.OnceFunc(func() { <-l.slots })}, nil
 }
 
-// takeSlot waits for a free slot; one idle connection closed frees one.
+// takeSlot waits for a free slot, closing one idle connection at a time.
 func (l *limitListener) takeSlot() error {
-	select {
-	case l.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	l.mu.Lock()
-	l.waiting++
-	var spare *limitConn
-	for c := range l.idle {
-		spare = c
-		delete(l.idle, c)
-		break
-	}
-	l.mu.Unlock()
-	defer func() {
-		l.mu.Lock()
-		l.waiting--
-		l.mu.Unlock()
-	}()
-	if spare != nil {
-		_ = spare.Close()
-	}
-	select {
-	case l.slots <- struct{}{}:
-		return nil
-	case <-l.closed:
-		return net.ErrClosed
+	look := time.NewTicker(idleGrace)
+	defer look.Stop()
+	for {
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		default:
+		}
+		if c := l.longestIdle(); c != nil {
+			_ = c.Close()
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return nil
+		case <-look.C:
+		case <-l.closed:
+			return net.ErrClosed
+		}
 	}
 }
 
-// trackState is the server's ConnState hook: it keeps the idle connections,
-// and closes one that turns idle while a new connection waits.
+// longestIdle takes out of the idle set the connection idle the longest, if
+// it has been idle for idleGrace.
+func (l *limitListener) longestIdle() *limitConn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var oldest *limitConn
+	var since time.Time
+	for c, t := range l.idle {
+		if oldest == nil || t.Before(since) {
+			oldest, since = c, t
+		}
+	}
+	if oldest == nil || time.Since(since) < idleGrace {
+		return nil
+	}
+	delete(l.idle, oldest)
+	return oldest
+}
+
+// trackState is the server's ConnState hook: it keeps the idle connections.
 func (l *limitListener) trackState(nc net.Conn, state http.ConnState) {
 	c, ok := nc.(*limitConn)
 	if !ok {
 		return
 	}
 	l.mu.Lock()
-	if state != http.StateIdle {
-		delete(l.idle, c)
-		l.mu.Unlock()
+	defer l.mu.Unlock()
+	if state == http.StateIdle {
+		l.idle[c] = time.Now()
 		return
 	}
-	if l.waiting == 0 {
-		l.idle[c] = struct{}{}
-		l.mu.Unlock()
-		return
-	}
-	l.mu.Unlock()
-	_ = c.Close()
+	delete(l.idle, c)
 }
 
 func (l *limitListener) Close() error {
