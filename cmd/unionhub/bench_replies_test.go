@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -291,14 +292,17 @@ func startReplyHub(b *testing.B, f *platformtest.Telegram) replyTarget {
 // message with a message, in this process: nothing of the hub.
 func startBareEcho(b *testing.B, f *platformtest.Telegram) replyTarget {
 	b.Helper()
+	var failed atomic.Int64
 	echo, err := tgbot.New(platformtest.TelegramToken, tgbot.WithServerURL(f.URL()), tgbot.WithSkipGetMe(),
 		tgbot.WithWebhookSecretToken("bench-secret"),
 		tgbot.WithDefaultHandler(func(ctx context.Context, bt *tgbot.Bot, u *models.Update) {
 			if u.Message == nil {
 				return
 			}
+			// Past its knee the library's queued handlers run late and their
+			// sends may fail: the reply never arrives and counts as late.
 			if _, err := bt.SendMessage(ctx, &tgbot.SendMessageParams{ChatID: u.Message.Chat.ID, Text: "Профиль"}); err != nil {
-				b.Errorf("echo: %v", err)
+				failed.Add(1)
 			}
 		}))
 	if err != nil {
@@ -315,6 +319,9 @@ func startBareEcho(b *testing.B, f *platformtest.Telegram) replyTarget {
 	b.Cleanup(func() {
 		cancel()
 		_ = srv.Close()
+		if n := failed.Load(); n > 0 {
+			b.Logf("the echo failed to send %d replies past its knee", n)
+		}
 	})
 	return replyTarget{url: "http://" + ln.Addr().String() + "/", secret: "bench-secret", answersFirst: true}
 }
