@@ -210,8 +210,33 @@ func (r *rig) invite(org, role string, extra ...string) string {
 	return m[1]
 }
 
-// serve starts `unionhub serve` and waits until /healthz answers.
+// serve starts `unionhub serve` and waits until /healthz answers. Another
+// process may bind a port freeAddr found free before serve does: then it
+// starts again on a new one.
 func (r *rig) serve() {
+	r.t.Helper()
+	for attempt := 1; ; attempt++ {
+		code, healthy := r.tryServe()
+		if healthy {
+			break
+		}
+		m := busyAddrPattern.FindStringSubmatch(r.logs.String())
+		if m == nil || attempt == 3 {
+			r.t.Fatalf("serve exited with %d before becoming healthy:\n%s", code, r.logs.String())
+		}
+		r.t.Logf("serve start %d: %s was taken, starting on another port", attempt, m[1])
+		r.moveAddr(m[1], freeAddr(r.t))
+	}
+	if r.getenv("VK_TOKEN") != "" && r.getenv("VK_CALLBACK_CONFIRMATION") == "" {
+		r.vk.WaitLongPoll(r.t)
+	}
+}
+
+// busyAddrPattern finds the address serve could not bind in its output.
+var busyAddrPattern = regexp.MustCompile(`listen on (\S+): listen tcp \S+: bind: address already in use`)
+
+// tryServe starts serve; healthy is false when it exited first, with code.
+func (r *rig) tryServe() (code int, healthy bool) {
 	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stopped := make(chan int, 1)
@@ -225,12 +250,16 @@ func (r *rig) serve() {
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				break
+				return 0, true
 			}
 		}
 		select {
 		case code := <-stopped:
-			r.t.Fatalf("serve exited with %d before becoming healthy:\n%s", code, r.logs.String())
+			r.mu.Lock()
+			r.cancel = nil
+			r.mu.Unlock()
+			cancel()
+			return code, false
 		default:
 		}
 		if time.Now().After(deadline) {
@@ -238,8 +267,14 @@ func (r *rig) serve() {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if r.getenv("VK_TOKEN") != "" && r.getenv("VK_CALLBACK_CONFIRMATION") == "" {
-		r.vk.WaitLongPoll(r.t)
+}
+
+// moveAddr puts to into every setting that named from.
+func (r *rig) moveAddr(from, to string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, v := range r.env {
+		r.env[k] = strings.ReplaceAll(v, from, to)
 	}
 }
 

@@ -281,3 +281,23 @@ func TestAFailedIntakeStopsServeAsOne(t *testing.T) {
 		t.Fatalf("serve kept running with its Telegram intake gone:\n%s", out.String())
 	}
 }
+
+// The rig starts serve again on another port when another process took the
+// one freeAddr found free.
+func TestRigServesOnAnotherPortWhenItsOwnIsTaken(t *testing.T) {
+	t.Parallel()
+	r := newRig(t, onSQLite, withoutRedis())
+	taken := r.getenv("UNIONHUB_HTTP_ADDR")
+	ln, err := net.Listen("tcp", taken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	r.serve()
+	if now := r.getenv("UNIONHUB_HTTP_ADDR"); now == taken {
+		t.Fatalf("serve runs on %s, which another process holds", now)
+	}
+	if code := r.stop(); code != exitOK {
+		t.Fatalf("serve exited with %d", code)
+	}
+}
