@@ -29,6 +29,7 @@ func TestLinksInNewsCountOncePerRecipient(t *testing.T) {
 			r.setenv("UNIONHUB_PUBLIC_URL", public)
 			r.importExample()
 			r.serve()
+			public = r.getenv("UNIONHUB_PUBLIC_URL") // moved if serve had to take another port
 			author, member, activist := r.person(plat, 3101, "Инна"), r.person(plat, 3102, "Мария"), r.person(plat, 3103, "Антон")
 			register(t, author, r.invite("union", "infoworker"), "Союзная Инна")
 			register(t, member, r.invite("edu-school-5", "member"), "Учителева Мария")

@@ -117,6 +117,7 @@ func TestWebhooksRejectForgedRequests(t *testing.T) {
 	r.setenv("VK_CALLBACK_SECRET", "vk-callback-secret")
 	r.importExample()
 	r.serve()
+	hooks = "http://" + r.getenv("UNIONHUB_HTTP_ADDR") // moved if serve had to take another port
 	// serve registers the webhook right after it starts listening.
 	for deadline := time.Now().Add(10 * time.Second); r.tg.Webhook().URL == "" && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
